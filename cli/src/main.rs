@@ -1,1 +1,13 @@
-fn main(){}
+//! The `weld` binary: parse the command line, run the command, print any error, exit with its code.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = weld_cli::Cli::parse();
+    cli.color.apply();
+    match cli.command.run() {
+        Ok(code) => code,
+        Err(err) => weld_cli::report::print_error(&err),
+    }
+}

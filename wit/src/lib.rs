@@ -1,1 +1,35 @@
-//! placeholder
+//! `weld-wit`: what is this WebAssembly file?
+//!
+//! This crate answers that question for weld: it loads WIT from a directory, a `.wit` file, a component or a core
+//! module carrying component-type metadata ([`load`]), renders it as WIT text ([`to_wit`]) or as a stable JSON model
+//! ([`model::Document`]), summarises the WASI capabilities a world needs ([`Capabilities`]), takes a binary apart
+//! ([`inspect`]) and validates it ([`validate`]).
+//!
+//! It never prints, never exits and never reads argv: errors are typed ([`Error`]) and the CLI renders them.
+//!
+//! ```
+//! let src = weld_wit::WitSource::from_wit_text(
+//!     "example.wit",
+//!     "package demo:hi@1.0.0;\ninterface greet { hi: func(name: string) -> string; }\n",
+//! ).unwrap();
+//! assert!(weld_wit::to_wit(&src).unwrap().contains("hi: func(name: string) -> string;"));
+//! ```
+#![deny(missing_docs)]
+
+mod capabilities;
+mod error;
+mod inspect;
+pub mod model;
+mod render;
+mod signature;
+mod source;
+mod validate;
+
+pub use capabilities::{Capabilities, Capability};
+pub use error::Error;
+pub use inspect::{
+    CustomSection, Extern, Inspection, Limits, Node, NodeKind, Producer, inspect, inspect_bytes,
+};
+pub use render::{WitFile, package_files, to_wit};
+pub use source::{SourceKind, WitSource, load};
+pub use validate::{FileKind, Invalid, Validated, features, validate, validate_file};

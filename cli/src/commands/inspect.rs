@@ -1,0 +1,220 @@
+//! `weld inspect FILE`: a component's or module's imports and exports with full signatures, its nested
+//! components and modules with sizes, custom sections and producers, and the capabilities it needs.
+
+use crate::output::{self, human_size};
+use crate::report::{DIM, HEADING};
+use anyhow::Result;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use weld_wit::{Capabilities, Extern, Inspection, Limits, Node, NodeKind, model};
+
+/// Show what a component or core module imports and exports (with full function signatures), what it is made
+/// of (nested components and core modules with their sizes, custom sections, producers), and which WASI
+/// capabilities it needs.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld inspect app.wasm
+  weld inspect app.wasm --json      (schema: docs/commands/inspect.md)
+
+Exit status: 0 on success, 1 if the file cannot be read or is not valid WebAssembly, 2 on bad usage.")]
+pub struct Opts {
+    /// A component or core module (`.wasm` binary or `.wat` text).
+    pub file: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Opts {
+    /// Runs `weld inspect`.
+    pub fn run(self) -> Result<ExitCode> {
+        let report = weld_wit::inspect(&self.file)?;
+        if self.json {
+            output::print_json(&report)?;
+        } else {
+            output::print(&human(&report))?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn human(report: &Inspection) -> String {
+    let mut out = String::new();
+    let kind = kind_name(report.root.kind);
+    let _ = writeln!(
+        out,
+        "{HEADING}{}{HEADING:#}: {kind}, {}",
+        report.path.display(),
+        human_size(report.size)
+    );
+    match &report.world {
+        Some(world) => write_world(&mut out, world),
+        None => write_core_externs(&mut out, &report.root),
+    }
+    write_capabilities(&mut out, &report.capabilities);
+    let _ = writeln!(out, "\n{HEADING}structure{HEADING:#}");
+    write_node(&mut out, &report.root, "  ", "  ");
+    out
+}
+
+fn kind_name(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Component => "component",
+        NodeKind::Module => "core module",
+    }
+}
+
+fn write_world(out: &mut String, world: &model::World) {
+    let _ = writeln!(out, "\n{HEADING}world{HEADING:#} {}", world.id);
+    for (verb, entries) in [("import", &world.imports), ("export", &world.exports)] {
+        for entry in entries {
+            let _ = writeln!(out, "  {verb} {}", entry.name);
+            for f in entry.functions.iter().chain(&entry.function) {
+                let name = match &f.resource {
+                    Some(r) => format!("{r}.{}", f.name),
+                    None => f.name.clone(),
+                };
+                let _ = writeln!(out, "    {name}: {}", f.signature);
+            }
+            if let Some(t) = &entry.typedef {
+                let _ = writeln!(out, "    type {} ({})", t.name, t.kind);
+            }
+        }
+    }
+}
+
+fn write_core_externs(out: &mut String, node: &Node) {
+    for (title, list) in [("imports", &node.imports), ("exports", &node.exports)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{HEADING}{title}{HEADING:#}");
+        for e in list {
+            let _ = writeln!(out, "  {}", extern_line(e));
+        }
+    }
+}
+
+fn extern_line(e: &Extern) -> String {
+    let name = match &e.module {
+        Some(m) => format!("{m}::{}", e.name),
+        None => e.name.clone(),
+    };
+    match &e.signature {
+        Some(sig) => format!("{name}  {DIM}{} {sig}{DIM:#}", e.kind),
+        None => format!("{name}  {DIM}{}{DIM:#}", e.kind),
+    }
+}
+
+fn write_capabilities(out: &mut String, caps: &Capabilities) {
+    let _ = writeln!(out, "\n{HEADING}capabilities{HEADING:#}");
+    if caps.is_empty() {
+        let _ = writeln!(out, "  none: it imports nothing");
+        return;
+    }
+    for (cap, imports) in &caps.needs {
+        let _ = writeln!(
+            out,
+            "  {:<11} {DIM}{}{DIM:#}",
+            cap.name(),
+            imports.join(", ")
+        );
+    }
+    if caps.needs.is_empty() {
+        let _ = writeln!(out, "  none from the host's sandbox");
+    }
+    if !caps.wasi_support.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {DIM}also (no capability of their own): {}{DIM:#}",
+            caps.wasi_support.join(", ")
+        );
+    }
+    if !caps.other_imports.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not WASI, must be plugged (weld compose) or provided: {}",
+            caps.other_imports.join(", ")
+        );
+    }
+}
+
+fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {
+    let name = node
+        .name
+        .as_deref()
+        .map(|n| format!(" {n:?}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{first}{}{name}  {}  {DIM}{}{DIM:#}",
+        kind_name(node.kind),
+        human_size(node.size),
+        node_details(node)
+    );
+    let children = node.children.len();
+    for (i, child) in node.children.iter().enumerate() {
+        let last = i + 1 == children;
+        let (branch, cont) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        write_node(
+            out,
+            child,
+            &format!("{rest}{branch}"),
+            &format!("{rest}{cont}"),
+        );
+    }
+    let pipe = if children > 0 { "│  " } else { "   " };
+    if !node.producers.is_empty() {
+        let producers: Vec<String> = node
+            .producers
+            .iter()
+            .map(|p| format!("{} {} {}", p.field, p.name, p.version))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{rest}{pipe}{DIM}producers: {}{DIM:#}",
+            producers.join("; ")
+        );
+    }
+    if !node.custom_sections.is_empty() {
+        let sections: Vec<String> = node
+            .custom_sections
+            .iter()
+            .map(|c| format!("{} ({})", c.name, human_size(c.size)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{rest}{pipe}{DIM}custom sections: {}{DIM:#}",
+            sections.join(", ")
+        );
+    }
+}
+
+fn node_details(node: &Node) -> String {
+    let mut parts = vec![format!(
+        "{} imports, {} exports",
+        node.imports.len(),
+        node.exports.len()
+    )];
+    if node.kind == NodeKind::Module {
+        parts.push(format!("{} functions", node.functions));
+        parts.extend(node.memories.iter().map(|m| limits("memory", m, "pages")));
+        parts.extend(node.tables.iter().map(|t| {
+            let element = t.element.as_deref().unwrap_or("table");
+            limits(&format!("table of {element}"), t, "elements")
+        }));
+    }
+    parts.join(", ")
+}
+
+fn limits(what: &str, l: &Limits, unit: &str) -> String {
+    let max = l.maximum.map_or("unbounded".to_string(), |m| m.to_string());
+    let imported = if l.imported { "imported " } else { "" };
+    format!("{imported}{what} {}..{max} {unit}", l.initial)
+}

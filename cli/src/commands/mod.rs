@@ -1,0 +1,30 @@
+//! One module per subcommand, each with an `Opts` struct (its arguments) and `run(self)`.
+
+use std::process::ExitCode;
+
+pub mod inspect;
+pub mod validate;
+pub mod wit;
+
+/// The subcommands of `weld`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print the WIT of a WIT directory or file, or of a component.
+    Wit(wit::Opts),
+    /// Show a component's or module's imports, exports, nested parts, sizes and needed capabilities.
+    Inspect(inspect::Opts),
+    /// Validate core modules and components.
+    Validate(validate::Opts),
+}
+
+impl Command {
+    /// Runs the subcommand. `Ok` carries the exit code of work that completed (1 when it found a problem and
+    /// reported it, such as an invalid file); `Err` is a failure to do the work at all.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Wit(opts) => opts.run(),
+            Command::Inspect(opts) => opts.run(),
+            Command::Validate(opts) => opts.run(),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `weld validate FILE...`: validate core modules and components, many files in parallel.
+
+use crate::output::{self, human_size};
+use crate::report::{DIM, ERROR, GOOD};
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use weld_wit::{Invalid, Validated};
+
+/// Validate core modules and components (binary, or `.wat` text) against the standard WebAssembly features
+/// (those wasmtime enables): one verdict per file, `ok` with its kind and size, or the error and its byte offset.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld validate app.wasm
+  weld validate *.wasm --json
+
+Exit status: 0 if every file is valid, 1 if any is invalid or unreadable, 2 on bad usage.")]
+pub struct Opts {
+    /// Files to validate: `.wasm` binaries or `.wat` text.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print the verdicts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The verdict on one file, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct Verdict {
+    /// The file.
+    pub path: PathBuf,
+    /// Whether it is valid.
+    pub valid: bool,
+    /// What it is and how big, when valid.
+    #[serde(flatten)]
+    pub validated: Option<Validated>,
+    /// Where and why it is invalid.
+    pub error: Option<Problem>,
+}
+
+/// Why a file failed.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// Byte offset in the binary, when the binary itself is at fault.
+    pub offset: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Opts {
+    /// Runs `weld validate`.
+    pub fn run(self) -> Result<ExitCode> {
+        let verdicts: Vec<Verdict> = self.files.par_iter().map(|p| verdict(p.clone())).collect();
+        if self.json {
+            output::print_json(&verdicts)?;
+        } else {
+            output::print(&human(&verdicts))?;
+        }
+        Ok(if verdicts.iter().all(|v| v.valid) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}
+
+fn verdict(path: PathBuf) -> Verdict {
+    let (validated, error) = match weld_wit::validate_file(&path) {
+        Ok(Ok(v)) => (Some(v), None),
+        Ok(Err(Invalid { offset, message })) => (
+            None,
+            Some(Problem {
+                offset: Some(offset),
+                message,
+            }),
+        ),
+        Err(err) => (
+            None,
+            Some(Problem {
+                offset: None,
+                message: err.to_string(),
+            }),
+        ),
+    };
+    Verdict {
+        path,
+        valid: error.is_none(),
+        validated,
+        error,
+    }
+}
+
+fn human(verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    for v in verdicts {
+        let path = v.path.display();
+        if let Some(Problem { offset, message }) = &v.error {
+            match offset {
+                Some(at) => out.push_str(&format!(
+                    "{ERROR}invalid{ERROR:#} {path}: {message} (at offset {at:#x})\n"
+                )),
+                None => out.push_str(&format!("{ERROR}error{ERROR:#}   {message}\n")),
+            }
+        } else if let Some(ok) = &v.validated {
+            let kind = match ok.kind {
+                weld_wit::FileKind::Module => "core module",
+                weld_wit::FileKind::Component => "component",
+            };
+            out.push_str(&format!(
+                "{GOOD}ok{GOOD:#}      {path}  {DIM}{kind}, {}, {} functions{DIM:#}\n",
+                human_size(ok.size),
+                ok.functions
+            ));
+        }
+    }
+    if verdicts.len() > 1 {
+        let valid = verdicts.iter().filter(|v| v.valid).count();
+        out.push_str(&format!(
+            "{} files: {valid} valid, {} invalid\n",
+            verdicts.len(),
+            verdicts.len() - valid
+        ));
+    }
+    out
+}

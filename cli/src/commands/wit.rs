@@ -1,0 +1,55 @@
+//! `weld wit PATH`: print the WIT of a WIT directory or file, a component, or a core module with WIT metadata.
+
+use crate::output;
+use anyhow::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Print the WIT of a WIT directory (with `deps/`), a `.wit` file, a component, or a core module that carries
+/// component-type metadata.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld wit app.wasm                 the world app.wasm targets, as WIT
+  weld wit wit/ --world command     one world of a WIT package and what it uses
+  weld wit app.wasm --json          the same as JSON (schema: docs/commands/wit.md)
+  weld wit app.wasm --out-dir wit/  a WIT package directory, with deps/, that `weld wit wit/` reads back
+
+Exit status: 0 on success, 1 if the input cannot be read or holds invalid WIT, 2 on bad usage.")]
+pub struct Opts {
+    /// A WIT directory, a `.wit` file, a component (`.wasm` or `.wat`), or a core module with WIT metadata.
+    pub path: PathBuf,
+    /// Show only this world (`command`, or qualified: `wasi:cli/command@0.2.0`) and what it reaches.
+    #[arg(long, value_name = "NAME")]
+    pub world: Option<String>,
+    /// Print a JSON model (packages, interfaces, worlds, types, functions) instead of WIT text.
+    #[arg(long, conflicts_with = "out_dir")]
+    pub json: bool,
+    /// Write a WIT package directory (the main package, other packages under `deps/`) instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+impl Opts {
+    /// Runs `weld wit`.
+    pub fn run(self) -> Result<ExitCode> {
+        let mut src = weld_wit::load(&self.path)?;
+        if let Some(world) = &self.world {
+            src = src.select_world(world)?;
+        }
+        if self.json {
+            output::print_json(&weld_wit::model::Document::new(&src))?;
+        } else if let Some(dir) = &self.out_dir {
+            let files: Vec<(PathBuf, String)> = weld_wit::package_files(&src)?
+                .into_iter()
+                .map(|f| (f.path, f.contents))
+                .collect();
+            for path in output::write_tree(dir, &files)? {
+                eprintln!("wrote {}", path.display());
+            }
+        } else {
+            output::print(&weld_wit::to_wit(&src)?)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,132 @@
+//! Writing results: to stdout (never panicking on a closed pipe) or to files, atomically.
+
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `text` to stdout. A closed pipe comes back as an error that `report` treats as a quiet exit.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = anstream::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("failed to write to stdout")
+}
+
+/// Writes `value` to stdout as pretty JSON followed by a newline.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value).context("failed to serialise JSON")?;
+    text.push('\n');
+    print(&text)
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a rename, so a reader
+/// never sees a partial file and a failure leaves nothing behind.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = parent_dir(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".weld-")
+        .tempfile_in(dir)
+        .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
+    tmp.write_all(contents)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    Ok(())
+}
+
+/// Writes a set of files (paths relative to `dir`) so that either all of them land or none does: they are written
+/// to a fresh temporary directory beside `dir` first, then moved into place one rename each.
+pub fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("`{}` exists and is not a directory", dir.display());
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".weld-")
+        .tempdir_in(parent_dir(dir))
+        .with_context(|| format!("failed to create a directory beside `{}`", dir.display()))?;
+    for (rel, contents) in files {
+        let path = staging.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        std::fs::write(&path, contents)
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+    }
+    let mut written = Vec::new();
+    for (rel, _) in files {
+        let target = dir.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        std::fs::rename(staging.path().join(rel), &target)
+            .with_context(|| format!("failed to write `{}`", target.display()))?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A byte count for people: `812 B`, `52.1 KiB`, `10.4 MiB`.
+pub fn human_size(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(812), "812 B");
+        assert_eq!(human_size(53_350), "52.1 KiB");
+        assert_eq!(human_size(10 << 20), "10.0 MiB");
+    }
+
+    #[test]
+    fn atomic_writes_replace_and_leave_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.wit");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_tree_lands_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pkg");
+        let files = vec![
+            (PathBuf::from("a.wit"), "package a:a;\n".to_string()),
+            (PathBuf::from("deps/b.wit"), "package b:b;\n".to_string()),
+        ];
+        let written = write_tree(&out, &files).unwrap();
+        assert_eq!(written.len(), 2);
+        assert!(out.join("deps/b.wit").is_file());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "staging dir removed"
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! The capability summary: which host powers (files, network, environment, ...) a component asks for, derived
+//! from what it imports. `weld inspect` shows it; `weld run` will grant or refuse them.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use wit_parser::{Resolve, WorldId, WorldItem};
+
+/// A capability a host can grant or withhold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// Stdin, stdout, stderr and the terminal interfaces.
+    Stdio,
+    /// Environment variables, arguments and the initial working directory.
+    Env,
+    /// Wall and monotonic clocks, timers.
+    Clocks,
+    /// Random numbers.
+    Random,
+    /// Preopened directories and files.
+    Filesystem,
+    /// TCP, UDP and IP name lookup.
+    Sockets,
+    /// Outgoing (or incoming) HTTP.
+    Http,
+    /// Exiting with a status.
+    Exit,
+}
+
+impl Capability {
+    /// Its name as shown to users: `filesystem`, `sockets`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Stdio => "stdio",
+            Capability::Env => "env",
+            Capability::Clocks => "clocks",
+            Capability::Random => "random",
+            Capability::Filesystem => "filesystem",
+            Capability::Sockets => "sockets",
+            Capability::Http => "http",
+            Capability::Exit => "exit",
+        }
+    }
+}
+
+/// What a component needs from its host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Each capability needed, with the imports that need it.
+    pub needs: BTreeMap<Capability, Vec<String>>,
+    /// WASI imports that carry no capability of their own (`wasi:io/streams`, ...).
+    pub wasi_support: Vec<String>,
+    /// Imports that are not WASI: another component (or `weld compose`) must provide them.
+    pub other_imports: Vec<String>,
+}
+
+impl Capabilities {
+    /// The summary for a world's imports.
+    pub fn of_world(resolve: &Resolve, world: WorldId) -> Capabilities {
+        let mut caps = Capabilities::default();
+        for (key, item) in &resolve.worlds[world].imports {
+            let name = resolve.name_world_key(key);
+            match item {
+                WorldItem::Interface { .. } => caps.add_interface(name),
+                WorldItem::Function(_) => caps.other_imports.push(name),
+                WorldItem::Type { .. } => {}
+            }
+        }
+        caps
+    }
+
+    /// The summary for a core module's imports `(module, name)`, reading `wasi_snapshot_preview1` functions.
+    pub fn of_core_imports<'a>(
+        imports: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Capabilities {
+        let mut caps = Capabilities::default();
+        for (module, name) in imports {
+            let qualified = format!("{module}::{name}");
+            if module != "wasi_snapshot_preview1" && module != "wasi_unstable" {
+                caps.other_imports.push(qualified);
+                continue;
+            }
+            match preview1_capability(name) {
+                Some(cap) => caps.needs.entry(cap).or_default().push(qualified),
+                None => caps.wasi_support.push(qualified),
+            }
+        }
+        caps
+    }
+
+    fn add_interface(&mut self, name: String) {
+        let Some(rest) = name.strip_prefix("wasi:") else {
+            self.other_imports.push(name);
+            return;
+        };
+        let path = rest.split('@').next().unwrap_or(rest);
+        let (package, interface) = path.split_once('/').unwrap_or((path, ""));
+        match interface_capability(package, interface) {
+            Some(cap) => self.needs.entry(cap).or_default().push(name),
+            None => self.wasi_support.push(name),
+        }
+    }
+
+    /// True when the component needs nothing from its host at all.
+    pub fn is_empty(&self) -> bool {
+        self.needs.is_empty() && self.wasi_support.is_empty() && self.other_imports.is_empty()
+    }
+}
+
+fn interface_capability(package: &str, interface: &str) -> Option<Capability> {
+    Some(match (package, interface) {
+        ("filesystem", _) => Capability::Filesystem,
+        ("sockets", _) => Capability::Sockets,
+        ("http", _) => Capability::Http,
+        ("clocks", _) => Capability::Clocks,
+        ("random", _) => Capability::Random,
+        ("cli", "environment") => Capability::Env,
+        ("cli", "exit") => Capability::Exit,
+        ("cli", i) if i.starts_with("std") || i.starts_with("terminal") => Capability::Stdio,
+        _ => return None,
+    })
+}
+
+fn preview1_capability(name: &str) -> Option<Capability> {
+    Some(match name {
+        n if n.starts_with("path_") || n.starts_with("fd_prestat") || n == "fd_readdir" => {
+            Capability::Filesystem
+        }
+        n if n.starts_with("fd_") => Capability::Stdio,
+        n if n.starts_with("environ_") || n.starts_with("args_") => Capability::Env,
+        n if n.starts_with("clock_") || n == "poll_oneoff" => Capability::Clocks,
+        "random_get" => Capability::Random,
+        n if n.starts_with("sock_") => Capability::Sockets,
+        "proc_exit" | "proc_raise" => Capability::Exit,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WitSource;
+
+    #[test]
+    fn world_imports_map_to_capabilities() {
+        let src = WitSource::from_wit_text(
+            "t.wit",
+            "package a:b;
+             package wasi:cli@0.2.0 { interface environment { get-environment: func() -> list<tuple<string, string>>; }
+                                      interface stdout { get: func(); } }
+             package wasi:io@0.2.0 { interface streams { f: func(); } }
+             package wasi:filesystem@0.2.0 { interface preopens { f: func(); } }
+             package x:y { interface greeter { greet: func(); } }
+             world w { import wasi:cli/environment@0.2.0; import wasi:cli/stdout@0.2.0; import wasi:io/streams@0.2.0;
+                       import wasi:filesystem/preopens@0.2.0; import x:y/greeter; import log: func(); }",
+        )
+        .unwrap();
+        let world = src.resolve.select_world(&[src.package], Some("w")).unwrap();
+        let caps = Capabilities::of_world(&src.resolve, world);
+        assert_eq!(
+            caps.needs.keys().copied().collect::<Vec<_>>(),
+            [Capability::Stdio, Capability::Env, Capability::Filesystem]
+        );
+        assert_eq!(caps.wasi_support, ["wasi:io/streams@0.2.0"]);
+        assert_eq!(caps.other_imports, ["x:y/greeter", "log"]);
+    }
+
+    #[test]
+    fn preview1_imports_map_to_capabilities() {
+        let caps = Capabilities::of_core_imports([
+            ("wasi_snapshot_preview1", "fd_write"),
+            ("wasi_snapshot_preview1", "path_open"),
+            ("wasi_snapshot_preview1", "sched_yield"),
+            ("env", "host_log"),
+        ]);
+        assert_eq!(
+            caps.needs[&Capability::Stdio],
+            ["wasi_snapshot_preview1::fd_write"]
+        );
+        assert_eq!(
+            caps.needs[&Capability::Filesystem],
+            ["wasi_snapshot_preview1::path_open"]
+        );
+        assert_eq!(caps.wasi_support, ["wasi_snapshot_preview1::sched_yield"]);
+        assert_eq!(caps.other_imports, ["env::host_log"]);
+    }
+}

@@ -1,0 +1,354 @@
+//! Loading WIT from wherever it lives: a WIT directory (with `deps/`), a `.wit` file, a component, a core module
+//! carrying `component-type` metadata, or a WIT package encoded as wasm.
+
+use crate::error::{Error, Result};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use wasmparser::{Parser, Payload};
+use wit_component::DecodedWasm;
+use wit_parser::{InterfaceId, PackageId, Resolve, WorldId, WorldItem};
+
+/// What kind of input the WIT came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A directory of `.wit` files, with an optional `deps/` folder.
+    WitDirectory,
+    /// A single `.wit` file.
+    WitFile,
+    /// A WIT package encoded as a WebAssembly binary.
+    WitPackageBinary,
+    /// A WebAssembly component: its WIT is the world it targets.
+    Component,
+    /// A core module with `component-type` custom sections (what `wit-bindgen` emits).
+    CoreModule,
+}
+
+/// WIT that was loaded, with the package (and, for binaries, the world) it is about.
+#[derive(Debug, Clone)]
+pub struct WitSource {
+    /// Where it was loaded from (a display name for in-memory input).
+    pub path: PathBuf,
+    /// What the input was.
+    pub kind: SourceKind,
+    /// Every package, interface, world and type that was resolved.
+    pub resolve: Resolve,
+    /// The main package: the one that was asked for, or `root:component` for a component.
+    pub package: PackageId,
+    /// The world this is about: the component's world, or the one chosen with [`WitSource::select_world`].
+    pub world: Option<WorldId>,
+    /// The packages to show, main first; by default every package in the order they were resolved.
+    pub packages: Vec<PackageId>,
+}
+
+/// Loads WIT from `path`: a directory, a `.wit` file, a component, a core module with WIT metadata or WAT text.
+pub fn load(path: &Path) -> Result<WitSource> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return load_dir(path);
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    WitSource::from_bytes(path, &bytes)
+}
+
+fn load_dir(path: &Path) -> Result<WitSource> {
+    let mut resolve = Resolve::default();
+    match resolve.push_dir(path) {
+        Ok((package, _)) => Ok(WitSource::new(
+            path,
+            SourceKind::WitDirectory,
+            resolve,
+            package,
+            None,
+        )),
+        Err(err) => Err(Error::Wit {
+            path: path.to_path_buf(),
+            message: resolve.render_error(&err),
+        }),
+    }
+}
+
+/// Reads any file weld accepts as WebAssembly: a binary as is, WAT text compiled to a binary.
+///
+/// Returns the binary and whether it came from text.
+pub(crate) fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if bytes.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.into());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) if looks_like_wat(path, text) => {
+            wat::parse_str(text).map(Into::into).map_err(|mut err| {
+                err.set_path(path);
+                Error::Wat {
+                    path: path.to_path_buf(),
+                    message: err.to_string(),
+                }
+            })
+        }
+        Ok(_) => Err(Error::UnknownFormat {
+            path: path.to_path_buf(),
+            reason: "it is text, but not WebAssembly text (WAT)".into(),
+        }),
+        Err(_) => Err(not_wasm(path, bytes)),
+    }
+}
+
+fn not_wasm(path: &Path, bytes: &[u8]) -> Error {
+    let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    Error::UnknownFormat {
+        path: path.to_path_buf(),
+        reason: format!(
+            "it starts with the bytes `{}`, not the `00 61 73 6d` (\\0asm) magic number of a WebAssembly binary",
+            head.join(" ")
+        ),
+    }
+}
+
+/// WAT if the extension says so, or if the first token is an s-expression.
+fn looks_like_wat(path: &Path, text: &str) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if matches!(ext, "wat" | "wast") {
+        return true;
+    }
+    if ext == "wit" {
+        return false;
+    }
+    let mut rest = text.trim_start();
+    // Skip `;; line comments` before the first token.
+    while let Some(stripped) = rest.strip_prefix(";;") {
+        rest = stripped
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    rest.starts_with('(')
+}
+
+impl WitSource {
+    fn new(
+        path: &Path,
+        kind: SourceKind,
+        resolve: Resolve,
+        package: PackageId,
+        world: Option<WorldId>,
+    ) -> WitSource {
+        let packages = std::iter::once(package)
+            .chain(
+                resolve
+                    .packages
+                    .iter()
+                    .map(|(id, _)| id)
+                    .filter(|id| *id != package),
+            )
+            .collect();
+        WitSource {
+            path: path.to_path_buf(),
+            kind,
+            resolve,
+            package,
+            world,
+            packages,
+        }
+    }
+
+    /// Loads WIT from the bytes of a file named `path`: a binary, WAT text or WIT text.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<WitSource> {
+        if bytes.is_empty() {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let is_wasm_name = path.extension().is_some_and(|e| e == "wasm");
+        if !bytes.starts_with(b"\0asm") {
+            if is_wasm_name {
+                return Err(not_wasm(path, bytes));
+            }
+            if let Ok(text) = std::str::from_utf8(bytes)
+                && !looks_like_wat(path, text)
+            {
+                return WitSource::from_wit_text(path, text);
+            }
+        }
+        let binary = wasm_bytes(path, bytes)?;
+        WitSource::from_binary(path, &binary)
+    }
+
+    /// Parses WIT text (one file, possibly with nested `package x:y { ... }` blocks).
+    pub fn from_wit_text(path: impl AsRef<Path>, text: &str) -> Result<WitSource> {
+        let path = path.as_ref();
+        let mut resolve = Resolve::default();
+        match resolve.push_str(path, text) {
+            Ok(package) => Ok(WitSource::new(
+                path,
+                SourceKind::WitFile,
+                resolve,
+                package,
+                None,
+            )),
+            Err(err) => Err(Error::Wit {
+                path: path.to_path_buf(),
+                message: resolve.render_error(&err),
+            }),
+        }
+    }
+
+    /// Decodes the WIT of a binary: a component, an encoded WIT package or a core module with metadata.
+    pub fn from_binary(path: &Path, bytes: &[u8]) -> Result<WitSource> {
+        let decode_err = |err: anyhow::Error| Error::Decode {
+            path: path.to_path_buf(),
+            message: format!("{err:#}"),
+        };
+        if Parser::is_component(bytes) {
+            return match wit_component::decode(bytes).map_err(decode_err)? {
+                DecodedWasm::Component(resolve, world) => {
+                    let package = resolve.worlds[world]
+                        .package
+                        .expect("decoded worlds belong to a package");
+                    Ok(WitSource::new(
+                        path,
+                        SourceKind::Component,
+                        resolve,
+                        package,
+                        Some(world),
+                    ))
+                }
+                DecodedWasm::WitPackage(resolve, package) => Ok(WitSource::new(
+                    path,
+                    SourceKind::WitPackageBinary,
+                    resolve,
+                    package,
+                    None,
+                )),
+            };
+        }
+        if !Parser::is_core_wasm(bytes) {
+            return Err(Error::Decode {
+                path: path.to_path_buf(),
+                message: header_problem(bytes),
+            });
+        }
+        if !has_component_type_section(bytes).map_err(|e| decode_err(e.into()))? {
+            return Err(Error::NoWitMetadata {
+                path: path.to_path_buf(),
+            });
+        }
+        let (_, bindgen) = wit_component::metadata::decode(bytes).map_err(decode_err)?;
+        let package = bindgen.resolve.worlds[bindgen.world]
+            .package
+            .expect("decoded worlds belong to a package");
+        Ok(WitSource::new(
+            path,
+            SourceKind::CoreModule,
+            bindgen.resolve,
+            package,
+            Some(bindgen.world),
+        ))
+    }
+
+    /// Narrows this WIT to one world: that world, the interfaces it reaches, and the packages holding them.
+    ///
+    /// `name` is a world of the main package (`store`) or a qualified one (`wasi:cli/command`).
+    pub fn select_world(&self, name: &str) -> Result<WitSource> {
+        let world = self
+            .resolve
+            .select_world(&[self.package], Some(name))
+            .map_err(|err| Error::UnknownWorld {
+                path: self.path.clone(),
+                name: name.to_string(),
+                message: format!("{err:#} (worlds here: {})", self.world_names().join(", ")),
+            })?;
+        let keep = reachable_interfaces(&self.resolve, world);
+        let mut resolve = self.resolve.clone();
+        for (_, pkg) in resolve.packages.iter_mut() {
+            pkg.worlds.retain(|_, w| *w == world);
+            pkg.interfaces.retain(|_, i| keep.contains(i));
+        }
+        let package = resolve.worlds[world]
+            .package
+            .expect("resolved worlds belong to a package");
+        let mut narrowed = WitSource::new(&self.path, self.kind, resolve, package, Some(world));
+        let resolve = &narrowed.resolve;
+        narrowed.packages.retain(|id| {
+            *id == package
+                || !resolve.packages[*id].interfaces.is_empty()
+                || !resolve.packages[*id].worlds.is_empty()
+        });
+        Ok(narrowed)
+    }
+
+    /// Every world of every package shown, qualified (`ns:pkg/world@version`).
+    pub fn world_names(&self) -> Vec<String> {
+        self.packages
+            .iter()
+            .flat_map(|id| {
+                let pkg = &self.resolve.packages[*id];
+                pkg.worlds.keys().map(move |w| {
+                    let mut name = format!("{}:{}/{w}", pkg.name.namespace, pkg.name.name);
+                    if let Some(v) = &pkg.name.version {
+                        name.push_str(&format!("@{v}"));
+                    }
+                    name
+                })
+            })
+            .collect()
+    }
+}
+
+/// Explains why a file with the `\0asm` magic is neither a module nor a component.
+fn header_problem(bytes: &[u8]) -> String {
+    if bytes.len() < 8 {
+        return format!(
+            "the header is truncated: {} bytes, a WebAssembly header has 8",
+            bytes.len()
+        );
+    }
+    let version: Vec<String> = bytes[4..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "unknown binary version/layer `{}` (expected `01 00 00 00` for a core module or `0d 00 01 00` for a component)",
+        version.join(" ")
+    )
+}
+
+fn has_component_type_section(bytes: &[u8]) -> Result<bool, wasmparser::BinaryReaderError> {
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Payload::CustomSection(section) = payload?
+            && section.name().starts_with("component-type")
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The interfaces a world imports or exports, plus every interface those `use` types from, transitively.
+fn reachable_interfaces(resolve: &Resolve, world: WorldId) -> HashSet<InterfaceId> {
+    let w = &resolve.worlds[world];
+    let mut stack: Vec<InterfaceId> = w
+        .imports
+        .values()
+        .chain(w.exports.values())
+        .filter_map(|item| match item {
+            WorldItem::Interface { id, .. } => Some(*id),
+            WorldItem::Type { id, .. } => resolve.type_interface_dep(*id),
+            WorldItem::Function(_) => None,
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id) {
+            stack.extend(resolve.interface_direct_deps(id));
+        }
+    }
+    seen
+}

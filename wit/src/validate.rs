@@ -1,0 +1,157 @@
+//! Validation of core modules and components, with function bodies checked in parallel.
+
+use crate::error::{Error, Result};
+use crate::source::wasm_bytes;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+use wasmparser::{
+    FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload, Validator,
+    ValidatorResources, WasmFeatures,
+};
+
+/// The feature set weld validates against: the standard features wasmparser enables by default (the WebAssembly
+/// 2.0 and 3.0 proposals and the component model), which is also what wasmtime accepts by default.
+pub fn features() -> WasmFeatures {
+    WasmFeatures::default()
+}
+
+/// What a valid file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// A core module.
+    Module,
+    /// A component.
+    Component,
+}
+
+/// A file that validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Validated {
+    /// Module or component.
+    pub kind: FileKind,
+    /// Size of the binary in bytes.
+    pub size: usize,
+    /// Function bodies checked (across every nested module).
+    pub functions: usize,
+}
+
+/// Why a binary is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message} (at offset {offset:#x})")]
+pub struct Invalid {
+    /// Byte offset of the problem in the binary.
+    pub offset: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl From<wasmparser::BinaryReaderError> for Invalid {
+    fn from(err: wasmparser::BinaryReaderError) -> Invalid {
+        Invalid {
+            offset: err.offset(),
+            message: err.message().to_string(),
+        }
+    }
+}
+
+/// Validates a binary. Function bodies are validated in parallel once the module structure is known.
+pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
+    if bytes.len() < 8 {
+        return Err(Invalid {
+            offset: bytes.len(),
+            message: format!(
+                "unexpected end of file: {} bytes, a WebAssembly header has 8",
+                bytes.len()
+            ),
+        });
+    }
+    let kind = if Parser::is_component(bytes) {
+        FileKind::Component
+    } else {
+        FileKind::Module
+    };
+    let mut validator = Validator::new_with_features(features());
+    let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    for payload in parser.parse_all(bytes) {
+        if let ValidPayload::Func(func, body) = validator.payload(&payload?)? {
+            bodies.push((func, body));
+        }
+    }
+    let functions = bodies.len();
+    bodies.into_par_iter().try_for_each_init(
+        FuncValidatorAllocations::default,
+        |allocs, (func, body)| {
+            let mut validator = func.into_validator(std::mem::take(allocs));
+            validator.validate(&body)?;
+            *allocs = validator.into_allocations();
+            Ok::<(), Invalid>(())
+        },
+    )?;
+    Ok(Validated {
+        kind,
+        size: bytes.len(),
+        functions,
+    })
+}
+
+/// Reads and validates the file at `path` (a binary, or `.wat` text). The outer error is about reading the file;
+/// the inner result is the verdict on its contents.
+pub fn validate_file(path: &Path) -> Result<std::result::Result<Validated, Invalid>> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    let binary = wasm_bytes(path, &bytes)?;
+    Ok(validate(&binary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_and_invalid_modules() {
+        let ok = wat::parse_str("(module (func (param i32) (result i32) local.get 0))").unwrap();
+        let v = validate(&ok).unwrap();
+        assert_eq!((v.kind, v.functions), (FileKind::Module, 1));
+
+        let bad = wat::parse_str("(module (func (result i32) f32.const 1))").unwrap();
+        let err = validate(&bad).unwrap_err();
+        assert!(err.message.contains("type mismatch"), "{err}");
+        assert!(err.offset > 8 && err.offset < bad.len());
+    }
+
+    #[test]
+    fn components_with_nested_modules_validate() {
+        let ok =
+            wat::parse_str("(component (core module (func (result i32) i32.const 1)))").unwrap();
+        assert_eq!(validate(&ok).unwrap().kind, FileKind::Component);
+    }
+
+    #[test]
+    fn truncations_are_invalid_and_none_panics() {
+        let ok = wat::parse_str("(module (func (export \"f\") (result i32) i32.const 7))").unwrap();
+        // A cut at a section boundary can leave a smaller valid module; a cut inside the header or the last
+        // section cannot.
+        let last_section_start = ok.len() - 4;
+        for len in (0..8).chain(last_section_start..ok.len()) {
+            assert!(
+                validate(&ok[..len]).is_err(),
+                "prefix of {len} bytes validated"
+            );
+        }
+        for len in 8..last_section_start {
+            let _ = validate(&ok[..len]);
+        }
+    }
+}
