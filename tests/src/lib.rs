@@ -1,1 +1,168 @@
-//! placeholder
+//! Helpers for driving the real `weld` binary in end-to-end tests: find (build) it, run it, and check what it
+//! printed and how it exited.
+#![deny(missing_docs)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The path of the `weld` binary, built once per test process with the same profile as the tests (cargo is
+/// idempotent, so this costs a no-op check when the binary is fresh).
+pub fn weld_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("WELD_BIN") {
+            return PathBuf::from(bin);
+        }
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "weld-cli",
+            "--bin",
+            "weld",
+            "--message-format=json",
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let out = cmd.output().expect("failed to run cargo to build weld");
+        assert!(
+            out.status.success(),
+            "building weld failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "weld")
+            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported no weld executable")
+    })
+}
+
+/// Where built fixtures are cached, shared by all tests (builds are content-addressed and atomic).
+pub fn fixture_cache() -> PathBuf {
+    std::env::temp_dir().join("weld-test-fixtures")
+}
+
+/// The path of a built component fixture (`hello`, `greeter`, `app`, ...).
+pub fn fixture(name: &str) -> PathBuf {
+    weld_fixtures::ensure(&fixture_cache(), name)
+        .unwrap_or_else(|e| panic!("failed to build fixture {name}: {e:#}"))
+}
+
+/// The result of one `weld` run.
+#[derive(Debug)]
+pub struct Run {
+    /// The arguments given, for messages.
+    pub args: Vec<String>,
+    /// The raw process output.
+    pub output: Output,
+}
+
+impl Run {
+    /// Standard output as text.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    /// Standard error as text.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// The exit code (`-1` if killed by a signal).
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> String {
+        assert_eq!(
+            self.code(),
+            0,
+            "weld {:?} failed:\n{}",
+            self.args,
+            self.stderr()
+        );
+        self.stdout()
+    }
+
+    /// Asserts exit code 1 with an `error` on stderr and no panic, and returns stderr.
+    #[track_caller]
+    pub fn fails(&self) -> String {
+        let err = self.stderr();
+        assert_eq!(
+            self.code(),
+            1,
+            "weld {:?}: expected exit 1\nstdout:\n{}\nstderr:\n{err}",
+            self.args,
+            self.stdout()
+        );
+        assert!(
+            !err.contains("panicked"),
+            "weld {:?} panicked:\n{err}",
+            self.args
+        );
+        err
+    }
+
+    /// Parses stdout as JSON, asserting success.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok()).expect("stdout is JSON")
+    }
+}
+
+/// Runs `weld` with `args`, colour off.
+pub fn weld<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    weld_with(Command::new(weld_bin()), args)
+}
+
+/// Runs `weld` through `cmd` (another program wrapping it, or weld itself) with `args` appended.
+pub fn weld_with<I, S>(mut cmd: Command, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let output = cmd
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("failed to start weld");
+    Run { args, output }
+}
+
+/// True when this process runs as root, where file permissions do not stop reads.
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// A command that runs a copy of `weld` as the unprivileged user `nobody` (for permission tests under root),
+/// with the copy in `dir`.
+pub fn weld_as_nobody(dir: &Path) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = dir.join("weld");
+    std::fs::copy(weld_bin(), &copy).expect("copy weld");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(copy);
+    cmd
+}

@@ -1,0 +1,116 @@
+//! Every command on every kind of bad input: one clear error naming the file, exit 1, never a panic.
+
+use std::path::{Path, PathBuf};
+use weld_tests::{fixture, is_root, weld, weld_as_nobody, weld_with};
+
+/// The commands, each with the arguments that come before the file.
+const COMMANDS: &[&[&str]] = &[&["wit"], &["inspect"], &["validate"]];
+
+/// A folder of bad inputs, each `(file, what must be in the error)`.
+fn bad_inputs(dir: &Path) -> Vec<(PathBuf, &'static str)> {
+    let greeter = std::fs::read(fixture("greeter")).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let mut corrupt = greeter.clone();
+    // The first section's size becomes far larger than the file.
+    corrupt.splice(9..10, [0xff, 0xff, 0xff, 0x0f]);
+    // Deterministic noise: a linear congruential sequence.
+    let noise: Vec<u8> = (0u32..4096)
+        .scan(12345u32, |s, _| {
+            *s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            Some((*s >> 16) as u8)
+        })
+        .collect();
+    vec![
+        (dir.join("missing.wasm"), "No such file"),
+        (write("empty.wasm", b""), "is empty"),
+        (write("random.wasm", &noise), "not WebAssembly"),
+        (
+            write("truncated.wasm", &greeter[..greeter.len() / 2]),
+            "truncated.wasm",
+        ),
+        (write("corrupt.wasm", &corrupt), "corrupt.wasm"),
+    ]
+}
+
+#[test]
+fn every_command_reports_bad_binaries() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (file, needle) in bad_inputs(tmp.path()) {
+        for cmd in COMMANDS {
+            let mut args: Vec<&std::ffi::OsStr> = cmd.iter().map(|a| a.as_ref()).collect();
+            args.push(file.as_os_str());
+            let run = weld(&args);
+            let err = run.fails();
+            let all = format!("{}{err}", run.stdout());
+            let name = file.file_name().unwrap().to_str().unwrap();
+            assert!(
+                all.contains(name),
+                "weld {cmd:?} on {name}: the file is named:\n{all}"
+            );
+            assert!(
+                all.contains(needle),
+                "weld {cmd:?} on {name}: expected {needle:?}:\n{all}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_directory_where_a_file_is_expected() {
+    let tmp = tempfile::tempdir().unwrap();
+    for cmd in [["inspect"], ["validate"]] {
+        let run = weld([cmd[0].as_ref(), tmp.path().as_os_str()]);
+        let all = format!("{}{}", run.stdout(), run.fails());
+        assert!(all.contains("is a directory"), "{all}");
+    }
+    // For `weld wit` a directory is a WIT package; one without WIT files is an error naming it.
+    let err = weld(["wit".as_ref(), tmp.path().as_os_str()]).fails();
+    assert!(err.contains(&tmp.path().display().to_string()), "{err}");
+}
+
+#[test]
+fn wit_text_errors_for_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("syntax.wit");
+    std::fs::write(&file, "package a:b;\ninterface i { f: func( }\n").unwrap();
+    let err = weld(["wit".as_ref(), file.as_os_str()]).fails();
+    assert!(err.contains("syntax.wit:2:"), "{err}");
+    for cmd in ["inspect", "validate"] {
+        let run = weld([cmd.as_ref(), file.as_os_str()]);
+        let all = format!("{}{}", run.stdout(), run.fails());
+        assert!(
+            all.contains("syntax.wit") && all.contains("not WebAssembly"),
+            "{all}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("locked.wasm");
+    std::fs::copy(fixture("greeter"), &file).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let bin_dir = tempfile::tempdir().unwrap();
+    for cmd in COMMANDS {
+        // Root reads any file, so under root the check runs weld as `nobody`.
+        let runner = if is_root() {
+            weld_as_nobody(bin_dir.path())
+        } else {
+            std::process::Command::new(weld_tests::weld_bin())
+        };
+        let mut args: Vec<&std::ffi::OsStr> = cmd.iter().map(|a| a.as_ref()).collect();
+        args.push(file.as_os_str());
+        let run = weld_with(runner, &args);
+        let all = format!("{}{}", run.stdout(), run.fails());
+        assert!(
+            all.contains("locked.wasm") && all.contains("Permission denied"),
+            "{all}"
+        );
+    }
+}

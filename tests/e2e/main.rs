@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `weld` binary over real fixtures. One binary, one module per command.
+
+mod bad_input;
+mod inspect;
+mod validate;
+mod wit;
