@@ -118,7 +118,10 @@ fn a_core_module_with_metadata_has_the_same_world() {
 fn a_wit_dir_with_deps_prints_and_round_trips() {
     let shop = weld_fixtures::wit_dir("shop");
     let text = weld(["wit".as_ref(), shop.as_os_str()]).ok();
-    assert!(text.lines().any(|l| l.starts_with("package weld:shop@")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("package weld:shop@")),
+        "{text}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("shop");
     weld([
@@ -135,7 +138,10 @@ fn a_wit_dir_with_deps_prints_and_round_trips() {
 fn a_single_wit_file_prints() {
     let single = weld_fixtures::wit_dir("single");
     let text = weld(["wit".as_ref(), single.as_os_str()]).ok();
-    assert!(text.lines().any(|l| l.starts_with("package weld:single@")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("package weld:single@")),
+        "{text}"
+    );
 }
 
 #[test]
