@@ -4,7 +4,7 @@
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::model;
-use crate::source::{WitSource, wasm_bytes};
+use crate::source::{WitSource, read_file, wasm_bytes};
 use crate::validate::Invalid;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -123,17 +123,7 @@ pub struct Producer {
 
 /// Inspects the file at `path` (binary or WAT text).
 pub fn inspect(path: &Path) -> Result<Inspection> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(read_err)?;
-    inspect_bytes(path, &bytes)
+    inspect_bytes(path, &read_file(path)?)
 }
 
 /// Inspects `bytes`, the contents of a file named `path`.

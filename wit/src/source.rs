@@ -43,35 +43,47 @@ pub struct WitSource {
 
 /// Loads WIT from `path`: a directory, a `.wit` file, a component, a core module with WIT metadata or WAT text.
 pub fn load(path: &Path) -> Result<WitSource> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.is_dir() {
+    if path.is_dir() {
         return load_dir(path);
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    WitSource::from_bytes(path, &bytes)
+    // Anything else, a missing path included, is read as a file, so errors name it the same way.
+    WitSource::from_bytes(path, &read_file(path)?)
 }
 
 fn load_dir(path: &Path) -> Result<WitSource> {
+    resolve_wit(path, SourceKind::WitDirectory, |resolve| {
+        resolve.push_dir(path).map(|(package, _)| package)
+    })
+}
+
+/// Runs one `push_*` of wit-parser on a fresh `Resolve`, rendering a failure with its source location.
+fn resolve_wit(
+    path: &Path,
+    kind: SourceKind,
+    push: impl FnOnce(&mut Resolve) -> anyhow::Result<PackageId>,
+) -> Result<WitSource> {
     let mut resolve = Resolve::default();
-    match resolve.push_dir(path) {
-        Ok((package, _)) => Ok(WitSource::new(
-            path,
-            SourceKind::WitDirectory,
-            resolve,
-            package,
-            None,
-        )),
+    match push(&mut resolve) {
+        Ok(package) => Ok(WitSource::new(path, kind, resolve, package, None)),
         Err(err) => Err(Error::Wit {
             path: path.to_path_buf(),
             message: resolve.render_error(&err),
         }),
     }
+}
+
+/// Reads a file that must be a file: a directory or an unreadable path is an error naming it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    std::fs::read(path).map_err(read_err)
 }
 
 /// Reads any file weld accepts as WebAssembly: a binary as is, WAT text compiled to a binary.
@@ -187,20 +199,9 @@ impl WitSource {
     /// Parses WIT text (one file, possibly with nested `package x:y { ... }` blocks).
     pub fn from_wit_text(path: impl AsRef<Path>, text: &str) -> Result<WitSource> {
         let path = path.as_ref();
-        let mut resolve = Resolve::default();
-        match resolve.push_str(path, text) {
-            Ok(package) => Ok(WitSource::new(
-                path,
-                SourceKind::WitFile,
-                resolve,
-                package,
-                None,
-            )),
-            Err(err) => Err(Error::Wit {
-                path: path.to_path_buf(),
-                message: resolve.render_error(&err),
-            }),
-        }
+        resolve_wit(path, SourceKind::WitFile, |resolve| {
+            resolve.push_str(path, text)
+        })
     }
 
     /// Decodes the WIT of a binary: a component, an encoded WIT package or a core module with metadata.

@@ -1,7 +1,7 @@
 //! Validation of core modules and components, with function bodies checked in parallel.
 
-use crate::error::{Error, Result};
-use crate::source::wasm_bytes;
+use crate::error::Result;
+use crate::source::{read_file, wasm_bytes};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -101,16 +101,7 @@ pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
 /// Reads and validates the file at `path` (a binary, or `.wat` text). The outer error is about reading the file;
 /// the inner result is the verdict on its contents.
 pub fn validate_file(path: &Path) -> Result<std::result::Result<Validated, Invalid>> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(read_err)?;
+    let bytes = read_file(path)?;
     let binary = wasm_bytes(path, &bytes)?;
     Ok(validate(&binary))
 }
