@@ -155,26 +155,17 @@ fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {
         node_details(node)
     );
     let children = node.children.len();
-    for (i, child) in node.children.iter().enumerate() {
-        let last = i + 1 == children;
-        let (branch, cont) = if last {
-            ("└─ ", "   ")
-        } else {
-            ("├─ ", "│  ")
-        };
-        write_node(
-            out,
-            child,
-            &format!("{rest}{branch}"),
-            &format!("{rest}{cont}"),
-        );
-    }
+    // The node's own details come before its children, continuing the tree line when children follow.
     let pipe = if children > 0 { "│  " } else { "   " };
     if !node.producers.is_empty() {
         let producers: Vec<String> = node
             .producers
             .iter()
-            .map(|p| format!("{} {} {}", p.field, p.name, p.version))
+            .map(|p| {
+                format!("{} {} {}", p.field, p.name, p.version)
+                    .trim_end()
+                    .to_string()
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -192,6 +183,20 @@ fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {
             out,
             "{rest}{pipe}{DIM}custom sections: {}{DIM:#}",
             sections.join(", ")
+        );
+    }
+    for (i, child) in node.children.iter().enumerate() {
+        let last = i + 1 == children;
+        let (branch, cont) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        write_node(
+            out,
+            child,
+            &format!("{rest}{branch}"),
+            &format!("{rest}{cont}"),
         );
     }
 }
