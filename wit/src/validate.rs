@@ -1,6 +1,6 @@
 //! Validation of core modules and components, with function bodies checked in parallel.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::source::{read_file, wasm_bytes};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -24,6 +24,8 @@ pub enum FileKind {
     Module,
     /// A component.
     Component,
+    /// A `.wast` script: every module and component it defines (assertions of invalidity are skipped).
+    Script,
 }
 
 /// A file that validated.
@@ -35,6 +37,8 @@ pub struct Validated {
     pub size: usize,
     /// Function bodies checked (across every nested module).
     pub functions: usize,
+    /// Modules and components checked: 1 for a binary, each one defined in a `.wast` script.
+    pub modules: usize,
 }
 
 /// Why a binary is invalid.
@@ -95,6 +99,7 @@ pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
         kind,
         size: bytes.len(),
         functions,
+        modules: 1,
     })
 }
 
@@ -102,8 +107,58 @@ pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
 /// the inner result is the verdict on its contents.
 pub fn validate_file(path: &Path) -> Result<std::result::Result<Validated, Invalid>> {
     let bytes = read_file(path)?;
+    if path.extension().is_some_and(|e| e == "wast") {
+        return validate_script(path, &bytes);
+    }
     let binary = wasm_bytes(path, &bytes)?;
     Ok(validate(&binary))
+}
+
+/// Validates every module and component a `.wast` script defines. `assert_invalid` and `assert_malformed`
+/// modules are meant to fail, so they are skipped; an error names the line of the module at fault.
+fn validate_script(path: &Path, bytes: &[u8]) -> Result<std::result::Result<Validated, Invalid>> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::UnknownFormat {
+        path: path.to_path_buf(),
+        reason: "a `.wast` script must be UTF-8 text".into(),
+    })?;
+    let wat_err = |mut err: wast::Error| {
+        err.set_path(path);
+        err.set_text(text);
+        Error::Wat {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        }
+    };
+    let buf = wast::parser::ParseBuffer::new(text).map_err(wat_err)?;
+    let script: wast::Wast<'_> = wast::parser::parse(&buf).map_err(wat_err)?;
+    let mut total = Validated {
+        kind: FileKind::Script,
+        size: bytes.len(),
+        functions: 0,
+        modules: 0,
+    };
+    for directive in script.directives {
+        let span = directive.span();
+        let mut quoted = match directive {
+            wast::WastDirective::Module(q) | wast::WastDirective::ModuleDefinition(q) => q,
+            _ => continue,
+        };
+        let binary = quoted.encode().map_err(wat_err)?;
+        let (line, _) = span.linecol_in(text);
+        match validate(&binary) {
+            Ok(v) => {
+                total.functions += v.functions;
+                total.modules += 1;
+            }
+            Err(Invalid { offset, message }) => {
+                return Ok(Err(Invalid {
+                    offset,
+                    message: format!("in the module at line {}: {message}", line + 1),
+                }));
+            }
+        }
+    }
+    Ok(Ok(total))
 }
 
 #[cfg(test)]
@@ -120,6 +175,30 @@ mod tests {
         let err = validate(&bad).unwrap_err();
         assert!(err.message.contains("type mismatch"), "{err}");
         assert!(err.offset > 8 && err.offset < bad.len());
+    }
+
+    #[test]
+    fn wast_scripts_validate_each_module_and_skip_expected_failures() {
+        let dir = std::env::temp_dir().join(format!("weld-wast-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.wast");
+        std::fs::write(
+            &good,
+            "(module (func))\n(assert_invalid (module (func (result i32))) \"type mismatch\")\n\
+             (module (func) (func))\n(assert_return (invoke \"f\") (i32.const 1))\n",
+        )
+        .unwrap();
+        let v = validate_file(&good).unwrap().unwrap();
+        assert_eq!((v.kind, v.modules, v.functions), (FileKind::Script, 2, 3));
+        let bad = dir.join("bad.wast");
+        std::fs::write(&bad, "(module (func))\n\n(module (func (result i32)))\n").unwrap();
+        let err = validate_file(&bad).unwrap().unwrap_err();
+        assert!(
+            err.message
+                .starts_with("in the module at line 3: type mismatch"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use weld_wit::{Invalid, Validated};
 
-/// Validate core modules and components (binary, or `.wat` text) against the standard WebAssembly features
+/// Validate core modules and components (binary, `.wat` text, or every module of a `.wast` script) against the standard WebAssembly features
 /// (those wasmtime enables): one verdict per file, `ok` with its kind and size, or the error and its byte offset.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -19,7 +19,7 @@ Examples:
 
 Exit status: 0 if every file is valid, 1 if any is invalid or unreadable, 2 on bad usage.")]
 pub struct Opts {
-    /// Files to validate: `.wasm` binaries or `.wat` text.
+    /// Files to validate: `.wasm` binaries, `.wat` text or `.wast` scripts.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print the verdicts as JSON.
@@ -106,8 +106,9 @@ fn human(verdicts: &[Verdict]) -> String {
             }
         } else if let Some(ok) = &v.validated {
             let kind = match ok.kind {
-                weld_wit::FileKind::Module => "core module",
-                weld_wit::FileKind::Component => "component",
+                weld_wit::FileKind::Module => "core module".to_string(),
+                weld_wit::FileKind::Component => "component".to_string(),
+                weld_wit::FileKind::Script => format!("wast script of {} modules", ok.modules),
             };
             out.push_str(&format!(
                 "{GOOD}ok{GOOD:#}      {path}  {DIM}{kind}, {}, {} functions{DIM:#}\n",
