@@ -7,10 +7,12 @@ use crate::model;
 use crate::source::{WitSource, read_file, wasm_bytes};
 use crate::validate::Invalid;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use wasmparser::{
-    ComponentExternalKind, ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, FuncType,
-    KnownCustom, Parser, Payload, TypeRef,
+    ComponentAlias, ComponentExternalKind, ComponentName, ComponentOuterAliasKind,
+    ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, FuncType, KnownCustom, Parser,
+    Payload, TypeRef,
 };
 
 /// Everything `weld inspect` reports about a file.
@@ -165,13 +167,68 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
     })
 }
 
-/// A node being read, with the index spaces needed to name core function types.
+/// A node being read, with the index spaces needed to name core function types and nested parts.
 struct Open {
     node: Node,
     /// Signatures of the core types, by type index (`None` for non-function types).
     types: Vec<Option<String>>,
     /// Type index of each core function, imported ones first.
     funcs: Vec<u32>,
+    /// Size of the core module index space so far (imports, aliases and definitions).
+    modules: u32,
+    /// Size of the component index space so far.
+    components: u32,
+    /// This node's index in its parent's module (or component) index space.
+    index: u32,
+    /// The index of each child, in the order of `node.children`.
+    child_indices: Vec<u32>,
+    /// Names of nested core modules from the `component-name` section, by index.
+    module_names: HashMap<u32, String>,
+    /// Names of nested components from the `component-name` section, by index.
+    component_names: HashMap<u32, String>,
+}
+
+impl Open {
+    fn new(kind: NodeKind, range: std::ops::Range<usize>, index: u32) -> Open {
+        Open {
+            node: Node {
+                kind,
+                name: None,
+                offset: range.start,
+                size: range.len(),
+                imports: Vec::new(),
+                exports: Vec::new(),
+                functions: 0,
+                memories: Vec::new(),
+                tables: Vec::new(),
+                custom_sections: Vec::new(),
+                producers: Vec::new(),
+                children: Vec::new(),
+            },
+            types: Vec::new(),
+            funcs: Vec::new(),
+            modules: 0,
+            components: 0,
+            index,
+            child_indices: Vec::new(),
+            module_names: HashMap::new(),
+            component_names: HashMap::new(),
+        }
+    }
+
+    /// Closes the node: nested parts without a name of their own get the one the `component-name` section gives.
+    fn close(mut self) -> Node {
+        for (child, index) in self.node.children.iter_mut().zip(&self.child_indices) {
+            let names = match child.kind {
+                NodeKind::Module => &mut self.module_names,
+                NodeKind::Component => &mut self.component_names,
+            };
+            if child.name.is_none() {
+                child.name = names.remove(index);
+            }
+        }
+        self.node
+    }
 }
 
 fn walk(bytes: &[u8]) -> std::result::Result<Node, Invalid> {
@@ -179,27 +236,18 @@ fn walk(bytes: &[u8]) -> std::result::Result<Node, Invalid> {
     let mut next_range = 0..bytes.len();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
-            Payload::Version { encoding, .. } => stack.push(Open {
-                node: Node {
-                    kind: match encoding {
-                        Encoding::Component => NodeKind::Component,
-                        Encoding::Module => NodeKind::Module,
-                    },
-                    name: None,
-                    offset: next_range.start,
-                    size: next_range.len(),
-                    imports: Vec::new(),
-                    exports: Vec::new(),
-                    functions: 0,
-                    memories: Vec::new(),
-                    tables: Vec::new(),
-                    custom_sections: Vec::new(),
-                    producers: Vec::new(),
-                    children: Vec::new(),
-                },
-                types: Vec::new(),
-                funcs: Vec::new(),
-            }),
+            Payload::Version { encoding, .. } => {
+                let (kind, index) = match (encoding, stack.last_mut()) {
+                    (Encoding::Module, parent) => {
+                        (NodeKind::Module, parent.map_or(0, |p| next(&mut p.modules)))
+                    }
+                    (Encoding::Component, parent) => (
+                        NodeKind::Component,
+                        parent.map_or(0, |p| next(&mut p.components)),
+                    ),
+                };
+                stack.push(Open::new(kind, next_range.clone(), index));
+            }
             Payload::ModuleSection {
                 unchecked_range, ..
             }
@@ -207,10 +255,15 @@ fn walk(bytes: &[u8]) -> std::result::Result<Node, Invalid> {
                 unchecked_range, ..
             } => next_range = unchecked_range,
             Payload::End(_) => {
-                let done = stack.pop().expect("every End follows a Version").node;
+                let done = stack.pop().expect("every End follows a Version");
+                let index = done.index;
+                let node = done.close();
                 match stack.last_mut() {
-                    Some(parent) => parent.node.children.push(done),
-                    None => return Ok(done),
+                    Some(parent) => {
+                        parent.child_indices.push(index);
+                        parent.node.children.push(node);
+                    }
+                    None => return Ok(node),
                 }
             }
             other => {
@@ -223,6 +276,12 @@ fn walk(bytes: &[u8]) -> std::result::Result<Node, Invalid> {
         offset: bytes.len(),
         message: "unexpected end of the binary: a module or component is not closed".into(),
     })
+}
+
+/// Takes the next index of an index space.
+fn next(counter: &mut u32) -> u32 {
+    *counter += 1;
+    *counter - 1
 }
 
 fn read_section(
@@ -289,12 +348,40 @@ fn read_section(
         Payload::ComponentImportSection(reader) => {
             for import in reader {
                 let import = import?;
+                match import.ty {
+                    ComponentTypeRef::Module(_) => open.modules += 1,
+                    ComponentTypeRef::Component(_) => open.components += 1,
+                    _ => {}
+                }
                 open.node.imports.push(Extern {
                     module: None,
                     name: import.name.name.to_string(),
                     kind: component_ref_kind(import.ty),
                     signature: None,
                 });
+            }
+        }
+        Payload::ComponentAliasSection(reader) => {
+            for alias in reader {
+                match alias? {
+                    ComponentAlias::InstanceExport {
+                        kind: ComponentExternalKind::Module,
+                        ..
+                    }
+                    | ComponentAlias::Outer {
+                        kind: ComponentOuterAliasKind::CoreModule,
+                        ..
+                    } => open.modules += 1,
+                    ComponentAlias::InstanceExport {
+                        kind: ComponentExternalKind::Component,
+                        ..
+                    }
+                    | ComponentAlias::Outer {
+                        kind: ComponentOuterAliasKind::Component,
+                        ..
+                    } => open.components += 1,
+                    _ => {}
+                }
             }
         }
         Payload::ComponentExportSection(reader) => {
@@ -313,7 +400,7 @@ fn read_section(
                 name: section.name().to_string(),
                 size: section.data().len(),
             });
-            read_custom(&mut open.node, section.as_known())?;
+            read_custom(open, section.as_known())?;
         }
         _ => {}
     }
@@ -321,7 +408,7 @@ fn read_section(
 }
 
 fn read_custom(
-    node: &mut Node,
+    open: &mut Open,
     known: KnownCustom<'_>,
 ) -> std::result::Result<(), wasmparser::BinaryReaderError> {
     match known {
@@ -330,7 +417,7 @@ fn read_custom(
                 let field = field?;
                 for value in field.values {
                     let value = value?;
-                    node.producers.push(Producer {
+                    open.node.producers.push(Producer {
                         field: field.name.to_string(),
                         name: value.name.to_string(),
                         version: value.version.to_string(),
@@ -341,18 +428,34 @@ fn read_custom(
         KnownCustom::Name(reader) => {
             for name in reader {
                 if let wasmparser::Name::Module { name, .. } = name? {
-                    node.name = Some(name.to_string());
+                    open.node.name = Some(name.to_string());
                 }
             }
         }
         KnownCustom::ComponentName(reader) => {
             for name in reader {
-                if let wasmparser::ComponentName::Component { name, .. } = name? {
-                    node.name = Some(name.to_string());
+                match name? {
+                    ComponentName::Component { name, .. } => {
+                        open.node.name = Some(name.to_string())
+                    }
+                    ComponentName::CoreModules(map) => read_names(map, &mut open.module_names)?,
+                    ComponentName::Components(map) => read_names(map, &mut open.component_names)?,
+                    _ => {}
                 }
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+fn read_names(
+    map: wasmparser::NameMap<'_>,
+    into: &mut HashMap<u32, String>,
+) -> std::result::Result<(), wasmparser::BinaryReaderError> {
+    for naming in map {
+        let naming = naming?;
+        into.insert(naming.index, naming.name.to_string());
     }
     Ok(())
 }
@@ -493,6 +596,17 @@ mod tests {
             [NodeKind::Module, NodeKind::Module, NodeKind::Component]
         );
         assert_eq!(got.root.children[2].children.len(), 1);
+        let names: Vec<Option<&str>> = got
+            .root
+            .children
+            .iter()
+            .map(|c| c.name.as_deref())
+            .collect();
+        assert_eq!(
+            names,
+            [Some("a"), Some("b"), Some("inner")],
+            "named by the component-name section"
+        );
         let total: usize = got.root.children.iter().map(|c| c.size).sum();
         assert!(total < got.size);
     }
