@@ -114,3 +114,33 @@ fn an_unreadable_file() {
         );
     }
 }
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        &["validate"][..],
+        &["wit", "x.wit", "--json", "--out-dir", "d"],
+        &["frobnicate"],
+        &["inspect", "--nope", "x"],
+    ] {
+        let run = weld(args);
+        assert_eq!(run.code(), 2, "weld {args:?}:\n{}", run.stderr());
+        assert!(
+            run.stderr().contains("Usage"),
+            "weld {args:?}:\n{}",
+            run.stderr()
+        );
+    }
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let missing = ["inspect", "no-such-file.wasm"];
+    let plain = weld(missing).fails();
+    assert!(
+        plain.starts_with("error: ") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+    let coloured = weld(["--color", "always", "inspect", "no-such-file.wasm"]).fails();
+    assert!(coloured.contains("\x1b["), "{coloured:?}");
+}
