@@ -76,6 +76,15 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// `1 function`, `2 functions`: a count with its noun, plural when it is not one.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A byte count for people: `812 B`, `52.1 KiB`, `10.4 MiB`.
 pub fn human_size(bytes: usize) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -100,6 +109,10 @@ mod tests {
         assert_eq!(human_size(812), "812 B");
         assert_eq!(human_size(53_350), "52.1 KiB");
         assert_eq!(human_size(10 << 20), "10.0 MiB");
+        assert_eq!(
+            (count(1, "export"), count(0, "export")),
+            ("1 export".into(), "0 exports".into())
+        );
     }
 
     #[test]

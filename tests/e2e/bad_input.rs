@@ -144,3 +144,10 @@ fn colour_only_when_asked_or_on_a_terminal() {
     let coloured = weld(["--color", "always", "inspect", "no-such-file.wasm"]).fails();
     assert!(coloured.contains("\x1b["), "{coloured:?}");
 }
+
+#[test]
+fn a_read_error_says_its_cause_once() {
+    let err = weld(["inspect", "no-such-file.wasm"]).fails();
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    assert!(err.contains("no-such-file.wasm"), "{err}");
+}

@@ -10,7 +10,10 @@ fn the_app_shows_its_world_with_signatures_and_needs() {
     assert!(out.contains("greet: func(name: string) -> string"), "{out}");
     assert!(out.contains("export wasi:cli/run@"), "{out}");
     assert!(out.contains("stdio"), "{out}");
-    assert!(out.contains("must be plugged"), "{out}");
+    assert!(
+        out.contains("must come from another component or the host: weld:examples/greeter@1.0.0"),
+        "{out}"
+    );
     assert!(out.contains("core module"), "nested modules listed: {out}");
 }
 
@@ -85,4 +88,22 @@ fn core_modules_show_imports_exports_and_memory() {
     assert_eq!(greet["signature"], "(i32, i32) -> (i32)");
     let text = weld(["inspect".as_ref(), core.as_os_str()]).ok();
     assert!(text.contains("core module"), "{text}");
+}
+
+#[test]
+fn a_core_module_made_for_a_world_names_its_interfaces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = tmp.path().join("app-core.wasm");
+    std::fs::write(&core, weld_fixtures::build_core("app").unwrap()).unwrap();
+    let json = weld(["inspect".as_ref(), core.as_os_str(), "--json".as_ref()]).json();
+    let caps = &json["capabilities"];
+    assert_eq!(
+        caps["other_imports"],
+        serde_json::json!(["weld:examples/greeter@1.0.0"]),
+        "{caps}"
+    );
+    assert!(
+        caps["needs"]["stdio"].is_array(),
+        "preview1 fd_write counts: {caps}"
+    );
 }

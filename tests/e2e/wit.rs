@@ -248,3 +248,31 @@ fn an_unknown_use_in_a_dir_points_at_the_use() {
     assert!(err.contains("main.wit:4:"), "{err}");
     assert!(err.contains("a:missing"), "{err}");
 }
+
+#[test]
+fn out_dir_refuses_to_mix_packages_but_rewrites_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let shop = weld_fixtures::wit_dir("shop");
+    let write = |src: &std::path::Path| {
+        weld([
+            "wit".as_ref(),
+            src.as_os_str(),
+            "--out-dir".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    write(&shop).ok();
+    write(&shop).ok();
+    let before = weld(["wit".as_ref(), out.as_os_str()]).ok();
+    let err = write(&fixture("greeter")).fails();
+    assert!(
+        err.contains("does not write") && err.contains("empty or new directory"),
+        "{err}"
+    );
+    assert_eq!(
+        weld(["wit".as_ref(), out.as_os_str()]).ok(),
+        before,
+        "the directory is unchanged"
+    );
+}

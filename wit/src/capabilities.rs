@@ -76,7 +76,7 @@ impl Capabilities {
         let mut caps = Capabilities::default();
         for (module, name) in imports {
             let qualified = format!("{module}::{name}");
-            if module != "wasi_snapshot_preview1" && module != "wasi_unstable" {
+            if !is_preview1(module) {
                 caps.other_imports.push(qualified);
                 continue;
             }
@@ -101,10 +101,24 @@ impl Capabilities {
         }
     }
 
+    /// Adds what `other` needs to what this needs.
+    pub fn merge(&mut self, other: Capabilities) {
+        for (cap, imports) in other.needs {
+            self.needs.entry(cap).or_default().extend(imports);
+        }
+        self.wasi_support.extend(other.wasi_support);
+        self.other_imports.extend(other.other_imports);
+    }
+
     /// True when the component needs nothing from its host at all.
     pub fn is_empty(&self) -> bool {
         self.needs.is_empty() && self.wasi_support.is_empty() && self.other_imports.is_empty()
     }
+}
+
+/// True for the core module names of WASI preview1 (`wasi_snapshot_preview1`, and the older `wasi_unstable`).
+pub(crate) fn is_preview1(module: &str) -> bool {
+    module == "wasi_snapshot_preview1" || module == "wasi_unstable"
 }
 
 fn interface_capability(package: &str, interface: &str) -> Option<Capability> {

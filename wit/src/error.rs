@@ -7,13 +7,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The file or directory could not be read (missing, no permission, ...).
-    #[error("failed to read `{}`: {source}", path.display())]
+    #[error("failed to read `{}`: {io}", path.display())]
     Read {
         /// The path that could not be read.
         path: PathBuf,
-        /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying I/O error, part of the message (not a separate cause, so it is said once).
+        io: std::io::Error,
     },
     /// A file was expected but the path is a directory.
     #[error("`{}` is a directory, expected a file", path.display())]
@@ -70,7 +69,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// `--world NAME` named no world of the input.
-    #[error("no world `{name}` in `{}`: {message}", path.display())]
+    #[error("`{}`: {message}", path.display())]
     UnknownWorld {
         /// The input.
         path: PathBuf,

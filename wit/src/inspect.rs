@@ -1,7 +1,7 @@
 //! Taking a binary apart: the tree of components and core modules inside it, their imports and exports, memories,
 //! tables, custom sections and producers, plus the component's typed world and the capabilities it needs.
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, is_preview1};
 use crate::error::{Error, Result};
 use crate::model;
 use crate::source::{WitSource, read_file, wasm_bytes};
@@ -143,20 +143,25 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
     let world = wit
         .as_ref()
         .and_then(|src| src.world.map(|w| model::world(&src.resolve, w)));
-    let capabilities = match (&wit, root.kind) {
-        (
-            Some(WitSource {
-                world: Some(w),
-                resolve,
-                ..
-            }),
-            NodeKind::Component,
-        ) => Capabilities::of_world(resolve, *w),
-        _ => Capabilities::of_core_imports(
-            root.imports
-                .iter()
-                .map(|i| (i.module.as_deref().unwrap_or(""), i.name.as_str())),
-        ),
+    let core_imports = || {
+        root.imports
+            .iter()
+            .map(|i| (i.module.as_deref().unwrap_or(""), i.name.as_str()))
+    };
+    let capabilities = match wit.as_ref().and_then(|src| src.world.map(|w| (src, w))) {
+        Some((src, world)) if root.kind == NodeKind::Component => {
+            Capabilities::of_world(&src.resolve, world)
+        }
+        // A core module made for a world: the world says what it imports; its WASI preview1 imports, which an
+        // adapter turns into WASI interfaces, say what else it needs.
+        Some((src, world)) => {
+            let mut caps = Capabilities::of_world(&src.resolve, world);
+            caps.merge(Capabilities::of_core_imports(
+                core_imports().filter(|(module, _)| is_preview1(module)),
+            ));
+            caps
+        }
+        None => Capabilities::of_core_imports(core_imports()),
     };
     Ok(Inspection {
         path: path.to_path_buf(),

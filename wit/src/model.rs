@@ -158,7 +158,7 @@ pub struct WorldEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<Func>,
     /// For a type.
-    #[serde(skip_serializing_if = "Option::is_none", rename = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub typedef: Option<TypeDef>,
 }
 

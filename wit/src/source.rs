@@ -74,9 +74,9 @@ fn resolve_wit(
 
 /// Reads a file that must be a file: a directory or an unreadable path is an error naming it.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let read_err = |source| Error::Read {
+    let read_err = |io| Error::Read {
         path: path.to_path_buf(),
-        source,
+        io,
     };
     if std::fs::metadata(path).map_err(read_err)?.is_dir() {
         return Err(Error::IsDirectory {

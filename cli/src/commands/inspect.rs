@@ -1,7 +1,7 @@
 //! `weld inspect FILE`: a component's or module's imports and exports with full signatures, its nested
 //! components and modules with sizes, custom sections and producers, and the capabilities it needs.
 
-use crate::output::{self, human_size};
+use crate::output::{self, count, human_size};
 use crate::report::{DIM, HEADING};
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -18,7 +18,8 @@ Examples:
   weld inspect app.wasm
   weld inspect app.wasm --json      (schema: docs/commands/inspect.md)
 
-Exit status: 0 on success, 1 if the file cannot be read or is not valid WebAssembly, 2 on bad usage.")]
+Exit status: 0 on success, 1 if the file cannot be read or is malformed, 2 on bad usage.\n\
+inspect reads the structure and the component types; `weld validate` checks function bodies too.")]
 pub struct Opts {
     /// A component or core module (`.wasm` binary or `.wat` text).
     pub file: PathBuf,
@@ -135,7 +136,7 @@ fn write_capabilities(out: &mut String, caps: &Capabilities) {
     if !caps.other_imports.is_empty() {
         let _ = writeln!(
             out,
-            "  not WASI, must be plugged (weld compose) or provided: {}",
+            "  not WASI, must come from another component or the host: {}",
             caps.other_imports.join(", ")
         );
     }
@@ -202,13 +203,12 @@ fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {
 }
 
 fn node_details(node: &Node) -> String {
-    let mut parts = vec![format!(
-        "{} imports, {} exports",
-        node.imports.len(),
-        node.exports.len()
-    )];
+    let mut parts = vec![
+        count(node.imports.len(), "import"),
+        count(node.exports.len(), "export"),
+    ];
     if node.kind == NodeKind::Module {
-        parts.push(format!("{} functions", node.functions));
+        parts.push(count(node.functions as usize, "function"));
         parts.extend(node.memories.iter().map(|m| limits("memory", m, "pages")));
         parts.extend(node.tables.iter().map(|t| {
             let element = t.element.as_deref().unwrap_or("table");

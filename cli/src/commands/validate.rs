@@ -1,6 +1,6 @@
 //! `weld validate FILE...`: validate core modules and components, many files in parallel.
 
-use crate::output::{self, human_size};
+use crate::output::{self, count, human_size};
 use crate::report::{DIM, ERROR, GOOD};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -37,7 +37,8 @@ pub struct Verdict {
     /// What it is and how big, when valid.
     #[serde(flatten)]
     pub validated: Option<Validated>,
-    /// Where and why it is invalid.
+    /// Where and why it is invalid (absent when valid).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Problem>,
 }
 
@@ -108,20 +109,22 @@ fn human(verdicts: &[Verdict]) -> String {
             let kind = match ok.kind {
                 weld_wit::FileKind::Module => "core module".to_string(),
                 weld_wit::FileKind::Component => "component".to_string(),
-                weld_wit::FileKind::Script => format!("wast script of {} modules", ok.modules),
+                weld_wit::FileKind::Script => {
+                    format!("wast script of {}", count(ok.modules, "module"))
+                }
             };
             out.push_str(&format!(
-                "{GOOD}ok{GOOD:#}      {path}  {DIM}{kind}, {}, {} functions{DIM:#}\n",
+                "{GOOD}ok{GOOD:#}      {path}  {DIM}{kind}, {}, {}{DIM:#}\n",
                 human_size(ok.size),
-                ok.functions
+                count(ok.functions, "function")
             ));
         }
     }
     if verdicts.len() > 1 {
         let valid = verdicts.iter().filter(|v| v.valid).count();
         out.push_str(&format!(
-            "{} files: {valid} valid, {} invalid\n",
-            verdicts.len(),
+            "{}: {valid} valid, {} invalid\n",
+            count(verdicts.len(), "file"),
             verdicts.len() - valid
         ));
     }

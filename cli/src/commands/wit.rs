@@ -1,8 +1,8 @@
 //! `weld wit PATH`: print the WIT of a WIT directory or file, a component, or a core module with WIT metadata.
 
 use crate::output;
-use anyhow::Result;
-use std::path::PathBuf;
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Print the WIT of a WIT directory (with `deps/`), a `.wit` file, a component, or a core module that carries
@@ -13,7 +13,8 @@ Examples:
   weld wit app.wasm                 the world app.wasm targets, as WIT
   weld wit wit/ --world command     one world of a WIT package and what it uses
   weld wit app.wasm --json          the same as JSON (schema: docs/commands/wit.md)
-  weld wit app.wasm --out-dir wit/  a WIT package directory, with deps/, that `weld wit wit/` reads back
+  weld wit app.wasm --out-dir wit/  write a WIT package directory (deps/ included)
+  weld wit wit/                     ...which reads back to the same text
 
 Exit status: 0 on success, 1 if the input cannot be read or holds invalid WIT, 2 on bad usage.")]
 pub struct Opts {
@@ -44,6 +45,7 @@ impl Opts {
                 .into_iter()
                 .map(|f| (f.path, f.contents))
                 .collect();
+            refuse_foreign_wit(dir, &files)?;
             for path in output::write_tree(dir, &files)? {
                 eprintln!("wrote {}", path.display());
             }
@@ -52,4 +54,29 @@ impl Opts {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// A WIT directory is read as a whole, so `.wit` files already in `dir` (or its `deps/`) that this package would
+/// not overwrite would mix with it: refuse rather than write a directory that no longer loads.
+fn refuse_foreign_wit(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
+    for sub in [dir.to_path_buf(), dir.join("deps")] {
+        let Ok(entries) = std::fs::read_dir(&sub) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(dir).unwrap_or(&path);
+            let is_wit =
+                path.extension().is_some_and(|e| e == "wit") || path.is_dir() && sub != *dir;
+            if is_wit && !files.iter().any(|(f, _)| f == rel) {
+                bail!(
+                    "`{}` already holds `{}`, which this package does not write; \
+                     use an empty or new directory so the result loads as one package",
+                    dir.display(),
+                    rel.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
