@@ -1,6 +1,6 @@
 //! `weld inspect`: typed imports and exports, nested structure with sizes, producers and capabilities.
 
-use weld_tests::{fixture, weld};
+use weld_tests::{core_fixture, fixture, weld};
 
 #[test]
 fn the_app_shows_its_world_with_signatures_and_needs() {
@@ -72,8 +72,7 @@ fn a_pure_component_needs_nothing() {
 #[test]
 fn core_modules_show_imports_exports_and_memory() {
     let tmp = tempfile::tempdir().unwrap();
-    let core = tmp.path().join("greeter-core.wasm");
-    std::fs::write(&core, weld_fixtures::build_core("greeter").unwrap()).unwrap();
+    let core = core_fixture(tmp.path(), "greeter");
     let json = weld(["inspect".as_ref(), core.as_os_str(), "--json".as_ref()]).json();
     assert_eq!(json["root"]["kind"], "module");
     assert!(
@@ -93,8 +92,7 @@ fn core_modules_show_imports_exports_and_memory() {
 #[test]
 fn a_core_module_made_for_a_world_names_its_interfaces() {
     let tmp = tempfile::tempdir().unwrap();
-    let core = tmp.path().join("app-core.wasm");
-    std::fs::write(&core, weld_fixtures::build_core("app").unwrap()).unwrap();
+    let core = core_fixture(tmp.path(), "app");
     let json = weld(["inspect".as_ref(), core.as_os_str(), "--json".as_ref()]).json();
     let caps = &json["capabilities"];
     assert_eq!(

@@ -1,6 +1,6 @@
 //! `weld wit`: WIT text and JSON of components, core modules, WIT dirs and files; round trips; WIT errors.
 
-use weld_tests::{fixture, weld};
+use weld_tests::{core_fixture, fixture, weld};
 
 /// What wit-component's own printer gives for a component, the way `wasm-tools component wit` calls it.
 fn printer_text(bytes: &[u8]) -> String {
@@ -101,8 +101,7 @@ fn the_app_imports_the_greeter_and_exports_run() {
 #[test]
 fn a_core_module_with_metadata_has_the_same_world() {
     let tmp = tempfile::tempdir().unwrap();
-    let core = tmp.path().join("greeter-core.wasm");
-    std::fs::write(&core, weld_fixtures::build_core("greeter").unwrap()).unwrap();
+    let core = core_fixture(tmp.path(), "greeter");
     let text = weld(["wit".as_ref(), core.as_os_str()]).ok();
     assert!(
         text.contains("export weld:examples/greeter@1.0.0;"),

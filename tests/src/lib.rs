@@ -57,6 +57,16 @@ pub fn fixture(name: &str) -> PathBuf {
         .unwrap_or_else(|e| panic!("failed to build fixture {name}: {e:#}"))
 }
 
+/// Writes the core module of a fixture, with its component-type metadata (what `wit-bindgen` output looks like),
+/// to `dir/<name>-core.wasm` and returns the path.
+pub fn core_fixture(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(format!("{name}-core.wasm"));
+    let bytes = weld_fixtures::build_core(name)
+        .unwrap_or_else(|e| panic!("failed to build the core module of {name}: {e:#}"));
+    std::fs::write(&path, bytes).expect("write the core module");
+    path
+}
+
 /// The result of one `weld` run.
 #[derive(Debug)]
 pub struct Run {

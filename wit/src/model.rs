@@ -316,49 +316,30 @@ fn typedef(resolve: &Resolve, id: TypeId) -> TypeDef {
         ok: None,
         err: None,
     };
+    let member = |name: &str, ty: Option<String>, d: &Docs| Member {
+        name: name.to_string(),
+        ty,
+        docs: docs(d),
+    };
     match &def.kind {
         TypeDefKind::Record(r) => {
-            out.fields = r
-                .fields
-                .iter()
-                .map(|f| Member {
-                    name: f.name.clone(),
-                    ty: Some(ty(&f.ty)),
-                    docs: docs(&f.docs),
-                })
+            out.fields = (r.fields.iter())
+                .map(|f| member(&f.name, Some(ty(&f.ty)), &f.docs))
                 .collect();
         }
         TypeDefKind::Variant(v) => {
-            out.cases = v
-                .cases
-                .iter()
-                .map(|c| Member {
-                    name: c.name.clone(),
-                    ty: c.ty.as_ref().map(ty),
-                    docs: docs(&c.docs),
-                })
+            out.cases = (v.cases.iter())
+                .map(|c| member(&c.name, c.ty.as_ref().map(ty), &c.docs))
                 .collect();
         }
         TypeDefKind::Enum(e) => {
-            out.cases = e
-                .cases
-                .iter()
-                .map(|c| Member {
-                    name: c.name.clone(),
-                    ty: None,
-                    docs: docs(&c.docs),
-                })
+            out.cases = (e.cases.iter())
+                .map(|c| member(&c.name, None, &c.docs))
                 .collect();
         }
         TypeDefKind::Flags(f) => {
-            out.flags = f
-                .flags
-                .iter()
-                .map(|f| Member {
-                    name: f.name.clone(),
-                    ty: None,
-                    docs: docs(&f.docs),
-                })
+            out.flags = (f.flags.iter())
+                .map(|f| member(&f.name, None, &f.docs))
                 .collect();
         }
         TypeDefKind::Result(r) => {
