@@ -44,8 +44,7 @@ fn every_command_reports_bad_binaries() {
             let mut args: Vec<&std::ffi::OsStr> = cmd.iter().map(|a| a.as_ref()).collect();
             args.push(file.as_os_str());
             let run = weld(&args);
-            let err = run.fails();
-            let all = format!("{}{err}", run.stdout());
+            let all = run.fails_output();
             let name = file.file_name().unwrap().to_str().unwrap();
             assert!(
                 all.contains(name),
@@ -64,7 +63,7 @@ fn a_directory_where_a_file_is_expected() {
     let tmp = tempfile::tempdir().unwrap();
     for cmd in [["inspect"], ["validate"]] {
         let run = weld([cmd[0].as_ref(), tmp.path().as_os_str()]);
-        let all = format!("{}{}", run.stdout(), run.fails());
+        let all = run.fails_output();
         assert!(all.contains("is a directory"), "{all}");
     }
     // For `weld wit` a directory is a WIT package; one without WIT files is an error naming it.
@@ -81,7 +80,7 @@ fn wit_text_errors_for_every_command() {
     assert!(err.contains("syntax.wit:2:"), "{err}");
     for cmd in ["inspect", "validate"] {
         let run = weld([cmd.as_ref(), file.as_os_str()]);
-        let all = format!("{}{}", run.stdout(), run.fails());
+        let all = run.fails_output();
         assert!(
             all.contains("syntax.wit") && all.contains("not WebAssembly"),
             "{all}"
@@ -107,7 +106,7 @@ fn an_unreadable_file() {
         let mut args: Vec<&std::ffi::OsStr> = cmd.iter().map(|a| a.as_ref()).collect();
         args.push(file.as_os_str());
         let run = weld_with(runner, &args);
-        let all = format!("{}{}", run.stdout(), run.fails());
+        let all = run.fails_output();
         assert!(
             all.contains("locked.wasm") && all.contains("Permission denied"),
             "{all}"

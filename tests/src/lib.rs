@@ -124,6 +124,14 @@ impl Run {
         err
     }
 
+    /// Asserts a failure as [`Run::fails`] does and returns stdout and stderr together: some commands report a
+    /// bad file on stdout (a `validate` verdict), others on stderr.
+    #[track_caller]
+    pub fn fails_output(&self) -> String {
+        let err = self.fails();
+        format!("{}{err}", self.stdout())
+    }
+
     /// Parses stdout as JSON, asserting success.
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
@@ -169,7 +177,9 @@ pub fn is_root() -> bool {
 pub fn weld_as_nobody(dir: &Path) -> Command {
     use std::os::unix::fs::PermissionsExt;
     let copy = dir.join("weld");
-    std::fs::copy(weld_bin(), &copy).expect("copy weld");
+    if !copy.exists() {
+        std::fs::copy(weld_bin(), &copy).expect("copy weld");
+    }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
     let mut cmd = Command::new("setpriv");
     cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])

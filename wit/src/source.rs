@@ -86,9 +86,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(read_err)
 }
 
-/// Reads any file weld accepts as WebAssembly: a binary as is, WAT text compiled to a binary.
-///
-/// Returns the binary and whether it came from text.
+/// Reads any file weld accepts as WebAssembly: a binary as is (borrowed), WAT text compiled to a binary.
 pub(crate) fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     if bytes.is_empty() {
         return Err(Error::Empty {
