@@ -258,7 +258,7 @@ fn walk(bytes: &[u8]) -> std::result::Result<Node, Invalid> {
             }
             | Payload::ComponentSection {
                 unchecked_range, ..
-            } => next_range = unchecked_range,
+            } => next_range = to_usize(unchecked_range.start)..to_usize(unchecked_range.end),
             Payload::End(_) => {
                 let done = stack.pop().expect("every End follows a Version");
                 let index = done.index;
@@ -278,9 +278,14 @@ fn walk(bytes: &[u8]) -> std::result::Result<Node, Invalid> {
         }
     }
     Err(Invalid {
-        offset: bytes.len(),
+        offset: bytes.len() as u64,
         message: "unexpected end of the binary: a module or component is not closed".into(),
     })
+}
+
+/// A byte offset inside an in-memory binary, which always fits in `usize`.
+fn to_usize(offset: u64) -> usize {
+    usize::try_from(offset).expect("offsets inside a slice fit in usize")
 }
 
 /// Takes the next index of an index space.

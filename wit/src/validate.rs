@@ -46,7 +46,7 @@ pub struct Validated {
 #[error("{message} (at offset {offset:#x})")]
 pub struct Invalid {
     /// Byte offset of the problem in the binary.
-    pub offset: usize,
+    pub offset: u64,
     /// What is wrong.
     pub message: String,
 }
@@ -64,7 +64,7 @@ impl From<wasmparser::BinaryReaderError> for Invalid {
 pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
     if bytes.len() < 8 {
         return Err(Invalid {
-            offset: bytes.len(),
+            offset: bytes.len() as u64,
             message: format!(
                 "unexpected end of file: {} bytes, a WebAssembly header has 8",
                 bytes.len()
@@ -174,7 +174,7 @@ mod tests {
         let bad = wat::parse_str("(module (func (result i32) f32.const 1))").unwrap();
         let err = validate(&bad).unwrap_err();
         assert!(err.message.contains("type mismatch"), "{err}");
-        assert!(err.offset > 8 && err.offset < bad.len());
+        assert!(err.offset > 8 && err.offset < bad.len() as u64);
     }
 
     #[test]

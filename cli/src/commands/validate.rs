@@ -46,7 +46,7 @@ pub struct Verdict {
 #[derive(Debug, Serialize)]
 pub struct Problem {
     /// Byte offset in the binary, when the binary itself is at fault.
-    pub offset: Option<usize>,
+    pub offset: Option<u64>,
     /// What is wrong.
     pub message: String,
 }
