@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod compose;
 pub mod options;
 pub mod output;
 pub mod report;

@@ -86,6 +86,15 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(read_err)
 }
 
+/// Reads a WebAssembly file from disk: a binary as is, WAT text compiled to a binary. Errors name the file.
+pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
+    let bytes = read_file(path)?;
+    Ok(match wasm_bytes(path, &bytes)? {
+        std::borrow::Cow::Borrowed(_) => bytes,
+        std::borrow::Cow::Owned(compiled) => compiled,
+    })
+}
+
 /// Reads any file weld accepts as WebAssembly: a binary as is (borrowed), WAT text compiled to a binary.
 pub(crate) fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     if bytes.is_empty() {

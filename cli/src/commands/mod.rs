@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+pub mod compose;
 pub mod inspect;
 pub mod validate;
 pub mod wit;
@@ -15,6 +16,8 @@ pub enum Command {
     Inspect(inspect::Opts),
     /// Validate core modules and components.
     Validate(validate::Opts),
+    /// Link components into one: plug each import with another component's export, transitively.
+    Compose(compose::Opts),
 }
 
 impl Command {
@@ -25,6 +28,7 @@ impl Command {
             Command::Wit(opts) => opts.run(),
             Command::Inspect(opts) => opts.run(),
             Command::Validate(opts) => opts.run(),
+            Command::Compose(opts) => opts.run(),
         }
     }
 }

@@ -1,0 +1,231 @@
+//! `weld compose ROOT --plug C...`: link components into one by plugging imports with exports, transitively; also
+//! from a compose file (`-c weld.toml`) or a `.wac` document.
+
+use crate::compose::{
+    self, Closed, Component, ComposeError, Composition, Options, explain, file, graphviz, wac,
+};
+use crate::output::{self, count, human_size};
+use crate::report::GOOD;
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Compose components: plug each import of ROOT with another component's export (same name, or a
+/// semver-compatible version, type-checked), transitively, into ONE component that exports what ROOT exports.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld compose app.wasm --plug greeter.wasm -o hello.wasm
+  weld compose app.wasm -p reverse.wasm -p upper.wasm -o app2.wasm --explain
+  weld compose app.wasm -p a.wasm -p b.wasm --wire weld:examples/greeter=b.wasm -o out.wasm
+  weld compose app.wasm -p greeter.wasm --closed -o out.wasm     fail if a non-wasi import stays open
+  weld compose -c weld.toml                                      a compose file (docs/compose.md)
+  weld compose app.wac --deps-dir deps -o out.wasm               a WAC document, as `wac compose` takes it
+
+Exit status: 0 on success, 1 if the components cannot be composed (the summary and the reason are printed and
+nothing is written), 2 on bad usage.")]
+pub struct Opts {
+    /// The root component (`.wasm` or `.wat`), or a `.wac` document.
+    #[arg(required_unless_present = "config")]
+    pub root: Option<PathBuf>,
+    /// A component that may satisfy imports (repeatable, any order). Plugs nothing needs are left out.
+    #[arg(short, long = "plug", value_name = "COMPONENT")]
+    pub plugs: Vec<PathBuf>,
+    /// A compose file naming the components, the root, the wiring and the output.
+    #[arg(short = 'c', long = "config", value_name = "FILE", conflicts_with_all = ["root", "plugs"])]
+    pub config: Option<PathBuf>,
+    /// Where to write the composed component (written only once it validates). Without it nothing is written.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Plug IMPORT (a full name, or one without its version) with PLUG (a plug's path, file name or stem),
+    /// whatever else exports it.
+    #[arg(long, value_name = "IMPORT=PLUG")]
+    pub wire: Vec<String>,
+    /// Fail if an import stays open: any but `wasi:*` ones, or with `=all` any at all.
+    #[arg(long, value_name = "WHICH", num_args = 0..=1, require_equals = true, default_missing_value = "non-wasi")]
+    pub closed: Option<ClosedArg>,
+    /// Print the whole wiring table: every import, every candidate considered, the result's imports and exports.
+    #[arg(long, conflicts_with = "json")]
+    pub explain: bool,
+    /// Print the wiring as JSON (schema: docs/compose.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the instance graph to FILE as `dot` or `mermaid`.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"])]
+    pub graph: Vec<String>,
+    /// For `.wac` documents: where packages live, as `<namespace>/<name>.wasm`, `.wat` or a WIT folder.
+    #[arg(long, value_name = "DIR", default_value = "deps")]
+    pub deps_dir: PathBuf,
+    /// For `.wac` documents: the file of one package, overriding `--deps-dir`.
+    #[arg(long = "dep", value_name = "NS:NAME=PATH")]
+    pub deps: Vec<String>,
+}
+
+/// Which imports `--closed` forbids to stay open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClosedArg {
+    /// Every import but `wasi:*` ones must be plugged.
+    NonWasi,
+    /// Every import must be plugged.
+    All,
+}
+
+impl Opts {
+    /// Runs `weld compose`.
+    pub fn run(self) -> Result<ExitCode> {
+        let graph = self.graph_target()?;
+        let mut options = Options {
+            wires: split_pairs(&self.wire, "--wire", "IMPORT=PLUG")?,
+            closed: match self.closed {
+                None => Closed::No,
+                Some(ClosedArg::NonWasi) => Closed::NonWasi,
+                Some(ClosedArg::All) => Closed::All,
+            },
+        };
+        let (what, output, result) = if let Some(config) = &self.config {
+            let request = file::load(config)?;
+            options.wires.extend(request.wires);
+            options.closed = self.closed.map_or(request.closed, |_| options.closed);
+            let output = self.output.clone().or(request.output);
+            let what = format!("{}", config.display());
+            (
+                what,
+                output,
+                compose::compose(request.root, request.plugs, &options),
+            )
+        } else {
+            let root = self
+                .root
+                .as_ref()
+                .expect("clap requires ROOT without --config");
+            let what = root.display().to_string();
+            let result = if root.extension().is_some_and(|e| e == "wac") {
+                self.compose_wac(root, &options)?
+            } else {
+                let (root, plugs) = read_components(root, &self.plugs)?;
+                compose::compose(root, plugs, &options)
+            };
+            (what, self.output.clone(), result)
+        };
+        let composition = match result {
+            Ok(c) => c,
+            Err(err) => return Err(self.failed(err)),
+        };
+        if let Some(path) = &output {
+            output::write_atomic(path, &composition.bytes)?;
+        }
+        if let Some((format, path)) = &graph {
+            output::write_atomic(
+                path,
+                graphviz::render(&composition.report, *format).as_bytes(),
+            )?;
+        }
+        self.print(&what, output.as_deref(), &composition)?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn compose_wac(
+        &self,
+        path: &Path,
+        options: &Options,
+    ) -> Result<Result<Composition, ComposeError>> {
+        if !self.plugs.is_empty() {
+            bail!(
+                "`--plug` does not apply to a .wac document: it names its packages itself (use --deps-dir or --dep)"
+            );
+        }
+        if !options.wires.is_empty() {
+            bail!("`--wire` does not apply to a .wac document: its wiring is in the document");
+        }
+        let deps: HashMap<String, PathBuf> = split_pairs(&self.deps, "--dep", "NS:NAME=PATH")?
+            .into_iter()
+            .map(|(name, path)| (name, PathBuf::from(path)))
+            .collect();
+        Ok(wac::compose(path, &self.deps_dir, deps, options))
+    }
+
+    /// Prints what can still be shown about a failed composition, and gives back the error to report.
+    fn failed(&self, err: ComposeError) -> anyhow::Error {
+        if let Some(report) = err.report() {
+            let shown = if self.json {
+                serde_json::to_string_pretty(report)
+                    .map(|j| j + "\n")
+                    .unwrap_or_default()
+            } else {
+                format!("{}\n", explain::wiring(report, self.explain))
+            };
+            let _ = output::print(&shown);
+        }
+        anyhow::Error::new(err)
+    }
+
+    fn print(&self, what: &str, output: Option<&Path>, composition: &Composition) -> Result<()> {
+        let report = &composition.report;
+        if self.json {
+            return output::print_json(report);
+        }
+        let target = match output {
+            Some(path) => format!(
+                "wrote {} ({})",
+                path.display(),
+                human_size(composition.bytes.len())
+            ),
+            None => format!(
+                "{} composed, not written (no -o)",
+                human_size(composition.bytes.len())
+            ),
+        };
+        let mut text = format!(
+            "{GOOD}composed{GOOD:#} {what}: {}, {}; {target}\n",
+            count(report.instances.len(), "instance"),
+            count(report.imports.len(), "open import"),
+        );
+        if self.explain {
+            text.push_str(&explain::explain(report));
+        } else {
+            text.push_str(&explain::wiring(report, false));
+        }
+        output::print(&text)
+    }
+
+    fn graph_target(&self) -> Result<Option<(graphviz::Format, PathBuf)>> {
+        let [format, path] = self.graph.as_slice() else {
+            return Ok(None);
+        };
+        let format = match format.as_str() {
+            "dot" => graphviz::Format::Dot,
+            "mermaid" => graphviz::Format::Mermaid,
+            other => bail!("`--graph {other}`: the graph formats are `dot` and `mermaid`"),
+        };
+        Ok(Some((format, PathBuf::from(path))))
+    }
+}
+
+/// Reads the root and the plugs (in parallel: WAT is compiled, binaries are read as they are).
+fn read_components(root: &Path, plugs: &[PathBuf]) -> Result<(Component, Vec<Component>)> {
+    let mut all: Vec<Component> = std::iter::once(root)
+        .chain(plugs.iter().map(PathBuf::as_path))
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|path| {
+            Ok(Component {
+                label: path.display().to_string(),
+                bytes: weld_wit::read_wasm(path)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let root = all.remove(0);
+    Ok((root, all))
+}
+
+/// Splits `KEY=VALUE` arguments of `flag`.
+fn split_pairs(args: &[String], flag: &str, shape: &str) -> Result<Vec<(String, String)>> {
+    args.iter()
+        .map(|arg| match arg.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(anyhow::anyhow!("`{flag} {arg}`: expected {shape}")),
+        })
+        .collect()
+}

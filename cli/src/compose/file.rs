@@ -1,0 +1,214 @@
+//! Compose files: a declarative `weld.toml` naming the components, the root, explicit wiring and the output.
+//!
+//! ```toml
+//! root = "app"                 # a name from [components]
+//! output = "hello.wasm"        # optional; -o wins
+//! closed = true                # optional: true (all but wasi:*), "all", or false
+//!
+//! [components]                 # name = path (relative to this file)
+//! app = "app.wasm"
+//! greeter = "greeter.wasm"
+//!
+//! [wire]                       # import (with or without version) = component name
+//! "weld:examples/greeter" = "greeter"
+//! ```
+//!
+//! Every component but the root is a plug. Errors name the file, the line and column, and the key.
+
+use super::{Closed, Component, ComposeError};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A compose request read from a file.
+#[derive(Debug)]
+pub struct Request {
+    /// The root component, labelled with its name in the file.
+    pub root: Component,
+    /// Every other component, in file order.
+    pub plugs: Vec<Component>,
+    /// `[wire]`: (import, component name).
+    pub wires: Vec<(String, String)>,
+    /// `output`, relative to the current directory (resolved against the file's directory).
+    pub output: Option<PathBuf>,
+    /// `closed`.
+    pub closed: Closed,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    root: Spanned<String>,
+    output: Option<String>,
+    closed: Option<Spanned<toml::Value>>,
+    components: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    wire: IndexMap<String, Spanned<String>>,
+}
+
+/// Reads the compose file at `path` and the components it names.
+pub fn load(path: &Path) -> Result<Request, ComposeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ComposeError::File {
+        location: path.display().to_string(),
+        message: format!("failed to read it: {e}"),
+    })?;
+    let raw: Raw = toml::from_str(&text).map_err(|e| ComposeError::File {
+        location: match e.span() {
+            Some(span) => location(path, &text, span.start),
+            None => path.display().to_string(),
+        },
+        message: e.message().to_owned(),
+    })?;
+    let at = |span: std::ops::Range<usize>, message: String| ComposeError::File {
+        location: location(path, &text, span.start),
+        message,
+    };
+    let names: Vec<&str> = raw.components.keys().map(String::as_str).collect();
+    let known = |value: &Spanned<String>, key: &str| {
+        if raw.components.contains_key(value.get_ref()) {
+            Ok(())
+        } else {
+            Err(at(
+                value.span(),
+                format!(
+                    "{key} = \"{}\": no such component in [components] ({})",
+                    value.get_ref(),
+                    names.join(", ")
+                ),
+            ))
+        }
+    };
+    known(&raw.root, "root")?;
+    for (import, target) in &raw.wire {
+        known(target, &format!("wire.\"{import}\""))?;
+    }
+    let closed = match raw.closed.as_ref().map(|c| (c.get_ref(), c.span())) {
+        None | Some((toml::Value::Boolean(false), _)) => Closed::No,
+        Some((toml::Value::Boolean(true), _)) => Closed::NonWasi,
+        Some((toml::Value::String(s), _)) if s == "all" => Closed::All,
+        Some((_, span)) => {
+            return Err(at(
+                span,
+                "closed: expected true, false or \"all\"".to_owned(),
+            ));
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut root = None;
+    let mut plugs = Vec::new();
+    for (name, file) in &raw.components {
+        if file.get_ref().starts_with("oci://") {
+            return Err(at(
+                file.span(),
+                format!(
+                    "components.{name}: registry references are not supported yet; give a path"
+                ),
+            ));
+        }
+        let bytes = weld_wit::read_wasm(&dir.join(file.get_ref()))
+            .map_err(|e| at(file.span(), format!("components.{name}: {e}")))?;
+        let component = Component {
+            label: name.clone(),
+            bytes,
+        };
+        if name == raw.root.get_ref() {
+            root = Some(component);
+        } else {
+            plugs.push(component);
+        }
+    }
+    Ok(Request {
+        root: root.expect("root is one of the components"),
+        plugs,
+        wires: raw
+            .wire
+            .into_iter()
+            .map(|(import, target)| (import, target.into_inner()))
+            .collect(),
+        output: raw.output.map(|o| dir.join(o)),
+        closed,
+    })
+}
+
+/// `path:line:column` of byte `offset` in `text` (both 1-based).
+pub(crate) fn location(path: &Path, text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("{}:{line}:{column}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("weld.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn locations_are_one_based() {
+        let text = "a = 1\nroot = \"x\"\n";
+        assert_eq!(location(Path::new("f.toml"), text, 13), "f.toml:2:8");
+        assert_eq!(location(Path::new("f.toml"), text, 0), "f.toml:1:1");
+    }
+
+    #[test]
+    fn unknown_names_point_at_their_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "root = \"ap\"\n[components]\napp = \"app.wasm\"\n",
+        );
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("weld.toml:1:8: root = \"ap\": no such component in [components] (app)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_keys_point_at_the_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "root = \"app\"\nplug = 3\n[components]\n");
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("weld.toml:2:1") && err.contains("unknown field `plug`"),
+            "{err}"
+        );
+        let path = write(dir.path(), "root = \n");
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.contains("weld.toml:1:"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_components_name_the_key_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "root = \"app\"\n[components]\napp = \"missing.wasm\"\n",
+        );
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("weld.toml:3:7: components.app: failed to read"),
+            "{err}"
+        );
+        assert!(err.contains("missing.wasm"), "{err}");
+    }
+
+    #[test]
+    fn closed_takes_a_bool_or_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "root = \"app\"\nclosed = \"some\"\n[components]\napp = \"a.wasm\"\n",
+        );
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("weld.toml:2:10: closed: expected true, false or \"all\""),
+            "{err}"
+        );
+    }
+}

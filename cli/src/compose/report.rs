@@ -1,0 +1,278 @@
+//! What a composition did, import by import: the data behind the summary, `--explain`, `--json` and `--graph`.
+//! Serialised as the stable JSON documented in docs/compose.md.
+
+use serde::Serialize;
+
+/// The whole wiring of one composition.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Every instance in the result, in the order they were reached (the root first).
+    pub instances: Vec<Instance>,
+    /// Components that were given but that nothing needed: left out of the result.
+    pub unused: Vec<String>,
+    /// Open imports of one interface at several compatible versions that became one import.
+    pub merged: Vec<Merge>,
+    /// The imports of the composed component.
+    pub imports: Vec<String>,
+    /// The exports of the composed component.
+    pub exports: Vec<String>,
+}
+
+/// One instance of a component in the result, with the fate of each of its imports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    /// The component it instantiates, as the user named it (a path, a name in a compose file, a `.wac` package).
+    pub component: String,
+    /// Its imports, in the component's order.
+    pub imports: Vec<Import>,
+}
+
+/// One import of one instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Import {
+    /// The import's name, e.g. `weld:examples/greeter@1.0.0`.
+    pub name: String,
+    /// What happened to it.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Every other component that exports something of this name, and why it was not used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Candidate>,
+}
+
+/// What became of an import.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Satisfied by an export of another instance.
+    Plugged {
+        /// The component whose instance provides it.
+        by: String,
+        /// The name of the export used (a newer compatible version when `rule` is `semver`).
+        export: String,
+        /// Why this export was chosen.
+        rule: Rule,
+    },
+    /// Left as an import of the composed component.
+    Open {
+        /// Why nothing satisfies it.
+        reason: OpenReason,
+    },
+    /// Could not be decided: the composition fails.
+    Error {
+        /// What is wrong.
+        problem: Problem,
+    },
+}
+
+/// Why an export was chosen for an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The export has the import's exact name.
+    Exact,
+    /// The export is the same interface at a semver-compatible version.
+    Semver,
+    /// The user wired it (`--wire` or a compose file's `[wire]`).
+    Wire,
+    /// The `.wac` file says so.
+    Wac,
+}
+
+/// Why an import stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenReason {
+    /// No component exports anything of this name.
+    NoExport,
+    /// Components export this interface, but only at incompatible versions (listed in `rejected`).
+    Version,
+    /// The `.wac` file leaves it to be imported.
+    NotWired,
+}
+
+/// A component that exports something an import could have taken.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The component.
+    pub component: String,
+    /// Its export's name.
+    pub export: String,
+    /// Why it was not used.
+    pub why: String,
+}
+
+/// Something that makes the composition fail at one import.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Problem {
+    /// The only exports of this name have other types.
+    TypeMismatch {
+        /// The component whose export does not fit.
+        component: String,
+        /// Its export's name.
+        export: String,
+        /// Each differing item, both sides.
+        differences: Vec<Difference>,
+    },
+    /// Several components could satisfy it.
+    Ambiguous {
+        /// The components, with the export each would give.
+        candidates: Vec<Candidate>,
+    },
+    /// Satisfying it would make an instance need itself.
+    Cycle {
+        /// The components along the cycle, the first repeated at the end.
+        path: Vec<String>,
+    },
+    /// A `--wire` names a component that does not export it.
+    WireNoExport {
+        /// The component named by the wire.
+        component: String,
+        /// What the component does export.
+        exports: Vec<String>,
+    },
+}
+
+/// One item whose types differ between an import and the export offered for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    /// The function or type inside the interface (`greet`), or empty when the import itself is the item.
+    pub item: String,
+    /// The importer's side, in WIT syntax.
+    pub expected: String,
+    /// The exporter's side, in WIT syntax.
+    pub found: String,
+    /// The first differing type, as the subtype check found it (`function result: expected string, found u32`).
+    pub first: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.item.is_empty() {
+            write!(f, "{}: ", self.item)?;
+        }
+        write!(f, "expected {}, found {}", self.expected, self.found)
+    }
+}
+
+/// Several open imports merged into one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Merge {
+    /// The import that remains (the newest version).
+    pub into: String,
+    /// The older names it replaces.
+    pub from: Vec<String>,
+}
+
+impl OpenReason {
+    /// Why the import stays open, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OpenReason::NoExport => "no component exports it",
+            OpenReason::Version => "only incompatible versions are exported",
+            OpenReason::NotWired => "the .wac file leaves it open",
+        }
+    }
+}
+
+impl Problem {
+    /// The problem in a few words, for one line of a table.
+    pub fn brief(&self) -> String {
+        match self {
+            Problem::TypeMismatch { component, .. } => format!("the types of {component} differ"),
+            Problem::Ambiguous { candidates } => format!(
+                "ambiguous: {}",
+                candidates
+                    .iter()
+                    .map(|c| c.component.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Problem::Cycle { path } => format!("cycle: {}", path.join(" -> ")),
+            Problem::WireNoExport { component, .. } => {
+                format!("wired to {component}, which does not export it")
+            }
+        }
+    }
+
+    /// A one-paragraph explanation for people, `import` being the name of the import concerned and `consumer`
+    /// the component importing it.
+    pub fn describe(&self, consumer: &str, import: &str) -> String {
+        match self {
+            Problem::TypeMismatch {
+                component,
+                export,
+                differences,
+            } => {
+                let mut text = format!(
+                    "`{import}` of {consumer} cannot be plugged with `{export}` of {component}: the types differ"
+                );
+                for d in differences {
+                    text.push_str(&format!("\n    {d} (in {component})"));
+                    if !d.first.is_empty() {
+                        text.push_str(&format!("\n      first difference: {}", d.first));
+                    }
+                }
+                text
+            }
+            Problem::Ambiguous { candidates } => {
+                let names: Vec<String> = candidates
+                    .iter()
+                    .map(|c| format!("{} (`{}`)", c.component, c.export))
+                    .collect();
+                format!(
+                    "`{import}` of {consumer} could be plugged by {}; choose one with `--wire {import}={}`",
+                    names.join(" or "),
+                    candidates[0].component
+                )
+            }
+            Problem::Cycle { path } => format!(
+                "`{import}` of {consumer} would close a cycle: {}",
+                path.join(" -> ")
+            ),
+            Problem::WireNoExport { component, exports } => format!(
+                "`{import}` of {consumer} is wired to {component}, which exports nothing of that name (it exports: {})",
+                if exports.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    exports.join(", ")
+                }
+            ),
+        }
+    }
+}
+
+impl Report {
+    /// Every (consumer, import, problem) that makes the composition fail.
+    pub fn problems(&self) -> impl Iterator<Item = (&str, &str, &Problem)> {
+        self.instances.iter().flat_map(|i| {
+            i.imports.iter().filter_map(move |imp| match &imp.outcome {
+                Outcome::Error { problem } => {
+                    Some((i.component.as_str(), imp.name.as_str(), problem))
+                }
+                _ => None,
+            })
+        })
+    }
+
+    /// The edges of the instance graph: (provider, consumer, interfaces wired), in a stable order.
+    pub fn edges(&self) -> Vec<(&str, &str, Vec<&str>)> {
+        let mut edges: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+        for instance in &self.instances {
+            for import in &instance.imports {
+                if let Outcome::Plugged { by, .. } = &import.outcome {
+                    let consumer = instance.component.as_str();
+                    match edges
+                        .iter_mut()
+                        .find(|(p, c, _)| *p == by.as_str() && *c == consumer)
+                    {
+                        Some((_, _, names)) => names.push(&import.name),
+                        None => edges.push((by, consumer, vec![&import.name])),
+                    }
+                }
+            }
+        }
+        edges
+    }
+}
