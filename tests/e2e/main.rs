@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `weld` binary over real fixtures. One binary, one module per command.
 
 mod bad_input;
+mod compose;
 mod inspect;
 mod validate;
 mod wit;

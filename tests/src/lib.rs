@@ -67,6 +67,29 @@ pub fn core_fixture(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// How many component instances the top level of the component at `path` creates by instantiating a component
+/// (what a composition makes of each plug it uses), as opposed to instances of imports or exports.
+pub fn instantiations(path: &Path) -> usize {
+    use wasmparser::{ComponentInstance, Parser, Payload};
+    let bytes = std::fs::read(path).expect("read the component");
+    let mut depth = 0;
+    let mut count = 0;
+    for payload in Parser::new(0).parse_all(&bytes) {
+        match payload.expect("a valid component") {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth -= 1,
+            Payload::ComponentInstanceSection(section) if depth == 0 => {
+                count += section
+                    .into_iter()
+                    .filter(|i| matches!(i, Ok(ComponentInstance::Instantiate { .. })))
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
 /// The result of one `weld` run.
 #[derive(Debug)]
 pub struct Run {

@@ -28,7 +28,8 @@ pub fn wiring(report: &Report, all: bool) -> String {
                         Rule::Exact => String::new(),
                         Rule::Semver => format!(" {DIM}(as {export}, semver-compatible){DIM:#}"),
                         Rule::Wire => format!(" {DIM}(wired){DIM:#}"),
-                        Rule::Wac => format!(" {DIM}(as {export}){DIM:#}"),
+                        Rule::Wac if export != name => format!(" {DIM}(as {export}){DIM:#}"),
+                        Rule::Wac => String::new(),
                     };
                     format!("{GOOD}<-{GOOD:#} {by}{how}")
                 }
@@ -36,7 +37,20 @@ pub fn wiring(report: &Report, all: bool) -> String {
                     host += 1;
                     continue;
                 }
-                Outcome::Open { reason } => format!("{DIM}open: {}{DIM:#}", reason.describe()),
+                Outcome::Open { reason } => {
+                    let offers: Vec<String> = import
+                        .rejected
+                        .iter()
+                        .filter(|_| !all)
+                        .map(|c| format!("{} has {}", c.component, c.export))
+                        .collect();
+                    let offers = if offers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", offers.join(", "))
+                    };
+                    format!("{DIM}open: {}{offers}{DIM:#}", reason.describe())
+                }
                 Outcome::Error { problem } => format!("{ERROR}error{ERROR:#}: {}", problem.brief()),
             };
             out.push_str(&format!("    {name:width$}  {line}\n"));
@@ -51,7 +65,7 @@ pub fn wiring(report: &Report, all: bool) -> String {
         }
         if host > 0 {
             out.push_str(&format!(
-                "    {DIM}{} stay open, for the host{DIM:#}\n",
+                "    {DIM}{} open, for the host{DIM:#}\n",
                 count(host, "wasi:* import")
             ));
         }
@@ -69,7 +83,7 @@ pub fn wiring(report: &Report, all: bool) -> String {
     let failed = report.problems().next().is_some();
     for unused in report.unused.iter().filter(|_| !failed) {
         out.push_str(&format!(
-            "  {DIM}not used: {unused} (nothing imports what it exports){DIM:#}\n"
+            "  {DIM}not used: {unused} (none of its exports was needed){DIM:#}\n"
         ));
     }
     out
