@@ -14,7 +14,7 @@ pub use commands::Command;
 
 /// weld: one CLI for the WebAssembly component model.
 ///
-/// Read WIT, inspect and validate components and core modules.
+/// Read WIT, inspect, validate and compose components.
 #[derive(Debug, clap::Parser)]
 #[command(name = "weld", version, about, max_term_width = 100)]
 pub struct Cli {
