@@ -44,7 +44,15 @@ pub(crate) fn finish(
             }),
         })
         .map_err(|e| ComposeError::Encode(format!("{:#}", anyhow::Error::from(e))))?;
-    weld_wit::validate(&bytes).map_err(ComposeError::Invalid)?;
+    weld_wit::validate(&bytes).map_err(|mut invalid| {
+        if invalid.message.contains("count exceeds limit") {
+            invalid.message.push_str(
+                " (a limit of the component-model validator that wasmtime shares; every instance counts, \
+                 including the instance each plug exports)",
+            );
+        }
+        ComposeError::Invalid(invalid)
+    })?;
     Ok(Composition { bytes, report })
 }
 

@@ -8,7 +8,7 @@ use super::names::{self, Relation};
 use super::report::{Candidate, Difference, Import, Instance, OpenReason, Outcome, Problem, Rule};
 use super::typefmt::TypeNames;
 use super::{ComposeError, graph_error};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use wac_graph::types::{ItemKind, SubtypeChecker, World};
 use wac_graph::{CompositionGraph, NodeId, PackageId};
 
@@ -54,6 +54,9 @@ enum Decision {
 
 struct Matcher<'a> {
     graph: &'a mut CompositionGraph,
+    /// Every plug export by its unversioned name: (plug, export name), plugs in order. Matching looks here, so
+    /// that each import costs the few exports of its name, not a scan of every plug.
+    exports: HashMap<String, Vec<(usize, String)>>,
     packages: &'a [PackageId],
     labels: &'a [String],
     wires: &'a [Wire],
@@ -71,8 +74,18 @@ pub(crate) fn run(
     labels: &[String],
     wires: &[Wire],
 ) -> Result<Matched, ComposeError> {
+    let mut exports: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    for (plug, package) in packages.iter().enumerate().skip(1) {
+        for name in graph.types()[graph[*package].ty()].exports.keys() {
+            exports
+                .entry(names::split(name).0.to_owned())
+                .or_default()
+                .push((plug, name.clone()));
+        }
+    }
     let mut m = Matcher {
         graph,
+        exports,
         packages,
         labels,
         wires,
@@ -208,7 +221,13 @@ impl Matcher<'_> {
         let mut fits = Vec::new();
         let mut mismatches = Vec::new();
         let mut rejected = Vec::new();
-        for provider in 1..self.packages.len() {
+        let mut providers: Vec<usize> = self
+            .exports
+            .get(names::split(import).0)
+            .map(|e| e.iter().map(|(plug, _)| *plug).collect())
+            .unwrap_or_default();
+        providers.dedup();
+        for provider in providers {
             if provider == consumer {
                 continue;
             }
@@ -306,7 +325,13 @@ impl Matcher<'_> {
     /// version, else (to explain why it does not fit) any other version of the same interface.
     fn best_export(&self, provider: usize, import: &str) -> Option<(String, Relation)> {
         let mut best: Option<(String, Relation)> = None;
-        for name in self.world(provider).exports.keys() {
+        let same_interface = self.exports.get(names::split(import).0);
+        let candidates = same_interface
+            .into_iter()
+            .flatten()
+            .filter(|(plug, _)| *plug == provider)
+            .map(|(_, name)| name);
+        for name in candidates {
             let relation = names::relate(import, name);
             let better = match (&relation, &best) {
                 (Relation::Unrelated, _) => false,
