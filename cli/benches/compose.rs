@@ -56,7 +56,9 @@ fn large_pair(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("compose-large");
     group.sample_size(10);
-    group.throughput(Throughput::Bytes((root.bytes.len() + plug.bytes.len()) as u64));
+    group.throughput(Throughput::Bytes(
+        (root.bytes.len() + plug.bytes.len()) as u64,
+    ));
     group.bench_function("2x20MB", |b| {
         b.iter_batched(
             || (root.clone(), vec![plug.clone()]),
