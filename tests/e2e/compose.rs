@@ -383,6 +383,20 @@ fn a_wac_document_gives_the_same_composition_as_the_flags() {
     assert_eq!(world(&wit(&out)), world(&wit(&from_flags)));
     assert_eq!(instantiations(&out), instantiations(&from_flags));
 
+    // --dep names one package's file, whatever the deps dir holds.
+    std::fs::remove_file(deps.join("upper.wasm")).unwrap();
+    let upper = format!("weld:upper={}", fixture("upper").display());
+    let summary = weld([
+        "compose".as_ref(),
+        doc.as_os_str(),
+        "--deps-dir".as_ref(),
+        deps_dir.as_os_str(),
+        "--dep".as_ref(),
+        upper.as_ref(),
+    ])
+    .ok();
+    assert!(summary.contains("3 instances"), "{summary}");
+
     std::fs::write(
         &doc,
         "package weld:chain;\n\nlet app = new weld:ap2 { ... };\n",
