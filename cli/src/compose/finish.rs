@@ -1,10 +1,10 @@
 //! From a wired graph to bytes: work out the result's imports (open imports that differ only by a compatible
-//! version become one), enforce `--closed`,
-//! export what the root exports, encode, and validate the result before anyone writes it.
+//! version become one), enforce `--closed`, export what the root exports, encode, and validate the result before
+//! anyone writes it.
 
 use super::names::{self, track_key};
 use super::report::{Merge, Outcome, Report};
-use super::{Closed, ComposeError, Composition, graph_error};
+use super::{Closed, ComposeError, Composition, graph_error, instance_label};
 use indexmap::IndexMap;
 use std::collections::HashSet;
 use wac_graph::types::{SubtypeChecker, TypeAggregator};
@@ -17,12 +17,7 @@ pub(crate) fn finish(
     root: Option<NodeId>,
     closed: Closed,
 ) -> Result<Composition, ComposeError> {
-    let label = |node: NodeId| {
-        graph[node]
-            .name()
-            .map_or_else(|| format!("instance {node}"), str::to_owned)
-    };
-    let (imports, merged) = merged_imports(&graph, &label)?;
+    let (imports, merged) = merged_imports(&graph)?;
     report.imports = imports;
     report.merged = merged;
     check_closed(&report, closed)?;
@@ -61,10 +56,7 @@ pub(crate) fn finish(
 /// one name are merged into one type that satisfies all importers, and imports of one interface at versions on
 /// one semver track become one import of the newest version. Returns the final import names and the merges; fails,
 /// naming both importers, where two imports cannot be merged because their types conflict.
-fn merged_imports(
-    graph: &CompositionGraph,
-    labels: &dyn Fn(NodeId) -> String,
-) -> Result<(Vec<String>, Vec<Merge>), ComposeError> {
+fn merged_imports(graph: &CompositionGraph) -> Result<(Vec<String>, Vec<Merge>), ComposeError> {
     let mut cache = HashSet::new();
     let mut checker = SubtypeChecker::new(&mut cache);
     let mut aggregator = TypeAggregator::default();
@@ -94,8 +86,8 @@ fn merged_imports(
                     let (other, first) = earlier.clone().unwrap_or((name.clone(), node));
                     ComposeError::ImportConflict(format!(
                         "`{other}` imported by {} and `{name}` imported by {} must become one import of the composition, but their types conflict: {err:#}",
-                        labels(first),
-                        labels(node)
+                        instance_label(graph, first),
+                        instance_label(graph, node)
                     ))
                 })?;
             first_importer.entry(name.clone()).or_insert(node);

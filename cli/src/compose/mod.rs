@@ -155,6 +155,16 @@ fn find_component(labels: &[String], target: &str) -> Result<usize, ComposeError
     }
 }
 
+/// How messages name an instance of the graph: the name it was given (the component's label, or a `.wac`
+/// variable), else its package's name.
+fn instance_label(graph: &CompositionGraph, node: wac_graph::NodeId) -> String {
+    let n = &graph[node];
+    n.name()
+        .map(str::to_owned)
+        .or_else(|| n.package().map(|p| graph[p].name().to_owned()))
+        .unwrap_or_else(|| format!("instance {node}"))
+}
+
 /// A graph error as a [`ComposeError`], with its causes.
 fn graph_error(err: impl Into<anyhow::Error>) -> ComposeError {
     ComposeError::Graph(format!("{:#}", err.into()))

@@ -5,7 +5,7 @@
 
 use super::file::location;
 use super::report::{Import, Instance, OpenReason, Outcome, Report, Rule};
-use super::{ComposeError, Composition, Options, finish};
+use super::{ComposeError, Composition, Options, finish, instance_label};
 use miette::Diagnostic;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -40,13 +40,7 @@ pub fn compose(
 /// The wiring the document spelled out, as a [`Report`]: instances in graph order, each argument with the
 /// instance export it was given.
 fn report(graph: &CompositionGraph) -> Report {
-    let label = |node: NodeId| -> String {
-        let n = &graph[node];
-        n.name()
-            .map(str::to_owned)
-            .or_else(|| n.package().map(|p| graph[p].name().to_owned()))
-            .unwrap_or_else(|| format!("instance {node}"))
-    };
+    let label = |node: NodeId| instance_label(graph, node);
     let mut instances = Vec::new();
     for node in graph.node_ids() {
         let (NodeKind::Instantiation(_), Some(package)) =
