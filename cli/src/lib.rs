@@ -9,6 +9,7 @@ pub mod compose;
 pub mod options;
 pub mod output;
 pub mod report;
+pub mod run;
 
 pub use commands::Command;
 

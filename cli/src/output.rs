@@ -25,6 +25,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".weld-")
+        .permissions(new_file_permissions(path))
         .tempfile_in(dir)
         .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
     tmp.write_all(contents)
@@ -34,6 +35,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("failed to write `{}`", path.display()))?;
     Ok(())
+}
+
+/// The mode a written file gets: that of the file it replaces, else what any new file gets (0666 less the umask,
+/// which the system applies), not the owner-only mode of a temporary file.
+fn new_file_permissions(path: &Path) -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => meta.permissions(),
+        _ => std::fs::Permissions::from_mode(0o666),
+    }
 }
 
 /// Writes a set of files (paths relative to `dir`) so that either all of them land or none does: they are written
@@ -123,6 +134,28 @@ mod tests {
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn written_files_get_a_normal_mode_or_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.wasm");
+        write_atomic(&path, b"one").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let umask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+            .unwrap();
+        assert_eq!(mode, 0o666 & !umask, "the mode of any new file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]

@@ -3,5 +3,6 @@
 mod bad_input;
 mod compose;
 mod inspect;
+mod run;
 mod validate;
 mod wit;

@@ -73,7 +73,7 @@ fn resolve_wit(
 }
 
 /// Reads a file that must be a file: a directory or an unreadable path is an error naming it.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let read_err = |io| Error::Read {
         path: path.to_path_buf(),
         io,
@@ -96,7 +96,7 @@ pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Reads any file weld accepts as WebAssembly: a binary as is (borrowed), WAT text compiled to a binary.
-pub(crate) fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+pub fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     if bytes.is_empty() {
         return Err(Error::Empty {
             path: path.to_path_buf(),

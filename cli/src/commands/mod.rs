@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
+pub mod compile;
 pub mod compose;
 pub mod inspect;
+pub mod run;
 pub mod validate;
 pub mod wit;
 
@@ -18,6 +20,10 @@ pub enum Command {
     Validate(validate::Opts),
     /// Link components into one: plug each import with another component's export, transitively.
     Compose(compose::Opts),
+    /// Run a component sandboxed: a wasi:cli command, or exported functions with --invoke.
+    Run(run::Opts),
+    /// Compile a component ahead of time to native code (`.cwasm`).
+    Compile(compile::Opts),
 }
 
 impl Command {
@@ -29,6 +35,8 @@ impl Command {
             Command::Inspect(opts) => opts.run(),
             Command::Validate(opts) => opts.run(),
             Command::Compose(opts) => opts.run(),
+            Command::Run(opts) => opts.run(),
+            Command::Compile(opts) => opts.run(),
         }
     }
 }

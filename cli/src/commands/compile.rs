@@ -1,0 +1,55 @@
+//! `weld compile C.wasm -o C.cwasm`: compile a component to native code ahead of time.
+
+use crate::output::{self, human_size};
+use crate::run::{EngineSettings, Runtime};
+use anyhow::{Result, anyhow};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Compile a component ahead of time to a `.cwasm` that `weld run --allow-precompiled` loads without compiling.
+/// The file only loads in the same weld version on the same kind of CPU.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld compile hello.wasm -o hello.cwasm
+  weld run --allow-precompiled hello.cwasm
+
+Exit status: 0 on success, 1 if the component cannot be compiled (nothing is written), 2 on bad usage.")]
+pub struct Opts {
+    /// The component (`.wasm` or `.wat`).
+    pub component: PathBuf,
+    /// Where to write the compiled code (default: the component's path with `.cwasm`).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Compile with fuel metering, for `weld run --fuel`.
+    #[arg(long)]
+    pub fuel: bool,
+}
+
+impl Opts {
+    /// Runs `weld compile`.
+    pub fn run(self) -> Result<ExitCode> {
+        let runtime = Runtime::new(EngineSettings { fuel: self.fuel }, None)?;
+        let start = Instant::now();
+        let loaded = runtime.load(&self.component, false)?;
+        let artifact = loaded.component.serialize().map_err(|e| {
+            anyhow!(
+                "cannot serialise the compiled `{}`: {e:#}",
+                self.component.display()
+            )
+        })?;
+        let output = self
+            .output
+            .unwrap_or_else(|| self.component.with_extension("cwasm"));
+        output::write_atomic(&output, &artifact)?;
+        output::print(&format!(
+            "compiled {} -> {} ({}) in {:.1} ms\n",
+            self.component.display(),
+            output.display(),
+            human_size(artifact.len()),
+            start.elapsed().as_secs_f64() * 1000.0
+        ))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

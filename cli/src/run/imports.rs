@@ -1,0 +1,139 @@
+//! Which imports of a component the host cannot provide, found before anything runs.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The interfaces weld links, per WASI package, at any 0.2.x version.
+const PROVIDED: &[(&str, &[&str])] = &[
+    (
+        "cli",
+        &[
+            "environment",
+            "exit",
+            "stdin",
+            "stdout",
+            "stderr",
+            "terminal-input",
+            "terminal-output",
+            "terminal-stdin",
+            "terminal-stdout",
+            "terminal-stderr",
+        ],
+    ),
+    ("clocks", &["monotonic-clock", "wall-clock"]),
+    ("filesystem", &["types", "preopens"]),
+    ("io", &["error", "poll", "streams"]),
+    ("random", &["random", "insecure", "insecure-seed"]),
+    (
+        "sockets",
+        &[
+            "network",
+            "instance-network",
+            "udp",
+            "udp-create-socket",
+            "tcp",
+            "tcp-create-socket",
+            "ip-name-lookup",
+        ],
+    ),
+    ("http", &["types", "outgoing-handler"]),
+];
+
+/// An import the host does not provide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingImport {
+    /// Its name.
+    pub name: String,
+    /// What would provide it.
+    pub hint: String,
+}
+
+/// Every import of `component` that weld's host does not provide, in the component's order. `file` names the
+/// component in the hints.
+pub fn missing(engine: &Engine, component: &Component, file: &str) -> Vec<MissingImport> {
+    component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| {
+            hint(name, file).map(|hint| MissingImport {
+                name: name.to_owned(),
+                hint,
+            })
+        })
+        .collect()
+}
+
+/// Why `name` is not provided, or `None` when it is.
+fn hint(name: &str, file: &str) -> Option<String> {
+    let plug =
+        format!("plug it: weld compose {file} --plug <a component that exports it> -o out.wasm");
+    let Some(rest) = name.strip_prefix("wasi:") else {
+        return Some(format!(
+            "not a WASI interface, so no flag grants it; {plug}"
+        ));
+    };
+    let (path, version) = match rest.split_once('@') {
+        Some((path, version)) => (path, Some(version)),
+        None => (rest, None),
+    };
+    let Some((package, interface)) = path.split_once('/') else {
+        return Some(format!(
+            "not one of the standard WASI 0.2 interfaces weld run provides; {plug}"
+        ));
+    };
+    let known = PROVIDED
+        .iter()
+        .any(|(p, interfaces)| *p == package && interfaces.contains(&interface));
+    let version = version.and_then(|v| semver::Version::parse(v).ok());
+    match version {
+        Some(v) if v.major == 0 && v.minor == 2 && v.pre.is_empty() && known => None,
+        Some(v) if !(v.major == 0 && v.minor == 2) => Some(format!(
+            "weld run provides WASI 0.2.x, and this is WASI {v}; build the component for WASI 0.2"
+        )),
+        None => Some("an unversioned WASI import; weld run provides WASI 0.2.x interfaces by their versioned names".into()),
+        _ => Some(format!("not one of the standard WASI 0.2 interfaces weld run provides; {plug}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hint;
+
+    #[test]
+    fn standard_wasi_at_any_0_2_version_is_provided() {
+        for name in [
+            "wasi:cli/environment@0.2.0",
+            "wasi:io/streams@0.2.12",
+            "wasi:io/streams@0.2.99",
+            "wasi:http/outgoing-handler@0.2.3",
+            "wasi:sockets/tcp@0.2.0",
+        ] {
+            assert_eq!(hint(name, "a.wasm"), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn everything_else_says_why() {
+        assert!(
+            hint("weld:examples/greeter@1.0.0", "app.wasm")
+                .unwrap()
+                .contains("weld compose app.wasm --plug")
+        );
+        assert!(
+            hint("wasi:cli/environment@0.3.0", "a.wasm")
+                .unwrap()
+                .contains("WASI 0.3.0")
+        );
+        assert!(
+            hint("wasi:keyvalue/store@0.2.0", "a.wasm")
+                .unwrap()
+                .contains("not one of the standard")
+        );
+        assert!(
+            hint("wasi:cli/environment", "a.wasm")
+                .unwrap()
+                .contains("unversioned")
+        );
+        assert!(hint("wasi:http/incoming-handler@0.2.0", "a.wasm").is_some());
+    }
+}
