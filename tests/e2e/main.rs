@@ -3,6 +3,7 @@
 mod bad_input;
 mod compose;
 mod inspect;
+mod interop;
 mod run;
 mod validate;
 mod wit;

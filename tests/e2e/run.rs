@@ -243,6 +243,24 @@ fn an_endless_loop_ends_at_the_timeout() {
 }
 
 #[test]
+fn a_guest_blocked_in_the_host_still_ends_at_the_timeout() {
+    // Reading a stdin that never ends: the guest waits inside the host, where no interruption check runs.
+    let path = fixture("probe");
+    let mut child = Command::new(weld_bin())
+        .env("WELD_CACHE_DIR", std::env::temp_dir().join("weld-test-cache"))
+        .args(["run", "--timeout", "500ms", path.to_str().unwrap(), "stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _open_stdin = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(124));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("time limit reached"), "{err}");
+}
+
+#[test]
 fn a_memory_bomb_ends_at_the_memory_limit() {
     let err = ends_with(&run("probe", &["--max-memory", "16MiB"], &["grow"]), 125);
     assert!(

@@ -25,12 +25,22 @@ pub struct Opts {
     /// Compile with fuel metering, for `weld run --fuel`.
     #[arg(long)]
     pub fuel: bool,
+    /// Compile with interruption checks, for `weld run --timeout`.
+    #[arg(long)]
+    pub interruptible: bool,
 }
 
 impl Opts {
     /// Runs `weld compile`.
     pub fn run(self) -> Result<ExitCode> {
-        let runtime = Runtime::new(EngineSettings { fuel: self.fuel }, None)?;
+        let runtime = Runtime::new(
+            EngineSettings {
+                fuel: self.fuel,
+                interruptible: self.interruptible,
+                pooling: false,
+            },
+            None,
+        )?;
         let start = Instant::now();
         let loaded = runtime.load(&self.component, false)?;
         let artifact = loaded.component.serialize().map_err(|e| {

@@ -102,6 +102,8 @@ impl Opts {
         };
         let settings = EngineSettings {
             fuel: self.fuel.is_some(),
+            interruptible: self.timeout.is_some(),
+            pooling: false,
         };
         let cache = if self.no_cache {
             None

@@ -135,8 +135,11 @@ mod tests {
     fn entries_depend_on_bytes_and_settings() {
         let cache = Cache::new("/c");
         let plain = engine();
-        let fuel =
-            super::super::engine::engine(super::super::EngineSettings { fuel: true }).unwrap();
+        let fuel = super::super::engine::engine(super::super::EngineSettings {
+            fuel: true,
+            pooling: false,
+        })
+        .unwrap();
         assert_eq!(cache.entry(&plain, b"a"), cache.entry(&plain, b"a"));
         assert_ne!(cache.entry(&plain, b"a"), cache.entry(&plain, b"b"));
         assert_ne!(cache.entry(&plain, b"a"), cache.entry(&fuel, b"a"));

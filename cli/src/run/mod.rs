@@ -221,7 +221,9 @@ impl Runtime {
             Host::new(wasi, spec.grants.http.clone(), limiter),
         );
         store.limiter(|host| &mut host.limiter);
-        store.set_epoch_deadline(1);
+        if spec.limits.timeout.is_some() {
+            store.set_epoch_deadline(1);
+        }
         if let Some(fuel) = spec.limits.fuel {
             store.set_fuel(fuel).map_err(|_| {
                 RunError::Engine("--fuel needs code compiled with fuel metering".into())
