@@ -247,7 +247,10 @@ fn a_guest_blocked_in_the_host_still_ends_at_the_timeout() {
     // Reading a stdin that never ends: the guest waits inside the host, where no interruption check runs.
     let path = fixture("probe");
     let mut child = Command::new(weld_bin())
-        .env("WELD_CACHE_DIR", std::env::temp_dir().join("weld-test-cache"))
+        .env(
+            "WELD_CACHE_DIR",
+            std::env::temp_dir().join("weld-test-cache"),
+        )
         .args(["run", "--timeout", "500ms", path.to_str().unwrap(), "stdin"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())

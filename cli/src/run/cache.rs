@@ -135,14 +135,19 @@ mod tests {
     fn entries_depend_on_bytes_and_settings() {
         let cache = Cache::new("/c");
         let plain = engine();
-        let fuel = super::super::engine::engine(super::super::EngineSettings {
+        let with = |settings| super::super::engine::engine(settings).unwrap();
+        let fuel = with(super::super::EngineSettings {
             fuel: true,
-            pooling: false,
-        })
-        .unwrap();
+            ..Default::default()
+        });
+        let interruptible = with(super::super::EngineSettings {
+            interruptible: true,
+            ..Default::default()
+        });
         assert_eq!(cache.entry(&plain, b"a"), cache.entry(&plain, b"a"));
         assert_ne!(cache.entry(&plain, b"a"), cache.entry(&plain, b"b"));
         assert_ne!(cache.entry(&plain, b"a"), cache.entry(&fuel, b"a"));
+        assert_ne!(cache.entry(&plain, b"a"), cache.entry(&interruptible, b"a"));
     }
 
     #[test]
