@@ -373,6 +373,10 @@ fn invoke_creates_and_uses_a_resource() {
 fn invoke_errors_show_the_signature_or_the_choices() {
     let err = invoke("greeter", &["greet(42)"]).fails();
     assert!(err.contains("greet: func(name: string) -> string"), "{err}");
+    assert!(
+        err.contains("`name`: invalid value type (column 7)"),
+        "{err}"
+    );
     let err = invoke("greeter", &[r#"greet("a", "b")"#]).fails();
     assert!(
         err.contains("2 arguments given, 1 argument expected"),

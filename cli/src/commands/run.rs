@@ -22,9 +22,9 @@ Examples:
   weld run types.wasm --invoke 'counter.new(5)' --invoke 'counter.get(counter1)'
   weld run untrusted.wasm --timeout 2s --max-memory 64MiB --fuel 100000000
 
-Exit status: the guest's own exit status for a command; 0 when every --invoke call returned; 1 when the
-component cannot run or traps; 124 when --timeout, 125 when --max-memory and 126 when --fuel stopped it;
-2 on bad usage.")]
+Exit status: the guest's own exit status for a command; 0 when every --invoke call returned;
+1 when the component cannot run or traps; 124 when --timeout, 125 when --max-memory and 126
+when --fuel stopped it; 2 on bad usage.")]
 pub struct Opts {
     /// The component: `.wasm`, `.wat`, or a `.cwasm` from `weld compile` (with --allow-precompiled).
     pub component: PathBuf,

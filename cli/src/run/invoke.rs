@@ -223,10 +223,17 @@ impl Session {
             signature: export.signature(),
             message,
         };
-        let wave_error = |e: wasmtime::component::wasm_wave::parser::ParserError| {
-            let span = e.span();
-            bad(format!("{e} (at column {})", shift(span.start) + 1))
+        // WAVE's own text ends with `at START..END` in the source it parsed; say the column in the user's.
+        let wave_text = |e: &wasmtime::component::wasm_wave::parser::ParserError| {
+            let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            format!(
+                "{}{detail} (column {})",
+                e.kind(),
+                shift(e.span().start) + 1
+            )
         };
+        let wave_error =
+            |e: wasmtime::component::wasm_wave::parser::ParserError| bad(wave_text(&e));
         let call = UntypedFuncCall::parse(&source).map_err(wave_error)?;
         let params: Vec<(String, Type)> =
             export.ty.params().map(|(n, t)| (n.to_owned(), t)).collect();
@@ -267,7 +274,7 @@ impl Session {
                 }
                 ty => node
                     .to_wasm_value::<Val>(ty, &source)
-                    .map_err(|e| bad(format!("`{name}`: {e}")))?,
+                    .map_err(|e| bad(format!("`{name}`: {}", wave_text(&e))))?,
             };
             values.push(value);
         }
