@@ -7,16 +7,26 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use weld_tests::{Run, fixture, weld_bin, weld_with};
 
-/// Runs `weld ARGS` with the compiled-code cache in `cache` (tests share one unless they watch the cache).
-fn weld_cached(cache: &Path, args: &[&str]) -> Run {
+/// The compiled-code cache the tests share (those that watch the cache use their own).
+fn shared_cache() -> std::path::PathBuf {
+    std::env::temp_dir().join("weld-test-cache")
+}
+
+/// A `weld` command with its compiled-code cache in `cache` and no `WELD_NAME` from the test's environment.
+fn weld_command(cache: &Path) -> Command {
     let mut cmd = Command::new(weld_bin());
     cmd.env("WELD_CACHE_DIR", cache).env_remove("WELD_NAME");
-    weld_with(cmd, args)
+    cmd
+}
+
+/// Runs `weld ARGS` with the compiled-code cache in `cache`.
+fn weld_cached(cache: &Path, args: &[&str]) -> Run {
+    weld_with(weld_command(cache), args)
 }
 
 /// Runs `weld ARGS` with the cache shared by the tests.
 fn weld(args: &[&str]) -> Run {
-    weld_cached(&std::env::temp_dir().join("weld-test-cache"), args)
+    weld_cached(&shared_cache(), args)
 }
 
 /// `weld run FIXTURE FLAGS... -- ARGS...`.
@@ -60,12 +70,8 @@ fn hello_prints_its_line_and_arguments_with_argv0_the_file_name() {
 fn the_environment_is_empty_unless_granted() {
     let path = fixture("hello");
     let with_host_var = |flags: &[&str]| {
-        let mut cmd = Command::new(weld_bin());
-        cmd.env(
-            "WELD_CACHE_DIR",
-            std::env::temp_dir().join("weld-test-cache"),
-        )
-        .env("WELD_NAME", "from-host");
+        let mut cmd = weld_command(&shared_cache());
+        cmd.env("WELD_NAME", "from-host");
         let mut args = vec!["run"];
         args.extend(flags);
         args.push(path.to_str().unwrap());
@@ -92,11 +98,7 @@ fn a_guest_exit_status_becomes_welds() {
 #[test]
 fn stdin_reaches_the_guest() {
     let path = fixture("probe");
-    let mut child = Command::new(weld_bin())
-        .env(
-            "WELD_CACHE_DIR",
-            std::env::temp_dir().join("weld-test-cache"),
-        )
+    let mut child = weld_command(&shared_cache())
         .args(["run", path.to_str().unwrap(), "stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -159,6 +161,13 @@ fn a_missing_dir_is_an_error_naming_it() {
     assert!(err.contains("--dir /no/such/dir"), "{err}");
 }
 
+/// Asserts the guest failed (status 1) and printed `text`.
+#[track_caller]
+fn refused(run: &Run, text: &str) {
+    ends_with(run, 1);
+    assert!(run.stdout().contains(text), "{}", run.stdout());
+}
+
 /// A local TCP listener that answers every connection with an empty `200 OK`, until the test ends.
 fn http_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -179,12 +188,9 @@ fn http_server() -> u16 {
 fn sockets_need_allow_net_and_stay_within_its_ranges() {
     let port = http_server().to_string();
     let connect = ["connect", "127.0.0.1", port.as_str()];
-    let out = run("netprobe", &[], &connect);
-    ends_with(&out, 1);
-    assert!(
-        out.stdout().contains("connect: error access-denied"),
-        "{}",
-        out.stdout()
+    refused(
+        &run("netprobe", &[], &connect),
+        "connect: error access-denied",
     );
     assert_eq!(
         run("netprobe", &["--allow-net"], &connect).ok(),
@@ -194,12 +200,9 @@ fn sockets_need_allow_net_and_stay_within_its_ranges() {
         run("netprobe", &["--allow-net=127.0.0.0/8"], &connect).ok(),
         "connect: ok\n"
     );
-    let out = run("netprobe", &["--allow-net=10.0.0.0/8"], &connect);
-    ends_with(&out, 1);
-    assert!(
-        out.stdout().contains("connect: error access-denied"),
-        "{}",
-        out.stdout()
+    refused(
+        &run("netprobe", &["--allow-net=10.0.0.0/8"], &connect),
+        "connect: error access-denied",
     );
 }
 
@@ -208,12 +211,9 @@ fn http_requests_need_allow_http_and_stay_within_its_hosts() {
     let port = http_server();
     let authority = format!("127.0.0.1:{port}");
     let request = ["http", authority.as_str()];
-    let out = run("netprobe", &[], &request);
-    ends_with(&out, 1);
-    assert!(
-        out.stdout().contains("http: error HTTP-request-denied"),
-        "{}",
-        out.stdout()
+    refused(
+        &run("netprobe", &[], &request),
+        "http: error HTTP-request-denied",
     );
     assert_eq!(
         run("netprobe", &["--allow-http"], &request).ok(),
@@ -224,12 +224,9 @@ fn http_requests_need_allow_http_and_stay_within_its_hosts() {
         run("netprobe", &[&only_this], &request).ok(),
         "http: ok 200\n"
     );
-    let out = run("netprobe", &["--allow-http=example.com"], &request);
-    ends_with(&out, 1);
-    assert!(
-        out.stdout().contains("HTTP-request-denied"),
-        "{}",
-        out.stdout()
+    refused(
+        &run("netprobe", &["--allow-http=example.com"], &request),
+        "HTTP-request-denied",
     );
 }
 
@@ -246,11 +243,7 @@ fn an_endless_loop_ends_at_the_timeout() {
 fn a_guest_blocked_in_the_host_still_ends_at_the_timeout() {
     // Reading a stdin that never ends: the guest waits inside the host, where no interruption check runs.
     let path = fixture("probe");
-    let mut child = Command::new(weld_bin())
-        .env(
-            "WELD_CACHE_DIR",
-            std::env::temp_dir().join("weld-test-cache"),
-        )
+    let mut child = weld_command(&shared_cache())
         .args(["run", "--timeout", "500ms", path.to_str().unwrap(), "stdin"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
