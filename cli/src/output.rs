@@ -37,6 +37,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A duration in milliseconds with one decimal (`18.1 ms`).
+pub fn millis(d: std::time::Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
 /// The mode a written file gets: that of the file it replaces, else what any new file gets (0666 less the umask,
 /// which the system applies), not the owner-only mode of a temporary file.
 fn new_file_permissions(path: &Path) -> std::fs::Permissions {

@@ -54,11 +54,11 @@ impl Opts {
             .unwrap_or_else(|| self.component.with_extension("cwasm"));
         output::write_atomic(&output, &artifact)?;
         output::print(&format!(
-            "compiled {} -> {} ({}) in {:.1} ms\n",
+            "compiled {} -> {} ({}) in {}\n",
             self.component.display(),
             output.display(),
             human_size(artifact.len()),
-            start.elapsed().as_secs_f64() * 1000.0
+            output::millis(start.elapsed())
         ))?;
         Ok(ExitCode::SUCCESS)
     }

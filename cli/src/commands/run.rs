@@ -181,7 +181,7 @@ fn say_origin(loaded: &Loaded) {
             stored,
             replaced,
         } => {
-            let mut line = format!("compiled {file} in {}", millis(*took));
+            let mut line = format!("compiled {file} in {}", crate::output::millis(*took));
             if let Some(why) = replaced {
                 line.push_str(&format!("; the cache entry was rebuilt because {why}"));
             }
@@ -194,8 +194,4 @@ fn say_origin(loaded: &Loaded) {
         }
     };
     eprintln!("weld: {line}");
-}
-
-fn millis(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }

@@ -23,12 +23,22 @@ pub struct Cache {
 
 /// What a cache lookup found.
 pub enum Lookup {
-    /// A sound entry: the serialized component, checked.
-    Hit(Vec<u8>),
+    /// A sound entry, checked.
+    Hit(Entry),
     /// No entry.
     Miss,
     /// An entry that failed the checks, and why; it should be rebuilt.
     Corrupt(String),
+}
+
+/// A checked entry as read from disk; it derefs to the serialized component (the bytes after the header), so
+/// loading one copies nothing.
+pub struct Entry(Vec<u8>);
+
+impl AsRef<[u8]> for Entry {
+    fn as_ref(&self) -> &[u8] {
+        &self.0[HEADER..]
+    }
 }
 
 impl Cache {
@@ -69,11 +79,7 @@ impl Cache {
             Err(e) => return Lookup::Corrupt(format!("cannot read it: {e}")),
         };
         match check(&bytes) {
-            Ok(()) => {
-                let mut artifact = bytes;
-                artifact.drain(..HEADER);
-                Lookup::Hit(artifact)
-            }
+            Ok(()) => Lookup::Hit(Entry(bytes)),
             Err(why) => Lookup::Corrupt(why.to_string()),
         }
     }
@@ -160,7 +166,7 @@ mod tests {
         assert!(matches!(cache.lookup(&entry), Lookup::Miss));
         cache.store(&entry, &artifact).unwrap();
         match cache.lookup(&entry) {
-            Lookup::Hit(bytes) => assert_eq!(bytes, artifact),
+            Lookup::Hit(entry) => assert_eq!(entry.as_ref(), artifact),
             _ => panic!("expected a hit"),
         }
         // One flipped byte in the artifact: the checksum catches it.

@@ -160,7 +160,7 @@ impl Runtime {
             cache::Lookup::Hit(artifact) => {
                 // SAFETY: the entry was written by weld's own compiler for this engine (its name carries the
                 // engine's compatibility hash) and its checksum matched, so it is the artifact weld wrote.
-                match unsafe { Component::deserialize(&self.engine, &artifact) } {
+                match unsafe { Component::deserialize(&self.engine, artifact) } {
                     Ok(component) => return Ok((component, Origin::Cached(entry))),
                     Err(e) => Some(format!("wasmtime refused it: {e:#}")),
                 }
