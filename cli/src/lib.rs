@@ -8,6 +8,7 @@ pub mod commands;
 pub mod compose;
 pub mod options;
 pub mod output;
+pub mod registry;
 pub mod report;
 pub mod run;
 

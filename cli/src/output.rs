@@ -22,13 +22,28 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a rename, so a reader
 /// never sees a partial file and a failure leaves nothing behind.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| file.write_all(contents))
+}
+
+/// Copies the file `from` to `path` atomically, streaming it (a large file is never held in memory).
+pub fn copy_atomic(from: &Path, path: &Path) -> Result<()> {
+    let mut source = std::fs::File::open(from)
+        .with_context(|| format!("failed to read `{}`", from.display()))?;
+    write_atomic_with(path, |file| std::io::copy(&mut source, file).map(drop))
+}
+
+/// Fills a temporary file beside `path` with `fill`, syncs it and renames it to `path`.
+fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".weld-")
         .permissions(new_file_permissions(path))
         .tempfile_in(dir)
         .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
-    tmp.write_all(contents)
+    fill(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("failed to write `{}`", path.display()))?;
     tmp.persist(path)

@@ -1,8 +1,16 @@
 //! `weld-registry-client`: WebAssembly components in OCI registries.
 //!
-//! So far this crate knows how to name an artifact: [`Reference`] parses and prints the references weld accepts
-//! wherever it takes a component (`oci://localhost:5000/demo/hello:1.0`, `ghcr.io/org/app@sha256:...`). Pushing,
-//! pulling and the content cache come with the registry work.
+//! - [`Reference`] parses and prints the references weld accepts wherever it takes a component
+//!   (`oci://localhost:5000/demo/hello:1.0`, `ghcr.io/org/app@sha256:...`).
+//! - [`Registry`] pushes and pulls components in the standard Wasm OCI artifact format ([`artifact`]): what weld
+//!   pushes, wkg and oras pull, and the other way round. Blobs stream; every digest is checked.
+//! - [`Cache`] keeps pulled content by digest, so a pinned reference needs no network and a tag still works when
+//!   its registry is down.
+//! - [`Auth`] finds credentials (explicit ones, the docker config file and its credential helpers) and
+//!   [`Transport`] says how to connect (HTTPS, a private CA, plain HTTP).
+//!
+//! Like weld's other libraries it never prints: progress goes to a [`Progress`] and errors are
+//! [`RegistryError`]s naming the registry and the reference.
 //!
 //! ```
 //! let r: weld_registry_client::Reference = "oci://localhost:5000/demo/hello:1.0".parse().unwrap();
@@ -10,6 +18,24 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod artifact;
+mod auth;
+mod cache;
+mod digest;
+mod error;
+mod progress;
+mod pull;
+mod push;
 mod reference;
+mod session;
+mod transport;
 
+pub use auth::{Auth, Login};
+pub use cache::Cache;
+pub use error::RegistryError;
+pub use progress::{Progress, Silent, Transfer};
+pub use pull::{Origin, Pulled};
+pub use push::{CREATED, PushOptions, Pushed, VERSION};
 pub use reference::{Reference, ReferenceError};
+pub use session::Registry;
+pub use transport::Transport;

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 pub mod compile;
 pub mod compose;
 pub mod inspect;
+pub mod pull;
+pub mod push;
 pub mod run;
 pub mod validate;
 pub mod wit;
@@ -24,6 +26,10 @@ pub enum Command {
     Run(run::Opts),
     /// Compile a component ahead of time to native code (`.cwasm`).
     Compile(compile::Opts),
+    /// Push a component to an OCI registry as a Wasm artifact.
+    Push(push::Opts),
+    /// Pull a component from an OCI registry, verified.
+    Pull(pull::Opts),
 }
 
 impl Command {
@@ -37,6 +43,8 @@ impl Command {
             Command::Compose(opts) => opts.run(),
             Command::Run(opts) => opts.run(),
             Command::Compile(opts) => opts.run(),
+            Command::Push(opts) => opts.run(),
+            Command::Pull(opts) => opts.run(),
         }
     }
 }

@@ -1,0 +1,135 @@
+//! `weld push FILE REF`: validate a component and publish it to an OCI registry as a Wasm artifact.
+
+use crate::output::{self, human_size};
+use crate::registry::RegistryOpts;
+use crate::report::GOOD;
+use anyhow::{Result, bail};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+use weld_registry_client::{PushOptions, Reference, VERSION};
+
+/// Push a component to an OCI registry in the standard Wasm artifact format (config
+/// `application/vnd.wasm.config.v0+json` recording its imports and exports, one `application/wasm` layer), which
+/// wkg and oras read too. The component is validated first; the tag is created only once everything is uploaded.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld push hello.wasm localhost:5000/demo/hello:1.0
+  weld push app.wasm ghcr.io/me/app:1.2.0 --annotation org.opencontainers.image.source=https://example.com/app
+  echo \"$TOKEN\" | weld push app.wasm registry.example.com/team/app:dev --username me --password-stdin
+
+Prints the manifest digest: `REF@<digest>` pulls exactly what was pushed.
+
+Exit status: 0 once pushed, 1 if the file is not a valid component or the registry refuses it, 2 on bad usage.")]
+pub struct Opts {
+    /// The component to push (`.wasm`, or `.wat` text).
+    pub file: PathBuf,
+    /// Where to push it: `host[:port]/repository[:tag]` (tag `latest` if none), with or without `oci://`.
+    pub reference: String,
+    /// An annotation of the manifest, `KEY=VALUE` (repeatable).
+    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// The version to record (`org.opencontainers.image.version`); by default the tag, if it is a semver version.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How to reach the registry.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+}
+
+/// What `--json` prints.
+#[derive(Debug, Serialize)]
+struct Report {
+    reference: String,
+    digest: String,
+    component_digest: String,
+    size: u64,
+    uploaded: bool,
+}
+
+impl Opts {
+    /// Runs `weld push`.
+    pub fn run(self) -> Result<ExitCode> {
+        let reference: Reference = self.reference.parse()?;
+        if reference.digest.is_some() {
+            bail!(
+                "`{}`: push to a tag, not a digest (the digest is what push prints)",
+                self.reference
+            );
+        }
+        let reference = Reference {
+            tag: Some(reference.tag().to_owned()),
+            ..reference
+        };
+        let bytes = weld_wit::read_wasm(&self.file)?;
+        let options = PushOptions {
+            created: created()?,
+            annotations: self.annotations(&reference)?,
+        };
+        let session = self.registry.session()?;
+        let pushed = session.push(&self.file, bytes, &reference, options)?;
+        if self.json {
+            output::print_json(&Report {
+                reference: reference.to_string(),
+                digest: pushed.manifest_digest,
+                component_digest: pushed.layer_digest,
+                size: pushed.size,
+                uploaded: pushed.uploaded,
+            })?;
+        } else {
+            let already = if pushed.uploaded {
+                ""
+            } else {
+                ", its bytes were already there"
+            };
+            output::print(&format!(
+                "{GOOD}pushed{GOOD:#} {} ({}{already}) to {reference}\ndigest: {}\n",
+                self.file.display(),
+                human_size(pushed.size as usize),
+                pushed.manifest_digest
+            ))?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn annotations(&self, reference: &Reference) -> Result<BTreeMap<String, String>> {
+        let mut annotations = BTreeMap::new();
+        let version = self.version.clone().or_else(|| {
+            let tag = reference.tag();
+            semver::Version::parse(tag.strip_prefix('v').unwrap_or(tag))
+                .ok()
+                .map(|_| tag.to_owned())
+        });
+        if let Some(version) = version {
+            annotations.insert(VERSION.to_owned(), version);
+        }
+        for pair in &self.annotations {
+            match pair.split_once('=') {
+                Some((key, value)) if !key.is_empty() => {
+                    annotations.insert(key.to_owned(), value.to_owned());
+                }
+                _ => bail!("`--annotation {pair}`: expected KEY=VALUE"),
+            }
+        }
+        Ok(annotations)
+    }
+}
+
+/// When the artifact is made: now, or `SOURCE_DATE_EPOCH` for reproducible pushes.
+fn created() -> Result<SystemTime> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(secs) if !secs.is_empty() => {
+            let secs: u64 = secs.trim().parse().map_err(|_| {
+                anyhow::anyhow!("SOURCE_DATE_EPOCH=`{secs}`: expected seconds since 1970")
+            })?;
+            Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+        }
+        _ => Ok(SystemTime::now()),
+    }
+}

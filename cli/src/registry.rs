@@ -1,0 +1,220 @@
+//! Registry access for the commands: the shared `--insecure`/`--ca-file`/`--username` options, credentials from
+//! flags, environment variables and the docker config, and [`Sources`], which turns a command-line argument
+//! that may be an `oci://` reference into a local file.
+
+use crate::run::weld_cache_root;
+use anyhow::{Context, Result, bail};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use weld_registry_client::{
+    Auth, Cache, Login, Origin, Progress, Pulled, Reference, Registry, Silent, Transfer, Transport,
+};
+
+/// Environment variables holding credentials for every registry (for CI).
+pub const USERNAME_VAR: &str = "WELD_REGISTRY_USERNAME";
+/// See [`USERNAME_VAR`].
+pub const PASSWORD_VAR: &str = "WELD_REGISTRY_PASSWORD";
+
+/// How to reach registries: shared by every command that takes a registry reference.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Registry options")]
+pub struct RegistryOpts {
+    /// Speak plain HTTP to registries (registries on localhost and 127.0.0.0/8 already default to it).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the CA certificates in FILE (PEM) besides the system's; loopback registries then use HTTPS too.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// User name for the registry; the password is read from stdin (--password-stdin).
+    #[arg(long, value_name = "USER", requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the password or token for --username from stdin.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+}
+
+impl RegistryOpts {
+    /// A registry session with these options, the credentials they and the environment give, weld's content
+    /// cache and, on a terminal, progress bars.
+    pub fn session(&self) -> Result<Registry> {
+        let transport = Transport {
+            insecure: self.insecure,
+            ca_file: self.ca_file.clone(),
+        };
+        let auth = Auth {
+            explicit: self.login()?,
+            docker_config: docker_config(),
+        };
+        let root = weld_cache_root()
+            .context("no cache directory: set WELD_CACHE_DIR (pulled content is kept there)")?;
+        let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() {
+            Arc::new(Bars)
+        } else {
+            Arc::new(Silent)
+        };
+        Ok(Registry::new(transport, auth, Cache::new(root.join("oci")))?.with_progress(progress))
+    }
+
+    fn login(&self) -> Result<Option<Login>> {
+        if let Some(username) = &self.username {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("--password-stdin: failed to read the password from stdin")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            if password.is_empty() {
+                bail!("--password-stdin: stdin held no password");
+            }
+            return Ok(Some(Login {
+                username: username.clone(),
+                password,
+                origin: "--username".to_owned(),
+            }));
+        }
+        match (std::env::var(USERNAME_VAR), std::env::var(PASSWORD_VAR)) {
+            (Ok(username), Ok(password)) if !username.is_empty() => Ok(Some(Login {
+                username,
+                password,
+                origin: USERNAME_VAR.to_owned(),
+            })),
+            (Ok(_), Err(_)) => bail!("{USERNAME_VAR} is set but {PASSWORD_VAR} is not"),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The docker config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+fn docker_config() -> Option<PathBuf> {
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir).join("config.json")),
+        _ => dirs::home_dir().map(|home| home.join(".docker/config.json")),
+    }
+}
+
+/// A component given on the command line, made local.
+#[derive(Debug, Clone)]
+pub struct Local {
+    /// The file to read: the argument itself, or the verified copy in the cache.
+    pub path: PathBuf,
+    /// How to name it to the user: the path, or the reference as given.
+    pub label: String,
+}
+
+/// Turns arguments that may be `oci://` references into local files, opening a registry session only if one is
+/// needed and remembering what was pulled, for the summary.
+pub struct Sources {
+    opts: RegistryOpts,
+    session: OnceLock<Registry>,
+    pulled: Mutex<Vec<Pulled>>,
+}
+
+impl Sources {
+    /// Sources reached with `opts`.
+    pub fn new(opts: &RegistryOpts) -> Sources {
+        Sources {
+            opts: opts.clone(),
+            session: OnceLock::new(),
+            pulled: Mutex::default(),
+        }
+    }
+
+    /// `arg` as a local file: a path as it is, a registry reference pulled (or found in the cache).
+    pub fn local(&self, arg: &Path) -> Result<Local> {
+        let text = arg.to_string_lossy();
+        if !Reference::is_reference(&text) {
+            return Ok(Local {
+                path: arg.to_path_buf(),
+                label: arg.display().to_string(),
+            });
+        }
+        let reference: Reference = text.parse()?;
+        let session = match self.session.get() {
+            Some(session) => session,
+            None => {
+                let session = self.opts.session()?;
+                self.session.get_or_init(|| session)
+            }
+        };
+        let pulled = session.pull(&reference)?;
+        let path = pulled.path.clone();
+        self.pulled.lock().expect("not poisoned").push(pulled);
+        Ok(Local {
+            path,
+            label: text.into_owned(),
+        })
+    }
+
+    /// One line per reference pulled so far: what it resolved to and where it came from.
+    pub fn summary(&self) -> String {
+        let mut seen = std::collections::HashSet::new();
+        self.pulled
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|p| seen.insert(p.reference.to_string()))
+            .map(|p| format!("{}\n", describe(p)))
+            .collect()
+    }
+}
+
+/// `pulled oci://host/repo:tag sha256:... (from the cache)`.
+pub fn describe(pulled: &Pulled) -> String {
+    let origin = match &pulled.origin {
+        Origin::Registry { downloaded: true } => "downloaded".to_owned(),
+        Origin::Registry { downloaded: false } => {
+            "resolved by the registry, content cached".to_owned()
+        }
+        Origin::Cache => "from the cache".to_owned(),
+        Origin::Offline { resolved, why } => format!(
+            "from the cache: registry unreachable, tag as resolved {} ago ({why})",
+            humantime::format_duration(
+                resolved
+                    .elapsed()
+                    .map(|d| std::time::Duration::from_secs(d.as_secs()))
+                    .unwrap_or_default()
+            )
+        ),
+    };
+    format!(
+        "pulled oci://{} {} ({origin})",
+        pulled.reference, pulled.manifest_digest
+    )
+}
+
+/// Progress bars on stderr for blobs over 1 MiB.
+struct Bars;
+
+/// Transfers smaller than this get no bar.
+const BAR_THRESHOLD: u64 = 1 << 20;
+
+impl Progress for Bars {
+    fn start(&self, label: &str, total: u64) -> Box<dyn Transfer> {
+        if total <= BAR_THRESHOLD {
+            return Box::new(Silent);
+        }
+        let bar = indicatif::ProgressBar::new(total).with_message(label.to_owned());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        Box::new(Bar(bar))
+    }
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Transfer for Bar {
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}

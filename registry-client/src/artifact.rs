@@ -1,0 +1,244 @@
+//! The Wasm OCI artifact format (CNCF TAG Runtime, "Wasm OCI Artifact layout"): an OCI image manifest whose config
+//! is `application/vnd.wasm.config.v0+json` and whose one layer is the `application/wasm` binary.
+
+use crate::error::RegistryError;
+use crate::reference::Reference;
+use oci_client::manifest::{OciDescriptor, OciImageManifest};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Media type of the manifest.
+pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Media type of the config blob.
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
+/// Media type of the layer holding the component.
+pub const LAYER_MEDIA_TYPE: &str = "application/wasm";
+
+/// Manifest media types a pull accepts, so that what is not a Wasm artifact can be named rather than refused by
+/// content negotiation.
+pub(crate) const ACCEPTED_MANIFESTS: &[&str] = &[
+    MANIFEST_MEDIA_TYPE,
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// The config blob of a Wasm artifact, as the format specifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WasmConfig {
+    /// When the artifact was made (RFC 3339).
+    pub created: String,
+    /// Who made it, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Always `wasm`.
+    pub architecture: String,
+    /// `wasip2` for a component.
+    pub os: String,
+    /// The digests of the manifest's layers, in order.
+    pub layer_digests: Vec<String>,
+    /// The component's world.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentWorld>,
+}
+
+/// What a component imports and exports, by name (`wasi:cli/run@0.2.0`, or a plain name for a function).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentWorld {
+    /// Names of the component's exports.
+    pub exports: Vec<String>,
+    /// Names of the component's imports.
+    pub imports: Vec<String>,
+    /// The world it targets (`wasi:cli/command@0.2.0`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// Checks that `bytes` (read from `path`) are a valid component, and returns its world.
+pub fn describe(path: &Path, bytes: &[u8]) -> Result<ComponentWorld, RegistryError> {
+    let invalid = |message: String| RegistryError::InvalidComponent {
+        path: path.to_path_buf(),
+        message,
+    };
+    let validated = weld_wit::validate(bytes).map_err(|e| invalid(e.to_string()))?;
+    if validated.kind != weld_wit::FileKind::Component {
+        return Err(invalid(
+            "a core module, not a component; weld pushes components (wrap it with `wasm-tools component new`)"
+                .to_owned(),
+        ));
+    }
+    let src = weld_wit::WitSource::from_binary(path, bytes).map_err(|e| invalid(e.to_string()))?;
+    let world = src.world.ok_or_else(|| {
+        invalid("an encoded WIT package, not a component that can run or be composed".to_owned())
+    })?;
+    let world = &src.resolve.worlds[world];
+    let names = |items: &indexmap::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
+        items
+            .keys()
+            .map(|key| src.resolve.name_world_key(key))
+            .collect()
+    };
+    Ok(ComponentWorld {
+        exports: names(&world.exports),
+        imports: names(&world.imports),
+        target: None,
+    })
+}
+
+/// The manifest of an artifact: the config and layer descriptors, and the annotations.
+pub(crate) fn manifest(
+    config: &[u8],
+    layer_digest: &str,
+    layer_size: u64,
+    annotations: BTreeMap<String, String>,
+) -> OciImageManifest {
+    OciImageManifest {
+        schema_version: 2,
+        media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
+        config: OciDescriptor {
+            media_type: CONFIG_MEDIA_TYPE.to_owned(),
+            digest: crate::digest::of(config),
+            size: config.len() as i64,
+            ..OciDescriptor::default()
+        },
+        layers: vec![OciDescriptor {
+            media_type: LAYER_MEDIA_TYPE.to_owned(),
+            digest: layer_digest.to_owned(),
+            size: layer_size as i64,
+            ..OciDescriptor::default()
+        }],
+        subject: None,
+        artifact_type: None,
+        annotations: (!annotations.is_empty()).then_some(annotations),
+    }
+}
+
+/// The part of a manifest a pull reads, whatever kind of manifest it is.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AnyManifest {
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    config: Option<OciDescriptor>,
+    #[serde(default)]
+    layers: Vec<OciDescriptor>,
+    #[serde(default)]
+    manifests: Option<serde_json::Value>,
+}
+
+/// The `application/wasm` layer of the manifest `bytes` fetched for `reference`, or why it is not a Wasm
+/// artifact.
+pub(crate) fn wasm_layer(
+    reference: &Reference,
+    bytes: &[u8],
+) -> Result<OciDescriptor, RegistryError> {
+    let not_wasm = |found: String| RegistryError::NotWasm {
+        reference: reference.to_string(),
+        found,
+    };
+    let manifest: AnyManifest = serde_json::from_slice(bytes)
+        .map_err(|e| not_wasm(format!("its manifest is not valid JSON ({e})")))?;
+    if manifest.manifests.is_some() {
+        return Err(not_wasm(format!(
+            "it is an image index ({}), i.e. a multi-platform container image",
+            manifest.media_type.as_deref().unwrap_or("no media type")
+        )));
+    }
+    let config = manifest
+        .config
+        .ok_or_else(|| not_wasm("its manifest has no config".to_owned()))?;
+    if config.media_type != CONFIG_MEDIA_TYPE {
+        let layers: Vec<&str> = manifest
+            .layers
+            .iter()
+            .map(|l| l.media_type.as_str())
+            .collect();
+        return Err(not_wasm(format!(
+            "it is a container image or another artifact (config {}, layers {}); a Wasm artifact has config {CONFIG_MEDIA_TYPE}",
+            config.media_type,
+            if layers.is_empty() {
+                "none".to_owned()
+            } else {
+                layers.join(", ")
+            }
+        )));
+    }
+    let mut wasm = manifest
+        .layers
+        .into_iter()
+        .filter(|l| l.media_type == LAYER_MEDIA_TYPE);
+    match (wasm.next(), wasm.next()) {
+        (Some(layer), None) => Ok(layer),
+        (None, _) => Err(not_wasm(format!(
+            "its config is {CONFIG_MEDIA_TYPE} but it has no {LAYER_MEDIA_TYPE} layer"
+        ))),
+        (Some(_), Some(_)) => Err(not_wasm(format!(
+            "it has several {LAYER_MEDIA_TYPE} layers; a component artifact has one"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> Reference {
+        "localhost:5000/demo/x:1".parse().unwrap()
+    }
+
+    #[test]
+    fn a_manifest_weld_writes_names_its_wasm_layer() {
+        let manifest = manifest(b"{}", &crate::digest::of(b"wasm"), 4, BTreeMap::new());
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(r#""mediaType":"application/vnd.oci.image.manifest.v1+json""#),
+            "{text}"
+        );
+        assert!(!text.contains("annotations"), "{text}");
+        let layer = wasm_layer(&reference(), &bytes).unwrap();
+        assert_eq!(
+            (layer.media_type.as_str(), layer.size),
+            (LAYER_MEDIA_TYPE, 4)
+        );
+    }
+
+    #[test]
+    fn container_images_and_indexes_are_named() {
+        let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+            "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:aa","size":2},
+            "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:bb","size":3}]}"#;
+        let err = wasm_layer(&reference(), image).unwrap_err().to_string();
+        assert!(
+            err.contains("container image") && err.contains("tar+gzip"),
+            "{err}"
+        );
+        let index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+        let err = wasm_layer(&reference(), index).unwrap_err().to_string();
+        assert!(err.contains("image index"), "{err}");
+        let err = wasm_layer(&reference(), b"<html>").unwrap_err().to_string();
+        assert!(err.contains("not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn the_config_round_trips_with_the_spec_field_names() {
+        let config = WasmConfig {
+            created: "2026-11-24T00:00:00Z".to_owned(),
+            author: None,
+            architecture: "wasm".to_owned(),
+            os: "wasip2".to_owned(),
+            layer_digests: vec!["sha256:00".to_owned()],
+            component: Some(ComponentWorld {
+                exports: vec!["wasi:cli/run@0.2.0".to_owned()],
+                imports: vec![],
+                target: None,
+            }),
+        };
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(r#""layerDigests":["sha256:00"]"#), "{json}");
+        assert_eq!(serde_json::from_str::<WasmConfig>(&json).unwrap(), config);
+    }
+}

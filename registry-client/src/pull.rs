@@ -1,0 +1,263 @@
+//! Pulling a component: resolve the reference to a manifest, check it is a Wasm artifact, stream its layer into
+//! the cache while checking its digest. A digest reference already in the cache needs no network at all; a tag
+//! whose registry cannot be reached falls back to the digest it last resolved to.
+
+use crate::artifact::{ACCEPTED_MANIFESTS, wasm_layer};
+use crate::digest::{self, Hasher};
+use crate::error::RegistryError;
+use crate::reference::Reference;
+use crate::session::{Connection, Registry};
+use futures_util::StreamExt as _;
+use oci_client::RegistryOperation;
+use oci_client::errors::DigestError;
+use oci_client::manifest::OciDescriptor;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// A component pulled from a registry, or found in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    /// The reference asked for.
+    pub reference: Reference,
+    /// The digest of the manifest the reference resolved to: what a `@sha256:` reference would pin.
+    pub manifest_digest: String,
+    /// The digest of the component itself.
+    pub layer_digest: String,
+    /// The component's size in bytes.
+    pub size: u64,
+    /// The verified component, in the cache. Read it; do not change it.
+    pub path: PathBuf,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// Where pulled content came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The manifest came from the registry; `downloaded` is false when the component was already cached.
+    Registry {
+        /// Whether the component's bytes crossed the network.
+        downloaded: bool,
+    },
+    /// A digest reference found in the cache: no network needed.
+    Cache,
+    /// The registry could not be reached; the tag's last known digest was used.
+    Offline {
+        /// When the tag was last resolved.
+        resolved: SystemTime,
+        /// Why the registry could not be reached.
+        why: String,
+    },
+}
+
+impl Registry {
+    /// Pulls the component `reference` names into the cache and returns where it is. A tag is resolved once
+    /// per session.
+    pub fn pull(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
+        let key = reference.to_string();
+        if let Some(pulled) = self.resolved.lock().expect("not poisoned").get(&key) {
+            return Ok(pulled.clone());
+        }
+        let pulled = match &reference.digest {
+            Some(digest) => match self.from_cache(reference, digest)? {
+                Some(pulled) => pulled,
+                None => self.fetch(reference)?,
+            },
+            None => match self.fetch(reference) {
+                Ok(pulled) => pulled,
+                Err(err) if err.is_unreachable() => self.offline(reference, err)?,
+                Err(err) => return Err(err),
+            },
+        };
+        self.resolved
+            .lock()
+            .expect("not poisoned")
+            .insert(key, pulled.clone());
+        Ok(pulled)
+    }
+
+    /// The cached content of manifest `digest`, if the manifest and its layer are both cached and intact.
+    fn from_cache(
+        &self,
+        reference: &Reference,
+        digest: &str,
+    ) -> Result<Option<Pulled>, RegistryError> {
+        let Some(manifest) = self.cache.read_blob(digest) else {
+            return Ok(None);
+        };
+        let layer = wasm_layer(reference, &manifest)?;
+        Ok(self.cache.blob(&layer.digest).map(|path| Pulled {
+            reference: reference.clone(),
+            manifest_digest: digest.to_owned(),
+            layer_digest: layer.digest.clone(),
+            size: layer.size.max(0) as u64,
+            path,
+            origin: Origin::Cache,
+        }))
+    }
+
+    /// A tag whose registry is unreachable: its last known digest, if that content is cached.
+    fn offline(&self, reference: &Reference, err: RegistryError) -> Result<Pulled, RegistryError> {
+        let Some(tag) = self.cache.tag(reference) else {
+            return Err(err);
+        };
+        match self.from_cache(reference, &tag.digest)? {
+            Some(pulled) => Ok(Pulled {
+                origin: Origin::Offline {
+                    resolved: tag.resolved,
+                    why: err.to_string(),
+                },
+                ..pulled
+            }),
+            None => Err(err),
+        }
+    }
+
+    /// Resolves `reference` with the registry and downloads what the cache lacks.
+    fn fetch(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
+        let conn = self.connect(reference)?;
+        let image = oci_reference(reference);
+        self.runtime.block_on(async {
+            conn.login(reference, &image, RegistryOperation::Pull)
+                .await?;
+            let (manifest, _) = conn
+                .client
+                .pull_manifest_raw(&image, &conn.chosen.auth, ACCEPTED_MANIFESTS)
+                .await
+                .map_err(|e| conn.error(reference, e))?;
+            let manifest_digest = digest::of(&manifest);
+            if let Some(expected) = &reference.digest
+                && *expected != manifest_digest
+            {
+                return Err(RegistryError::DigestMismatch {
+                    reference: reference.to_string(),
+                    what: "manifest",
+                    expected: expected.clone(),
+                    actual: manifest_digest,
+                });
+            }
+            let layer = wasm_layer(reference, &manifest)?;
+            if digest::hex(&layer.digest).is_none() || layer.size < 0 {
+                return Err(RegistryError::NotWasm {
+                    reference: reference.to_string(),
+                    found: format!(
+                        "its layer has digest `{}` and size {}; weld takes sha256 digests",
+                        layer.digest, layer.size
+                    ),
+                });
+            }
+            let (path, downloaded) = match self.cache.blob(&layer.digest) {
+                Some(path) => (path, false),
+                None => (self.download(&conn, reference, &image, &layer).await?, true),
+            };
+            self.cache.store_bytes(&manifest, &manifest_digest)?;
+            if reference.digest.is_none() {
+                self.cache.set_tag(reference, &manifest_digest)?;
+            }
+            Ok(Pulled {
+                reference: reference.clone(),
+                manifest_digest,
+                layer_digest: layer.digest.clone(),
+                size: layer.size as u64,
+                path,
+                origin: Origin::Registry { downloaded },
+            })
+        })
+    }
+
+    /// Streams the layer into a temporary file while hashing it; moves it into the cache only if the digest and
+    /// size match the manifest.
+    async fn download(
+        &self,
+        conn: &Connection,
+        reference: &Reference,
+        image: &oci_client::Reference,
+        layer: &OciDescriptor,
+    ) -> Result<PathBuf, RegistryError> {
+        let mismatch = |actual: String| RegistryError::DigestMismatch {
+            reference: reference.to_string(),
+            what: "layer",
+            expected: layer.digest.clone(),
+            actual,
+        };
+        let expected_size = layer.size as u64;
+        let mut stream = conn
+            .client
+            .pull_blob_stream(image, layer)
+            .await
+            .map_err(|e| conn.error(reference, e))?;
+        let mut file = self.cache.temp_file()?;
+        let transfer = self
+            .progress
+            .start(&format!("pull {reference}"), expected_size);
+        let mut hasher = Hasher::default();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let digest = e
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<DigestError>());
+                    return Err(match digest {
+                        Some(DigestError::VerificationError { actual, .. }) => {
+                            mismatch(actual.clone())
+                        }
+                        _ => RegistryError::Unreachable {
+                            registry: reference.registry.clone(),
+                            url: format!("{}", image),
+                            message: format!("the download of {} broke off: {e}", layer.digest),
+                        },
+                    });
+                }
+            };
+            size += chunk.len() as u64;
+            if size > expected_size {
+                return Err(RegistryError::Protocol {
+                    registry: reference.registry.clone(),
+                    message: format!(
+                        "{reference}: the layer is longer than the {expected_size} bytes its manifest says"
+                    ),
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk)
+                .map_err(|e| RegistryError::file(file.path(), e))?;
+            transfer.advance(chunk.len() as u64);
+        }
+        drop(transfer);
+        let actual = hasher.finish();
+        if actual != layer.digest {
+            return Err(mismatch(actual));
+        }
+        if size != expected_size {
+            return Err(RegistryError::Protocol {
+                registry: reference.registry.clone(),
+                message: format!(
+                    "{reference}: the layer has {size} bytes, its manifest says {expected_size}"
+                ),
+            });
+        }
+        file.as_file()
+            .sync_all()
+            .map_err(|e| RegistryError::file(file.path(), e))?;
+        self.cache.store_file(file, &layer.digest)
+    }
+}
+
+/// The oci-client form of a reference: by digest if it has one, else by tag.
+pub(crate) fn oci_reference(reference: &Reference) -> oci_client::Reference {
+    match &reference.digest {
+        Some(digest) => oci_client::Reference::with_digest(
+            reference.registry.clone(),
+            reference.repository.clone(),
+            digest.clone(),
+        ),
+        None => oci_client::Reference::with_tag(
+            reference.registry.clone(),
+            reference.repository.clone(),
+            reference.tag().to_owned(),
+        ),
+    }
+}

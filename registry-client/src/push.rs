@@ -1,0 +1,142 @@
+//! Pushing a component: validate it, describe its world in the config, upload the layer (streamed, skipped if the
+//! registry has it) and the config, and only then the manifest, which is what creates the tag. A push that fails
+//! part-way leaves at most unreferenced blobs, never a tag pointing at half an artifact.
+
+use crate::artifact::{self, MANIFEST_MEDIA_TYPE, WasmConfig};
+use crate::digest;
+use crate::error::RegistryError;
+use crate::pull::oci_reference;
+use crate::reference::Reference;
+use crate::session::{Connection, Registry};
+use futures_util::StreamExt as _;
+use oci_client::RegistryOperation;
+use oci_client::errors::OciDistributionError;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+/// The annotation keys weld fills in.
+pub const CREATED: &str = "org.opencontainers.image.created";
+/// The annotation key of the artifact's version.
+pub const VERSION: &str = "org.opencontainers.image.version";
+
+/// What to push besides the component.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// When the artifact was made: the config's `created` and the `org.opencontainers.image.created`
+    /// annotation.
+    pub created: SystemTime,
+    /// Annotations of the manifest (`org.opencontainers.image.version`, and any the user gives).
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// Where it went.
+    pub reference: Reference,
+    /// The digest of the manifest: `REF@<digest>` pulls exactly this artifact.
+    pub manifest_digest: String,
+    /// The digest of the component.
+    pub layer_digest: String,
+    /// The component's size in bytes.
+    pub size: u64,
+    /// False when the registry already had the component's bytes, so only the config and manifest moved.
+    pub uploaded: bool,
+}
+
+/// Size of the pieces a component is streamed in.
+const CHUNK: usize = 1 << 20;
+
+impl Registry {
+    /// Validates `bytes` (read from `path`) as a component and pushes it to `reference` (a tag).
+    pub fn push(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+        reference: &Reference,
+        options: PushOptions,
+    ) -> Result<Pushed, RegistryError> {
+        let world = artifact::describe(path, &bytes)?;
+        let bytes = bytes::Bytes::from(bytes);
+        let layer_digest = digest::of(&bytes);
+        let created = humantime::format_rfc3339_seconds(options.created).to_string();
+        let config = WasmConfig {
+            created: created.clone(),
+            author: None,
+            architecture: "wasm".to_owned(),
+            os: "wasip2".to_owned(),
+            layer_digests: vec![layer_digest.clone()],
+            component: Some(world),
+        };
+        let config = serde_json::to_vec(&config).expect("the config serialises");
+        let mut annotations = options.annotations;
+        annotations.entry(CREATED.to_owned()).or_insert(created);
+        let manifest = artifact::manifest(&config, &layer_digest, bytes.len() as u64, annotations);
+        let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
+        let manifest_digest = digest::of(&manifest);
+        let conn = self.connect(reference)?;
+        let image = oci_reference(reference);
+        let size = bytes.len() as u64;
+        let uploaded = self.runtime.block_on(async {
+            conn.login(reference, &image, RegistryOperation::Push)
+                .await?;
+            let uploaded = self
+                .upload(&conn, reference, &image, bytes, &layer_digest)
+                .await?;
+            let config_digest = digest::of(&config);
+            self.upload(&conn, reference, &image, config.into(), &config_digest)
+                .await?;
+            conn.client
+                .push_manifest_raw(
+                    &image,
+                    manifest,
+                    reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
+                )
+                .await
+                .map_err(|e| conn.error(reference, e))?;
+            Ok::<bool, RegistryError>(uploaded)
+        })?;
+        Ok(Pushed {
+            reference: reference.clone(),
+            manifest_digest,
+            layer_digest,
+            size,
+            uploaded,
+        })
+    }
+
+    /// Uploads one blob unless the repository already has it; true if it was uploaded.
+    async fn upload(
+        &self,
+        conn: &Connection,
+        reference: &Reference,
+        image: &oci_client::Reference,
+        blob: bytes::Bytes,
+        blob_digest: &str,
+    ) -> Result<bool, RegistryError> {
+        let exists = conn
+            .client
+            .blob_exists(image, blob_digest)
+            .await
+            .map_err(|e| conn.error(reference, e))?;
+        if exists {
+            return Ok(false);
+        }
+        let size = blob.len() as u64;
+        let transfer = self.progress.start(&format!("push {reference}"), size);
+        let pieces: Vec<bytes::Bytes> = (0..blob.len())
+            .step_by(CHUNK)
+            .map(|at| blob.slice(at..(at + CHUNK).min(blob.len())))
+            .collect();
+        let stream = futures_util::stream::iter(pieces).map(move |piece| {
+            transfer.advance(piece.len() as u64);
+            Ok::<_, OciDistributionError>(piece)
+        });
+        conn.client
+            .push_blob_stream(image, stream, blob_digest, Some(size))
+            .await
+            .map_err(|e| conn.error(reference, e))?;
+        Ok(true)
+    }
+}

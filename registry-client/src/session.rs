@@ -1,0 +1,247 @@
+//! A registry session: one async runtime, one client per registry, credentials chosen once per registry, and
+//! the translation of protocol errors into [`RegistryError`]s that name the registry and the reference.
+
+use crate::auth::{Auth, Chosen};
+use crate::cache::Cache;
+use crate::error::RegistryError;
+use crate::progress::{Progress, Silent};
+use crate::pull::Pulled;
+use crate::reference::Reference;
+use crate::transport::Transport;
+use oci_client::RegistryOperation;
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Talks to registries: push, pull, and the content cache.
+///
+/// The methods block; inside, a single-threaded runtime drives the transfers.
+pub struct Registry {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) transport: Transport,
+    pub(crate) auth: Auth,
+    pub(crate) cache: Cache,
+    pub(crate) progress: Arc<dyn Progress>,
+    clients: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Tags resolved in this session, so each is looked up once.
+    pub(crate) resolved: Mutex<HashMap<String, Pulled>>,
+}
+
+/// A client for one registry, with the credentials chosen for it.
+pub(crate) struct Connection {
+    pub(crate) client: oci_client::Client,
+    pub(crate) chosen: Chosen,
+    pub(crate) registry: String,
+    scheme: &'static str,
+}
+
+impl Registry {
+    /// A session with the given connection settings, credentials and content cache.
+    pub fn new(transport: Transport, auth: Auth, cache: Cache) -> Result<Registry, RegistryError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RegistryError::Protocol {
+                registry: "-".to_owned(),
+                message: format!("cannot start the network runtime: {e}"),
+            })?;
+        Ok(Registry {
+            runtime,
+            transport,
+            auth,
+            cache,
+            progress: Arc::new(Silent),
+            clients: Mutex::default(),
+            resolved: Mutex::default(),
+        })
+    }
+
+    /// Reports blob transfers to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Registry {
+        self.progress = progress;
+        self
+    }
+
+    /// The content cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// The connection to the registry of `reference`, made on first use.
+    pub(crate) fn connect(&self, reference: &Reference) -> Result<Arc<Connection>, RegistryError> {
+        let registry = &reference.registry;
+        if let Some(c) = self.clients.lock().expect("not poisoned").get(registry) {
+            return Ok(c.clone());
+        }
+        let connection = Arc::new(Connection {
+            client: self.transport.client(registry)?,
+            chosen: self.auth.for_registry(registry)?,
+            registry: registry.clone(),
+            scheme: self.transport.scheme(registry),
+        });
+        self.clients
+            .lock()
+            .expect("not poisoned")
+            .insert(registry.clone(), connection.clone());
+        Ok(connection)
+    }
+}
+
+impl Connection {
+    /// Authenticates for `op` on `image` (a token exchange where the registry wants one). This is also the
+    /// first request to a registry, so an unreachable one is reported here.
+    pub(crate) async fn login(
+        &self,
+        reference: &Reference,
+        image: &oci_client::Reference,
+        op: RegistryOperation,
+    ) -> Result<(), RegistryError> {
+        self.client
+            .auth(image, &self.chosen.auth, op)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(reference, e))
+    }
+
+    /// The `/v2/` URL of this registry, for messages.
+    fn base_url(&self) -> String {
+        format!("{}://{}/v2/", self.scheme, self.registry)
+    }
+
+    /// Turns a protocol error about `reference` into one a user can act on.
+    pub(crate) fn error(&self, reference: &Reference, err: OciDistributionError) -> RegistryError {
+        let registry = self.registry.clone();
+        let unauthorized = |status: String| RegistryError::Unauthorized {
+            registry: self.registry.clone(),
+            reference: reference.to_string(),
+            status,
+            credentials: self.credentials_hint(),
+        };
+        let not_found = |message: String| RegistryError::NotFound {
+            registry: self.registry.clone(),
+            reference: reference.to_string(),
+            message,
+        };
+        match err {
+            OciDistributionError::RequestError(e) => self.request_error(&e),
+            OciDistributionError::UnauthorizedError { .. } => {
+                unauthorized("401 unauthorized".to_owned())
+            }
+            OciDistributionError::AuthenticationFailure(why) => {
+                unauthorized(format!("the token service refused: {}", why.trim()))
+            }
+            OciDistributionError::ImageManifestNotFoundError(what) => not_found(what),
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let words: Vec<String> = envelope
+                    .errors
+                    .iter()
+                    .map(|e| format!("{}: {}", code_name(&e.code), e.message))
+                    .collect();
+                let words = words.join("; ");
+                match envelope.errors.first().map(|e| &e.code) {
+                    Some(
+                        OciErrorCode::ManifestUnknown
+                        | OciErrorCode::NameUnknown
+                        | OciErrorCode::BlobUnknown,
+                    ) => not_found(words),
+                    Some(OciErrorCode::Unauthorized) => unauthorized(format!("401 {words}")),
+                    Some(OciErrorCode::Denied) => unauthorized(format!("403 {words}")),
+                    _ => RegistryError::Protocol {
+                        registry,
+                        message: words,
+                    },
+                }
+            }
+            OciDistributionError::ServerError { code, message, .. } => match code {
+                401 => unauthorized(format!("401 {}", message.trim())),
+                403 => unauthorized(format!("403 {}", message.trim())),
+                404 => not_found(format!("404 {}", message.trim())),
+                _ => RegistryError::Protocol {
+                    registry,
+                    message: format!("HTTP {code}: {}", first_line(&message)),
+                },
+            },
+            OciDistributionError::DigestError(e) => RegistryError::Protocol {
+                registry,
+                message: format!("{e}"),
+            },
+            other => RegistryError::Protocol {
+                registry,
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// A connection-level failure: TLS, refused, timed out.
+    pub(crate) fn request_error(&self, err: &reqwest::Error) -> RegistryError {
+        let chain = error_chain(err);
+        let tls = [
+            "certificate",
+            "tls",
+            "handshake",
+            "InvalidContentType",
+            "CorruptMessage",
+        ];
+        if tls
+            .iter()
+            .any(|w| chain.to_lowercase().contains(&w.to_lowercase()))
+        {
+            return RegistryError::Tls {
+                registry: self.registry.clone(),
+                message: chain,
+            };
+        }
+        if let Some(status) = err.status() {
+            return RegistryError::Protocol {
+                registry: self.registry.clone(),
+                message: format!("HTTP {status}: {chain}"),
+            };
+        }
+        RegistryError::Unreachable {
+            registry: self.registry.clone(),
+            url: self.base_url(),
+            message: chain,
+        }
+    }
+
+    fn credentials_hint(&self) -> String {
+        let how = "give credentials with --username and --password-stdin, WELD_REGISTRY_USERNAME and \
+                   WELD_REGISTRY_PASSWORD, or `docker login`";
+        if matches!(
+            self.chosen.auth,
+            oci_client::secrets::RegistryAuth::Anonymous
+        ) {
+            format!("{}; {how}", self.chosen.described)
+        } else {
+            format!("sent {}, which it did not accept", self.chosen.described)
+        }
+    }
+}
+
+/// An error and its causes, joined with `: `, without repeats.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
+
+fn code_name(code: &OciErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{code:?}"))
+}
