@@ -97,8 +97,21 @@ fn docker_config() -> Option<PathBuf> {
 pub struct Local {
     /// The file to read: the argument itself, or the verified copy in the cache.
     pub path: PathBuf,
-    /// How to name it to the user: the path, or the reference as given.
-    pub label: String,
+    /// The argument as given (a path, or the `oci://` reference): how to name it to the user.
+    pub name: PathBuf,
+}
+
+impl Local {
+    /// True if it came from a registry (so `path` is a cache entry, not the user's file).
+    pub fn is_pulled(&self) -> bool {
+        self.path != self.name
+    }
+
+    /// The component's bytes (WAT text compiled), with errors naming it as the user did.
+    pub fn read(&self) -> Result<Vec<u8>> {
+        let bytes = weld_wit::read_file(&self.path)?;
+        Ok(weld_wit::wasm_bytes(&self.name, &bytes)?.into_owned())
+    }
 }
 
 /// Turns arguments that may be `oci://` references into local files, opening a registry session only if one is
@@ -125,7 +138,7 @@ impl Sources {
         if !Reference::is_reference(&text) {
             return Ok(Local {
                 path: arg.to_path_buf(),
-                label: arg.display().to_string(),
+                name: arg.to_path_buf(),
             });
         }
         let reference: Reference = text.parse()?;
@@ -141,7 +154,7 @@ impl Sources {
         self.pulled.lock().expect("not poisoned").push(pulled);
         Ok(Local {
             path,
-            label: text.into_owned(),
+            name: arg.to_path_buf(),
         })
     }
 

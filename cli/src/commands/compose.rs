@@ -5,6 +5,7 @@ use crate::compose::{
     self, Closed, Component, ComposeError, Composition, Options, explain, file, graphviz, wac,
 };
 use crate::output::{self, count, human_size};
+use crate::registry::{RegistryOpts, Sources};
 use crate::report::GOOD;
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -27,10 +28,11 @@ Examples:
 Exit status: 0 on success, 1 if the components cannot be composed (the summary and the reason are printed and
 nothing is written), 2 on bad usage.")]
 pub struct Opts {
-    /// The root component (`.wasm` or `.wat`), or a `.wac` document.
+    /// The root component (`.wasm`, `.wat` or `oci://host[:port]/repo:tag`), or a `.wac` document.
     #[arg(required_unless_present = "config")]
     pub root: Option<PathBuf>,
-    /// A component that may satisfy imports (repeatable, any order). Plugs nothing needs are left out.
+    /// A component that may satisfy imports (a file or an `oci://` reference; repeatable, any order). Plugs
+    /// nothing needs are left out.
     #[arg(short, long = "plug", value_name = "COMPONENT")]
     pub plugs: Vec<PathBuf>,
     /// A compose file naming the components, the root, the wiring and the output.
@@ -61,6 +63,9 @@ pub struct Opts {
     /// For `.wac` documents: the file of one package, overriding `--deps-dir`.
     #[arg(long = "dep", value_name = "NS:NAME=PATH")]
     pub deps: Vec<String>,
+    /// How to reach the registries of `oci://` components.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
 }
 
 /// Which imports `--closed` forbids to stay open.
@@ -84,8 +89,9 @@ impl Opts {
                 Some(ClosedArg::All) => Closed::All,
             },
         };
+        let sources = Sources::new(&self.registry);
         let (what, output, result) = if let Some(config) = &self.config {
-            let request = file::load(config)?;
+            let request = file::load(config, &sources)?;
             options.wires.extend(request.wires);
             options.closed = self.closed.map_or(request.closed, |_| options.closed);
             let output = self.output.clone().or(request.output);
@@ -104,11 +110,18 @@ impl Opts {
             let result = if root.extension().is_some_and(|e| e == "wac") {
                 self.compose_wac(root, &options)?
             } else {
-                let (root, plugs) = read_components(root, &self.plugs)?;
+                let (root, plugs) = read_components(&sources, root, &self.plugs)?;
                 compose::compose(root, plugs, &options)
             };
             (what, self.output.clone(), result)
         };
+        // What each registry reference resolved to, before the summary (on stderr when stdout is JSON).
+        let pulled = sources.summary();
+        if self.json {
+            eprint!("{pulled}");
+        } else {
+            output::print(&pulled)?;
+        }
         let composition = match result {
             Ok(c) => c,
             Err(err) => return Err(self.failed(err)),
@@ -203,16 +216,23 @@ impl Opts {
     }
 }
 
-/// Reads the root and the plugs (in parallel: WAT is compiled, binaries are read as they are).
-fn read_components(root: &Path, plugs: &[PathBuf]) -> Result<(Component, Vec<Component>)> {
-    let mut all: Vec<Component> = std::iter::once(root)
+/// Pulls the registry references among the root and the plugs, then reads them all (in parallel: WAT is
+/// compiled, binaries are read as they are).
+fn read_components(
+    sources: &Sources,
+    root: &Path,
+    plugs: &[PathBuf],
+) -> Result<(Component, Vec<Component>)> {
+    let locals = std::iter::once(root)
         .chain(plugs.iter().map(PathBuf::as_path))
-        .collect::<Vec<_>>()
+        .map(|arg| sources.local(arg))
+        .collect::<Result<Vec<_>>>()?;
+    let mut all: Vec<Component> = locals
         .par_iter()
-        .map(|path| {
+        .map(|local| {
             Ok(Component {
-                label: path.display().to_string(),
-                bytes: weld_wit::read_wasm(path)?,
+                label: local.name.display().to_string(),
+                bytes: local.read()?,
             })
         })
         .collect::<Result<_>>()?;

@@ -2,6 +2,7 @@
 //! components and modules with sizes, custom sections and producers, and the capabilities it needs.
 
 use crate::output::{self, count, human_size};
+use crate::registry::{RegistryOpts, Sources};
 use crate::report::{DIM, HEADING};
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -21,17 +22,23 @@ Examples:
 Exit status: 0 on success, 1 if the file cannot be read or is malformed, 2 on bad usage.\n\
 inspect reads the structure and the component types; `weld validate` checks function bodies too.")]
 pub struct Opts {
-    /// A component or core module (`.wasm` binary or `.wat` text).
+    /// A component or core module (`.wasm` binary or `.wat` text), or a registry reference
+    /// `oci://host[:port]/repo:tag` (or `@sha256:...`).
     pub file: PathBuf,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// How to reach the registry of an `oci://` reference.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
 }
 
 impl Opts {
     /// Runs `weld inspect`.
     pub fn run(self) -> Result<ExitCode> {
-        let report = weld_wit::inspect(&self.file)?;
+        let sources = Sources::new(&self.registry);
+        let local = sources.local(&self.file)?;
+        let report = weld_wit::inspect_bytes(&local.name, &weld_wit::read_file(&local.path)?)?;
         if self.json {
             output::print_json(&report)?;
         } else {

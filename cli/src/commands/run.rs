@@ -1,5 +1,6 @@
 //! `weld run C.wasm [-- ARGS]`: run a wasi:cli command, or call exported functions with `--invoke`, sandboxed.
 
+use crate::registry::{RegistryOpts, Sources};
 use crate::report;
 use crate::run::{
     AddressRanges, Cache, DirGrant, EngineSettings, Grants, HttpHosts, Limits, Loaded, Origin,
@@ -26,7 +27,8 @@ Exit status: the guest's own exit status for a command; 0 when every --invoke ca
 1 when the component cannot run or traps; 124 when --timeout, 125 when --max-memory and 126
 when --fuel stopped it; 2 on bad usage.")]
 pub struct Opts {
-    /// The component: `.wasm`, `.wat`, or a `.cwasm` from `weld compile` (with --allow-precompiled).
+    /// The component: `.wasm`, `.wat`, a `.cwasm` from `weld compile` (with --allow-precompiled), or a registry
+    /// reference `oci://host[:port]/repo:tag` (or `@sha256:...`), pulled and verified.
     pub component: PathBuf,
     /// Arguments for the guest; argv[0] is the component's file name.
     #[arg(
@@ -76,9 +78,13 @@ pub struct Opts {
     /// Load a precompiled `.cwasm` (native code: only files you compiled yourself).
     #[arg(long)]
     pub allow_precompiled: bool,
-    /// Say on stderr where the compiled code came from (cache or compiler) and how long it took.
+    /// Say on stderr where the compiled code came from (cache or compiler) and how long it took, and what a
+    /// registry reference resolved to.
     #[arg(short, long)]
     pub verbose: bool,
+    /// How to reach the registry of an `oci://` component.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
 }
 
 impl Opts {
@@ -111,8 +117,18 @@ impl Opts {
             Cache::default_dir().map(Cache::new)
         };
         let runtime = Runtime::new(settings, cache)?;
-        let loaded = runtime.load(&self.component, self.allow_precompiled)?;
+        let sources = Sources::new(&self.registry);
+        let local = sources
+            .local(&self.component)
+            .map_err(|e| RunError::Pull(format!("{e:#}")))?;
+        let loaded = if local.is_pulled() {
+            // Registry content is never taken as native code, whatever --allow-precompiled says.
+            runtime.load_bytes(&local.name, weld_wit::read_file(&local.path)?, false)?
+        } else {
+            runtime.load(&self.component, self.allow_precompiled)?
+        };
         if self.verbose {
+            eprint!("{}", sources.summary());
             say_origin(&loaded);
         }
         let pre = runtime.prepare(&loaded)?;

@@ -1,6 +1,7 @@
 //! `weld wit PATH`: print the WIT of a WIT directory or file, a component, or a core module with WIT metadata.
 
 use crate::output;
+use crate::registry::{RegistryOpts, Sources};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +19,8 @@ Examples:
 
 Exit status: 0 on success, 1 if the input cannot be read or holds invalid WIT, 2 on bad usage.")]
 pub struct Opts {
-    /// A WIT directory, a `.wit` file, a component (`.wasm` or `.wat`), or a core module with WIT metadata.
+    /// A WIT directory, a `.wit` file, a component (`.wasm` or `.wat`), a core module with WIT metadata, or a
+    /// registry reference `oci://host[:port]/repo:tag` (or `@sha256:...`).
     pub path: PathBuf,
     /// Show only this world (`command`, or qualified: `wasi:cli/command@0.2.0`) and what it reaches.
     #[arg(long, value_name = "NAME")]
@@ -29,12 +31,20 @@ pub struct Opts {
     /// Write a WIT package directory (the main package, other packages under `deps/`) instead of printing.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// How to reach the registry of an `oci://` reference.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
 }
 
 impl Opts {
     /// Runs `weld wit`.
     pub fn run(self) -> Result<ExitCode> {
-        let mut src = weld_wit::load(&self.path)?;
+        let local = Sources::new(&self.registry).local(&self.path)?;
+        let mut src = if local.is_pulled() {
+            weld_wit::WitSource::from_bytes(&local.name, &weld_wit::read_file(&local.path)?)?
+        } else {
+            weld_wit::load(&self.path)?
+        };
         if let Some(world) = &self.world {
             src = src.select_world(world)?;
         }

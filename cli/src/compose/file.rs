@@ -5,9 +5,9 @@
 //! output = "hello.wasm"        # optional; -o wins
 //! closed = true                # optional: true (all but wasi:*), "all", or false
 //!
-//! [components]                 # name = path (relative to this file)
+//! [components]                 # name = path (relative to this file) or registry reference
 //! app = "app.wasm"
-//! greeter = "greeter.wasm"
+//! greeter = "oci://localhost:5000/demo/greeter:1.0"
 //!
 //! [wire]                       # import (with or without version) = component name
 //! "weld:examples/greeter" = "greeter"
@@ -16,9 +16,11 @@
 //! Every component but the root is a plug. Errors name the file, the line and column, and the key.
 
 use super::{Closed, Component, ComposeError};
+use crate::registry::Sources;
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+use weld_registry_client::Reference;
 
 /// A compose request read from a file.
 #[derive(Debug)]
@@ -46,8 +48,9 @@ struct Raw {
     wire: IndexMap<String, Spanned<String>>,
 }
 
-/// Reads the compose file at `path` and the components it names.
-pub fn load(path: &Path) -> Result<Request, ComposeError> {
+/// Reads the compose file at `path` and the components it names, pulling registry references through
+/// `sources`.
+pub fn load(path: &Path, sources: &Sources) -> Result<Request, ComposeError> {
     let text = std::fs::read_to_string(path).map_err(|e| ComposeError::File {
         location: path.display().to_string(),
         message: format!("failed to read it: {e}"),
@@ -97,16 +100,16 @@ pub fn load(path: &Path) -> Result<Request, ComposeError> {
     let mut root = None;
     let mut plugs = Vec::new();
     for (name, file) in &raw.components {
-        if file.get_ref().starts_with("oci://") {
-            return Err(at(
-                file.span(),
-                format!(
-                    "components.{name}: registry references are not supported yet; give a path"
-                ),
-            ));
-        }
-        let bytes = weld_wit::read_wasm(&dir.join(file.get_ref()))
-            .map_err(|e| at(file.span(), format!("components.{name}: {e}")))?;
+        let value = Path::new(file.get_ref());
+        let arg = if Reference::is_reference(file.get_ref()) {
+            value.to_path_buf()
+        } else {
+            dir.join(value)
+        };
+        let bytes = sources
+            .local(&arg)
+            .and_then(|local| local.read())
+            .map_err(|e| at(file.span(), format!("components.{name}: {e:#}")))?;
         let component = Component {
             label: name.clone(),
             bytes,
@@ -162,7 +165,9 @@ mod tests {
             dir.path(),
             "root = \"ap\"\n[components]\napp = \"app.wasm\"\n",
         );
-        let err = load(&path).unwrap_err().to_string();
+        let err = load(&path, &Sources::new(&Default::default()))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("weld.toml:1:8: root = \"ap\": no such component in [components] (app)"),
             "{err}"
@@ -173,13 +178,17 @@ mod tests {
     fn syntax_errors_and_unknown_keys_point_at_the_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "root = \"app\"\nplug = 3\n[components]\n");
-        let err = load(&path).unwrap_err().to_string();
+        let err = load(&path, &Sources::new(&Default::default()))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("weld.toml:2:1") && err.contains("unknown field `plug`"),
             "{err}"
         );
         let path = write(dir.path(), "root = \n");
-        let err = load(&path).unwrap_err().to_string();
+        let err = load(&path, &Sources::new(&Default::default()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("weld.toml:1:"), "{err}");
     }
 
@@ -190,7 +199,9 @@ mod tests {
             dir.path(),
             "root = \"app\"\n[components]\napp = \"missing.wasm\"\n",
         );
-        let err = load(&path).unwrap_err().to_string();
+        let err = load(&path, &Sources::new(&Default::default()))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("weld.toml:3:7: components.app: failed to read"),
             "{err}"
@@ -205,7 +216,9 @@ mod tests {
             dir.path(),
             "root = \"app\"\nclosed = \"some\"\n[components]\napp = \"a.wasm\"\n",
         );
-        let err = load(&path).unwrap_err().to_string();
+        let err = load(&path, &Sources::new(&Default::default()))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("weld.toml:2:10: closed: expected true, false or \"all\""),
             "{err}"

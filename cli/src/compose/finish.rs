@@ -28,6 +28,7 @@ pub(crate) fn finish(
         .node_ids()
         .filter_map(|n| graph[n].export_name().map(str::to_owned))
         .collect();
+    short_names(&mut graph);
     let bytes = graph
         .encode(EncodeOptions {
             define_components: true,
@@ -49,6 +50,32 @@ pub(crate) fn finish(
         ComposeError::Invalid(invalid)
     })?;
     Ok(Composition { bytes, report })
+}
+
+/// Names the instances in the output by their components' stems (`greeter`, whether it came from
+/// `dir/greeter.wasm` or `oci://host/demo/greeter:1.0`), so the result does not depend on where its parts were
+/// read from. Repeated stems get `-2`, `-3`.
+fn short_names(graph: &mut CompositionGraph) {
+    let mut used = std::collections::HashSet::new();
+    let nodes: Vec<NodeId> = graph.node_ids().collect();
+    for node in nodes {
+        let Some(name) = graph[node]
+            .name()
+            .filter(|_| matches!(graph[node].kind(), NodeKind::Instantiation(_)))
+        else {
+            continue;
+        };
+        let stem = super::file_and_stem(name).1.to_owned();
+        let mut short = stem.clone();
+        let mut n = 1;
+        while !used.insert(short.clone()) {
+            n += 1;
+            short = format!("{stem}-{n}");
+        }
+        if short != name {
+            graph.set_node_name(node, short);
+        }
+    }
 }
 
 /// The imports the encoder will give the composition, computed the way wac-graph's encoder computes them (its

@@ -116,14 +116,12 @@ pub fn compose(
 }
 
 /// The plug a `--wire` names: by its label, its file name, or its file stem (`greeter.wasm` or `greeter` for
-/// `dir/greeter.wasm`), as long as that is unambiguous. The root cannot be wired to.
+/// `dir/greeter.wasm`; `greeter:1.0` or `greeter` for `oci://host/demo/greeter:1.0`), as long as that is
+/// unambiguous. The root cannot be wired to.
 fn find_component(labels: &[String], target: &str) -> Result<usize, ComposeError> {
     let stem = |label: &str| {
-        let file = label.rsplit(['/', '\\']).next().unwrap_or(label);
-        (
-            file.to_owned(),
-            file.rsplit_once('.').map_or(file, |(s, _)| s).to_owned(),
-        )
+        let (file, stem) = file_and_stem(label);
+        (file.to_owned(), stem.to_owned())
     };
     let hits: Vec<usize> = (1..labels.len())
         .filter(|&i| {
@@ -153,6 +151,18 @@ fn find_component(labels: &[String], target: &str) -> Result<usize, ComposeError
                 .join(", ")
         ))),
     }
+}
+
+/// The file name and stem of a component's label: `greeter.wasm` and `greeter` for `dir/greeter.wasm`,
+/// `greeter:1.0` and `greeter` for `oci://host/demo/greeter:1.0`.
+pub(crate) fn file_and_stem(label: &str) -> (&str, &str) {
+    let file = label.rsplit(['/', '\\']).next().unwrap_or(label);
+    let stem = if label.starts_with("oci://") {
+        file.split([':', '@']).next().unwrap_or(file)
+    } else {
+        file.rsplit_once('.').map_or(file, |(s, _)| s)
+    };
+    (file, stem)
 }
 
 /// How messages name an instance of the graph: the name it was given (the component's label, or a `.wac`

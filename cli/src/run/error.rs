@@ -137,6 +137,9 @@ pub enum RunError {
         /// Why.
         message: String,
     },
+    /// An `oci://` component could not be pulled.
+    #[error("{0}")]
+    Pull(String),
     /// Any other failure while the guest ran (an error raised by a host function).
     #[error("the run failed: {0}")]
     Host(String),

@@ -101,7 +101,16 @@ impl Runtime {
     /// Reads `path` and gets its compiled code: from the cache, by compiling it, or, for a precompiled file
     /// and only when `allow_precompiled`, by loading it.
     pub fn load(&self, path: &Path, allow_precompiled: bool) -> Result<Loaded, RunError> {
-        let bytes = weld_wit::read_file(path)?;
+        self.load_bytes(path, weld_wit::read_file(path)?, allow_precompiled)
+    }
+
+    /// Like [`Runtime::load`], for `bytes` already read from the file named `path`.
+    pub fn load_bytes(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+        allow_precompiled: bool,
+    ) -> Result<Loaded, RunError> {
         let loaded = |component, origin| Loaded {
             path: path.to_owned(),
             component,
