@@ -60,7 +60,7 @@ impl Registry {
             return Ok(pulled.clone());
         }
         let pulled = match &reference.digest {
-            Some(digest) => match self.from_cache(reference, digest)? {
+            Some(digest) => match self.cached(reference, digest)? {
                 Some(pulled) => pulled,
                 None => self.fetch(reference)?,
             },
@@ -78,11 +78,7 @@ impl Registry {
     }
 
     /// The cached content of manifest `digest`, if the manifest and its layer are both cached and intact.
-    fn from_cache(
-        &self,
-        reference: &Reference,
-        digest: &str,
-    ) -> Result<Option<Pulled>, RegistryError> {
+    fn cached(&self, reference: &Reference, digest: &str) -> Result<Option<Pulled>, RegistryError> {
         let Some(manifest) = self.cache.read_blob(digest) else {
             return Ok(None);
         };
@@ -102,7 +98,7 @@ impl Registry {
         let Some(tag) = self.cache.tag(reference) else {
             return Err(err);
         };
-        match self.from_cache(reference, &tag.digest)? {
+        match self.cached(reference, &tag.digest)? {
             Some(pulled) => Ok(Pulled {
                 origin: Origin::Offline {
                     resolved: tag.resolved,

@@ -123,7 +123,6 @@ impl Connection {
             message,
         };
         match err {
-            OciDistributionError::RequestError(e) => self.request_error(&e),
             OciDistributionError::UnauthorizedError { .. } => {
                 unauthorized("401 unauthorized".to_owned())
             }
@@ -153,14 +152,25 @@ impl Connection {
                 }
             }
             OciDistributionError::ServerError { code, message, .. } => match code {
-                401 => unauthorized(format!("401 {}", message.trim())),
-                403 => unauthorized(format!("403 {}", message.trim())),
+                401 | 403 => unauthorized(format!("{code} {}", message.trim())),
                 404 => not_found(format!("404 {}", message.trim())),
                 _ => RegistryError::Protocol {
                     registry,
                     message: format!("HTTP {code}: {}", first_line(&message)),
                 },
             },
+            // A HEAD request has no body to say more: the status is all there is.
+            OciDistributionError::RequestError(e)
+                if e.status()
+                    .is_some_and(|s| matches!(s.as_u16(), 401 | 403 | 404)) =>
+            {
+                let status = e.status().expect("checked above");
+                match status.as_u16() {
+                    404 => not_found(status.to_string()),
+                    _ => unauthorized(status.to_string().to_lowercase()),
+                }
+            }
+            OciDistributionError::RequestError(e) => self.request_error(&e),
             OciDistributionError::DigestError(e) => RegistryError::Protocol {
                 registry,
                 message: format!("{e}"),
@@ -192,9 +202,16 @@ impl Connection {
             };
         }
         if let Some(status) = err.status() {
+            let url = err.url().map_or_else(|| self.base_url(), |u| u.to_string());
+            let hint = if self.scheme == "http" && status == reqwest::StatusCode::BAD_REQUEST {
+                " (a TLS registry answers plain HTTP this way: weld speaks plain HTTP to loopback \
+                 registries unless --ca-file is given)"
+            } else {
+                ""
+            };
             return RegistryError::Protocol {
                 registry: self.registry.clone(),
-                message: format!("HTTP {status}: {chain}"),
+                message: format!("HTTP {status} for {url}{hint}"),
             };
         }
         RegistryError::Unreachable {

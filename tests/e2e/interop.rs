@@ -3,16 +3,9 @@
 //! pinned in `fixtures/interop/toolchains/`); where they are absent the test says so and skips.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use weld_tests::{weld_bin, weld_with};
-
-/// A program on the PATH.
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
+use weld_tests::{on_path, weld_bin, weld_with};
 
 /// Copies the folder `from` into `to`, recursively.
 fn copy_dir(from: &Path, to: &Path) {

@@ -4,6 +4,7 @@ mod bad_input;
 mod compose;
 mod inspect;
 mod interop;
+mod registry;
 mod run;
 mod validate;
 mod wit;
