@@ -150,6 +150,9 @@ impl Sources {
             }
         };
         let pulled = session.pull(&reference)?;
+        if let Origin::Offline { .. } = pulled.origin {
+            crate::report::warn(&describe(&pulled));
+        }
         let path = pulled.path.clone();
         self.pulled.lock().expect("not poisoned").push(pulled);
         Ok(Local {
@@ -189,10 +192,14 @@ pub fn describe(pulled: &Pulled) -> String {
             )
         ),
     };
-    format!(
-        "pulled oci://{} {} ({origin})",
-        pulled.reference, pulled.manifest_digest
-    )
+    // A digest reference already names what it resolved to.
+    match &pulled.reference.digest {
+        Some(_) => format!("pulled oci://{} ({origin})", pulled.reference),
+        None => format!(
+            "pulled oci://{} {} ({origin})",
+            pulled.reference, pulled.manifest_digest
+        ),
+    }
 }
 
 /// Progress bars on stderr for blobs over 1 MiB.

@@ -13,6 +13,17 @@ pub const HEADING: Style = Style::new().bold();
 /// Style of secondary detail (sizes, offsets).
 pub const DIM: Style = Style::new().dimmed();
 
+/// Style of the `warning:` prefix.
+pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+
+/// Prints `warning: <text>` to stderr: something the user should know that does not stop the work.
+pub fn warn(text: &str) {
+    let _ = writeln!(
+        anstream::stderr().lock(),
+        "{WARNING}warning{WARNING:#}: {text}"
+    );
+}
+
 /// Prints `err` with its chain of causes to stderr and returns the exit code for it: 1, or 0 when stdout was
 /// closed early (`weld wit x.wasm | head`), which is not a failure.
 pub fn print_error(err: &anyhow::Error) -> ExitCode {

@@ -1,7 +1,6 @@
 //! Credentials for a registry: given explicitly, or found in the docker config file (`auths`, `credHelpers`,
 //! `credsStore`) the way docker, oras and wkg find them.
 
-use crate::error::RegistryError;
 use base64::Engine as _;
 use oci_client::secrets::RegistryAuth;
 use serde::Deserialize;
@@ -77,83 +76,90 @@ struct HelperAnswer {
 const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
 impl Auth {
-    /// The credentials to use with `registry` (`host[:port]`).
-    pub(crate) fn for_registry(&self, registry: &str) -> Result<Chosen, RegistryError> {
+    /// The credentials to use with `registry` (`host[:port]`). A docker config file or helper that cannot be
+    /// used only matters to a registry that wants credentials, so it never fails here: access is anonymous and
+    /// the reason is kept for the message a refusal gets.
+    pub(crate) fn for_registry(&self, registry: &str) -> Chosen {
         if let Some(login) = &self.explicit {
-            return Ok(Chosen {
+            return Chosen {
                 auth: RegistryAuth::Basic(login.username.clone(), login.password.clone()),
                 described: format!("user `{}` from {}", login.username, login.origin),
-            });
+            };
         }
         let anonymous = |why: String| Chosen {
             auth: RegistryAuth::Anonymous,
             described: why,
         };
         let Some(path) = &self.docker_config else {
-            return Ok(anonymous("no credentials were given".to_owned()));
+            return anonymous("no credentials were given".to_owned());
         };
+        let file = path.display();
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(anonymous(format!(
-                    "no credentials were given and {} does not exist",
-                    path.display()
-                )));
+                return anonymous(format!(
+                    "no credentials were given and {file} does not exist"
+                ));
             }
-            Err(e) => return Err(RegistryError::file(path, e)),
+            Err(e) => return anonymous(format!("anonymous, because {file} cannot be read: {e}")),
         };
-        let config: DockerConfig =
-            serde_json::from_str(&text).map_err(|e| RegistryError::Credentials {
-                registry: registry.to_owned(),
-                message: format!("{}: not a docker config file: {e}", path.display()),
-            })?;
+        let config: DockerConfig = match serde_json::from_str(&text) {
+            Ok(config) => config,
+            Err(e) => {
+                return anonymous(format!(
+                    "anonymous, because {file} is not a docker config file: {e}"
+                ));
+            }
+        };
         let key = config_key(registry);
+        let same = |k: &String| normalize(k) == normalize(&key);
         let helper = config
             .cred_helpers
             .iter()
-            .find(|(k, _)| normalize(k) == normalize(&key))
+            .find(|(k, _)| same(k))
             .map(|(_, helper)| helper)
-            .or(config.creds_store.as_ref().filter(|_| {
-                // `credsStore` serves every registry without an entry of its own in `auths`.
-                !config.auths.keys().any(|k| normalize(k) == normalize(&key))
-            }));
+            .or(config.creds_store.as_ref());
+        let mut why = None;
         if let Some(helper) = helper {
-            return match run_helper(helper, &key) {
-                Ok(Some((username, password))) => Ok(Chosen {
-                    described: format!(
-                        "user `{username}` from credential helper docker-credential-{helper}"
-                    ),
-                    auth: RegistryAuth::Basic(username, password),
-                }),
-                Ok(None) => Ok(anonymous(format!(
-                    "docker-credential-{helper} (named in {}) has no credentials for {registry}",
-                    path.display()
-                ))),
-                // A helper that cannot run only matters if the registry wants credentials: say so then.
-                Err(message) => Ok(anonymous(format!(
-                    "anonymous, because docker-credential-{helper} (named in {}) failed: {message}",
-                    path.display()
-                ))),
-            };
+            match run_helper(helper, &key) {
+                Ok(Some((username, password))) => {
+                    return Chosen {
+                        described: format!(
+                            "user `{username}` from credential helper docker-credential-{helper}"
+                        ),
+                        auth: RegistryAuth::Basic(username, password),
+                    };
+                }
+                Ok(None) => {
+                    why = Some(format!(
+                        "docker-credential-{helper} (named in {file}) has no credentials for {registry}"
+                    ));
+                }
+                Err(message) => {
+                    why = Some(format!(
+                        "anonymous, because docker-credential-{helper} (named in {file}) failed: {message}"
+                    ));
+                }
+            }
         }
-        let entry = config
+        // An `auths` entry holds credentials itself, or is the empty placeholder `docker login` leaves when a
+        // helper keeps them.
+        match config
             .auths
             .iter()
-            .find(|(k, _)| normalize(k) == normalize(&key))
-            .map(|(_, entry)| entry);
-        match entry.map(decode_entry).transpose() {
-            Ok(Some((username, password))) => Ok(Chosen {
-                described: format!("user `{username}` from {}", path.display()),
+            .find(|(k, _)| same(k))
+            .map(|(_, e)| decode_entry(e))
+        {
+            Some(Ok(Some((username, password)))) => Chosen {
+                described: format!("user `{username}` from {file}"),
                 auth: RegistryAuth::Basic(username, password),
-            }),
-            Ok(None) => Ok(anonymous(format!(
-                "no credentials were given and {} has none for {registry}",
-                path.display()
-            ))),
-            Err(message) => Err(RegistryError::Credentials {
-                registry: registry.to_owned(),
-                message: format!("{}: auths.\"{key}\": {message}", path.display()),
-            }),
+            },
+            Some(Err(message)) => anonymous(format!(
+                "anonymous, because {file}: auths.\"{key}\": {message}"
+            )),
+            Some(Ok(None)) | None => anonymous(why.unwrap_or_else(|| {
+                format!("no credentials were given and {file} has none for {registry}")
+            })),
         }
     }
 }
@@ -175,8 +181,9 @@ fn normalize(key: &str) -> &str {
     key.split('/').next().unwrap_or(key)
 }
 
-/// The user name and password of an `auths` entry: `auth` (base64 of `user:password`) or the two fields.
-fn decode_entry(entry: &DockerAuth) -> Result<(String, String), String> {
+/// The user name and password of an `auths` entry: `auth` (base64 of `user:password`) or the two fields; none
+/// for an empty entry.
+fn decode_entry(entry: &DockerAuth) -> Result<Option<(String, String)>, String> {
     if let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(auth.trim())
@@ -185,11 +192,11 @@ fn decode_entry(entry: &DockerAuth) -> Result<(String, String), String> {
         let (user, password) = text
             .split_once(':')
             .ok_or_else(|| "`auth` does not decode to `user:password`".to_owned())?;
-        return Ok((user.to_owned(), password.to_owned()));
+        return Ok(Some((user.to_owned(), password.to_owned())));
     }
     match (&entry.username, &entry.password) {
-        (Some(user), Some(password)) => Ok((user.clone(), password.clone())),
-        _ => Err("neither `auth` nor `username` and `password`".to_owned()),
+        (Some(user), Some(password)) => Ok(Some((user.clone(), password.clone()))),
+        _ => Ok(None),
     }
 }
 
@@ -255,15 +262,12 @@ mod tests {
                 "https://index.docker.io/v1/":{"username":"bob","password":"pw"}}}"#,
         );
         let alice = Some(("alice".to_owned(), "s3cret".to_owned()));
+        assert_eq!(basic(auth.for_registry("registry.example:5000")), alice);
         assert_eq!(
-            basic(auth.for_registry("registry.example:5000").unwrap()),
-            alice
-        );
-        assert_eq!(
-            basic(auth.for_registry("docker.io").unwrap()),
+            basic(auth.for_registry("docker.io")),
             Some(("bob".to_owned(), "pw".to_owned()))
         );
-        let other = auth.for_registry("ghcr.io").unwrap();
+        let other = auth.for_registry("ghcr.io");
         assert!(matches!(other.auth, RegistryAuth::Anonymous));
         assert!(
             other.described.contains("has none for ghcr.io"),
@@ -275,27 +279,49 @@ mod tests {
     #[test]
     fn explicit_credentials_win_and_bad_files_are_named() {
         let (_dir, mut auth) = with_config(r#"{"auths":{"h:1":{"auth":"not base64!"}}}"#);
-        let err = auth.for_registry("h:1").err().unwrap().to_string();
+        let why = auth.for_registry("h:1").described;
         assert!(
-            err.contains("config.json") && err.contains("not base64"),
-            "{err}"
+            why.contains("config.json") && why.contains("not base64"),
+            "{why}"
         );
         auth.explicit = Some(Login {
             username: "u".to_owned(),
             password: "p".to_owned(),
             origin: "--username".to_owned(),
         });
-        let chosen = auth.for_registry("h:1").unwrap();
+        let chosen = auth.for_registry("h:1");
         assert!(chosen.described.contains("--username"));
+        // A broken file leaves access anonymous: it only matters to a registry that wants credentials.
         let (_dir2, broken) = with_config("{");
-        let err = broken.for_registry("h:1").err().unwrap().to_string();
-        assert!(err.contains("not a docker config file"), "{err}");
+        let chosen = broken.for_registry("h:1");
+        assert!(matches!(chosen.auth, RegistryAuth::Anonymous));
+        assert!(
+            chosen.described.contains("not a docker config file"),
+            "{}",
+            chosen.described
+        );
+    }
+
+    #[test]
+    fn an_empty_auths_entry_defers_to_the_credential_store() {
+        // What `docker login` writes when a credential store keeps the secret.
+        let (_dir, auth) =
+            with_config(r#"{"auths":{"h:1":{}},"credsStore":"weld-test-no-such-helper"}"#);
+        let chosen = auth.for_registry("h:1");
+        assert!(matches!(chosen.auth, RegistryAuth::Anonymous));
+        assert!(
+            chosen
+                .described
+                .contains("docker-credential-weld-test-no-such-helper"),
+            "{}",
+            chosen.described
+        );
     }
 
     #[test]
     fn a_missing_helper_leaves_access_anonymous_and_says_why() {
         let (_dir, auth) = with_config(r#"{"credsStore":"weld-test-no-such-helper"}"#);
-        let chosen = auth.for_registry("localhost:5000").unwrap();
+        let chosen = auth.for_registry("localhost:5000");
         assert!(matches!(chosen.auth, RegistryAuth::Anonymous));
         assert!(
             chosen

@@ -99,14 +99,6 @@ pub enum RegistryError {
         /// What went wrong.
         message: String,
     },
-    /// A docker config file or credential helper could not be used.
-    #[error("credentials for {registry}: {message}")]
-    Credentials {
-        /// `host[:port]`.
-        registry: String,
-        /// What went wrong, naming the file or helper.
-        message: String,
-    },
 }
 
 impl RegistryError {

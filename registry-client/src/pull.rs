@@ -9,7 +9,7 @@ use crate::reference::Reference;
 use crate::session::{Connection, Registry};
 use futures_util::StreamExt as _;
 use oci_client::RegistryOperation;
-use oci_client::errors::DigestError;
+use oci_client::errors::{DigestError, OciDistributionError};
 use oci_client::manifest::OciDescriptor;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -121,7 +121,19 @@ impl Registry {
                 .client
                 .pull_manifest_raw(&image, &conn.chosen.auth, ACCEPTED_MANIFESTS)
                 .await
-                .map_err(|e| conn.error(reference, e))?;
+                .map_err(|e| match e {
+                    // oci-client checks the manifest against the digest asked for or announced.
+                    OciDistributionError::DigestError(DigestError::VerificationError {
+                        expected,
+                        actual,
+                    }) => RegistryError::DigestMismatch {
+                        reference: reference.to_string(),
+                        what: "manifest",
+                        expected,
+                        actual,
+                    },
+                    e => conn.error(reference, e),
+                })?;
             let manifest_digest = digest::of(&manifest);
             if let Some(expected) = &reference.digest
                 && *expected != manifest_digest

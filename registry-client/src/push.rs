@@ -57,9 +57,14 @@ impl Registry {
         reference: &Reference,
         options: PushOptions,
     ) -> Result<Pushed, RegistryError> {
-        let world = artifact::describe(path, &bytes)?;
+        // Hashing and validating both read every byte: do them side by side.
+        let (world, layer_digest) = std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| digest::of(&bytes));
+            let world = artifact::describe(path, &bytes);
+            (world, hashing.join().expect("hashing does not panic"))
+        });
+        let world = world?;
         let bytes = bytes::Bytes::from(bytes);
-        let layer_digest = digest::of(&bytes);
         let created = humantime::format_rfc3339_seconds(options.created).to_string();
         let config = WasmConfig {
             created: created.clone(),

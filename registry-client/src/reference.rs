@@ -73,6 +73,11 @@ impl FromStr for Reference {
         let (registry, path) = rest
             .split_once('/')
             .ok_or_else(|| ReferenceError::NoRegistry(s.to_string()))?;
+        // As docker reads it, a first part without `.` or `:` that is not `localhost` is a path, not a host:
+        // `demo/greeter:1.0` names no registry (weld has no default one).
+        if !(registry.contains(['.', ':']) || registry == "localhost") {
+            return Err(ReferenceError::NoRegistry(s.to_string()));
+        }
         // A `:` after the last `/` starts the tag; one before it belongs to the registry's port.
         let (repository, tag) = match path.rsplit_once(':') {
             Some((repo, tag)) if !tag.contains('/') => (repo, Some(tag)),
@@ -217,8 +222,12 @@ mod tests {
         let cases = [
             ("hello", ReferenceError::NoRegistry("hello".into())),
             (
-                "bad_host!/x",
-                ReferenceError::BadRegistry("bad_host!".into()),
+                "demo/greeter:1.0",
+                ReferenceError::NoRegistry("demo/greeter:1.0".into()),
+            ),
+            (
+                "bad_host!.example/x",
+                ReferenceError::BadRegistry("bad_host!.example".into()),
             ),
             (
                 "localhost:99999/x",

@@ -75,7 +75,7 @@ impl Registry {
         }
         let connection = Arc::new(Connection {
             client: self.transport.client(registry)?,
-            chosen: self.auth.for_registry(registry)?,
+            chosen: self.auth.for_registry(registry),
             registry: registry.clone(),
             scheme: self.transport.scheme(registry),
         });

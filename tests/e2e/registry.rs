@@ -316,6 +316,15 @@ fn cached_content_serves_when_the_registry_is_down() {
         "{}",
         run.stderr()
     );
+    // Every command says when it falls back, -v or not.
+    let inspect = user.weld(&["inspect", &r]);
+    assert!(inspect.ok().contains("component"));
+    assert!(
+        inspect.stderr().contains("warning: pulled")
+            && inspect.stderr().contains("registry unreachable"),
+        "{}",
+        inspect.stderr()
+    );
     // What was never pulled cannot be had.
     let err = user
         .weld(&["pull", &registry.reference("demo/other:1.0")])

@@ -18,8 +18,8 @@ Examples:
   weld pull localhost:5000/demo/hello:1.0                 writes hello.wasm
   weld pull ghcr.io/me/app@sha256:<digest> -o app.wasm
 
-Exit status: 0 once written, 1 if the registry refuses, the artifact is not a component or a digest does not
-match (nothing is written then), 2 on bad usage.")]
+Exit status: 0 once written; 1 if the registry refuses, the artifact is not a component
+or a digest does not match (nothing is written then); 2 on bad usage.")]
 pub struct Opts {
     /// What to pull: `host[:port]/repository[:tag]` or `...@sha256:<digest>`, with or without `oci://`.
     pub reference: String,
