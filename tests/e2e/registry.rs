@@ -3,9 +3,11 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use weld_tests::registry::{LocalRegistry, Setup};
-use weld_tests::{Run, core_fixture, fixture, on_path, sha256, weld_bin, weld_with};
+use weld_tests::{
+    Run, core_fixture, fixture, on_path, sha256, weld_bin, weld_with, weld_with_stdin,
+};
 
 /// A user of weld: their own content cache and docker config directory, no credentials from the test's
 /// environment.
@@ -43,25 +45,7 @@ impl User {
 
     /// `weld ARGS` with `input` on stdin.
     fn weld_stdin(&self, args: &[&str], input: &str) -> Run {
-        let mut child = self
-            .command()
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        Run {
-            args: args.iter().map(|a| a.to_string()).collect(),
-            output: child.wait_with_output().unwrap(),
-        }
+        weld_with_stdin(self.command(), args, input.as_bytes())
     }
 
     fn path(&self, name: &str) -> PathBuf {

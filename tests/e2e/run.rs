@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use weld_tests::{Run, fixture, weld_bin, weld_with};
+use weld_tests::{Run, fixture, weld_bin, weld_with, weld_with_stdin};
 
 /// The compiled-code cache the tests share (those that watch the cache use their own).
 fn shared_cache() -> std::path::PathBuf {
@@ -98,21 +98,12 @@ fn a_guest_exit_status_becomes_welds() {
 #[test]
 fn stdin_reaches_the_guest() {
     let path = fixture("probe");
-    let mut child = weld_command(&shared_cache())
-        .args(["run", path.to_str().unwrap(), "stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"line one\nline two\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(out.stdout, b"line one\nline two\n");
+    let run = weld_with_stdin(
+        weld_command(&shared_cache()),
+        ["run", path.to_str().unwrap(), "stdin"],
+        b"line one\nline two\n",
+    );
+    assert_eq!(run.ok(), "line one\nline two\n");
 }
 
 #[test]

@@ -206,6 +206,36 @@ where
     Run { args, output }
 }
 
+/// Runs `weld` through `cmd` with `args` appended and `input` on its stdin, colour off.
+pub fn weld_with_stdin<I, S>(mut cmd: Command, args: I, input: &[u8]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let mut child = cmd
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("failed to start weld");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input)
+        .expect("write weld's stdin");
+    let output = child.wait_with_output().expect("wait for weld");
+    Run { args, output }
+}
+
 /// True when this process runs as root, where file permissions do not stop reads.
 pub fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
