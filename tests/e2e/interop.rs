@@ -47,7 +47,7 @@ fn a_python_greeter_plugged_into_a_javascript_command_runs() {
         );
         return;
     };
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/interop");
+    let sources = weld_tests::workspace_root().join("fixtures/interop");
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&sources.join("python"), &dir.path().join("python"));
     copy_dir(&sources.join("js"), &dir.path().join("js"));

@@ -24,6 +24,16 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
+/// The root of the checkout under test. Cargo sets `CARGO_MANIFEST_DIR` when it runs the tests too, and that one
+/// wins over the value compiled in: a target directory shared by two checkouts can hold a test binary compiled in
+/// the other one, which must not build and test the other checkout's `weld`.
+pub fn workspace_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
+}
+
 /// The path of the `weld` binary, built once per test process with the same profile as the tests (cargo is
 /// idempotent, so this costs a no-op check when the binary is fresh).
 pub fn weld_bin() -> &'static Path {
@@ -32,7 +42,7 @@ pub fn weld_bin() -> &'static Path {
         if let Some(bin) = std::env::var_os("WELD_BIN") {
             return PathBuf::from(bin);
         }
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let manifest = workspace_root().join("Cargo.toml");
         let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
         cmd.args([
             "build",
