@@ -279,6 +279,62 @@ fn open_imports_of_compatible_versions_become_one_import_of_the_newest() {
 }
 
 #[test]
+fn no_merge_imports_keeps_compatible_versions_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, out) = compose(
+        dir.path(),
+        "app",
+        &["loud-greeter"],
+        &["--no-merge-imports", "--json"],
+    );
+    let json = run.json();
+    assert_eq!(json["merged"], serde_json::json!([]), "{json}");
+    let kept = world(&wit(&out));
+    for import in [
+        "wasi:io/streams@0.2.0",
+        "wasi:io/streams@0.2.12",
+        "wasi:cli/stdout@0.2.0",
+    ] {
+        assert!(kept.contains(&format!("import {import};")), "{kept}");
+    }
+    assert_eq!(
+        json["imports"].as_array().unwrap().len(),
+        kept.matches("import ").count()
+    );
+    // Both versions are real imports of a valid component: the host provides each.
+    let ran = weld(["run".as_ref(), out.as_os_str()]).ok();
+    assert!(ran.ends_with("Hello, world!\n"), "{ran}");
+
+    // The same from a compose file; and merging stays the default.
+    let toml = dir.path().join("weld.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "root = \"app\"\nmerge-imports = false\n[components]\napp = \"{}\"\nloud-greeter = \"{}\"\n",
+            fixture("app").display(),
+            fixture("loud-greeter").display()
+        ),
+    )
+    .unwrap();
+    let from_file = dir.path().join("from-file.wasm");
+    weld([
+        "compose",
+        "-c",
+        toml.to_str().unwrap(),
+        "-o",
+        from_file.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(
+        std::fs::read(&from_file).unwrap() == std::fs::read(&out).unwrap(),
+        "the compose file gives other bytes than the flags"
+    );
+    let (run, merged) = compose(dir.path(), "app", &["loud-greeter"], &[]);
+    run.ok();
+    assert!(!world(&wit(&merged)).contains("@0.2.0"));
+}
+
+#[test]
 fn explain_json_and_graph_describe_the_same_wiring() {
     let dir = tempfile::tempdir().unwrap();
     let dot = dir.path().join("graph.dot");

@@ -48,6 +48,10 @@ pub struct Opts {
     /// Fail if an import stays open: any but `wasi:*` ones, or with `=all` any at all.
     #[arg(long, value_name = "WHICH", num_args = 0..=1, require_equals = true, default_missing_value = "non-wasi")]
     pub closed: Option<ClosedArg>,
+    /// Keep open imports that differ only by a compatible version (`wasi:io/streams@0.2.0` and `@0.2.12`) as
+    /// separate imports, instead of merging them into one import of the newest.
+    #[arg(long)]
+    pub no_merge_imports: bool,
     /// Print the whole wiring table: every import, every candidate considered, the result's imports and exports.
     #[arg(long, conflicts_with = "json")]
     pub explain: bool,
@@ -88,12 +92,14 @@ impl Opts {
                 Some(ClosedArg::NonWasi) => Closed::NonWasi,
                 Some(ClosedArg::All) => Closed::All,
             },
+            keep_import_versions: self.no_merge_imports,
         };
         let sources = Sources::new(&self.registry);
         let (what, output, result) = if let Some(config) = &self.config {
             let request = file::load(config, &sources)?;
             options.wires.extend(request.wires);
             options.closed = self.closed.map_or(request.closed, |_| options.closed);
+            options.keep_import_versions |= request.keep_import_versions;
             let output = self.output.clone().or(request.output);
             let what = format!("{}", config.display());
             (

@@ -4,6 +4,7 @@
 //! root = "app"                 # a name from [components]
 //! output = "hello.wasm"        # optional; -o wins
 //! closed = true                # optional: true (all but wasi:*), "all", or false
+//! merge-imports = false        # optional: keep compatible versions of an open import apart
 //!
 //! [components]                 # name = path (relative to this file) or registry reference
 //! app = "app.wasm"
@@ -35,6 +36,8 @@ pub struct Request {
     pub output: Option<PathBuf>,
     /// `closed`.
     pub closed: Closed,
+    /// `merge-imports = false`.
+    pub keep_import_versions: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -43,6 +46,7 @@ struct Raw {
     root: Spanned<String>,
     output: Option<String>,
     closed: Option<Spanned<toml::Value>>,
+    merge_imports: Option<bool>,
     components: IndexMap<String, Spanned<String>>,
     #[serde(default)]
     wire: IndexMap<String, Spanned<String>>,
@@ -130,6 +134,7 @@ pub fn load(path: &Path, sources: &Sources) -> Result<Request, ComposeError> {
             .collect(),
         output: raw.output.map(|o| dir.join(o)),
         closed,
+        keep_import_versions: raw.merge_imports == Some(false),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use super::names::{self, track_key};
 use super::report::{Merge, Outcome, Report};
-use super::{Closed, ComposeError, Composition, graph_error, instance_label};
+use super::{Closed, ComposeError, Composition, Options, graph_error, instance_label};
 use indexmap::IndexMap;
 use std::collections::HashSet;
 use wac_graph::types::{SubtypeChecker, TypeAggregator};
@@ -15,12 +15,12 @@ pub(crate) fn finish(
     mut graph: CompositionGraph,
     mut report: Report,
     root: Option<NodeId>,
-    closed: Closed,
+    options: &Options,
 ) -> Result<Composition, ComposeError> {
-    let (imports, merged) = merged_imports(&graph)?;
+    let (imports, merged) = merged_imports(&graph, options.keep_import_versions)?;
     report.imports = imports;
     report.merged = merged;
-    check_closed(&report, closed)?;
+    check_closed(&report, options.closed)?;
     if let Some(root) = root {
         export_all(&mut graph, root)?;
     }
@@ -38,6 +38,7 @@ pub(crate) fn finish(
                 name: "weld",
                 version: env!("CARGO_PKG_VERSION"),
             }),
+            keep_import_versions: options.keep_import_versions,
         })
         .map_err(|e| ComposeError::Encode(format!("{:#}", anyhow::Error::from(e))))?;
     weld_wit::validate(&bytes).map_err(|mut invalid| {
@@ -83,10 +84,16 @@ fn short_names(graph: &mut CompositionGraph) {
 /// one name are merged into one type that satisfies all importers, and imports of one interface at versions on
 /// one semver track become one import of the newest version. Returns the final import names and the merges; fails,
 /// naming both importers, where two imports cannot be merged because their types conflict.
-fn merged_imports(graph: &CompositionGraph) -> Result<(Vec<String>, Vec<Merge>), ComposeError> {
+fn merged_imports(
+    graph: &CompositionGraph,
+    keep_versions: bool,
+) -> Result<(Vec<String>, Vec<Merge>), ComposeError> {
     let mut cache = HashSet::new();
     let mut checker = SubtypeChecker::new(&mut cache);
     let mut aggregator = TypeAggregator::default();
+    if keep_versions {
+        aggregator = aggregator.keeping_versions();
+    }
     let mut first_importer: IndexMap<String, NodeId> = IndexMap::new();
     let mut names: Vec<String> = Vec::new();
     for node in graph.node_ids() {
@@ -105,14 +112,19 @@ fn merged_imports(graph: &CompositionGraph) -> Result<(Vec<String>, Vec<Merge>),
             }
             let earlier = first_importer
                 .iter()
-                .find(|(other, _)| same_track(other, name))
+                .find(|(other, _)| *other == name || !keep_versions && same_track(other, name))
                 .map(|(other, node)| (other.clone(), *node));
             aggregator = aggregator
                 .aggregate(name, graph.types(), *kind, &mut checker)
                 .map_err(|err| {
                     let (other, first) = earlier.clone().unwrap_or((name.clone(), node));
+                    let hint = if other == *name {
+                        ""
+                    } else {
+                        " (--no-merge-imports keeps them as two imports)"
+                    };
                     ComposeError::ImportConflict(format!(
-                        "`{other}` imported by {} and `{name}` imported by {} must become one import of the composition, but their types conflict: {err:#}",
+                        "`{other}` imported by {} and `{name}` imported by {} must become one import of the composition, but their types conflict: {err:#}{hint}",
                         instance_label(graph, first),
                         instance_label(graph, node)
                     ))

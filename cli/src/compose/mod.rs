@@ -55,6 +55,9 @@ pub struct Options {
     pub wires: Vec<(String, String)>,
     /// Which imports may stay open.
     pub closed: Closed,
+    /// Keep open imports that differ only by a semver-compatible version apart (`--no-merge-imports`) instead
+    /// of merging them into one import of the newest.
+    pub keep_import_versions: bool,
 }
 
 /// A composed component and how it was made.
@@ -112,7 +115,7 @@ pub fn compose(
     if report.problems().next().is_some() {
         return Err(ComposeError::Unresolved(Box::new(report)));
     }
-    finish::finish(graph, report, Some(root), options.closed)
+    finish::finish(graph, report, Some(root), options)
 }
 
 /// The plug a `--wire` names: by its label, its file name, or its file stem (`greeter.wasm` or `greeter` for

@@ -34,7 +34,7 @@ pub fn compose(
         .map_err(|e| here(&e))?
         .into_graph();
     let report = report(&graph);
-    finish::finish(graph, report, None, options.closed)
+    finish::finish(graph, report, None, options)
 }
 
 /// The wiring the document spelled out, as a [`Report`]: instances in graph order, each argument with the
