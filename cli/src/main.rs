@@ -6,8 +6,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = weld_cli::Cli::parse();
     cli.color.apply();
-    match cli.command.run() {
+    weld_cli::report::catch_panics(|| match cli.command.run() {
         Ok(code) => code,
         Err(err) => weld_cli::report::print_error(&err),
-    }
+    })
 }

@@ -24,6 +24,33 @@ pub fn warn(text: &str) {
     );
 }
 
+/// The message of the last panic, kept by the hook [`catch_panics`] installs.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Runs `main_work` so that no panic reaches the user as a crash dump. weld turns panics inside the libraries it
+/// calls into errors where it calls them (a damaged component that a decoder chokes on, say), so the default
+/// hook's message would be noise before a proper error; it is kept instead. A panic that nothing caught is
+/// reported here as an internal error, exit status 101.
+pub fn catch_panics(main_work: impl FnOnce() -> ExitCode) -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(info.to_string());
+        }
+    }));
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(main_work)).unwrap_or_else(|_| {
+        let what = LAST_PANIC
+            .lock()
+            .ok()
+            .and_then(|last| last.clone())
+            .unwrap_or_default();
+        let _ = writeln!(
+            anstream::stderr().lock(),
+            "{ERROR}error{ERROR:#}: internal error, a bug in weld (please report it): {what}"
+        );
+        ExitCode::from(101)
+    })
+}
+
 /// Prints `err` with its chain of causes to stderr and returns the exit code for it: 1, or 0 when stdout was
 /// closed early (`weld wit x.wasm | head`), which is not a failure.
 pub fn print_error(err: &anyhow::Error) -> ExitCode {

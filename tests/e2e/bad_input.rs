@@ -150,3 +150,26 @@ fn a_read_error_says_its_cause_once() {
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
     assert!(err.contains("no-such-file.wasm"), "{err}");
 }
+
+#[test]
+fn library_panics_become_errors() {
+    // A valid component that made wit-parser reach `unreachable!()` (fixtures/regressions/README.md).
+    let file =
+        weld_tests::workspace_root().join("fixtures/regressions/wit-parser-unreachable.wasm");
+    let file = file.to_str().unwrap();
+    let err = weld(["wit", file]).fails();
+    assert!(
+        err.contains("wit-parser-unreachable.wasm")
+            && err.contains("the WIT decoder cannot handle this component")
+            && err.contains("a bug in wit-parser that weld caught"),
+        "{err}"
+    );
+    // inspect stops earlier, at a name the bit flip made invalid UTF-8; either way an error, not a panic.
+    let err = weld(["inspect", file]).fails();
+    assert!(err.contains("wit-parser-unreachable.wasm"), "{err}");
+    let err = weld(["compose", file, "--plug", file]).fails();
+    assert!(
+        !err.contains("panicked") && err.contains("wit-parser-unreachable.wasm"),
+        "{err}"
+    );
+}

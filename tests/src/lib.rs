@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub mod registry;
+pub mod robust;
 
 /// A program on the PATH.
 pub fn on_path(name: &str) -> Option<PathBuf> {

@@ -31,5 +31,5 @@ pub use inspect::{
     CustomSection, Extern, Inspection, Limits, Node, NodeKind, Producer, inspect, inspect_bytes,
 };
 pub use render::{WitFile, package_files, to_wit};
-pub use source::{SourceKind, WitSource, load, read_file, read_wasm, wasm_bytes};
+pub use source::{SourceKind, WitSource, load, panic_message, read_file, read_wasm, wasm_bytes};
 pub use validate::{FileKind, Invalid, Validated, features, validate, validate_file};

@@ -218,7 +218,7 @@ impl WitSource {
             message: format!("{err:#}"),
         };
         if Parser::is_component(bytes) {
-            return match wit_component::decode(bytes).map_err(decode_err)? {
+            return match guarded(|| wit_component::decode(bytes)).map_err(decode_err)? {
                 DecodedWasm::Component(resolve, world) => {
                     let package = resolve.worlds[world]
                         .package
@@ -251,7 +251,8 @@ impl WitSource {
                 path: path.to_path_buf(),
             });
         }
-        let (_, bindgen) = wit_component::metadata::decode(bytes).map_err(decode_err)?;
+        let (_, bindgen) =
+            guarded(|| wit_component::metadata::decode(bytes)).map_err(decode_err)?;
         let package = bindgen.resolve.worlds[bindgen.world]
             .package
             .expect("decoded worlds belong to a package");
@@ -359,4 +360,25 @@ fn reachable_interfaces(resolve: &Resolve, world: WorldId) -> HashSet<InterfaceI
         }
     }
     seen
+}
+
+/// Runs a decoder of the wasm-tools crates, turning a panic into an error. Their decoders assume some shapes that
+/// the validator accepts and a damaged or hostile file can still have (the property run found one), and weld must
+/// answer such a file with an error, not an abort.
+pub(crate) fn guarded<T>(decode: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
+        Err(anyhow::anyhow!(
+            "the WIT decoder cannot handle this component ({}; a bug in wit-parser that weld caught)",
+            panic_message(&*panic)
+        ))
+    })
+}
+
+/// The message of a panic's payload.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "no message".to_owned())
 }

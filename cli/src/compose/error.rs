@@ -6,6 +6,12 @@ use super::report::Report;
 /// A failed composition.
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
+    /// A library weld composes with failed on these inputs in a way it does not report as an error (a panic,
+    /// caught): the inputs are unusual or damaged, and the libraries have a bug.
+    #[error(
+        "cannot compose these components: {0} (a bug in the composition libraries that weld caught)"
+    )]
+    Internal(String),
     /// An input is not a component the graph can take.
     #[error("`{label}` cannot be composed: {message}")]
     Load {

@@ -71,7 +71,26 @@ pub struct Composition {
 
 /// Composes `root` with whichever of `plugs` its imports need, transitively. The result exports what `root`
 /// exports and imports whatever stays open.
+///
+/// A panic in the libraries underneath (wac, wasm-tools) on unusual input comes back as
+/// [`ComposeError::Internal`], never as an abort.
 pub fn compose(
+    root: Component,
+    plugs: Vec<Component>,
+    options: &Options,
+) -> Result<Composition, ComposeError> {
+    guarded(|| compose_unguarded(root, plugs, options))
+}
+
+/// Runs a composition, turning a panic underneath into [`ComposeError::Internal`].
+pub(crate) fn guarded(
+    compose: impl FnOnce() -> Result<Composition, ComposeError>,
+) -> Result<Composition, ComposeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(compose))
+        .unwrap_or_else(|panic| Err(ComposeError::Internal(weld_wit::panic_message(&*panic))))
+}
+
+fn compose_unguarded(
     root: Component,
     plugs: Vec<Component>,
     options: &Options,

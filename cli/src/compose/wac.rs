@@ -19,6 +19,15 @@ pub fn compose(
     deps: HashMap<String, PathBuf>,
     options: &Options,
 ) -> Result<Composition, ComposeError> {
+    super::guarded(|| compose_unguarded(path, deps_dir, deps, options))
+}
+
+fn compose_unguarded(
+    path: &Path,
+    deps_dir: &Path,
+    deps: HashMap<String, PathBuf>,
+    options: &Options,
+) -> Result<Composition, ComposeError> {
     let source = std::fs::read_to_string(path).map_err(|e| ComposeError::File {
         location: path.display().to_string(),
         message: format!("failed to read it: {e}"),
