@@ -82,6 +82,18 @@ pub enum RegistryError {
         /// What is wrong with it.
         message: String,
     },
+    /// The registry failed (a 5xx status, or 429 too many requests) after weld's retries.
+    #[error("registry {registry} answered {status} (after {attempts} attempts): {message}")]
+    Server {
+        /// `host[:port]`.
+        registry: String,
+        /// The HTTP status.
+        status: u16,
+        /// How many times weld tried.
+        attempts: u32,
+        /// The registry's words, or the URL.
+        message: String,
+    },
     /// The registry answered something the distribution protocol does not allow, or an error weld has no better
     /// name for.
     #[error("registry {registry}: {message}")]
@@ -113,5 +125,13 @@ impl RegistryError {
     /// True if the registry could not be reached at all (so cached content may stand in).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, RegistryError::Unreachable { .. })
+    }
+
+    /// True for failures that may pass: no connection, a connection that broke, a 5xx or 429 answer.
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Unreachable { .. } | RegistryError::Server { .. }
+        )
     }
 }

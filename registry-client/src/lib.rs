@@ -27,6 +27,7 @@ mod progress;
 mod pull;
 mod push;
 mod reference;
+mod retry;
 mod session;
 mod transport;
 

@@ -6,6 +6,7 @@ use crate::artifact::{ACCEPTED_MANIFESTS, wasm_layer};
 use crate::digest::{self, Hasher};
 use crate::error::RegistryError;
 use crate::reference::Reference;
+use crate::retry::retried;
 use crate::session::{Connection, Registry};
 use futures_util::StreamExt as _;
 use oci_client::RegistryOperation;
@@ -115,25 +116,26 @@ impl Registry {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
         self.runtime.block_on(async {
-            conn.login(reference, &image, RegistryOperation::Pull)
-                .await?;
-            let (manifest, _) = conn
-                .client
-                .pull_manifest_raw(&image, &conn.chosen.auth, ACCEPTED_MANIFESTS)
-                .await
-                .map_err(|e| match e {
-                    // oci-client checks the manifest against the digest asked for or announced.
-                    OciDistributionError::DigestError(DigestError::VerificationError {
-                        expected,
-                        actual,
-                    }) => RegistryError::DigestMismatch {
-                        reference: reference.to_string(),
-                        what: "manifest",
-                        expected,
-                        actual,
-                    },
-                    e => conn.error(reference, e),
-                })?;
+            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
+            let (manifest, _) = retried(|| async {
+                conn.client
+                    .pull_manifest_raw(&image, &conn.chosen.auth, ACCEPTED_MANIFESTS)
+                    .await
+                    .map_err(|e| match e {
+                        // oci-client checks the manifest against the digest asked for or announced.
+                        OciDistributionError::DigestError(DigestError::VerificationError {
+                            expected,
+                            actual,
+                        }) => RegistryError::DigestMismatch {
+                            reference: reference.to_string(),
+                            what: "manifest",
+                            expected,
+                            actual,
+                        },
+                        e => conn.error(reference, e),
+                    })
+            })
+            .await?;
             let manifest_digest = digest::of(&manifest);
             if let Some(expected) = &reference.digest
                 && *expected != manifest_digest
@@ -157,7 +159,10 @@ impl Registry {
             }
             let (path, downloaded) = match self.cache.blob(&layer.digest) {
                 Some(path) => (path, false),
-                None => (self.download(&conn, reference, &image, &layer).await?, true),
+                None => (
+                    retried(|| self.download(&conn, reference, &image, &layer)).await?,
+                    true,
+                ),
             };
             self.cache.store_bytes(&manifest, &manifest_digest)?;
             if reference.digest.is_none() {

@@ -7,6 +7,7 @@ use crate::digest;
 use crate::error::RegistryError;
 use crate::pull::oci_reference;
 use crate::reference::Reference;
+use crate::retry::retried;
 use crate::session::{Connection, Registry};
 use futures_util::StreamExt as _;
 use oci_client::RegistryOperation;
@@ -84,22 +85,26 @@ impl Registry {
         let image = oci_reference(reference);
         let size = bytes.len() as u64;
         let uploaded = self.runtime.block_on(async {
-            conn.login(reference, &image, RegistryOperation::Push)
-                .await?;
-            let uploaded = self
-                .upload(&conn, reference, &image, bytes, &layer_digest)
-                .await?;
+            retried(|| conn.login(reference, &image, RegistryOperation::Push)).await?;
+            let uploaded =
+                retried(|| self.upload(&conn, reference, &image, bytes.clone(), &layer_digest))
+                    .await?;
+            let config = bytes::Bytes::from(config);
             let config_digest = digest::of(&config);
-            self.upload(&conn, reference, &image, config.into(), &config_digest)
+            retried(|| self.upload(&conn, reference, &image, config.clone(), &config_digest))
                 .await?;
-            conn.client
-                .push_manifest_raw(
-                    &image,
-                    manifest,
-                    reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
-                )
-                .await
-                .map_err(|e| conn.error(reference, e))?;
+            let manifest = bytes::Bytes::from(manifest);
+            retried(|| async {
+                conn.client
+                    .push_manifest_raw(
+                        &image,
+                        manifest.clone(),
+                        reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
+                    )
+                    .await
+                    .map_err(|e| conn.error(reference, e))
+            })
+            .await?;
             Ok::<bool, RegistryError>(uploaded)
         })?;
         Ok(Pushed {

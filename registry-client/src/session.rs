@@ -154,6 +154,12 @@ impl Connection {
             OciDistributionError::ServerError { code, message, .. } => match code {
                 401 | 403 => unauthorized(format!("{code} {}", message.trim())),
                 404 => not_found(format!("404 {}", message.trim())),
+                _ if code >= 500 || code == 429 => RegistryError::Server {
+                    registry,
+                    status: code,
+                    attempts: 1,
+                    message: first_line(&message).to_owned(),
+                },
                 _ => RegistryError::Protocol {
                     registry,
                     message: format!("HTTP {code}: {}", first_line(&message)),
@@ -203,6 +209,14 @@ impl Connection {
         }
         if let Some(status) = err.status() {
             let url = err.url().map_or_else(|| self.base_url(), |u| u.to_string());
+            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return RegistryError::Server {
+                    registry: self.registry.clone(),
+                    status: status.as_u16(),
+                    attempts: 1,
+                    message: url,
+                };
+            }
             let hint = if self.scheme == "http" && status == reqwest::StatusCode::BAD_REQUEST {
                 " (a TLS registry answers plain HTTP this way: weld speaks plain HTTP to loopback \
                  registries unless --ca-file is given)"

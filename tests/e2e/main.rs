@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod compose;
+mod hostile;
 mod inspect;
 mod interop;
 mod registry;

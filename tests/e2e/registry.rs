@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use weld_tests::fault::{Fault, FaultProxy};
 use weld_tests::registry::{LocalRegistry, Setup};
 use weld_tests::{
     Run, core_fixture, fixture, on_path, sha256, weld_bin, weld_with, weld_with_stdin,
@@ -118,6 +119,40 @@ fn push_then_pull_gives_identical_bytes_by_tag_and_by_digest() {
     cmd.current_dir(cwd.path());
     weld_with(cmd, ["pull", r.as_str()]).ok();
     assert!(cwd.path().join("greeter.wasm").is_file());
+}
+
+#[test]
+fn two_pulls_of_one_digest_at_once_both_succeed() {
+    let Some(registry) = LocalRegistry::start(Setup::default()) else {
+        return;
+    };
+    let user = User::new();
+    let greeter = fixture("greeter");
+    let digest =
+        pushed_digest(&user.weld(&["push", s(&greeter), &registry.reference("demo/greeter:1.0")]));
+    let pinned = registry.reference(&format!("demo/greeter@{digest}"));
+    let outs = [user.path("a.wasm"), user.path("b.wasm")];
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = outs
+            .iter()
+            .map(|out| scope.spawn(|| user.weld(&["pull", &pinned, "-o", s(out)])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (run, out) in runs.iter().zip(&outs) {
+        run.ok();
+        assert_eq!(
+            std::fs::read(out).unwrap(),
+            std::fs::read(&greeter).unwrap()
+        );
+    }
+    // The cache holds sound entries and no leftovers; a later pull needs no network.
+    let tmp = user.cache().join("oci/tmp");
+    assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
+    let again = user
+        .weld(&["pull", &pinned, "-o", s(&user.path("c.wasm"))])
+        .ok();
+    assert!(again.contains("from the cache"), "{again}");
 }
 
 #[test]
@@ -692,4 +727,62 @@ fn wkg_reads_what_weld_pushes_and_the_other_way_round() {
     let out = user.path("weld-pulled.wasm");
     user.weld(&["pull", &by_wkg, "-o", s(&out)]).ok();
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&app).unwrap());
+}
+
+#[test]
+fn registry_faults_are_retried_or_reported_and_leave_nothing_half_done() {
+    let Some(registry) = LocalRegistry::start(Setup::default()) else {
+        return;
+    };
+    let user = User::new();
+    let big = user.path("big.wasm");
+    std::fs::write(&big, weld_fixtures::large_component(3 << 20).unwrap()).unwrap();
+    let via = |proxy: &FaultProxy, path: &str| format!("oci://{}/{path}", proxy.addr);
+
+    // 500s on the first connections: retried with pauses, then the push and the pull go through.
+    let flaky = FaultProxy::start(&registry.addr, Fault::Fail500(2));
+    user.weld(&["push", s(&big), &via(&flaky, "demo/big:1.0")])
+        .ok();
+    let flaky = FaultProxy::start(&registry.addr, Fault::Fail500(2));
+    let pulled = user.path("pulled.wasm");
+    user.weld(&["pull", &via(&flaky, "demo/big:1.0"), "-o", s(&pulled)])
+        .ok();
+    assert_eq!(
+        std::fs::read(&pulled).unwrap(),
+        std::fs::read(&big).unwrap()
+    );
+
+    // 500s for good: a bounded number of tries, then a message that says so.
+    let broken = FaultProxy::start(&registry.addr, Fault::Fail500(usize::MAX));
+    let err = User::new()
+        .weld(&["pull", &via(&broken, "demo/big:1.0")])
+        .fails();
+    assert!(
+        err.contains(&format!(
+            "registry {} answered 500 (after 3 attempts)",
+            broken.addr
+        )),
+        "{err}"
+    );
+
+    // The registry dies in the middle of a pull: an error, no output, nothing left in the cache's tmp/.
+    let dying = FaultProxy::start(&registry.addr, Fault::CutResponsesAfter(1 << 20));
+    let fresh = User::new();
+    let out = fresh.path("big.wasm");
+    let err = fresh
+        .weld(&["pull", &via(&dying, "demo/big:1.0"), "-o", s(&out)])
+        .fails();
+    assert!(err.contains(&dying.addr), "{err}");
+    assert!(!out.exists());
+    let tmp = fresh.cache().join("oci/tmp");
+    assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
+
+    // ... and in the middle of a push: an error, and no tag on the registry.
+    let dying = FaultProxy::start(&registry.addr, Fault::CutRequestsAfter(1 << 20));
+    let err = user
+        .weld(&["push", s(&big), &via(&dying, "demo/half:1.0")])
+        .fails();
+    assert!(err.contains(&dying.addr), "{err}");
+    let tags = registry.request("GET", "/v2/demo/half/tags/list", &[], b"");
+    assert_eq!(tags.status, 404, "no tag after a failed push: {tags:?}");
 }

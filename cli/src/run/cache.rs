@@ -2,8 +2,9 @@
 //!
 //! An entry is named by the SHA-256 of the component's bytes, the engine's compatibility hash (wasmtime version,
 //! target, settings such as fuel) and weld's version, so code compiled under other settings is never picked up.
-//! It holds a magic header, the SHA-256 of the artifact, then the artifact: a truncated, corrupted or foreign
-//! file fails the check and is rebuilt, never handed to wasmtime.
+//! It holds a magic header, the SHA-256 of its own name and the artifact, then the artifact: a truncated,
+//! corrupted or foreign file fails the check and is rebuilt, never handed to wasmtime, and so does a sound entry
+//! moved to another entry's name (which would otherwise run one component's code for another).
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -11,8 +12,8 @@ use std::path::{Path, PathBuf};
 use wasmtime::{Engine, Precompiled};
 
 /// The first bytes of every entry.
-const MAGIC: &[u8; 8] = b"weldcw\x00\x01";
-/// Header length: the magic and the artifact's SHA-256.
+const MAGIC: &[u8; 8] = b"weldcw\x00\x02";
+/// Header length: the magic and the SHA-256 of the entry's name and artifact.
 const HEADER: usize = MAGIC.len() + 32;
 
 /// A cache of compiled components in one directory.
@@ -78,7 +79,7 @@ impl Cache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
             Err(e) => return Lookup::Corrupt(format!("cannot read it: {e}")),
         };
-        match check(&bytes) {
+        match check(entry, &bytes) {
             Ok(()) => Lookup::Hit(Entry(bytes)),
             Err(why) => Lookup::Corrupt(why.to_string()),
         }
@@ -90,7 +91,7 @@ impl Cache {
         std::fs::create_dir_all(&self.dir)?;
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
         std::io::Write::write_all(&mut file, MAGIC)?;
-        std::io::Write::write_all(&mut file, &Sha256::digest(artifact))?;
+        std::io::Write::write_all(&mut file, &seal(entry, artifact))?;
         std::io::Write::write_all(&mut file, artifact)?;
         file.persist(entry).map_err(|e| e.error)?;
         Ok(())
@@ -105,14 +106,24 @@ pub fn weld_cache_root() -> Option<PathBuf> {
     }
 }
 
-/// Checks an entry's header, digest and kind.
-fn check(bytes: &[u8]) -> Result<(), &'static str> {
+/// The checksum an entry stored at `entry` carries: over its file name (the cache key) and the artifact.
+fn seal(entry: &Path, artifact: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(entry.file_name().unwrap_or_default().as_encoded_bytes());
+    hash.update(artifact);
+    hash.finalize().into()
+}
+
+/// Checks an entry's header, digest (which binds it to its name) and kind.
+fn check(entry: &Path, bytes: &[u8]) -> Result<(), &'static str> {
     if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
         return Err("not a weld cache entry");
     }
     let artifact = &bytes[HEADER..];
-    if Sha256::digest(artifact).as_slice() != &bytes[MAGIC.len()..HEADER] {
-        return Err("its checksum does not match its contents");
+    if seal(entry, artifact) != bytes[MAGIC.len()..HEADER] {
+        return Err(
+            "its checksum does not match its contents and name (damaged, or another entry's file)",
+        );
     }
     if Engine::detect_precompiled(artifact) != Some(Precompiled::Component) {
         return Err("it does not hold a compiled component");
@@ -175,6 +186,13 @@ mod tests {
         bytes[last] ^= 0xff;
         std::fs::write(&entry, &bytes).unwrap();
         assert!(matches!(cache.lookup(&entry), Lookup::Corrupt(why) if why.contains("checksum")));
+        // A sound entry of another component, moved to this one's name.
+        let other = cache.entry(&engine, b"\0asm\x0d\0\x01\0\0");
+        cache.store(&other, &artifact).unwrap();
+        std::fs::rename(&other, &entry).unwrap();
+        assert!(
+            matches!(cache.lookup(&entry), Lookup::Corrupt(why) if why.contains("another entry"))
+        );
         // A truncated file, and a file that is not an entry at all.
         std::fs::write(&entry, &bytes[..10]).unwrap();
         assert!(

@@ -176,7 +176,7 @@ impl RunError {
         match self {
             RunError::Exit(status) => (*status & 0xff) as u8,
             RunError::Limit(LimitHit::Timeout(_)) => 124,
-            RunError::Limit(LimitHit::Memory(_)) => 125,
+            RunError::Limit(LimitHit::Memory(_) | LimitHit::Table(_)) => 125,
             RunError::Limit(LimitHit::Fuel(_)) => 126,
             _ => 1,
         }

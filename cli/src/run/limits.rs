@@ -21,6 +21,8 @@ pub struct Limits {
 pub enum LimitHit {
     /// `--max-memory`: a memory or table wanted to grow past it.
     Memory(u64),
+    /// Without `--max-memory`: a table wanted to grow past the elements every table is capped at.
+    Table(usize),
     /// `--timeout`.
     Timeout(Duration),
     /// `--fuel`.
@@ -34,6 +36,11 @@ impl std::fmt::Display for LimitHit {
                 f,
                 "memory limit reached: the guest tried to grow past --max-memory {}",
                 size_text(*bytes)
+            ),
+            LimitHit::Table(n) => write!(
+                f,
+                "table limit reached: the guest tried to grow a table past {n} elements (the cap on every \
+                 table; --max-memory sets a budget of its own)"
             ),
             LimitHit::Timeout(t) => write!(
                 f,
@@ -99,13 +106,21 @@ pub struct Limiter {
     hit: bool,
 }
 
+/// The most elements a table may hold even without `--max-memory` (80 MiB of references): a guest that grows a
+/// table without end would otherwise make the host allocate and zero gigabytes.
+const MAX_TABLE_ELEMENTS: usize = 10_000_000;
+
 impl Limiter {
     /// A limiter for `max_memory` (none: no limit beyond the guest's own declared maxima).
     pub fn new(max_memory: Option<u64>) -> Self {
-        let mut builder = StoreLimitsBuilder::new().trap_on_grow_failure(true);
+        let mut builder = StoreLimitsBuilder::new()
+            .trap_on_grow_failure(true)
+            .table_elements(MAX_TABLE_ELEMENTS);
         if let Some(bytes) = max_memory {
             let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
-            builder = builder.memory_size(bytes).table_elements(bytes / 8);
+            builder = builder
+                .memory_size(bytes)
+                .table_elements((bytes / 8).min(MAX_TABLE_ELEMENTS));
         }
         Limiter {
             limits: builder.build(),
@@ -116,9 +131,13 @@ impl Limiter {
 
     /// The memory limit, if the guest hit it.
     pub fn hit(&self) -> Option<LimitHit> {
-        self.max_memory.filter(|_| self.hit).map(LimitHit::Memory)
+        match self.max_memory {
+            Some(bytes) => self.hit.then_some(LimitHit::Memory(bytes)),
+            None => self.hit.then_some(LimitHit::Table(MAX_TABLE_ELEMENTS)),
+        }
     }
 
+    /// Remembers a refused growth. Without `--max-memory` only tables have a limit, so a refusal is theirs.
     fn record(&mut self, allowed: &wasmtime::Result<bool>) {
         if !matches!(allowed, Ok(true)) {
             self.hit = true;
