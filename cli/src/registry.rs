@@ -15,6 +15,8 @@ use weld_registry_client::{
 pub const USERNAME_VAR: &str = "WELD_REGISTRY_USERNAME";
 /// See [`USERNAME_VAR`].
 pub const PASSWORD_VAR: &str = "WELD_REGISTRY_PASSWORD";
+/// How long a read from a registry may stall before it fails (default 60 s).
+pub const TIMEOUT_VAR: &str = "WELD_REGISTRY_TIMEOUT";
 
 /// How to reach registries: shared by every command that takes a registry reference.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,6 +43,7 @@ impl RegistryOpts {
         let transport = Transport {
             insecure: self.insecure,
             ca_file: self.ca_file.clone(),
+            read_timeout: read_timeout()?,
         };
         let auth = Auth {
             explicit: self.login()?,
@@ -81,6 +84,16 @@ impl RegistryOpts {
             (Ok(_), Err(_)) => bail!("{USERNAME_VAR} is set but {PASSWORD_VAR} is not"),
             _ => Ok(None),
         }
+    }
+}
+
+/// `WELD_REGISTRY_TIMEOUT`: how long a read from a registry may stall (`30s`, `2m`), for slow links or tests.
+fn read_timeout() -> Result<Option<std::time::Duration>> {
+    match std::env::var(TIMEOUT_VAR) {
+        Ok(text) if !text.is_empty() => humantime::parse_duration(&text)
+            .map(Some)
+            .with_context(|| format!("{TIMEOUT_VAR}=`{text}`: expected a duration such as `30s`")),
+        _ => Ok(None),
     }
 }
 

@@ -14,6 +14,8 @@ pub struct Transport {
     /// A PEM file of CA certificates trusted besides the system's (`--ca-file`). It also makes loopback
     /// registries use HTTPS.
     pub ca_file: Option<PathBuf>,
+    /// How long a read may stall before the transfer fails; 60 seconds if not set.
+    pub read_timeout: Option<Duration>,
 }
 
 /// How long to wait for a connection, and for each read from one.
@@ -64,7 +66,7 @@ impl Transport {
             use_monolithic_push: true,
             platform_resolver: None,
             connect_timeout: Some(CONNECT_TIMEOUT),
-            read_timeout: Some(READ_TIMEOUT),
+            read_timeout: Some(self.read_timeout.unwrap_or(READ_TIMEOUT)),
             user_agent: concat!("weld/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };

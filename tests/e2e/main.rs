@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod compose;
+mod disk;
 mod hostile;
 mod inspect;
 mod interop;

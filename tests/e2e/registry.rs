@@ -777,6 +777,19 @@ fn registry_faults_are_retried_or_reported_and_leave_nothing_half_done() {
     let tmp = fresh.cache().join("oci/tmp");
     assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
 
+    // A registry that takes requests and never answers: each read gives up after WELD_REGISTRY_TIMEOUT, a
+    // bounded number of times, and the command ends.
+    let hung = FaultProxy::start(&registry.addr, Fault::Stall);
+    let mut cmd = User::new().command();
+    cmd.env("WELD_REGISTRY_TIMEOUT", "1s");
+    let started = std::time::Instant::now();
+    let err = weld_with(cmd, ["pull", via(&hung, "demo/big:1.0").as_str()]).fails();
+    assert!(
+        err.contains(&hung.addr) && err.contains("timed out"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
     // ... and in the middle of a push: an error, and no tag on the registry.
     let dying = FaultProxy::start(&registry.addr, Fault::CutRequestsAfter(1 << 20));
     let err = user

@@ -17,6 +17,8 @@ pub enum Fault {
     CutResponsesAfter(usize),
     /// The same for bytes from the client to the registry: a registry that died in the middle of a push.
     CutRequestsAfter(usize),
+    /// Take every request and never answer: a registry that hangs.
+    Stall,
 }
 
 /// A running proxy.
@@ -85,6 +87,12 @@ fn serve(mut client: TcpStream, shared: &Arc<Shared>) {
         let _ = client.write_all(
             b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
+        return;
+    }
+    if let Fault::Stall = shared.fault {
+        // Read whatever comes until the client gives up and closes.
+        let mut sink = [0u8; 4096];
+        while matches!(client.read(&mut sink), Ok(n) if n > 0) {}
         return;
     }
     let Ok(registry) = TcpStream::connect(&shared.upstream) else {
