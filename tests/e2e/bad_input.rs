@@ -167,6 +167,15 @@ fn library_panics_become_errors() {
     // inspect stops earlier, at a name the bit flip made invalid UTF-8; either way an error, not a panic.
     let err = weld(["inspect", file]).fails();
     assert!(err.contains("wit-parser-unreachable.wasm"), "{err}");
+    // WIT text with the doc comment `/**/`, which made wit-parser unwrap `None`.
+    let text = weld_tests::workspace_root().join("fixtures/regressions/wit-parser-doc-comment.wit");
+    let err = weld(["wit", text.to_str().unwrap()]).fails();
+    assert!(
+        err.contains("wit-parser-doc-comment.wit")
+            && err.contains("the WIT parser cannot handle this text")
+            && err.contains("a bug in wit-parser that weld caught"),
+        "{err}"
+    );
     let err = weld(["compose", file, "--plug", file]).fails();
     assert!(
         !err.contains("panicked") && err.contains("wit-parser-unreachable.wasm"),

@@ -63,12 +63,17 @@ fn resolve_wit(
     push: impl FnOnce(&mut Resolve) -> anyhow::Result<PackageId>,
 ) -> Result<WitSource> {
     let mut resolve = Resolve::default();
-    match push(&mut resolve) {
-        Ok(package) => Ok(WitSource::new(path, kind, resolve, package, None)),
-        Err(err) => Err(Error::Wit {
-            path: path.to_path_buf(),
-            message: resolve.render_error(&err),
-        }),
+    let wit_error = |message| Error::Wit {
+        path: path.to_path_buf(),
+        message,
+    };
+    match caught(|| push(&mut resolve)) {
+        Ok(Ok(package)) => Ok(WitSource::new(path, kind, resolve, package, None)),
+        Ok(Err(err)) => Err(wit_error(resolve.render_error(&err))),
+        // The fuzz targets found WIT text that makes wit-parser panic (fixtures/regressions/README.md).
+        Err(panic) => Err(wit_error(format!(
+            "the WIT parser cannot handle this text ({panic}; a bug in wit-parser that weld caught)"
+        ))),
     }
 }
 
@@ -366,12 +371,16 @@ fn reachable_interfaces(resolve: &Resolve, world: WorldId) -> HashSet<InterfaceI
 /// the validator accepts and a damaged or hostile file can still have (the property run found one), and weld must
 /// answer such a file with an error, not an abort.
 pub(crate) fn guarded<T>(decode: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
+    caught(decode).unwrap_or_else(|panic| {
         Err(anyhow::anyhow!(
-            "the WIT decoder cannot handle this component ({}; a bug in wit-parser that weld caught)",
-            panic_message(&*panic)
+            "the WIT decoder cannot handle this component ({panic}; a bug in wit-parser that weld caught)"
         ))
     })
+}
+
+/// Runs `work`, catching a panic as its message.
+fn caught<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|p| panic_message(&*p))
 }
 
 /// The message of a panic's payload.
