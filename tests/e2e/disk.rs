@@ -52,6 +52,19 @@ impl Drop for Tmpfs {
     }
 }
 
+/// `weld compose app --plug greeter -o OUT` (the result is about 22 KiB).
+fn compose_to(out: &Path) -> weld_tests::Run {
+    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    weld([
+        "compose".as_ref(),
+        app.as_os_str(),
+        "--plug".as_ref(),
+        greeter.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ])
+}
+
 fn skip(why: &str) {
     let _ = writeln!(
         std::io::stderr(),
@@ -65,19 +78,11 @@ fn a_full_disk_is_an_error_and_leaves_nothing_behind() {
     let Some(full) = Tmpfs::mount("size=16k") else {
         return;
     };
-    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    let app = fixture("app");
     let before = std::fs::read(&app).unwrap();
     let out = full.path().join("hello.wasm");
-    // The composition is about 22 KiB: it does not fit.
-    let err = weld([
-        "compose".as_ref(),
-        app.as_os_str(),
-        "--plug".as_ref(),
-        greeter.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ])
-    .fails();
+    // The composition does not fit in 16 KiB.
+    let err = compose_to(&out).fails();
     assert!(
         err.contains(&format!("failed to write `{}`", out.display()))
             && err.contains("No space left on device"),
@@ -96,17 +101,8 @@ fn a_read_only_directory_is_an_error_and_leaves_nothing_behind() {
     let Some(read_only) = Tmpfs::mount("ro,size=64k") else {
         return;
     };
-    let (app, greeter) = (fixture("app"), fixture("greeter"));
-    let out = read_only.path().join("hello.wasm");
-    let err = weld([
-        "compose".as_ref(),
-        app.as_os_str(),
-        "--plug".as_ref(),
-        greeter.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ])
-    .fails();
+    let app = fixture("app");
+    let err = compose_to(&read_only.path().join("hello.wasm")).fails();
     assert!(
         err.contains(&read_only.path().display().to_string())
             && err.contains("Read-only file system"),

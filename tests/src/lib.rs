@@ -201,25 +201,25 @@ where
 }
 
 /// Runs `weld` through `cmd` (another program wrapping it, or weld itself) with `args` appended.
-pub fn weld_with<I, S>(mut cmd: Command, args: I) -> Run
+pub fn weld_with<I, S>(cmd: Command, args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let args: Vec<String> = args
-        .into_iter()
-        .map(|a| a.as_ref().to_string_lossy().into_owned())
-        .collect();
-    let output = cmd
-        .args(&args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("failed to start weld");
-    Run { args, output }
+    run_weld(cmd, args, None)
 }
 
 /// Runs `weld` through `cmd` with `args` appended and `input` on its stdin, colour off.
-pub fn weld_with_stdin<I, S>(mut cmd: Command, args: I, input: &[u8]) -> Run
+pub fn weld_with_stdin<I, S>(cmd: Command, args: I, input: &[u8]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_weld(cmd, args, Some(input))
+}
+
+/// Runs `cmd` with `args` appended and colour off, feeding it `input` (or nothing) on stdin.
+fn run_weld<I, S>(mut cmd: Command, args: I, input: Option<&[u8]>) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -230,9 +230,12 @@ where
         .into_iter()
         .map(|a| a.as_ref().to_string_lossy().into_owned())
         .collect();
+    cmd.args(&args).env("NO_COLOR", "1");
+    let Some(input) = input else {
+        let output = cmd.output().expect("failed to start weld");
+        return Run { args, output };
+    };
     let mut child = cmd
-        .args(&args)
-        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
