@@ -302,6 +302,17 @@ fn compose_run_inspect_and_wit_take_registry_references() {
     );
     let wit = user.weld(&["wit", &greeter_ref]).ok();
     assert!(wit.contains("export weld:examples/greeter@1.0.0;"), "{wit}");
+    let validated = user.weld(&["validate", &greeter_ref, s(&app)]).ok();
+    assert!(
+        validated.contains(&format!("ok      {greeter_ref}  component")),
+        "{validated}"
+    );
+    let missing = user.weld(&["validate", &registry.reference("demo/none:1.0")]);
+    assert!(
+        missing.fails_output().contains("not found"),
+        "{}",
+        missing.stdout()
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `weld validate FILE...`: validate core modules and components, many files in parallel.
 
 use crate::output::{self, count, human_size};
+use crate::registry::{Local, RegistryOpts, Sources};
 use crate::report::{DIM, ERROR, GOOD};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -19,12 +20,16 @@ Examples:
 
 Exit status: 0 if every file is valid, 1 if any is invalid or unreadable, 2 on bad usage.")]
 pub struct Opts {
-    /// Files to validate: `.wasm` binaries, `.wat` text or `.wast` scripts.
+    /// Files to validate: `.wasm` binaries, `.wat` text or `.wast` scripts, or registry references
+    /// `oci://host[:port]/repo:tag` (or `@sha256:...`).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print the verdicts as JSON.
     #[arg(long)]
     pub json: bool,
+    /// How to reach the registry of `oci://` references.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
 }
 
 /// The verdict on one file, as `--json` prints it.
@@ -54,7 +59,29 @@ pub struct Problem {
 impl Opts {
     /// Runs `weld validate`.
     pub fn run(self) -> Result<ExitCode> {
-        let verdicts: Vec<Verdict> = self.files.par_iter().map(|p| verdict(p.clone())).collect();
+        // Registry references are pulled first, one after the other; then every file is checked in parallel.
+        let sources = Sources::new(&self.registry);
+        let locals: Vec<Result<Local, String>> = self
+            .files
+            .iter()
+            .map(|f| sources.local(f).map_err(|e| format!("{e:#}")))
+            .collect();
+        let verdicts: Vec<Verdict> = locals
+            .into_par_iter()
+            .zip(&self.files)
+            .map(|(local, file)| match local {
+                Ok(local) => verdict(local),
+                Err(message) => Verdict {
+                    path: file.clone(),
+                    valid: false,
+                    validated: None,
+                    error: Some(Problem {
+                        offset: None,
+                        message,
+                    }),
+                },
+            })
+            .collect();
         if self.json {
             output::print_json(&verdicts)?;
         } else {
@@ -68,8 +95,14 @@ impl Opts {
     }
 }
 
-fn verdict(path: PathBuf) -> Verdict {
-    let (validated, error) = match weld_wit::validate_file(&path) {
+fn verdict(local: Local) -> Verdict {
+    let checked = if local.is_pulled() {
+        weld_wit::read_file(&local.path).map(|bytes| weld_wit::validate(&bytes))
+    } else {
+        weld_wit::validate_file(&local.path)
+    };
+    let path = local.name;
+    let (validated, error) = match checked {
         Ok(Ok(v)) => (Some(v), None),
         Ok(Err(Invalid { offset, message })) => (
             None,
