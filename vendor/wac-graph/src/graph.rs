@@ -228,7 +228,11 @@ pub enum EncodeError {
 
 /// Represents an error that can occur when decoding a composition graph.
 #[derive(Debug, Error)]
-pub enum DecodeError {}
+pub enum DecodeError {
+    /// weld: decoding is not implemented upstream; this error replaces its panicking placeholder.
+    #[error("decoding a composition graph from a component is not implemented")]
+    Unsupported,
+}
 
 /// An identifier for a package in a composition graph.
 #[derive(Debug, Copy, Clone, PartialEq, PartialOrd, Eq, Ord, Hash)]
@@ -1244,7 +1248,8 @@ impl CompositionGraph {
 
     /// Decodes a composition graph from the bytes of a WebAssembly component.
     pub fn decode(_data: &[u8]) -> Result<CompositionGraph, DecodeError> {
-        todo!("decoding of composition graphs is not yet implemented")
+        // weld: an error instead of upstream's panicking placeholder.
+        Err(DecodeError::Unsupported)
     }
 
     fn alloc_package(&mut self, package: wac_types::Package) -> PackageId {
