@@ -537,35 +537,28 @@ fn credentials_and_tls_with_a_private_ca() {
         err.contains(&format!("registry {addr}: HTTP 400")) && err.contains("--ca-file"),
         "{err}"
     );
+    // `weld push` trusting `ca_file`, and with `--username weld` and `password` on stdin if one is given.
+    let push = |ca_file: &Path, password: Option<&str>| {
+        let mut args = vec!["push", s(&greeter), &r, "--ca-file", s(ca_file)];
+        match password {
+            Some(password) => {
+                args.extend(["--username", "weld", "--password-stdin"]);
+                user.weld_stdin(&args, password)
+            }
+            None => user.weld(&args),
+        }
+    };
     // HTTPS trusting the wrong certificate, and a CA file that is not one.
-    let err = user
-        .weld(&[
-            "push",
-            s(&greeter),
-            &r,
-            "--ca-file",
-            s(&registry.dir().join("server.pem")),
-        ])
-        .fails();
+    let err = push(&registry.dir().join("server.pem"), None).fails();
     assert!(
         err.contains(&format!("TLS with registry {addr} failed")) && err.contains("--ca-file"),
         "{err}"
     );
-    let err = user
-        .weld(&[
-            "push",
-            s(&greeter),
-            &r,
-            "--ca-file",
-            s(&registry.dir().join("ca.key")),
-        ])
-        .fails();
+    let err = push(&registry.dir().join("ca.key"), None).fails();
     assert!(err.contains("not a PEM certificate"), "{err}");
 
     // No credentials, then wrong ones: 401, named.
-    let err = user
-        .weld(&["push", s(&greeter), &r, "--ca-file", s(&ca)])
-        .fails();
+    let err = push(&ca, None).fails();
     assert!(
         err.contains(&format!(
             "registry {addr} refused {addr}/team/greeter:1.0: 401"
@@ -573,21 +566,7 @@ fn credentials_and_tls_with_a_private_ca() {
             && err.contains("--password-stdin"),
         "{err}"
     );
-    let err = user
-        .weld_stdin(
-            &[
-                "push",
-                s(&greeter),
-                &r,
-                "--ca-file",
-                s(&ca),
-                "--username",
-                "weld",
-                "--password-stdin",
-            ],
-            "wrong\n",
-        )
-        .fails();
+    let err = push(&ca, Some("wrong\n")).fails();
     assert!(
         err.contains("401")
             && err.contains("sent user `weld` from --username, which it did not accept"),
@@ -595,20 +574,7 @@ fn credentials_and_tls_with_a_private_ca() {
     );
 
     // The right ones, three ways.
-    user.weld_stdin(
-        &[
-            "push",
-            s(&greeter),
-            &r,
-            "--ca-file",
-            s(&ca),
-            "--username",
-            "weld",
-            "--password-stdin",
-        ],
-        "s3cret\n",
-    )
-    .ok();
+    push(&ca, Some("s3cret\n")).ok();
     let mut cmd = user.command();
     cmd.env("WELD_REGISTRY_USERNAME", "weld")
         .env("WELD_REGISTRY_PASSWORD", "s3cret");
