@@ -1,22 +1,26 @@
-//! `weld-cli`: the `weld` command line and the engines behind it.
+//! `weld-cli`: the `weld` command line, thin over weld's libraries: options (clap), rendering (text, JSON, miette
+//! diagnostics, progress bars) and exit codes.
 //!
 //! `main.rs` only parses and dispatches; every subcommand lives in its own module under [`commands`], with shared
-//! option handling in [`options`] and output helpers in [`output`] and [`report`].
+//! arguments in [`input`] and [`options`], registry access in [`registry`], and output helpers in [`output`],
+//! [`report`] and [`wiring`]. The work itself is done by `weld-wit`, `weld-compose`, `weld-runtime` and
+//! `weld-registry-client` (docs/architecture.md).
 #![deny(missing_docs)]
 
 pub mod commands;
-pub mod compose;
+pub mod input;
 pub mod options;
 pub mod output;
+pub mod paths;
 pub mod registry;
 pub mod report;
-pub mod run;
+pub mod wiring;
 
 pub use commands::Command;
 
 /// weld: one CLI for the WebAssembly component model.
 ///
-/// Read WIT, inspect, validate and compose components.
+/// Read WIT, inspect, validate, compose, run and publish components.
 #[derive(Debug, clap::Parser)]
 #[command(name = "weld", version, about, max_term_width = 100)]
 pub struct Cli {

@@ -46,6 +46,7 @@ fn write_atomic_with(
     fill(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("failed to write `{}`", path.display()))?;
+    fail_point("write");
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("failed to write `{}`", path.display()))?;
@@ -67,16 +68,29 @@ fn new_file_permissions(path: &Path) -> std::fs::Permissions {
     }
 }
 
-/// Writes a set of files (paths relative to `dir`) so that either all of them land or none does: they are written
-/// to a fresh temporary directory beside `dir` first, then moved into place one rename each.
+/// Writes a set of files (paths relative to `dir`) so that either all of them land or none does.
+///
+/// Every file is first written to a fresh temporary directory beside `dir`. If `dir` does not exist, that directory
+/// becomes `dir` with one rename: atomic, even across a crash. If it exists, its other files are kept, so each file
+/// is moved in by a rename of its own, the file it replaces set aside first; if any step fails, the files moved in
+/// are taken out and the ones set aside put back, and `dir` is as it was. Only a crash between those renames (a
+/// kill, a power cut) can leave part of the set in an existing `dir`.
 pub fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>> {
     if dir.exists() && !dir.is_dir() {
         anyhow::bail!("`{}` exists and is not a directory", dir.display());
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".weld-")
-        .tempdir_in(parent_dir(dir))
-        .with_context(|| format!("failed to create a directory beside `{}`", dir.display()))?;
+    let beside = |what: &str| {
+        tempfile::Builder::new()
+            .prefix(".weld-")
+            .tempdir_in(parent_dir(dir))
+            .with_context(|| {
+                format!(
+                    "failed to create a {what} directory beside `{}`",
+                    dir.display()
+                )
+            })
+    };
+    let staging = beside("staging")?;
     for (rel, contents) in files {
         let path = staging.path().join(rel);
         if let Some(parent) = path.parent() {
@@ -84,20 +98,93 @@ pub fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf
                 .with_context(|| format!("failed to create `{}`", parent.display()))?;
         }
         std::fs::write(&path, contents)
-            .with_context(|| format!("failed to write `{}`", path.display()))?;
+            .with_context(|| format!("failed to write `{}`", dir.join(rel).display()))?;
     }
-    let mut written = Vec::new();
+    fail_point("write-tree");
+    let written: Vec<PathBuf> = files.iter().map(|(rel, _)| dir.join(rel)).collect();
+    if !dir.exists() {
+        std::fs::rename(staging.path(), dir)
+            .with_context(|| format!("failed to write `{}`", dir.display()))?;
+        // Renamed away: nothing left for the guard to remove.
+        let _ = staging.keep();
+        return Ok(written);
+    }
+    let set_aside = beside("backup")?;
+    let mut moves = Moves::default();
     for (rel, _) in files {
-        let target = dir.join(rel);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        if let Err(err) = moves.swap_in(staging.path(), set_aside.path(), dir, rel) {
+            moves.undo(set_aside.path(), dir);
+            return Err(err);
         }
-        std::fs::rename(staging.path().join(rel), &target)
-            .with_context(|| format!("failed to write `{}`", target.display()))?;
-        written.push(target);
     }
     Ok(written)
+}
+
+/// What [`write_tree`] has changed in an existing directory, so that it can be undone.
+#[derive(Default)]
+struct Moves {
+    /// Files moved in, each with whether the file it replaced was set aside.
+    moved: Vec<(PathBuf, bool)>,
+    /// Directories created for them, outermost first.
+    created: Vec<PathBuf>,
+}
+
+impl Moves {
+    /// Moves `rel` from `staging` into `dir`, setting aside into `backup` the file it replaces.
+    fn swap_in(&mut self, staging: &Path, backup: &Path, dir: &Path, rel: &Path) -> Result<()> {
+        let target = dir.join(rel);
+        if let Some(parent) = target.parent() {
+            let mut missing: Vec<&Path> = parent.ancestors().take_while(|p| !p.exists()).collect();
+            missing.reverse();
+            for new in missing {
+                std::fs::create_dir(new)
+                    .with_context(|| format!("failed to create `{}`", new.display()))?;
+                self.created.push(new.to_path_buf());
+            }
+        }
+        let replaced = target.exists();
+        if replaced {
+            let aside = backup.join(rel);
+            if let Some(parent) = aside.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("failed to create `{}`", parent.display()))?;
+            }
+            std::fs::rename(&target, &aside)
+                .with_context(|| format!("failed to replace `{}`", target.display()))?;
+        }
+        if let Err(err) = std::fs::rename(staging.join(rel), &target) {
+            if replaced {
+                let _ = std::fs::rename(backup.join(rel), &target);
+            }
+            return Err(err).with_context(|| format!("failed to write `{}`", target.display()));
+        }
+        self.moved.push((rel.to_path_buf(), replaced));
+        Ok(())
+    }
+
+    /// Takes out what was moved in, puts back what was set aside, removes the directories made: best effort, as
+    /// the first error is what gets reported.
+    fn undo(self, backup: &Path, dir: &Path) {
+        for (rel, replaced) in self.moved.iter().rev() {
+            let target = dir.join(rel);
+            let _ = std::fs::remove_file(&target);
+            if *replaced {
+                let _ = std::fs::rename(backup.join(rel), &target);
+            }
+        }
+        for created in self.created.iter().rev() {
+            let _ = std::fs::remove_dir(created);
+        }
+    }
+}
+
+/// A test hook of debug builds: with `WELD_FAIL_POINT=<name>`, weld panics at the point of that name (`write`:
+/// an output written but not yet renamed into place; `write-tree`: a WIT package staged), so the tests can show
+/// that even a panic leaves no output behind. Release builds have no such hook.
+fn fail_point(name: &str) {
+    if cfg!(debug_assertions) && std::env::var("WELD_FAIL_POINT").is_ok_and(|v| v == name) {
+        panic!("fail point `{name}` reached (WELD_FAIL_POINT)");
+    }
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -193,6 +280,48 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
             "staging dir removed"
+        );
+        // Into the existing directory: replaced, and the staging and backup directories gone.
+        let files = vec![(PathBuf::from("a.wit"), "package a:a@2.0.0;\n".to_string())];
+        write_tree(&out, &files).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("a.wit")).unwrap(),
+            "package a:a@2.0.0;\n"
+        );
+        assert!(out.join("deps/b.wit").is_file(), "other files are kept");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_tree_that_cannot_land_whole_leaves_the_directory_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pkg");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("a.wit"), "old").unwrap();
+        // `deps` is a file, so `deps/b.wit` cannot be moved in after `a.wit` and `new/c.wit` were.
+        std::fs::write(out.join("deps"), "in the way").unwrap();
+        let files = vec![
+            (PathBuf::from("a.wit"), "new".to_string()),
+            (PathBuf::from("new/c.wit"), "new".to_string()),
+            (PathBuf::from("deps/b.wit"), "new".to_string()),
+        ];
+        let err = write_tree(&out, &files).unwrap_err();
+        assert!(format!("{err:#}").contains("deps"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(out.join("a.wit")).unwrap(), "old");
+        assert!(
+            !out.join("new").exists(),
+            "directories made for the set are removed"
+        );
+        let mut left: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.wit", "deps"]);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging or backup directory left"
         );
     }
 }

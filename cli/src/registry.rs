@@ -1,14 +1,15 @@
 //! Registry access for the commands: the shared `--insecure`/`--ca-file`/`--username` options, credentials from
-//! flags, environment variables and the docker config, and [`Sources`], which turns a command-line argument
-//! that may be an `oci://` reference into a local file.
+//! flags, environment variables and the docker config, and [`Sources`], which turns a component argument that may
+//! be an `oci://` reference into a local file (and resolves the components of compose files the same way).
 
-use crate::run::weld_cache_root;
+use crate::input::Input;
+use crate::paths::cache_root;
 use anyhow::{Context, Result, bail};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use weld_registry_client::{
-    Auth, Cache, Login, Origin, Progress, Pulled, Reference, Registry, Silent, Transfer, Transport,
+    Auth, Cache, Login, Origin, Progress, Pulled, Registry, Silent, Transfer, Transport,
 };
 
 /// Environment variables holding credentials for every registry (for CI).
@@ -49,7 +50,7 @@ impl RegistryOpts {
             explicit: self.login()?,
             docker_config: docker_config(),
         };
-        let root = weld_cache_root()
+        let root = cache_root()
             .context("no cache directory: set WELD_CACHE_DIR (pulled content is kept there)")?;
         let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() {
             Arc::new(Bars)
@@ -145,16 +146,17 @@ impl Sources {
         }
     }
 
-    /// `arg` as a local file: a path as it is, a registry reference pulled (or found in the cache).
-    pub fn local(&self, arg: &Path) -> Result<Local> {
-        let text = arg.to_string_lossy();
-        if !Reference::is_reference(&text) {
-            return Ok(Local {
-                path: arg.to_path_buf(),
-                name: arg.to_path_buf(),
-            });
-        }
-        let reference: Reference = text.parse()?;
+    /// `input` as a local file: a path as it is, a registry reference pulled (or found in the cache).
+    pub fn local(&self, input: &Input) -> Result<Local> {
+        let reference = match input {
+            Input::File(path) => {
+                return Ok(Local {
+                    path: path.clone(),
+                    name: path.clone(),
+                });
+            }
+            Input::Registry { reference, .. } => reference,
+        };
         let session = match self.session.get() {
             Some(session) => session,
             None => {
@@ -162,7 +164,7 @@ impl Sources {
                 self.session.get_or_init(|| session)
             }
         };
-        let pulled = session.pull(&reference)?;
+        let pulled = session.pull(reference)?;
         if let Origin::Offline { .. } = pulled.origin {
             crate::report::warn(&describe(&pulled));
         }
@@ -170,7 +172,7 @@ impl Sources {
         self.pulled.lock().expect("not poisoned").push(pulled);
         Ok(Local {
             path,
-            name: arg.to_path_buf(),
+            name: input.name(),
         })
     }
 
@@ -184,6 +186,17 @@ impl Sources {
             .filter(|p| seen.insert(p.reference.to_string()))
             .map(|p| format!("{}\n", describe(p)))
             .collect()
+    }
+}
+
+/// A compose file's components: `oci://` references pulled, anything else a file beside the compose file.
+impl weld_compose::Resolver for Sources {
+    fn resolve(&self, reference: &str, base: &Path) -> Result<Vec<u8>, weld_compose::BoxError> {
+        let input = match Input::parse(reference)? {
+            Input::File(path) => Input::File(base.join(path)),
+            registry => registry,
+        };
+        Ok(self.local(&input)?.read()?)
     }
 }
 

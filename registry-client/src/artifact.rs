@@ -1,7 +1,7 @@
 //! The Wasm OCI artifact format (CNCF TAG Runtime, "Wasm OCI Artifact layout"): an OCI image manifest whose config
 //! is `application/vnd.wasm.config.v0+json` and whose one layer is the `application/wasm` binary.
 
-use crate::error::RegistryError;
+use crate::error::{BoxError, RegistryError};
 use crate::reference::Reference;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use serde::{Deserialize, Serialize};
@@ -58,20 +58,26 @@ pub struct ComponentWorld {
 
 /// Checks that `bytes` (read from `path`) are a valid component, and returns its world.
 pub fn describe(path: &Path, bytes: &[u8]) -> Result<ComponentWorld, RegistryError> {
-    let invalid = |message: String| RegistryError::InvalidComponent {
+    let invalid = |message: &str, source: Option<BoxError>| RegistryError::InvalidComponent {
         path: path.to_path_buf(),
-        message,
+        message: message.to_owned(),
+        source,
     };
-    let validated = weld_wit::validate(bytes).map_err(|e| invalid(e.to_string()))?;
+    let validated = weld_wit::validate(bytes)
+        .map_err(|e| invalid("not a valid component", Some(Box::new(e))))?;
     if validated.kind != weld_wit::FileKind::Component {
         return Err(invalid(
-            "a core module, not a component; weld pushes components (wrap it with `wasm-tools component new`)"
-                .to_owned(),
+            "a core module, not a component; weld pushes components (wrap it with `wasm-tools component new`)",
+            None,
         ));
     }
-    let src = weld_wit::WitSource::from_binary(path, bytes).map_err(|e| invalid(e.to_string()))?;
+    let src = weld_wit::WitSource::from_binary(path, bytes)
+        .map_err(|e| invalid("its WIT cannot be read", Some(Box::new(e))))?;
     let world = src.world.ok_or_else(|| {
-        invalid("an encoded WIT package, not a component that can run or be composed".to_owned())
+        invalid(
+            "an encoded WIT package, not a component that can run or be composed",
+            None,
+        )
     })?;
     let world = &src.resolve.worlds[world];
     let names = |items: &indexmap::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {

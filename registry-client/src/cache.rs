@@ -105,9 +105,8 @@ impl Cache {
     }
 
     fn ensure_blob_dir(&self, digest: &str) -> Result<PathBuf, RegistryError> {
-        let path = self.blob_path(digest).ok_or_else(|| RegistryError::File {
-            path: self.root.clone(),
-            message: format!("`{digest}` is not a sha256 digest"),
+        let path = self.blob_path(digest).ok_or_else(|| {
+            RegistryError::file(&self.root, format!("`{digest}` is not a sha256 digest"))
         })?;
         let dir = path.parent().expect("blob paths have a parent");
         std::fs::create_dir_all(dir).map_err(|e| RegistryError::file(dir, e))?;

@@ -3,6 +3,9 @@
 use crate::reference::ReferenceError;
 use std::path::PathBuf;
 
+/// A boxed error from a library underneath (reqwest, hyper, rustls, oci-client), its causes kept.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// An error of a push, a pull or the content cache.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -10,25 +13,39 @@ pub enum RegistryError {
     /// The reference does not parse.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
-    /// No connection to the registry (refused, no route, DNS, timeout).
-    #[error("cannot reach registry {registry} ({url}): {message}")]
+    /// No connection to the registry, or one that broke: refused, reset, closed before an answer, no route, DNS,
+    /// a timeout.
+    #[error("cannot reach registry {registry} ({url})")]
     Unreachable {
         /// `host[:port]`.
         registry: String,
         /// The URL weld tried.
         url: String,
         /// What the network said.
-        message: String,
+        #[source]
+        source: BoxError,
+    },
+    /// A transfer that had started broke off (the connection closed or stalled mid-blob).
+    #[error("the transfer of {digest} from registry {registry} broke off")]
+    BrokenTransfer {
+        /// `host[:port]`.
+        registry: String,
+        /// The blob.
+        digest: String,
+        /// What the network said.
+        #[source]
+        source: std::io::Error,
     },
     /// The TLS handshake failed: an unknown CA, a name mismatch, or a plain-HTTP server.
     #[error(
-        "TLS with registry {registry} failed: {message}\n  (a private CA: --ca-file FILE; a plain-HTTP registry: --insecure)"
+        "TLS with registry {registry} failed (a private CA: --ca-file FILE; a plain-HTTP registry: --insecure)"
     )]
     Tls {
         /// `host[:port]`.
         registry: String,
         /// What TLS said.
-        message: String,
+        #[source]
+        source: BoxError,
     },
     /// The registry wants credentials, or refused the ones given.
     #[error("registry {registry} refused {reference}: {status}; {credentials}")]
@@ -81,6 +98,9 @@ pub enum RegistryError {
         path: PathBuf,
         /// What is wrong with it.
         message: String,
+        /// The error underneath, when there is one (the validator's, or the WIT decoder's).
+        #[source]
+        source: Option<BoxError>,
     },
     /// The registry failed (a 5xx status, or 429 too many requests) after weld's retries.
     #[error("registry {registry} answered {status} (after {attempts} attempts): {message}")]
@@ -94,8 +114,7 @@ pub enum RegistryError {
         /// The registry's words, or the URL.
         message: String,
     },
-    /// The registry answered something the distribution protocol does not allow, or an error weld has no better
-    /// name for.
+    /// The registry answered something the distribution protocol does not allow.
     #[error("registry {registry}: {message}")]
     Protocol {
         /// `host[:port]`.
@@ -103,35 +122,62 @@ pub enum RegistryError {
         /// What happened.
         message: String,
     },
+    /// A failure of the client underneath that weld has no better name for.
+    #[error("registry {registry}: the request failed")]
+    Client {
+        /// `host[:port]`.
+        registry: String,
+        /// The client's error.
+        #[source]
+        source: BoxError,
+    },
     /// Reading or writing a local file (the input, the output, the cache, a CA file).
-    #[error("{}: {message}", path.display())]
+    #[error("cannot use `{}`", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: BoxError,
     },
 }
 
 impl RegistryError {
-    /// A [`RegistryError::File`] from an I/O error.
-    pub(crate) fn file(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> RegistryError {
+    /// A [`RegistryError::File`] about `path`.
+    pub(crate) fn file(path: impl Into<PathBuf>, err: impl Into<BoxError>) -> RegistryError {
         RegistryError::File {
             path: path.into(),
-            message: err.to_string(),
+            source: err.into(),
         }
     }
 
     /// True if the registry could not be reached at all (so cached content may stand in).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, RegistryError::Unreachable { .. })
+        matches!(
+            self,
+            RegistryError::Unreachable { .. } | RegistryError::BrokenTransfer { .. }
+        )
     }
 
     /// True for failures that may pass: no connection, a connection that broke, a 5xx or 429 answer.
     pub(crate) fn is_transient(&self) -> bool {
         matches!(
             self,
-            RegistryError::Unreachable { .. } | RegistryError::Server { .. }
+            RegistryError::Unreachable { .. }
+                | RegistryError::BrokenTransfer { .. }
+                | RegistryError::Server { .. }
         )
     }
+}
+
+/// An error and its causes on one line, joined with `: ` (for [`crate::Origin::Offline`], which records why a
+/// cached tag stood in).
+pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }

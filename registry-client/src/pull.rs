@@ -5,6 +5,7 @@
 use crate::artifact::{ACCEPTED_MANIFESTS, wasm_layer};
 use crate::digest::{self, Hasher};
 use crate::error::RegistryError;
+use crate::pulled::{Origin, Pulled};
 use crate::reference::Reference;
 use crate::retry::retried;
 use crate::session::{Connection, Registry};
@@ -14,43 +15,6 @@ use oci_client::errors::{DigestError, OciDistributionError};
 use oci_client::manifest::OciDescriptor;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::time::SystemTime;
-
-/// A component pulled from a registry, or found in the cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pulled {
-    /// The reference asked for.
-    pub reference: Reference,
-    /// The digest of the manifest the reference resolved to: what a `@sha256:` reference would pin.
-    pub manifest_digest: String,
-    /// The digest of the component itself.
-    pub layer_digest: String,
-    /// The component's size in bytes.
-    pub size: u64,
-    /// The verified component, in the cache. Read it; do not change it.
-    pub path: PathBuf,
-    /// Where it came from.
-    pub origin: Origin,
-}
-
-/// Where pulled content came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// The manifest came from the registry; `downloaded` is false when the component was already cached.
-    Registry {
-        /// Whether the component's bytes crossed the network.
-        downloaded: bool,
-    },
-    /// A digest reference found in the cache: no network needed.
-    Cache,
-    /// The registry could not be reached; the tag's last known digest was used.
-    Offline {
-        /// When the tag was last resolved.
-        resolved: SystemTime,
-        /// Why the registry could not be reached.
-        why: String,
-    },
-}
 
 impl Registry {
     /// Pulls the component `reference` names into the cache and returns where it is. A tag is resolved once
@@ -103,7 +67,7 @@ impl Registry {
             Some(pulled) => Ok(Pulled {
                 origin: Origin::Offline {
                     resolved: tag.resolved,
-                    why: err.to_string(),
+                    why: crate::error::chain_text(&err),
                 },
                 ..pulled
             }),
@@ -217,10 +181,10 @@ impl Registry {
                         Some(DigestError::VerificationError { actual, .. }) => {
                             mismatch(actual.clone())
                         }
-                        _ => RegistryError::Unreachable {
+                        _ => RegistryError::BrokenTransfer {
                             registry: reference.registry.clone(),
-                            url: format!("{}", image),
-                            message: format!("the download of {} broke off: {e}", layer.digest),
+                            digest: layer.digest.clone(),
+                            source: e,
                         },
                     });
                 }

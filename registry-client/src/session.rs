@@ -5,7 +5,7 @@ use crate::auth::{Auth, Chosen};
 use crate::cache::Cache;
 use crate::error::RegistryError;
 use crate::progress::{Progress, Silent};
-use crate::pull::Pulled;
+use crate::pulled::Pulled;
 use crate::reference::Reference;
 use crate::transport::Transport;
 use oci_client::RegistryOperation;
@@ -41,9 +41,9 @@ impl Registry {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| RegistryError::Protocol {
+            .map_err(|e| RegistryError::Client {
                 registry: "-".to_owned(),
-                message: format!("cannot start the network runtime: {e}"),
+                source: Box::new(e),
             })?;
         Ok(Registry {
             runtime,
@@ -176,37 +176,19 @@ impl Connection {
                     _ => unauthorized(status.to_string().to_lowercase()),
                 }
             }
-            OciDistributionError::RequestError(e) => self.request_error(&e),
-            OciDistributionError::DigestError(e) => RegistryError::Protocol {
+            OciDistributionError::RequestError(e) => self.request_error(e),
+            other => RegistryError::Client {
                 registry,
-                message: format!("{e}"),
-            },
-            other => RegistryError::Protocol {
-                registry,
-                message: other.to_string(),
+                source: Box::new(other),
             },
         }
     }
 
-    /// A connection-level failure: TLS, refused, timed out.
-    pub(crate) fn request_error(&self, err: &reqwest::Error) -> RegistryError {
-        let chain = error_chain(err);
-        let tls = [
-            "certificate",
-            "tls",
-            "handshake",
-            "InvalidContentType",
-            "CorruptMessage",
-        ];
-        if tls
-            .iter()
-            .any(|w| chain.to_lowercase().contains(&w.to_lowercase()))
-        {
-            return RegistryError::Tls {
-                registry: self.registry.clone(),
-                message: chain,
-            };
-        }
+    /// A failed request, classified by type: the HTTP status first (5xx and 429 may pass; a 400 from a registry
+    /// spoken to in plain HTTP is a TLS registry), then the causes: a rustls error anywhere in the chain is TLS;
+    /// an I/O or hyper error, a refused connect or a timeout is a registry out of reach (retried, and a cached tag
+    /// stands in). Error text is never searched: a repository may well be called `mtls-proxy`.
+    pub(crate) fn request_error(&self, err: reqwest::Error) -> RegistryError {
         if let Some(status) = err.status() {
             let url = err.url().map_or_else(|| self.base_url(), |u| u.to_string());
             if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
@@ -228,10 +210,20 @@ impl Connection {
                 message: format!("HTTP {status} for {url}{hint}"),
             };
         }
-        RegistryError::Unreachable {
-            registry: self.registry.clone(),
-            url: self.base_url(),
-            message: chain,
+        match fault(&err) {
+            Fault::Tls => RegistryError::Tls {
+                registry: self.registry.clone(),
+                source: Box::new(err),
+            },
+            Fault::Network => RegistryError::Unreachable {
+                registry: self.registry.clone(),
+                url: self.base_url(),
+                source: Box::new(err),
+            },
+            Fault::Other => RegistryError::Client {
+                registry: self.registry.clone(),
+                source: Box::new(err),
+            },
         }
     }
 
@@ -249,18 +241,42 @@ impl Connection {
     }
 }
 
-/// An error and its causes, joined with `: `, without repeats.
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
+/// What kind of failure a request error without an HTTP status is.
+#[derive(Debug, PartialEq, Eq)]
+enum Fault {
+    /// The TLS handshake or record layer failed.
+    Tls,
+    /// The connection failed: refused, reset, closed early, timed out, no route.
+    Network,
+    /// Something else (building the request, decoding the answer).
+    Other,
+}
+
+/// Classifies `err` by the types along its source chain. An `io::Error` hides the error it wraps from `source()`
+/// (and TLS errors come wrapped in two of them), so the error inside each one is looked at too.
+fn fault(err: &reqwest::Error) -> Fault {
+    let mut network = err.is_connect() || err.is_timeout();
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![err];
+    while let Some(e) = pending.pop() {
+        if e.is::<rustls::Error>() {
+            return Fault::Tls;
         }
-        source = e.source();
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            network = true;
+            if let Some(inner) = io.get_ref() {
+                pending.push(inner);
+            }
+        }
+        if e.is::<hyper::Error>() {
+            network = true;
+        }
+        pending.extend(e.source());
     }
-    parts.join(": ")
+    if network {
+        Fault::Network
+    } else {
+        Fault::Other
+    }
 }
 
 fn first_line(text: &str) -> &str {

@@ -70,9 +70,12 @@ impl Transport {
             user_agent: concat!("weld/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };
-        oci_client::Client::try_from(config).map_err(|e| {
-            let path = self.ca_file.clone().unwrap_or_default();
-            RegistryError::file(path, format!("cannot set up TLS: {e}"))
+        oci_client::Client::try_from(config).map_err(|e| match &self.ca_file {
+            Some(path) => RegistryError::file(path, e),
+            None => RegistryError::Tls {
+                registry: registry.to_owned(),
+                source: Box::new(e),
+            },
         })
     }
 }

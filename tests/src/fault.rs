@@ -1,15 +1,21 @@
 //! A TCP proxy that stands in front of a real registry and misbehaves on purpose: it answers 500 to the first
-//! connections, or cuts the traffic after a number of bytes, as a registry that fails or dies part-way does.
-//! It stops when dropped.
+//! connections, cuts the traffic after a number of bytes, as a registry that fails or dies part-way does, or
+//! closes each connection unanswered. Its fault can change while it runs ([`FaultProxy::set`]). It stops when
+//! dropped.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// What the proxy does wrong.
 #[derive(Debug, Clone, Copy)]
 pub enum Fault {
+    /// Forward faithfully.
+    Forward,
+    /// Read the request, then close the connection without a word: a registry (or a proxy in front of one)
+    /// that hangs up.
+    Close,
     /// Answer `500 Internal Server Error` on the first this many connections, then forward faithfully.
     Fail500(usize),
     /// Forward until this many bytes went from the registry to the client in all, then cut every connection,
@@ -26,11 +32,12 @@ pub struct FaultProxy {
     /// `127.0.0.1:<port>`: give this to weld in place of the registry's address.
     pub addr: String,
     stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
 }
 
 struct Shared {
     upstream: String,
-    fault: Fault,
+    fault: Mutex<Fault>,
     connections: AtomicUsize,
     to_client: AtomicUsize,
     to_registry: AtomicUsize,
@@ -45,13 +52,14 @@ impl FaultProxy {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             upstream: upstream.to_owned(),
-            fault,
+            fault: Mutex::new(fault),
             connections: AtomicUsize::new(0),
             to_client: AtomicUsize::new(0),
             to_registry: AtomicUsize::new(0),
             dead: AtomicBool::new(false),
         });
         let stopping = stop.clone();
+        let proxy_shared = shared.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
@@ -62,7 +70,21 @@ impl FaultProxy {
                 std::thread::spawn(move || serve(client, &shared));
             }
         });
-        FaultProxy { addr, stop }
+        FaultProxy {
+            addr,
+            stop,
+            shared: proxy_shared,
+        }
+    }
+
+    /// Changes the fault for the connections that come next.
+    pub fn set(&self, fault: Fault) {
+        *self.shared.fault.lock().unwrap() = fault;
+    }
+
+    /// How many connections the proxy has taken.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -76,10 +98,16 @@ impl Drop for FaultProxy {
 
 fn serve(mut client: TcpStream, shared: &Arc<Shared>) {
     let n = shared.connections.fetch_add(1, Ordering::SeqCst);
+    let fault = *shared.fault.lock().unwrap();
     if shared.dead.load(Ordering::SeqCst) {
         return;
     }
-    if let Fault::Fail500(failing) = shared.fault
+    if let Fault::Close = fault {
+        let mut head = [0u8; 4096];
+        let _ = client.read(&mut head);
+        return;
+    }
+    if let Fault::Fail500(failing) = fault
         && n < failing
     {
         let mut head = [0u8; 4096];
@@ -89,7 +117,7 @@ fn serve(mut client: TcpStream, shared: &Arc<Shared>) {
         );
         return;
     }
-    if let Fault::Stall = shared.fault {
+    if let Fault::Stall = fault {
         // Read whatever comes until the client gives up and closes.
         let mut sink = [0u8; 4096];
         while matches!(client.read(&mut sink), Ok(n) if n > 0) {}
@@ -103,9 +131,9 @@ fn serve(mut client: TcpStream, shared: &Arc<Shared>) {
     };
     let up = {
         let shared = shared.clone();
-        std::thread::spawn(move || pump(client2, registry2, &shared, Direction::ToRegistry))
+        std::thread::spawn(move || pump(client2, registry2, &shared, fault, Direction::ToRegistry))
     };
-    pump(registry, client, shared, Direction::ToClient);
+    pump(registry, client, shared, fault, Direction::ToClient);
     let _ = up.join();
 }
 
@@ -116,8 +144,14 @@ enum Direction {
 }
 
 /// Copies `from` to `to` until either closes or the fault says to cut.
-fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared, direction: Direction) {
-    let (counter, limit) = match (direction, shared.fault) {
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    shared: &Shared,
+    fault: Fault,
+    direction: Direction,
+) {
+    let (counter, limit) = match (direction, fault) {
         (Direction::ToClient, Fault::CutResponsesAfter(limit)) => (&shared.to_client, Some(limit)),
         (Direction::ToRegistry, Fault::CutRequestsAfter(limit)) => {
             (&shared.to_registry, Some(limit))

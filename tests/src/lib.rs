@@ -1,11 +1,12 @@
-//! Helpers for driving the real `weld` binary in end-to-end tests: find (build) it, run it, and check what it
-//! printed and how it exited.
+//! Helpers for weld's tests: fixtures, running a `weld` binary and checking what it printed and how it exited,
+//! a real OCI registry ([`registry`]) and a fault-injecting proxy ([`fault`]), and the drivers and generators of
+//! the property run and the fuzz targets ([`robust`]). The end-to-end tests live with the binary they test
+//! (`cli/tests/e2e`), which hands its path over as `CARGO_BIN_EXE_weld`.
 #![deny(missing_docs)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 pub mod fault;
 pub mod registry;
@@ -26,53 +27,16 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-/// The root of the checkout under test. Cargo sets `CARGO_MANIFEST_DIR` when it runs the tests too, and that one
-/// wins over the value compiled in: a target directory shared by two checkouts can hold a test binary compiled in
-/// the other one, which must not build and test the other checkout's `weld`.
-pub fn workspace_root() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .join("..")
-}
-
-/// The path of the `weld` binary, built once per test process with the same profile as the tests (cargo is
-/// idempotent, so this costs a no-op check when the binary is fresh).
-pub fn weld_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("WELD_BIN") {
-            return PathBuf::from(bin);
-        }
-        let manifest = workspace_root().join("Cargo.toml");
-        let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "weld-cli",
-            "--bin",
-            "weld",
-            "--message-format=json",
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest);
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().expect("failed to run cargo to build weld");
-        assert!(
-            out.status.success(),
-            "building weld failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "weld")
-            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no weld executable")
-    })
+/// A test cannot run here because what it needs is missing (`what` says what, and how to get it). Under CI
+/// (`CI=true`), where `.ci/run` installs everything the tests need, that is a failure, so a missing install step
+/// cannot pass unnoticed; elsewhere the test says why on stderr and the caller returns, skipping it.
+#[track_caller]
+pub fn missing(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{what}: under CI every test must run (.ci/run installs what the tests need)");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "test skipped: {what}");
 }
 
 /// Where built fixtures are cached, shared by all tests (builds are content-addressed and atomic).
@@ -191,15 +155,6 @@ impl Run {
     }
 }
 
-/// Runs `weld` with `args`, colour off.
-pub fn weld<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    weld_with(Command::new(weld_bin()), args)
-}
-
 /// Runs `weld` through `cmd` (another program wrapping it, or weld itself) with `args` appended.
 pub fn weld_with<I, S>(cmd: Command, args: I) -> Run
 where
@@ -257,13 +212,13 @@ pub fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// A command that runs a copy of `weld` as the unprivileged user `nobody` (for permission tests under root),
-/// with the copy in `dir`.
-pub fn weld_as_nobody(dir: &Path) -> Command {
+/// A command that runs a copy of the `weld` binary at `bin` as the unprivileged user `nobody` (for permission
+/// tests under root), with the copy in `dir`.
+pub fn as_nobody(bin: &Path, dir: &Path) -> Command {
     use std::os::unix::fs::PermissionsExt;
     let copy = dir.join("weld");
     if !copy.exists() {
-        std::fs::copy(weld_bin(), &copy).expect("copy weld");
+        std::fs::copy(bin, &copy).expect("copy weld");
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
     let mut cmd = Command::new("setpriv");

@@ -57,14 +57,14 @@ impl Response {
 }
 
 impl LocalRegistry {
-    /// Starts a registry, or returns `None` after saying why on stderr when `docker-registry` is not installed
-    /// (`.ci/run` installs it).
+    /// Starts a registry, or returns `None` when `docker-registry` is not installed (see [`crate::missing`]:
+    /// under CI that fails the test).
+    #[track_caller]
     pub fn start(setup: Setup) -> Option<LocalRegistry> {
         if crate::on_path(PROGRAM).is_none() {
-            let _ = writeln!(
-                std::io::stderr(),
-                "registry test skipped: `{PROGRAM}` is not on the PATH (Debian package docker-registry; .ci/run installs it)"
-            );
+            crate::missing(&format!(
+                "`{PROGRAM}` is not on the PATH (Debian package docker-registry)"
+            ));
             return None;
         }
         let dir = tempfile::tempdir().expect("temp dir");

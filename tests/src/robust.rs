@@ -3,7 +3,7 @@
 //! answer to bad input; a panic, an abort or a hang is the bug.
 
 use std::path::Path;
-use weld_cli::compose::{self, Component, Options};
+use weld_compose::{Component, Options};
 
 /// Everything weld does with one binary a user hands it: validate it, inspect it, read its WIT and render that
 /// as WIT text and as the JSON model.
@@ -34,15 +34,9 @@ fn wit_of(src: Result<weld_wit::WitSource, weld_wit::Error>) {
 /// the engine itself).
 pub fn compose(root: &[u8], plug: &[u8]) {
     let run = |a: &[u8], b: &[u8]| {
-        let _ = compose::compose(
-            Component {
-                label: "root.wasm".to_owned(),
-                bytes: a.to_vec(),
-            },
-            vec![Component {
-                label: "plug.wasm".to_owned(),
-                bytes: b.to_vec(),
-            }],
+        let _ = weld_compose::compose(
+            Component::new("root.wasm", a.to_vec()),
+            vec![Component::new("plug.wasm", b.to_vec())],
             &Options::default(),
         );
     };

@@ -1,5 +1,8 @@
 //! Typed errors of this crate. Each one names the file it is about; the CLI renders them.
 
+use crate::diagnostic::BoxError;
+#[cfg(doc)]
+use crate::diagnostic::SourceError;
 use std::path::PathBuf;
 
 /// Everything that can go wrong while reading WIT or a WebAssembly binary.
@@ -7,11 +10,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The file or directory could not be read (missing, no permission, ...).
-    #[error("failed to read `{}`: {io}", path.display())]
+    #[error("failed to read `{}`", path.display())]
     Read {
         /// The path that could not be read.
         path: PathBuf,
-        /// The underlying I/O error, part of the message (not a separate cause, so it is said once).
+        /// The underlying I/O error.
+        #[source]
         io: std::io::Error,
     },
     /// A file was expected but the path is a directory.
@@ -34,28 +38,46 @@ pub enum Error {
         /// What was found instead.
         reason: String,
     },
-    /// WAT text failed to parse; the message carries line and column.
-    #[error("invalid WebAssembly text in `{}`:\n{message}", path.display())]
+    /// WAT text failed to parse; the cause carries line, column and the source line.
+    #[error("invalid WebAssembly text in `{}`", path.display())]
     Wat {
         /// The offending path.
         path: PathBuf,
-        /// The rendered parse error.
-        message: String,
+        /// The parser's error (`wat::Error` or `wast::Error`), rendered with the line and column.
+        #[source]
+        source: BoxError,
     },
-    /// WIT failed to parse or resolve; the message carries `--> file:line:col` and the source line.
-    #[error("invalid WIT in `{}`:\n{message}", path.display())]
+    /// WIT failed to parse or resolve. Where wit-parser says where, the cause is a [`SourceError`] pointing into
+    /// the file at fault (which may be a file under `deps/`).
+    #[error("invalid WIT in `{}`", path.display())]
     Wit {
         /// The file or directory given.
         path: PathBuf,
-        /// The rendered error from wit-parser.
-        message: String,
+        /// What wit-parser found: a [`SourceError`] when it says where, else its error with the causes.
+        #[source]
+        source: BoxError,
     },
     /// A binary is malformed or its component types could not be decoded.
-    #[error("failed to decode `{}`: {message}", path.display())]
+    #[error("failed to decode `{}`", path.display())]
     Decode {
         /// The offending path.
         path: PathBuf,
         /// What is wrong, with the byte offset where known.
+        #[source]
+        source: BoxError,
+    },
+    /// A library weld calls (wit-parser's decoders and parser) panicked on this input instead of returning an
+    /// error: a bug in that library, caught where weld calls it.
+    #[error(
+        "{library} cannot handle `{}` ({message}; a bug in {library} that weld caught)",
+        path.display()
+    )]
+    LibraryPanic {
+        /// The input.
+        path: PathBuf,
+        /// The library that panicked.
+        library: &'static str,
+        /// The panic's message.
         message: String,
     },
     /// A core module has no `component-type` custom section, so it has no WIT.
@@ -69,14 +91,21 @@ pub enum Error {
         path: PathBuf,
     },
     /// `--world NAME` named no world of the input.
-    #[error("`{}`: {message}", path.display())]
+    #[error(
+        "cannot select world `{name}` of `{}` (worlds here: {})",
+        path.display(),
+        if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+    )]
     UnknownWorld {
         /// The input.
         path: PathBuf,
         /// The world asked for.
         name: String,
-        /// What wit-parser said, with the worlds available.
-        message: String,
+        /// The worlds there are.
+        available: Vec<String>,
+        /// What wit-parser said.
+        #[source]
+        source: BoxError,
     },
 }
 

@@ -133,7 +133,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
     let bytes = wasm_bytes(path, bytes)?;
     let root = walk(&bytes).map_err(|err| Error::Decode {
         path: path.to_path_buf(),
-        message: err.to_string(),
+        source: err.into(),
     })?;
     let wit = match WitSource::from_binary(path, &bytes) {
         Ok(src) => Some(src),

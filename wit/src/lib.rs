@@ -5,7 +5,8 @@
 //! ([`model::Document`]), summarises the WASI capabilities a world needs ([`Capabilities`]), takes a binary apart
 //! ([`inspect`]) and validates it ([`validate`]).
 //!
-//! It never prints, never exits and never reads argv: errors are typed ([`Error`]) and the CLI renders them.
+//! It never prints, never exits and never reads argv: errors are typed ([`Error`]) and keep their causes; errors at a
+//! place in a text file are [`SourceError`]s, miette diagnostics the CLI draws with the line and the span.
 //!
 //! ```
 //! let src = weld_wit::WitSource::from_wit_text(
@@ -17,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod capabilities;
+mod diagnostic;
 mod error;
 mod inspect;
 pub mod model;
@@ -24,8 +26,10 @@ mod render;
 mod signature;
 mod source;
 mod validate;
+mod wit_error;
 
 pub use capabilities::{Capabilities, Capability};
+pub use diagnostic::{BoxError, SourceError, line_column};
 pub use error::Error;
 pub use inspect::{
     CustomSection, Extern, Inspection, Limits, Node, NodeKind, Producer, inspect, inspect_bytes,

@@ -79,7 +79,7 @@ fn file_stems(src: &WitSource) -> HashMap<wit_parser::PackageId, String> {
 fn print_error(src: &WitSource, err: anyhow::Error) -> Error {
     Error::Decode {
         path: src.path.clone(),
-        message: format!("failed to print WIT: {err:#}"),
+        source: err.context("failed to print WIT").into(),
     }
 }
 

@@ -51,29 +51,32 @@ pub fn load(path: &Path) -> Result<WitSource> {
 }
 
 fn load_dir(path: &Path) -> Result<WitSource> {
-    resolve_wit(path, SourceKind::WitDirectory, |resolve| {
+    resolve_wit(path, SourceKind::WitDirectory, None, |resolve| {
         resolve.push_dir(path).map(|(package, _)| package)
     })
 }
 
-/// Runs one `push_*` of wit-parser on a fresh `Resolve`, rendering a failure with its source location.
+/// Runs one `push_*` of wit-parser on a fresh `Resolve`. A failure at a known place becomes a [`SourceError`]
+/// pointing into the file at fault; `text` is the text pushed when it did not come from disk.
 fn resolve_wit(
     path: &Path,
     kind: SourceKind,
+    text: Option<&str>,
     push: impl FnOnce(&mut Resolve) -> anyhow::Result<PackageId>,
 ) -> Result<WitSource> {
     let mut resolve = Resolve::default();
-    let wit_error = |message| Error::Wit {
-        path: path.to_path_buf(),
-        message,
-    };
     match caught(|| push(&mut resolve)) {
         Ok(Ok(package)) => Ok(WitSource::new(path, kind, resolve, package, None)),
-        Ok(Err(err)) => Err(wit_error(resolve.render_error(&err))),
+        Ok(Err(err)) => Err(Error::Wit {
+            path: path.to_path_buf(),
+            source: crate::wit_error::diagnose(&resolve, err, text),
+        }),
         // The fuzz targets found WIT text that makes wit-parser panic (fixtures/regressions/README.md).
-        Err(panic) => Err(wit_error(format!(
-            "the WIT parser cannot handle this text ({panic}; a bug in wit-parser that weld caught)"
-        ))),
+        Err(message) => Err(Error::LibraryPanic {
+            path: path.to_path_buf(),
+            library: "wit-parser",
+            message,
+        }),
     }
 }
 
@@ -116,7 +119,7 @@ pub fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'
                 err.set_path(path);
                 Error::Wat {
                     path: path.to_path_buf(),
-                    message: err.to_string(),
+                    source: Box::new(err),
                 }
             })
         }
@@ -211,7 +214,7 @@ impl WitSource {
     /// Parses WIT text (one file, possibly with nested `package x:y { ... }` blocks).
     pub fn from_wit_text(path: impl AsRef<Path>, text: &str) -> Result<WitSource> {
         let path = path.as_ref();
-        resolve_wit(path, SourceKind::WitFile, |resolve| {
+        resolve_wit(path, SourceKind::WitFile, Some(text), |resolve| {
             resolve.push_str(path, text)
         })
     }
@@ -220,10 +223,10 @@ impl WitSource {
     pub fn from_binary(path: &Path, bytes: &[u8]) -> Result<WitSource> {
         let decode_err = |err: anyhow::Error| Error::Decode {
             path: path.to_path_buf(),
-            message: format!("{err:#}"),
+            source: err.into(),
         };
         if Parser::is_component(bytes) {
-            return match guarded(|| wit_component::decode(bytes)).map_err(decode_err)? {
+            return match guarded(path, || wit_component::decode(bytes))?.map_err(decode_err)? {
                 DecodedWasm::Component(resolve, world) => {
                     let package = resolve.worlds[world]
                         .package
@@ -248,7 +251,7 @@ impl WitSource {
         if !Parser::is_core_wasm(bytes) {
             return Err(Error::Decode {
                 path: path.to_path_buf(),
-                message: header_problem(bytes),
+                source: header_problem(bytes).into(),
             });
         }
         if !has_component_type_section(bytes).map_err(|e| decode_err(e.into()))? {
@@ -257,7 +260,7 @@ impl WitSource {
             });
         }
         let (_, bindgen) =
-            guarded(|| wit_component::metadata::decode(bytes)).map_err(decode_err)?;
+            guarded(path, || wit_component::metadata::decode(bytes))?.map_err(decode_err)?;
         let package = bindgen.resolve.worlds[bindgen.world]
             .package
             .expect("decoded worlds belong to a package");
@@ -280,7 +283,8 @@ impl WitSource {
             .map_err(|err| Error::UnknownWorld {
                 path: self.path.clone(),
                 name: name.to_string(),
-                message: format!("{err:#} (worlds here: {})", self.world_names().join(", ")),
+                available: self.world_names(),
+                source: err.into(),
             })?;
         let keep = reachable_interfaces(&self.resolve, world);
         let mut resolve = self.resolve.clone();
@@ -367,14 +371,14 @@ fn reachable_interfaces(resolve: &Resolve, world: WorldId) -> HashSet<InterfaceI
     seen
 }
 
-/// Runs a decoder of the wasm-tools crates, turning a panic into an error. Their decoders assume some shapes that
-/// the validator accepts and a damaged or hostile file can still have (the property run found one), and weld must
-/// answer such a file with an error, not an abort.
-pub(crate) fn guarded<T>(decode: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
-    caught(decode).unwrap_or_else(|panic| {
-        Err(anyhow::anyhow!(
-            "the WIT decoder cannot handle this component ({panic}; a bug in wit-parser that weld caught)"
-        ))
+/// Runs a decoder of the wasm-tools crates, turning a panic into [`Error::LibraryPanic`]. Their decoders assume
+/// some shapes that the validator accepts and a damaged or hostile file can still have (the property run found
+/// one), and weld must answer such a file with an error, not an abort.
+pub(crate) fn guarded<T>(path: &Path, decode: impl FnOnce() -> T) -> Result<T> {
+    caught(decode).map_err(|message| Error::LibraryPanic {
+        path: path.to_path_buf(),
+        library: "wit-parser",
+        message,
     })
 }
 

@@ -126,7 +126,7 @@ fn validate_script(path: &Path, bytes: &[u8]) -> Result<std::result::Result<Vali
         err.set_text(text);
         Error::Wat {
             path: path.to_path_buf(),
-            message: err.to_string(),
+            source: Box::new(err),
         }
     };
     let buf = wast::parser::ParseBuffer::new(text).map_err(wat_err)?;

@@ -1,11 +1,11 @@
 //! `weld compile C.wasm -o C.cwasm`: compile a component to native code ahead of time.
 
 use crate::output::{self, human_size};
-use crate::run::{EngineSettings, Runtime};
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
+use weld_runtime::{EngineSettings, Runtime};
 
 /// Compile a component ahead of time to a `.cwasm` that `weld run --allow-precompiled` loads without compiling.
 /// The file only loads in the same weld version on the same kind of CPU.
@@ -43,12 +43,16 @@ impl Opts {
         )?;
         let start = Instant::now();
         let loaded = runtime.load(&self.component, false)?;
-        let artifact = loaded.component.serialize().map_err(|e| {
-            anyhow!(
-                "cannot serialise the compiled `{}`: {e:#}",
-                self.component.display()
-            )
-        })?;
+        let artifact = loaded
+            .component
+            .serialize()
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "cannot serialise the compiled `{}`",
+                    self.component.display()
+                )
+            })?;
         let output = self
             .output
             .unwrap_or_else(|| self.component.with_extension("cwasm"));

@@ -1,17 +1,19 @@
 //! `weld compose ROOT --plug C...`: link components into one by plugging imports with exports, transitively; also
 //! from a compose file (`-c weld.toml`) or a `.wac` document.
 
-use crate::compose::{
-    self, Closed, Component, ComposeError, Composition, Options, explain, file, graphviz, wac,
-};
+use crate::input::{Input, pair};
 use crate::output::{self, count, human_size};
 use crate::registry::{RegistryOpts, Sources};
-use crate::report::GOOD;
-use anyhow::{Result, bail};
+use crate::report::{GOOD, usage};
+use crate::wiring::{explain, graphviz};
+use anyhow::Result;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use weld_compose::{
+    Closed, Component, ComposeError, ComposeFile, Composition, Options, WacDocument, compose,
+    compose_wac,
+};
 
 /// Compose components: plug each import of ROOT with another component's export (same name, or a
 /// semver-compatible version, type-checked), transitively, into ONE component that exports what ROOT exports.
@@ -29,12 +31,12 @@ Exit status: 0 on success, 1 if the components cannot be composed (the summary a
 nothing is written), 2 on bad usage.")]
 pub struct Opts {
     /// The root component (`.wasm`, `.wat` or `oci://host[:port]/repo:tag`), or a `.wac` document.
-    #[arg(required_unless_present = "config")]
-    pub root: Option<PathBuf>,
+    #[arg(required_unless_present = "config", value_parser = Input::parse)]
+    pub root: Option<Input>,
     /// A component that may satisfy imports (a file or an `oci://` reference; repeatable, any order). Plugs
     /// nothing needs are left out.
-    #[arg(short, long = "plug", value_name = "COMPONENT")]
-    pub plugs: Vec<PathBuf>,
+    #[arg(short, long = "plug", value_name = "COMPONENT", value_parser = Input::parse)]
+    pub plugs: Vec<Input>,
     /// A compose file naming the components, the root, the wiring and the output.
     #[arg(short = 'c', long = "config", value_name = "FILE", conflicts_with_all = ["root", "plugs"])]
     pub config: Option<PathBuf>,
@@ -43,8 +45,8 @@ pub struct Opts {
     pub output: Option<PathBuf>,
     /// Plug IMPORT (a full name, or one without its version) with PLUG (a plug's path, file name or stem),
     /// whatever else exports it.
-    #[arg(long, value_name = "IMPORT=PLUG")]
-    pub wire: Vec<String>,
+    #[arg(long, value_name = "IMPORT=PLUG", value_parser = pair)]
+    pub wire: Vec<(String, String)>,
     /// Fail if an import stays open: any but `wasi:*` ones, or with `=all` any at all.
     #[arg(long, value_name = "WHICH", num_args = 0..=1, require_equals = true, default_missing_value = "non-wasi")]
     pub closed: Option<ClosedArg>,
@@ -65,8 +67,8 @@ pub struct Opts {
     #[arg(long, value_name = "DIR", default_value = "deps")]
     pub deps_dir: PathBuf,
     /// For `.wac` documents: the file of one package, overriding `--deps-dir`.
-    #[arg(long = "dep", value_name = "NS:NAME=PATH")]
-    pub deps: Vec<String>,
+    #[arg(long = "dep", value_name = "NS:NAME=PATH", value_parser = pair)]
+    pub deps: Vec<(String, String)>,
     /// How to reach the registries of `oci://` components.
     #[command(flatten)]
     pub registry: RegistryOpts,
@@ -86,7 +88,7 @@ impl Opts {
     pub fn run(self) -> Result<ExitCode> {
         let graph = self.graph_target()?;
         let mut options = Options {
-            wires: split_pairs(&self.wire, "--wire", "IMPORT=PLUG")?,
+            wires: self.wire.clone(),
             closed: match self.closed {
                 None => Closed::No,
                 Some(ClosedArg::NonWasi) => Closed::NonWasi,
@@ -96,30 +98,28 @@ impl Opts {
         };
         let sources = Sources::new(&self.registry);
         let (what, output, result) = if let Some(config) = &self.config {
-            let request = file::load(config, &sources)?;
-            options.wires.extend(request.wires);
-            options.closed = self.closed.map_or(request.closed, |_| options.closed);
-            options.keep_import_versions |= request.keep_import_versions;
-            let output = self.output.clone().or(request.output);
-            let what = format!("{}", config.display());
-            (
-                what,
-                output,
-                compose::compose(request.root, request.plugs, &options),
-            )
+            let file = ComposeFile::load(config, &sources)?;
+            options.wires.extend(file.wires);
+            options.closed = self.closed.map_or(file.closed, |_| options.closed);
+            options.keep_import_versions |= file.keep_import_versions;
+            let output = self.output.clone().or(file.output);
+            let what = config.display().to_string();
+            (what, output, compose(file.root, file.plugs, &options))
         } else {
             let root = self
                 .root
                 .as_ref()
                 .expect("clap requires ROOT without --config");
-            let what = root.display().to_string();
-            let result = if root.extension().is_some_and(|e| e == "wac") {
-                self.compose_wac(root, &options)?
-            } else {
-                let (root, plugs) = read_components(&sources, root, &self.plugs)?;
-                compose::compose(root, plugs, &options)
+            let result = match root {
+                Input::File(path) if path.extension().is_some_and(|e| e == "wac") => {
+                    self.compose_wac(path, &options)?
+                }
+                _ => {
+                    let (root, plugs) = read_components(&sources, root, &self.plugs)?;
+                    compose(root, plugs, &options)
+                }
             };
-            (what, self.output.clone(), result)
+            (root.to_string(), self.output.clone(), result)
         };
         // What each registry reference resolved to, before the summary (on stderr when stdout is JSON).
         let pulled = sources.summary();
@@ -151,18 +151,27 @@ impl Opts {
         options: &Options,
     ) -> Result<Result<Composition, ComposeError>> {
         if !self.plugs.is_empty() {
-            bail!(
-                "`--plug` does not apply to a .wac document: it names its packages itself (use --deps-dir or --dep)"
-            );
+            return Err(usage(
+                "compose",
+                "`--plug` does not apply to a .wac document: it names its packages itself (use --deps-dir or --dep)",
+            ));
         }
         if !options.wires.is_empty() {
-            bail!("`--wire` does not apply to a .wac document: its wiring is in the document");
+            return Err(usage(
+                "compose",
+                "`--wire` does not apply to a .wac document: its wiring is in the document",
+            ));
         }
-        let deps: HashMap<String, PathBuf> = split_pairs(&self.deps, "--dep", "NS:NAME=PATH")?
-            .into_iter()
-            .map(|(name, path)| (name, PathBuf::from(path)))
-            .collect();
-        Ok(wac::compose(path, &self.deps_dir, deps, options))
+        let document = WacDocument {
+            path: path.to_path_buf(),
+            deps_dir: self.deps_dir.clone(),
+            deps: self
+                .deps
+                .iter()
+                .map(|(name, path)| (name.clone(), PathBuf::from(path)))
+                .collect(),
+        };
+        Ok(compose_wac(&document, options))
     }
 
     /// Prints what can still be shown about a failed composition, and gives back the error to report.
@@ -209,15 +218,18 @@ impl Opts {
         output::print(&text)
     }
 
+    /// `--graph FORMAT FILE`: the format is checked here, as a usage error, because clap parses the two values
+    /// of one flag alike.
     fn graph_target(&self) -> Result<Option<(graphviz::Format, PathBuf)>> {
         let [format, path] = self.graph.as_slice() else {
             return Ok(None);
         };
-        let format = match format.as_str() {
-            "dot" => graphviz::Format::Dot,
-            "mermaid" => graphviz::Format::Mermaid,
-            other => bail!("`--graph {other}`: the graph formats are `dot` and `mermaid`"),
-        };
+        let format = <graphviz::Format as clap::ValueEnum>::from_str(format, false).map_err(|_| {
+            usage(
+                "compose",
+                format!("invalid value '{format}' for '--graph <FORMAT> <FILE>': the graph formats are `dot` and `mermaid`"),
+            )
+        })?;
         Ok(Some((format, PathBuf::from(path))))
     }
 }
@@ -226,32 +238,22 @@ impl Opts {
 /// compiled, binaries are read as they are).
 fn read_components(
     sources: &Sources,
-    root: &Path,
-    plugs: &[PathBuf],
+    root: &Input,
+    plugs: &[Input],
 ) -> Result<(Component, Vec<Component>)> {
     let locals = std::iter::once(root)
-        .chain(plugs.iter().map(PathBuf::as_path))
+        .chain(plugs)
         .map(|arg| sources.local(arg))
         .collect::<Result<Vec<_>>>()?;
     let mut all: Vec<Component> = locals
         .par_iter()
         .map(|local| {
-            Ok(Component {
-                label: local.name.display().to_string(),
-                bytes: local.read()?,
-            })
+            Ok(Component::new(
+                local.name.display().to_string(),
+                local.read()?,
+            ))
         })
         .collect::<Result<_>>()?;
     let root = all.remove(0);
     Ok((root, all))
-}
-
-/// Splits `KEY=VALUE` arguments of `flag`.
-fn split_pairs(args: &[String], flag: &str, shape: &str) -> Result<Vec<(String, String)>> {
-    args.iter()
-        .map(|arg| match arg.split_once('=') {
-            Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
-            _ => Err(anyhow::anyhow!("`{flag} {arg}`: expected {shape}")),
-        })
-        .collect()
 }

@@ -1,12 +1,12 @@
 //! `weld inspect FILE`: a component's or module's imports and exports with full signatures, its nested
 //! components and modules with sizes, custom sections and producers, and the capabilities it needs.
 
+use crate::input::Input;
 use crate::output::{self, count, human_size};
 use crate::registry::{RegistryOpts, Sources};
 use crate::report::{DIM, HEADING};
 use anyhow::Result;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use weld_wit::{Capabilities, Extern, Inspection, Limits, Node, NodeKind, model};
 
@@ -24,7 +24,8 @@ inspect reads the structure and the component types; `weld validate` checks func
 pub struct Opts {
     /// A component or core module (`.wasm` binary or `.wat` text), or a registry reference
     /// `oci://host[:port]/repo:tag` (or `@sha256:...`).
-    pub file: PathBuf,
+    #[arg(value_parser = Input::parse)]
+    pub file: Input,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -22,7 +22,8 @@ Exit status: 0 once written; 1 if the registry refuses, the artifact is not a co
 or a digest does not match (nothing is written then); 2 on bad usage.")]
 pub struct Opts {
     /// What to pull: `host[:port]/repository[:tag]` or `...@sha256:<digest>`, with or without `oci://`.
-    pub reference: String,
+    #[arg(value_parser = crate::input::reference)]
+    pub reference: Reference,
     /// Where to write the component; by default `<last part of the repository>.wasm` here.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -48,7 +49,7 @@ struct Report {
 impl Opts {
     /// Runs `weld pull`.
     pub fn run(self) -> Result<ExitCode> {
-        let reference: Reference = self.reference.parse()?;
+        let reference = &self.reference;
         let output = self.output.clone().unwrap_or_else(|| {
             let name = reference
                 .repository
@@ -58,7 +59,7 @@ impl Opts {
             PathBuf::from(format!("{name}.wasm"))
         });
         let session = self.registry.session()?;
-        let pulled = session.pull(&reference)?;
+        let pulled = session.pull(reference)?;
         output::copy_atomic(&pulled.path, &output)?;
         if self.json {
             output::print_json(&Report {

@@ -3,7 +3,7 @@
 use crate::output::{self, human_size};
 use crate::registry::RegistryOpts;
 use crate::report::GOOD;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,10 +28,11 @@ pub struct Opts {
     /// The component to push (`.wasm`, or `.wat` text).
     pub file: PathBuf,
     /// Where to push it: `host[:port]/repository[:tag]` (tag `latest` if none), with or without `oci://`.
-    pub reference: String,
+    #[arg(value_parser = crate::input::reference)]
+    pub reference: Reference,
     /// An annotation of the manifest, `KEY=VALUE` (repeatable).
-    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
-    pub annotations: Vec<String>,
+    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE", value_parser = annotation)]
+    pub annotations: Vec<(String, String)>,
     /// The version to record (`org.opencontainers.image.version`); by default the tag, if it is a semver version.
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
@@ -56,21 +57,23 @@ struct Report {
 impl Opts {
     /// Runs `weld push`.
     pub fn run(self) -> Result<ExitCode> {
-        let reference: Reference = self.reference.parse()?;
-        if reference.digest.is_some() {
-            bail!(
-                "`{}`: push to a tag, not a digest (the digest is what push prints)",
-                self.reference
-            );
+        if self.reference.digest.is_some() {
+            return Err(crate::report::usage(
+                "push",
+                format!(
+                    "`{}`: push to a tag, not a digest (the digest is what push prints)",
+                    self.reference
+                ),
+            ));
         }
         let reference = Reference {
-            tag: Some(reference.tag().to_owned()),
-            ..reference
+            tag: Some(self.reference.tag().to_owned()),
+            ..self.reference.clone()
         };
         let bytes = weld_wit::read_wasm(&self.file)?;
         let options = PushOptions {
             created: created()?,
-            annotations: self.annotations(&reference)?,
+            annotations: self.annotations(&reference),
         };
         let session = self.registry.session()?;
         let pushed = session.push(&self.file, bytes, &reference, options)?;
@@ -98,7 +101,7 @@ impl Opts {
         Ok(ExitCode::SUCCESS)
     }
 
-    fn annotations(&self, reference: &Reference) -> Result<BTreeMap<String, String>> {
+    fn annotations(&self, reference: &Reference) -> BTreeMap<String, String> {
         let mut annotations = BTreeMap::new();
         let version = self.version.clone().or_else(|| {
             let tag = reference.tag();
@@ -109,15 +112,16 @@ impl Opts {
         if let Some(version) = version {
             annotations.insert(VERSION.to_owned(), version);
         }
-        for pair in &self.annotations {
-            match pair.split_once('=') {
-                Some((key, value)) if !key.is_empty() => {
-                    annotations.insert(key.to_owned(), value.to_owned());
-                }
-                _ => bail!("`--annotation {pair}`: expected KEY=VALUE"),
-            }
-        }
-        Ok(annotations)
+        annotations.extend(self.annotations.iter().cloned());
+        annotations
+    }
+}
+
+/// clap's value parser for `--annotation KEY=VALUE`: the key non-empty, the value possibly empty.
+fn annotation(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE".to_owned()),
     }
 }
 

@@ -1,15 +1,16 @@
 //! `weld run C.wasm [-- ARGS]`: run a wasi:cli command, or call exported functions with `--invoke`, sandboxed.
 
+use crate::input::Input;
 use crate::registry::{RegistryOpts, Sources};
 use crate::report;
-use crate::run::{
-    AddressRanges, Cache, DirGrant, EngineSettings, Grants, HttpHosts, Limits, Loaded, Origin,
-    RunError, RunSpec, Runtime, Stdio, parse_duration, parse_env, parse_size,
-};
 use anyhow::Result;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
+use weld_runtime::{
+    AddressRanges, Cache, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Limits, Loaded,
+    Origin, RunError, RunSpec, Runtime, Stdio, parse_duration, parse_env, parse_size,
+};
 
 /// Run a component under the embedded wasmtime: a `wasi:cli/run` command with ARGS, or exported functions with
 /// --invoke. The guest gets stdio, clocks and random, and nothing else unless granted: no files, no environment
@@ -29,7 +30,8 @@ when --fuel stopped it; 2 on bad usage.")]
 pub struct Opts {
     /// The component: `.wasm`, `.wat`, a `.cwasm` from `weld compile` (with --allow-precompiled), or a registry
     /// reference `oci://host[:port]/repo:tag` (or `@sha256:...`), pulled and verified.
-    pub component: PathBuf,
+    #[arg(value_parser = Input::parse)]
+    pub component: Input,
     /// Arguments for the guest; argv[0] is the component's file name.
     #[arg(
         trailing_var_arg = true,
@@ -92,15 +94,17 @@ impl Opts {
     pub fn run(self) -> Result<ExitCode> {
         match self.execute() {
             Ok(status) => Ok(status),
-            Err(err) => {
+            Err(Failure::Run(RunError::OutputClosed(_))) => Ok(ExitCode::SUCCESS),
+            Err(Failure::Run(err)) => {
                 let code = err.exit_code();
                 report::print_error(&anyhow::Error::new(err));
                 Ok(ExitCode::from(code))
             }
+            Err(Failure::Other(err)) => Err(err),
         }
     }
 
-    fn execute(self) -> Result<ExitCode, RunError> {
+    fn execute(self) -> Result<ExitCode, Failure> {
         let limits = Limits {
             max_memory: self.max_memory,
             timeout: self.timeout,
@@ -114,18 +118,16 @@ impl Opts {
         let cache = if self.no_cache {
             None
         } else {
-            Cache::default_dir().map(Cache::new)
+            crate::paths::cache_root().map(|root| Cache::new(root.join("compiled")))
         };
         let runtime = Runtime::new(settings, cache)?;
         let sources = Sources::new(&self.registry);
-        let local = sources
-            .local(&self.component)
-            .map_err(|e| RunError::Pull(format!("{e:#}")))?;
+        let local = sources.local(&self.component)?;
         let loaded = if local.is_pulled() {
             // Registry content is never taken as native code, whatever --allow-precompiled says.
             runtime.load_bytes(&local.name, weld_wit::read_file(&local.path)?, false)?
         } else {
-            runtime.load(&self.component, self.allow_precompiled)?
+            runtime.load(&local.path, self.allow_precompiled)?
         };
         if self.verbose {
             eprint!("{}", sources.summary());
@@ -138,6 +140,7 @@ impl Opts {
             read_only: true,
             ..d
         }));
+        let component = self.component.name();
         let spec = RunSpec {
             grants: Grants {
                 dirs,
@@ -147,14 +150,14 @@ impl Opts {
                 http: self.allow_http,
             },
             limits,
-            args: std::iter::once(argv0(&self.component))
+            args: std::iter::once(argv0(&component))
                 .chain(self.args)
                 .collect(),
             stdio: Stdio::Inherit,
             stuck: limits.timeout.map(stuck),
         };
         if self.invoke.is_empty() {
-            let status = runtime.run_command(&pre, &self.component, spec)?;
+            let status = runtime.run_command(&pre, &component, spec)?;
             return Ok(ExitCode::from((status & 0xff) as u8));
         }
         let mut out = String::new();
@@ -164,8 +167,32 @@ impl Opts {
                 out.push('\n');
             }
         })?;
-        crate::output::print(&out).map_err(|e| RunError::Host(format!("{e:#}")))?;
+        crate::output::print(&out)?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Why `weld run` stopped: the run itself (with its own exit code), or anything around it.
+enum Failure {
+    Run(RunError),
+    Other(anyhow::Error),
+}
+
+impl From<RunError> for Failure {
+    fn from(err: RunError) -> Failure {
+        Failure::Run(err)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Failure {
+        Failure::Other(err)
+    }
+}
+
+impl From<weld_wit::Error> for Failure {
+    fn from(err: weld_wit::Error) -> Failure {
+        Failure::Run(err.into())
     }
 }
 
@@ -179,7 +206,7 @@ fn argv0(path: &Path) -> String {
 /// What happens when a guest is still blocked in the host after its timeout: say so and end the process.
 fn stuck(timeout: Duration) -> Box<dyn FnOnce() + Send> {
     Box::new(move || {
-        let err = RunError::Limit(crate::run::LimitHit::Timeout(timeout));
+        let err = RunError::Limit(LimitHit::Timeout(timeout));
         let code = err.exit_code();
         report::print_error(&anyhow::Error::new(err));
         std::process::exit(code.into());
@@ -203,7 +230,10 @@ fn say_origin(loaded: &Loaded) {
             }
             match stored {
                 Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
-                Some(Err(why)) => line.push_str(&format!("; could not cache it: {why}")),
+                Some(Err(why)) => line.push_str(&format!(
+                    "; could not cache it: {}",
+                    crate::report::chain(&**why)
+                )),
                 None => line.push_str(" (cache off)"),
             }
             line

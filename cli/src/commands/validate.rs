@@ -1,5 +1,6 @@
 //! `weld validate FILE...`: validate core modules and components, many files in parallel.
 
+use crate::input::Input;
 use crate::output::{self, count, human_size};
 use crate::registry::{Local, RegistryOpts, Sources};
 use crate::report::{DIM, ERROR, GOOD};
@@ -22,8 +23,8 @@ Exit status: 0 if every file is valid, 1 if any is invalid or unreadable, 2 on b
 pub struct Opts {
     /// Files to validate: `.wasm` binaries, `.wat` text or `.wast` scripts, or registry references
     /// `oci://host[:port]/repo:tag` (or `@sha256:...`).
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
+    #[arg(required = true, value_parser = Input::parse)]
+    pub files: Vec<Input>,
     /// Print the verdicts as JSON.
     #[arg(long)]
     pub json: bool,
@@ -72,7 +73,7 @@ impl Opts {
             .map(|(local, file)| match local {
                 Ok(local) => verdict(local),
                 Err(message) => Verdict {
-                    path: file.clone(),
+                    path: file.name(),
                     valid: false,
                     validated: None,
                     error: Some(Problem {
@@ -115,7 +116,7 @@ fn verdict(local: Local) -> Verdict {
             None,
             Some(Problem {
                 offset: None,
-                message: err.to_string(),
+                message: crate::report::chain(&err),
             }),
         ),
     };

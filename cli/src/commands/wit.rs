@@ -1,5 +1,6 @@
 //! `weld wit PATH`: print the WIT of a WIT directory or file, a component, or a core module with WIT metadata.
 
+use crate::input::Input;
 use crate::output;
 use crate::registry::{RegistryOpts, Sources};
 use anyhow::{Result, bail};
@@ -21,7 +22,8 @@ Exit status: 0 on success, 1 if the input cannot be read or holds invalid WIT, 2
 pub struct Opts {
     /// A WIT directory, a `.wit` file, a component (`.wasm` or `.wat`), a core module with WIT metadata, or a
     /// registry reference `oci://host[:port]/repo:tag` (or `@sha256:...`).
-    pub path: PathBuf,
+    #[arg(value_parser = Input::parse)]
+    pub path: Input,
     /// Show only this world (`command`, or qualified: `wasi:cli/command@0.2.0`) and what it reaches.
     #[arg(long, value_name = "NAME")]
     pub world: Option<String>,
@@ -43,7 +45,7 @@ impl Opts {
         let mut src = if local.is_pulled() {
             weld_wit::WitSource::from_bytes(&local.name, &weld_wit::read_file(&local.path)?)?
         } else {
-            weld_wit::load(&self.path)?
+            weld_wit::load(&local.path)?
         };
         if let Some(world) = &self.world {
             src = src.select_world(world)?;

@@ -1,0 +1,106 @@
+//! The human renderings of a [`Report`]: the short summary printed after every compose, and the full wiring table
+//! of `--explain`. Styled with the CLI's palette; anstream strips the styles where colour is off.
+
+use crate::output::count;
+use crate::report::{DIM, ERROR, GOOD, HEADING};
+use weld_compose::{Outcome, Report, Rule, is_wasi};
+
+/// Every import of every instance: plugged ones with their provider, open ones with the reason, failed ones with
+/// the problem. With `all` false, open `wasi:*` imports are counted on one line per instance instead of listed;
+/// with `all` true, candidates that were turned down are listed under their import too.
+pub fn wiring(report: &Report, all: bool) -> String {
+    let mut out = String::new();
+    let width = report
+        .instances
+        .iter()
+        .flat_map(|i| i.imports.iter().map(|imp| imp.name.len()))
+        .max()
+        .unwrap_or(0);
+    for instance in &report.instances {
+        out.push_str(&format!("  {HEADING}{}{HEADING:#}\n", instance.component));
+        let mut host = 0;
+        for import in &instance.imports {
+            let name = &import.name;
+            let line = match &import.outcome {
+                Outcome::Plugged { by, export, rule } => {
+                    let how = match rule {
+                        Rule::Exact => String::new(),
+                        Rule::Semver => format!(" {DIM}(as {export}, semver-compatible){DIM:#}"),
+                        Rule::Wire => format!(" {DIM}(wired){DIM:#}"),
+                        Rule::Wac if export != name => format!(" {DIM}(as {export}){DIM:#}"),
+                        Rule::Wac => String::new(),
+                    };
+                    format!("{GOOD}<-{GOOD:#} {by}{how}")
+                }
+                Outcome::Open { .. } if !all && is_wasi(name) => {
+                    host += 1;
+                    continue;
+                }
+                Outcome::Open { reason } => {
+                    let offers: Vec<String> = import
+                        .rejected
+                        .iter()
+                        .filter(|_| !all)
+                        .map(|c| format!("{} has {}", c.component, c.export))
+                        .collect();
+                    let offers = if offers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", offers.join(", "))
+                    };
+                    format!("{DIM}open: {}{offers}{DIM:#}", reason.describe())
+                }
+                Outcome::Error { problem } => format!("{ERROR}error{ERROR:#}: {}", problem.brief()),
+            };
+            out.push_str(&format!("    {name:width$}  {line}\n"));
+            if all {
+                for c in &import.rejected {
+                    out.push_str(&format!(
+                        "    {:width$}    {DIM}not {} (`{}`): {}{DIM:#}\n",
+                        "", c.component, c.export, c.why
+                    ));
+                }
+            }
+        }
+        if host > 0 {
+            out.push_str(&format!(
+                "    {DIM}{} open, for the host{DIM:#}\n",
+                count(host, "wasi:* import")
+            ));
+        }
+        if instance.imports.is_empty() {
+            out.push_str(&format!("    {DIM}(no imports){DIM:#}\n"));
+        }
+    }
+    for merge in &report.merged {
+        out.push_str(&format!(
+            "  merged {} into one import of {}\n",
+            merge.from.join(", "),
+            merge.into
+        ));
+    }
+    let failed = report.problems().next().is_some();
+    for unused in report.unused.iter().filter(|_| !failed) {
+        out.push_str(&format!(
+            "  {DIM}not used: {unused} (none of its exports was needed){DIM:#}\n"
+        ));
+    }
+    out
+}
+
+/// `--explain`: the wiring with every import and every turned-down candidate, then the result's imports and
+/// exports.
+pub fn explain(report: &Report) -> String {
+    let mut out = format!("{HEADING}wiring{HEADING:#}\n");
+    out.push_str(&wiring(report, true));
+    for (title, names) in [("imports", &report.imports), ("exports", &report.exports)] {
+        out.push_str(&format!("{HEADING}result {title}{HEADING:#}\n"));
+        if names.is_empty() {
+            out.push_str(&format!("  {DIM}(none){DIM:#}\n"));
+        }
+        for name in names {
+            out.push_str(&format!("  {name}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests: the real `weld` binary (the one cargo built for these tests) over real fixtures and real
+//! servers. One test binary, one module per command or concern.
+
+mod bad_input;
+mod compose;
+mod disk;
+mod hostile;
+mod inspect;
+mod interop;
+mod registry;
+mod run;
+mod util;
+mod validate;
+mod wit;

@@ -1,0 +1,565 @@
+//! `weld run` and `weld compile`: commands, `--invoke`, the sandbox's grants, limits, missing imports and the
+//! compiled-code cache.
+
+use crate::util::{Run, fixture, weld_bin, weld_with, weld_with_stdin};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The compiled-code cache the tests share (those that watch the cache use their own).
+fn shared_cache() -> std::path::PathBuf {
+    std::env::temp_dir().join("weld-test-cache")
+}
+
+/// A `weld` command with its compiled-code cache in `cache` and no `WELD_NAME` from the test's environment.
+fn weld_command(cache: &Path) -> Command {
+    let mut cmd = Command::new(weld_bin());
+    cmd.env("WELD_CACHE_DIR", cache).env_remove("WELD_NAME");
+    cmd
+}
+
+/// Runs `weld ARGS` with the compiled-code cache in `cache`.
+fn weld_cached(cache: &Path, args: &[&str]) -> Run {
+    weld_with(weld_command(cache), args)
+}
+
+/// Runs `weld ARGS` with the cache shared by the tests.
+fn weld(args: &[&str]) -> Run {
+    weld_cached(&shared_cache(), args)
+}
+
+/// `weld run FIXTURE FLAGS... -- ARGS...`.
+fn run(name: &str, flags: &[&str], args: &[&str]) -> Run {
+    let path = fixture(name);
+    let mut all = vec!["run", path.to_str().unwrap()];
+    all.extend(flags);
+    if !args.is_empty() {
+        all.push("--");
+        all.extend(args);
+    }
+    weld(&all)
+}
+
+/// Asserts weld ended with `code`, without a panic, and returns stderr.
+#[track_caller]
+fn ends_with(run: &Run, code: i32) -> String {
+    let err = run.stderr();
+    assert_eq!(
+        run.code(),
+        code,
+        "weld {:?}\nstdout:\n{}\nstderr:\n{err}",
+        run.args,
+        run.stdout()
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn hello_prints_its_line_and_arguments_with_argv0_the_file_name() {
+    let out = run("hello", &[], &["alice", "--bob"]).ok();
+    assert_eq!(out, "hello from weld\narg: alice\narg: --bob\n");
+    // `--` is optional when the arguments do not look like flags.
+    let path = fixture("hello");
+    let out = weld(&["run", path.to_str().unwrap(), "carol"]).ok();
+    assert_eq!(out, "hello from weld\narg: carol\n");
+}
+
+#[test]
+fn the_environment_is_empty_unless_granted() {
+    let path = fixture("hello");
+    let with_host_var = |flags: &[&str]| {
+        let mut cmd = weld_command(&shared_cache());
+        cmd.env("WELD_NAME", "from-host");
+        let mut args = vec!["run"];
+        args.extend(flags);
+        args.push(path.to_str().unwrap());
+        weld_with(cmd, &args).ok()
+    };
+    assert!(!with_host_var(&[]).contains("WELD_NAME"));
+    assert!(with_host_var(&["--inherit-env"]).contains("WELD_NAME=from-host\n"));
+    assert!(with_host_var(&["--env", "WELD_NAME=given"]).contains("WELD_NAME=given\n"));
+    assert!(with_host_var(&["--env", "WELD_NAME"]).contains("WELD_NAME=from-host\n"));
+    // --env wins over the inherited value.
+    assert!(
+        with_host_var(&["--inherit-env", "--env", "WELD_NAME=given"]).contains("WELD_NAME=given\n")
+    );
+}
+
+#[test]
+fn a_guest_exit_status_becomes_welds() {
+    let run_fail = run("hello", &[], &["fail"]);
+    ends_with(&run_fail, 1);
+    ends_with(&run("probe", &[], &["exit", "7"]), 7);
+    ends_with(&run("probe", &[], &["exit", "0"]), 0);
+}
+
+#[test]
+fn stdin_reaches_the_guest() {
+    let path = fixture("probe");
+    let run = weld_with_stdin(
+        weld_command(&shared_cache()),
+        ["run", path.to_str().unwrap(), "stdin"],
+        b"line one\nline two\n",
+    );
+    assert_eq!(run.ok(), "line one\nline two\n");
+}
+
+#[test]
+fn files_are_reachable_only_under_a_granted_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("note.txt"), "inside\n").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside\n").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), data.join("link.txt")).unwrap();
+    let grant = format!("{}::/data", data.display());
+
+    let err = ends_with(&run("probe", &[], &["read", "note.txt"]), 1);
+    assert!(err.contains("no preopened directory"), "{err}");
+    assert_eq!(
+        run("probe", &["--dir", &grant], &["read", "note.txt"]).ok(),
+        "inside\n"
+    );
+    // Neither `..` nor a symlink leads out of the granted directory.
+    let err = ends_with(
+        &run("probe", &["--dir", &grant], &["read", "../secret.txt"]),
+        1,
+    );
+    assert!(err.contains("errno"), "{err}");
+    let err = ends_with(&run("probe", &["--dir", &grant], &["read", "link.txt"]), 1);
+    assert!(err.contains("errno"), "{err}");
+
+    // Writable by default, read-only with `:ro` or --dir-ro.
+    run("probe", &["--dir", &grant], &["write", "new.txt", "hi"]).ok();
+    assert_eq!(std::fs::read_to_string(data.join("new.txt")).unwrap(), "hi");
+    for flags in [
+        vec!["--dir".to_owned(), format!("{grant}:ro")],
+        vec!["--dir-ro".to_owned(), grant.clone()],
+    ] {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let err = ends_with(&run("probe", &flags, &["write", "ro.txt", "hi"]), 1);
+        assert!(err.contains("write ro.txt: errno"), "{err}");
+        assert!(!data.join("ro.txt").exists());
+        assert_eq!(run("probe", &flags, &["read", "note.txt"]).ok(), "inside\n");
+    }
+}
+
+#[test]
+fn a_missing_dir_is_an_error_naming_it() {
+    let err = ends_with(&run("hello", &["--dir", "/no/such/dir"], &[]), 1);
+    assert!(err.contains("--dir /no/such/dir"), "{err}");
+}
+
+/// Asserts the guest failed (status 1) and printed `text`.
+#[track_caller]
+fn refused(run: &Run, text: &str) {
+    ends_with(run, 1);
+    assert!(run.stdout().contains(text), "{}", run.stdout());
+}
+
+/// A local TCP listener that answers every connection with an empty `200 OK`, until the test ends.
+fn http_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    port
+}
+
+#[test]
+fn sockets_need_allow_net_and_stay_within_its_ranges() {
+    let port = http_server().to_string();
+    let connect = ["connect", "127.0.0.1", port.as_str()];
+    refused(
+        &run("netprobe", &[], &connect),
+        "connect: error access-denied",
+    );
+    assert_eq!(
+        run("netprobe", &["--allow-net"], &connect).ok(),
+        "connect: ok\n"
+    );
+    assert_eq!(
+        run("netprobe", &["--allow-net=127.0.0.0/8"], &connect).ok(),
+        "connect: ok\n"
+    );
+    refused(
+        &run("netprobe", &["--allow-net=10.0.0.0/8"], &connect),
+        "connect: error access-denied",
+    );
+}
+
+#[test]
+fn http_requests_need_allow_http_and_stay_within_its_hosts() {
+    let port = http_server();
+    let authority = format!("127.0.0.1:{port}");
+    let request = ["http", authority.as_str()];
+    refused(
+        &run("netprobe", &[], &request),
+        "http: error HTTP-request-denied",
+    );
+    assert_eq!(
+        run("netprobe", &["--allow-http"], &request).ok(),
+        "http: ok 200\n"
+    );
+    let only_this = format!("--allow-http={authority}");
+    assert_eq!(
+        run("netprobe", &[&only_this], &request).ok(),
+        "http: ok 200\n"
+    );
+    refused(
+        &run("netprobe", &["--allow-http=example.com"], &request),
+        "HTTP-request-denied",
+    );
+}
+
+#[test]
+fn an_endless_loop_ends_at_the_timeout() {
+    let err = ends_with(&run("probe", &["--timeout", "1s"], &["spin"]), 124);
+    assert!(
+        err.contains("time limit reached") && err.contains("--timeout 1s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_guest_blocked_in_the_host_still_ends_at_the_timeout() {
+    // Reading a stdin that never ends: the guest waits inside the host, where no interruption check runs.
+    let path = fixture("probe");
+    let mut child = weld_command(&shared_cache())
+        .args(["run", "--timeout", "500ms", path.to_str().unwrap(), "stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _open_stdin = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(124));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("time limit reached"), "{err}");
+}
+
+#[test]
+fn a_memory_bomb_ends_at_the_memory_limit() {
+    let err = ends_with(&run("probe", &["--max-memory", "16MiB"], &["grow"]), 125);
+    assert!(
+        err.contains("memory limit reached") && err.contains("--max-memory 16MiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fuel_runs_out_on_a_long_loop_but_not_a_short_one() {
+    let err = ends_with(
+        &run("probe", &["--fuel", "100000"], &["count", "100000000"]),
+        126,
+    );
+    assert!(
+        err.contains("fuel exhausted") && err.contains("--fuel 100000"),
+        "{err}"
+    );
+    assert_eq!(
+        run("probe", &["--fuel", "10000000"], &["count", "1000"]).ok(),
+        "counted 1000\n"
+    );
+}
+
+#[test]
+fn a_trap_prints_the_guest_backtrace() {
+    let err = ends_with(&run("probe", &[], &["trap"]), 1);
+    assert!(
+        err.contains("the guest trapped") && err.contains("unreachable"),
+        "{err}"
+    );
+    let three = err
+        .find("level_three")
+        .expect("backtrace names level_three");
+    let one = err.find("level_one").expect("backtrace names level_one");
+    assert!(three < one, "innermost frame first:\n{err}");
+}
+
+/// `weld run FIXTURE --invoke CALL...`.
+fn invoke(name: &str, calls: &[&str]) -> Run {
+    let mut flags = Vec::new();
+    for call in calls {
+        flags.extend(["--invoke", call]);
+    }
+    run(name, &flags, &[])
+}
+
+#[test]
+fn invoke_round_trips_every_kind_of_value() {
+    let cases = [
+        ("greeter", r#"greet("world")"#, r#""Hello, world!""#),
+        (
+            "greeter",
+            r#"weld:examples/greeter@1.0.0#greet("wave")"#,
+            r#""Hello, wave!""#,
+        ),
+        (
+            "greeter",
+            r#"weld:examples/greeter#greet("short")"#,
+            r#""Hello, short!""#,
+        ),
+        (
+            "greeter",
+            r#"greeter#greet("shorter")"#,
+            r#""Hello, shorter!""#,
+        ),
+        ("types", "echo-point({x: -3, y: 4})", "{x: -3, y: 4}"),
+        ("types", "classify(-9)", "negative"),
+        ("types", r#"name-length(some("weld"))"#, "ok(4)"),
+        ("types", "name-length(none)", "err(missing)"),
+        ("types", "name-length()", "err(missing)"),
+        ("types", "with-read({write})", "{read, write}"),
+        ("types", r#"sum([("a", 1), ("b", 41)])"#, "42"),
+        ("types", "area(rectangle({width: 3, height: 5}))", "15"),
+        ("types", "area(circle(2))", "12"),
+        ("types", "area(nothing)", "0"),
+        ("types", "range(4)", "[0, 1, 2, 3]"),
+        ("types", r#"swap((7, "seven"))"#, r#"("seven", 7)"#),
+        ("compute", "sum-squares(10)", "285"),
+    ];
+    for (fixture, call, expected) in cases {
+        assert_eq!(
+            invoke(fixture, &[call]).ok(),
+            format!("{expected}\n"),
+            "{fixture}: {call}"
+        );
+    }
+}
+
+#[test]
+fn invoke_creates_and_uses_a_resource() {
+    let out = invoke(
+        "types",
+        &[
+            "counter.new(40)",
+            "counter.increment(counter1, 2)",
+            "[method]counter.get(counter1)",
+        ],
+    )
+    .ok();
+    assert_eq!(out, "counter1\n42\n");
+    let err = invoke("types", &["counter.get(counter9)"]).fails();
+    assert!(err.contains("no resource is called `counter9`"), "{err}");
+}
+
+#[test]
+fn invoke_errors_show_the_signature_or_the_choices() {
+    let err = invoke("greeter", &["greet(42)"]).fails();
+    assert!(err.contains("greet: func(name: string) -> string"), "{err}");
+    assert!(
+        err.contains("`name`: invalid value type (column 7)"),
+        "{err}"
+    );
+    let err = invoke("greeter", &[r#"greet("a", "b")"#]).fails();
+    assert!(
+        err.contains("2 arguments given, 1 argument expected"),
+        "{err}"
+    );
+    let err = invoke("greeter", &["great()"]).fails();
+    assert!(
+        err.contains("no exported function `great`")
+            && err.contains("weld:examples/greeter@1.0.0#greet"),
+        "{err}"
+    );
+    let err = invoke("greeter", &["greet"]).fails();
+    assert!(err.contains("expected `name(arguments)`"), "{err}");
+}
+
+#[test]
+fn a_missing_import_is_reported_before_anything_runs() {
+    let err = run("app", &[], &[]).fails();
+    assert!(
+        err.contains("needs an import that weld run does not provide"),
+        "{err}"
+    );
+    assert!(
+        err.contains("weld:examples/greeter@1.0.0") && err.contains("weld compose"),
+        "{err}"
+    );
+}
+
+#[test]
+fn greet_composed_prints_hello_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hello.wasm");
+    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    weld(&[
+        "compose",
+        app.to_str().unwrap(),
+        "--plug",
+        greeter.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        weld(&["run", out.to_str().unwrap()]).ok(),
+        "Hello, world!\n"
+    );
+}
+
+#[test]
+fn a_component_without_wasi_cli_run_points_at_invoke() {
+    let err = run("types", &[], &[]).fails();
+    assert!(
+        err.contains("is not a command") && err.contains("weld:types/shapes@0.1.0#range"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_cache_is_used_on_the_second_run_and_survives_corruption() {
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello");
+    let verbose = || weld_cached(cache.path(), &["run", "-v", hello.to_str().unwrap()]);
+    let first = verbose();
+    assert_eq!(first.ok(), "hello from weld\n");
+    assert!(
+        first.stderr().contains("weld: compiled") && first.stderr().contains("cached at"),
+        "{}",
+        first.stderr()
+    );
+    let second = verbose();
+    assert_eq!(second.ok(), "hello from weld\n");
+    assert!(
+        second.stderr().contains("weld: using cached code"),
+        "{}",
+        second.stderr()
+    );
+
+    // Damage every entry: the next run notices, recompiles, rewrites the entry and still runs.
+    for entry in std::fs::read_dir(cache.path().join("compiled")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let third = verbose();
+    assert_eq!(third.ok(), "hello from weld\n");
+    assert!(
+        third
+            .stderr()
+            .contains("rebuilt because its checksum does not match"),
+        "{}",
+        third.stderr()
+    );
+    assert!(verbose().stderr().contains("using cached code"));
+
+    let uncached = weld_cached(
+        cache.path(),
+        &["run", "-v", "--no-cache", hello.to_str().unwrap()],
+    );
+    assert!(
+        uncached.stderr().contains("(cache off)"),
+        "{}",
+        uncached.stderr()
+    );
+}
+
+#[test]
+fn precompiled_files_run_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwasm = dir.path().join("hello.cwasm");
+    let hello = fixture("hello");
+    let out = weld(&[
+        "compile",
+        hello.to_str().unwrap(),
+        "-o",
+        cwasm.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(out.contains("compiled"), "{out}");
+    let err = weld(&["run", cwasm.to_str().unwrap()]).fails();
+    assert!(err.contains("--allow-precompiled"), "{err}");
+    assert_eq!(
+        weld(&["run", "--allow-precompiled", cwasm.to_str().unwrap()]).ok(),
+        "hello from weld\n"
+    );
+    // Compiled without fuel metering, it cannot run with --fuel.
+    let err = weld(&[
+        "run",
+        "--allow-precompiled",
+        "--fuel",
+        "1000000",
+        cwasm.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("cannot load precompiled"), "{err}");
+    let fueled = dir.path().join("fueled.cwasm");
+    weld(&[
+        "compile",
+        "--fuel",
+        hello.to_str().unwrap(),
+        "-o",
+        fueled.to_str().unwrap(),
+    ])
+    .ok();
+    weld(&[
+        "run",
+        "--allow-precompiled",
+        "--fuel",
+        "100000000",
+        fueled.to_str().unwrap(),
+    ])
+    .ok();
+}
+
+#[test]
+fn core_modules_and_bad_flags_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = crate::util::core_fixture(dir.path(), "greeter");
+    let err = weld(&["run", core.to_str().unwrap()]).fails();
+    assert!(err.contains("is a core module"), "{err}");
+    let hello = fixture("hello");
+    let bad = weld(&["run", "--max-memory", "lots", hello.to_str().unwrap()]);
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
+    assert!(bad.stderr().contains("not a size"));
+    let bad = weld(&["run", "--allow-net=nowhere", hello.to_str().unwrap()]);
+    assert_eq!(bad.code(), 2);
+    assert!(bad.stderr().contains("CIDR"));
+}
+
+/// Regression: `weld run c.wasm --invoke 'f()' | head -c0` exited 1 with `failed to write to stdout: Broken pipe`,
+/// because the I/O error had been flattened into text the broken-pipe check could not see. A reader that closes
+/// stdout early ends `weld run` quietly, with status 0, whether the guest or weld itself was writing, as for every
+/// other command.
+#[test]
+fn a_closed_stdout_ends_run_and_invoke_quietly() {
+    let (hello, greeter) = (fixture("hello"), fixture("greeter"));
+    let cases: [&[&str]; 3] = [
+        &["run", hello.to_str().unwrap(), "--", "alice"],
+        &[
+            "run",
+            greeter.to_str().unwrap(),
+            "--invoke",
+            "greet(\"you\")",
+        ],
+        &["wit", greeter.to_str().unwrap()],
+    ];
+    for args in cases {
+        let mut child = weld_command(&shared_cache())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes before weld writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "weld {args:?}: {err}");
+        assert!(err.is_empty(), "weld {args:?} said something: {err}");
+    }
+}

@@ -1,0 +1,34 @@
+//! The test helpers of `weld-tests`, plus running the `weld` binary cargo built for these tests.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+pub use weld_tests::*;
+
+/// The `weld` binary of this package, as cargo built it for its integration tests.
+pub fn weld_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_weld"))
+}
+
+/// Runs `weld` with `args`, colour off.
+pub fn weld<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    weld_with(Command::new(weld_bin()), args)
+}
+
+/// A command that runs a copy of `weld` as the unprivileged user `nobody`, the copy in `dir`.
+pub fn weld_as_nobody(dir: &Path) -> Command {
+    as_nobody(weld_bin(), dir)
+}
+
+/// The root of the checkout under test: cargo's `CARGO_MANIFEST_DIR` when it runs the tests (a target directory
+/// shared by two checkouts must not mix them), else the one compiled in.
+pub fn workspace_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
+}

@@ -1,0 +1,99 @@
+//! Composing from a root and plugs: load each into the graph, match, then finish.
+
+use crate::error::{ComposeError, RequestError};
+use crate::labels::file_and_stem;
+use crate::matching;
+use crate::report::Report;
+use crate::request::{Component, Composition, Options};
+use wac_graph::CompositionGraph;
+use wac_graph::types::Package;
+
+/// Composes `root` with whichever of `plugs` its imports need, transitively. The result exports what `root`
+/// exports and imports whatever stays open. Plugs nothing needs are left out and listed in [`Report::unused`].
+///
+/// # Errors
+/// [`ComposeError::Load`] for an input that is not a component, [`ComposeError::Request`] for wires that name
+/// nothing, [`ComposeError::Unresolved`] when an import cannot be decided (each problem is in the report), and
+/// the errors of finishing: [`ComposeError::ImportConflict`], [`ComposeError::Closed`], [`ComposeError::Encode`],
+/// [`ComposeError::Invalid`].
+pub fn compose(
+    root: Component,
+    plugs: Vec<Component>,
+    options: &Options,
+) -> Result<Composition, ComposeError> {
+    let mut graph = CompositionGraph::new();
+    let mut labels = Vec::with_capacity(plugs.len() + 1);
+    let mut packages = Vec::with_capacity(plugs.len() + 1);
+    for component in std::iter::once(root).chain(plugs) {
+        if labels.contains(&component.label) {
+            return Err(RequestError::Twice(component.label).into());
+        }
+        let package =
+            Package::from_bytes(&component.label, None, component.bytes, graph.types_mut())
+                .map_err(|e| ComposeError::Load {
+                    label: component.label.clone(),
+                    source: e.into(),
+                })?;
+        packages.push(graph.register_package(package).map_err(graph_error)?);
+        labels.push(component.label);
+    }
+    let wires = options
+        .wires
+        .iter()
+        .map(|(import, target)| {
+            Ok(matching::Wire {
+                import: import.clone(),
+                component: find_component(&labels, target)?,
+            })
+        })
+        .collect::<Result<Vec<_>, RequestError>>()?;
+    let matched = matching::run(&mut graph, &packages, &labels, &wires)?;
+    let root = matched.instances[0].0;
+    let report = Report {
+        instances: matched.instances.into_iter().map(|(_, i)| i).collect(),
+        unused: matched.unused,
+        ..Report::default()
+    };
+    if report.problems().next().is_some() {
+        return Err(ComposeError::Unresolved(Box::new(report)));
+    }
+    crate::finish::finish_plugged(graph, report, root, options)
+}
+
+/// The plug a `--wire` names: by its label, its file name, or its file stem (`greeter.wasm` or `greeter` for
+/// `dir/greeter.wasm`; `greeter:1.0` or `greeter` for `oci://host/demo/greeter:1.0`), as long as that is
+/// unambiguous. The root cannot be wired to.
+fn find_component(labels: &[String], target: &str) -> Result<usize, RequestError> {
+    let names = |label: &str| {
+        let (file, stem) = file_and_stem(label);
+        (file.to_owned(), stem.to_owned())
+    };
+    let hits: Vec<usize> = (1..labels.len())
+        .filter(|&i| {
+            let (file, stem) = names(&labels[i]);
+            labels[i] == target || file == target || stem == target
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] if labels
+            .first()
+            .is_some_and(|root| root == target || names(root).1 == target) =>
+        {
+            Err(RequestError::WireToRoot(target.to_owned()))
+        }
+        [] => Err(RequestError::WireToNothing {
+            target: target.to_owned(),
+            plugs: labels[1..].to_vec(),
+        }),
+        _ => Err(RequestError::WireAmbiguous {
+            target: target.to_owned(),
+            candidates: hits.iter().map(|i| labels[*i].clone()).collect(),
+        }),
+    }
+}
+
+/// A graph error as a [`ComposeError`], with its causes.
+pub(crate) fn graph_error(err: impl std::error::Error + Send + Sync + 'static) -> ComposeError {
+    ComposeError::Graph(Box::new(err))
+}

@@ -1,0 +1,182 @@
+//! Why a composition failed. Variants that come after matching carry the [`Report`] so that a caller can still show
+//! the wiring that led there; every variant that wraps a failure underneath keeps it as its source.
+
+use crate::report::Report;
+use std::path::PathBuf;
+use weld_wit::{BoxError, SourceError};
+
+/// A failed composition.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ComposeError {
+    /// A library weld calls panicked on these inputs instead of returning an error (wac-graph's encoder is known
+    /// to): a bug in that library, caught where weld calls it.
+    #[error(
+        "cannot compose these components: {library} panicked ({message}); a bug in {library} that weld caught"
+    )]
+    LibraryPanic {
+        /// The library.
+        library: &'static str,
+        /// The panic's message.
+        message: String,
+    },
+    /// An input is not a component the graph can take (a core module, a WIT package, damaged bytes).
+    #[error("`{label}` cannot be composed")]
+    Load {
+        /// The input, as the user named it.
+        label: String,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
+    /// A compose file or a `.wac` document could not be read.
+    #[error("failed to read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A compose file or a `.wac` document is wrong at a place; the source is a [`SourceError`] with the spans.
+    #[error("cannot compose `{}`", path.display())]
+    Document {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        #[source]
+        source: SourceError,
+    },
+    /// The request itself is inconsistent.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// Some imports could not be decided: type mismatches, ambiguities, cycles.
+    #[error("{}", describe_problems(.0))]
+    Unresolved(Box<Report>),
+    /// `--closed` forbids imports that stay open.
+    #[error(
+        "{flag} forbids open imports, and {} would stay open:\n  - {}",
+        count(open.len(), "import"),
+        open.join("\n  - ")
+    )]
+    Closed {
+        /// `--closed` or `--closed=all`.
+        flag: &'static str,
+        /// Each import that would stay open, with who imports it and why.
+        open: Vec<String>,
+        /// The wiring.
+        report: Box<Report>,
+    },
+    /// Two open imports must become one import of the result, but their types conflict.
+    #[error(
+        "`{first}` imported by {first_importer} and `{second}` imported by {second_importer} must become one import \
+         of the composition, but their types conflict{}",
+        if *.versions_differ { " (--no-merge-imports keeps them as two imports)" } else { "" }
+    )]
+    ImportConflict {
+        /// The first import of the name.
+        first: String,
+        /// The instance that imports it.
+        first_importer: String,
+        /// The import that conflicts with it.
+        second: String,
+        /// The instance that imports that.
+        second_importer: String,
+        /// Whether the two names differ by their version, so that keeping versions apart would help.
+        versions_differ: bool,
+        /// What the type merge said.
+        #[source]
+        source: BoxError,
+    },
+    /// The composition graph refused an edge or an export (a bug in weld if matching said it fits).
+    #[error("failed to build the composition graph")]
+    Graph(#[source] BoxError),
+    /// Encoding the graph failed.
+    #[error("failed to encode the composed component")]
+    Encode(#[source] wac_graph::EncodeError),
+    /// The encoded result does not validate.
+    #[error("the composed component is invalid{}", limit_hint(.0))]
+    Invalid(#[source] weld_wit::Invalid),
+}
+
+/// A request that contradicts itself or its inputs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// Two inputs have the same label.
+    #[error("`{0}` is given twice")]
+    Twice(String),
+    /// A wire names the root.
+    #[error("`--wire` names the root `{0}`; the root's exports are not used to plug imports")]
+    WireToRoot(String),
+    /// A wire names no plug.
+    #[error("`--wire` names `{target}`, which is not one of the plugs ({})", plugs.join(", "))]
+    WireToNothing {
+        /// What the wire names.
+        target: String,
+        /// The plugs there are.
+        plugs: Vec<String>,
+    },
+    /// A wire could name several plugs.
+    #[error("`--wire` names `{target}`, which could be any of {}; use the path as given", candidates.join(", "))]
+    WireAmbiguous {
+        /// What the wire names.
+        target: String,
+        /// The plugs it could mean.
+        candidates: Vec<String>,
+    },
+    /// A wire matched no import of any instance.
+    #[error(
+        "`--wire {import}={component}` matches no import of the components that were instantiated"
+    )]
+    WireUnused {
+        /// The import it names.
+        import: String,
+        /// The plug it names.
+        component: String,
+    },
+}
+
+impl ComposeError {
+    /// The wiring that led to the failure, when matching got that far.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            ComposeError::Unresolved(report) | ComposeError::Closed { report, .. } => Some(report),
+            _ => None,
+        }
+    }
+}
+
+fn describe_problems(report: &Report) -> String {
+    let problems: Vec<String> = report
+        .problems()
+        .map(|(consumer, import, problem)| problem.describe(consumer, import))
+        .collect();
+    match problems.as_slice() {
+        [one] => one.clone(),
+        many => format!(
+            "{} imports cannot be plugged:\n  - {}",
+            many.len(),
+            many.join("\n  - ")
+        ),
+    }
+}
+
+/// What a validator limit means for a composition: every instance counts, the ones plugs export included.
+fn limit_hint(invalid: &weld_wit::Invalid) -> &'static str {
+    if invalid.message.contains("count exceeds limit") {
+        " (a limit of the component-model validator that wasmtime shares; every instance counts, including the \
+         instance each plug exports)"
+    } else {
+        ""
+    }
+}
+
+/// `1 import`, `2 imports`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -1,0 +1,251 @@
+//! From a wired graph to bytes: work out the result's imports (open imports that differ only by a compatible
+//! version become one), enforce `--closed`, export what the root exports, encode, and validate the result before
+//! anyone writes it.
+
+use crate::engine::graph_error;
+use crate::error::ComposeError;
+use crate::labels::{file_and_stem, instance_label};
+use crate::names;
+use crate::report::{Merge, Outcome, Report};
+use crate::request::{Closed, Composition, Options};
+use indexmap::IndexMap;
+use std::collections::HashSet;
+use wac_graph::types::{SubtypeChecker, TypeAggregator, are_semver_compatible};
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
+
+/// Finishes a composition whose instances were wired by matching: `root` has its exports re-exported, and the
+/// instances are named by their components' stems.
+pub(crate) fn finish_plugged(
+    mut graph: CompositionGraph,
+    mut report: Report,
+    root: NodeId,
+    options: &Options,
+) -> Result<Composition, ComposeError> {
+    settle_imports(&graph, &mut report, options)?;
+    export_all(&mut graph, root)?;
+    report.exports = exports(&graph);
+    short_names(&mut graph);
+    let bytes =
+        guard_encoder(|| graph.encode(encode_options(options)))?.map_err(ComposeError::Encode)?;
+    validated(bytes, report)
+}
+
+/// The report's imports and merges from `graph`, then the `--closed` check.
+pub(crate) fn settle_imports(
+    graph: &CompositionGraph,
+    report: &mut Report,
+    options: &Options,
+) -> Result<(), ComposeError> {
+    let (imports, merged) = merged_imports(graph, options.keep_import_versions)?;
+    report.imports = imports;
+    report.merged = merged;
+    check_closed(report, options.closed)
+}
+
+/// The names the composition exports.
+pub(crate) fn exports(graph: &CompositionGraph) -> Vec<String> {
+    graph
+        .node_ids()
+        .filter_map(|n| graph[n].export_name().map(str::to_owned))
+        .collect()
+}
+
+/// How weld encodes: components defined inline, the processor recorded, validation left to [`validated`].
+pub(crate) fn encode_options(options: &Options) -> EncodeOptions<'static> {
+    EncodeOptions {
+        define_components: true,
+        // Validated afterwards, in parallel, with the same features as `weld validate`.
+        validate: false,
+        processor: Some(Processor {
+            name: "weld",
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+        keep_import_versions: options.keep_import_versions,
+    }
+}
+
+/// Runs wac's encoder, which panics on some graphs instead of returning an error (a cycle it did not expect, the
+/// placeholders of unsupported types): such a panic becomes [`ComposeError::LibraryPanic`]. Nothing of weld's own
+/// runs inside, so a panic here is never weld's.
+pub(crate) fn guard_encoder<T>(encode: impl FnOnce() -> T) -> Result<T, ComposeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(encode)).map_err(|panic| {
+        ComposeError::LibraryPanic {
+            library: "wac-graph",
+            message: weld_wit::panic_message(&*panic),
+        }
+    })
+}
+
+/// The composition, once its bytes validate.
+pub(crate) fn validated(bytes: Vec<u8>, report: Report) -> Result<Composition, ComposeError> {
+    weld_wit::validate(&bytes).map_err(ComposeError::Invalid)?;
+    Ok(Composition { bytes, report })
+}
+
+/// Names the instances in the output by their components' stems (`greeter`, whether it came from
+/// `dir/greeter.wasm` or `oci://host/demo/greeter:1.0`), so the result does not depend on where its parts were
+/// read from. Repeated stems get `-2`, `-3`.
+fn short_names(graph: &mut CompositionGraph) {
+    let mut used = std::collections::HashSet::new();
+    let nodes: Vec<NodeId> = graph.node_ids().collect();
+    for node in nodes {
+        let Some(name) = graph[node]
+            .name()
+            .filter(|_| matches!(graph[node].kind(), NodeKind::Instantiation(_)))
+        else {
+            continue;
+        };
+        let stem = file_and_stem(name).1.to_owned();
+        let mut short = stem.clone();
+        let mut n = 1;
+        while !used.insert(short.clone()) {
+            n += 1;
+            short = format!("{stem}-{n}");
+        }
+        if short != name {
+            graph.set_node_name(node, short);
+        }
+    }
+}
+
+/// The imports the encoder will give the composition, computed the way wac-graph's encoder computes them (its
+/// `TypeAggregator`, over the instances' unsatisfied imports in graph order, then explicit imports): imports of
+/// one name are merged into one type that satisfies all importers, and imports of one interface at versions on
+/// one semver track become one import of the newest version. Returns the final import names and the merges; fails,
+/// naming both importers, where two imports cannot be merged because their types conflict.
+fn merged_imports(
+    graph: &CompositionGraph,
+    keep_versions: bool,
+) -> Result<(Vec<String>, Vec<Merge>), ComposeError> {
+    let mut cache = HashSet::new();
+    let mut checker = SubtypeChecker::new(&mut cache);
+    let mut aggregator = TypeAggregator::default();
+    if keep_versions {
+        aggregator = aggregator.keeping_versions();
+    }
+    let mut first_importer: IndexMap<String, NodeId> = IndexMap::new();
+    let mut names: Vec<String> = Vec::new();
+    for node in graph.node_ids() {
+        let (NodeKind::Instantiation(_), Some(package)) =
+            (graph[node].kind(), graph[node].package())
+        else {
+            continue;
+        };
+        let satisfied: HashSet<&str> = graph
+            .get_instantiation_arguments(node)
+            .map(|(name, _)| name)
+            .collect();
+        for (name, kind) in &graph.types()[graph[package].ty()].imports {
+            if satisfied.contains(name.as_str()) {
+                continue;
+            }
+            let earlier = first_importer
+                .iter()
+                .find(|(other, _)| {
+                    *other == name || !keep_versions && are_semver_compatible(other, name)
+                })
+                .map(|(other, node)| (other.clone(), *node));
+            aggregator = aggregator
+                .aggregate(name, graph.types(), *kind, &mut checker)
+                .map_err(|err| {
+                    let (other, first) = earlier.clone().unwrap_or((name.clone(), node));
+                    ComposeError::ImportConflict {
+                        versions_differ: other != *name,
+                        first: other,
+                        first_importer: instance_label(graph, first),
+                        second: name.clone(),
+                        second_importer: instance_label(graph, node),
+                        source: err.into(),
+                    }
+                })?;
+            first_importer.entry(name.clone()).or_insert(node);
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    let mut merges: Vec<Merge> = Vec::new();
+    for name in &names {
+        let into = aggregator.canonical_import_name(name);
+        if into == name {
+            continue;
+        }
+        match merges.iter_mut().find(|m| m.into == into) {
+            Some(merge) => merge.from.push(name.clone()),
+            None => merges.push(Merge {
+                into: into.to_owned(),
+                from: vec![name.clone()],
+            }),
+        }
+    }
+    for merge in &mut merges {
+        merge.from.sort_by_key(|name| names::split(name).1);
+    }
+    let imports = aggregator
+        .imports()
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    Ok((imports, merges))
+}
+
+/// Under `--closed`, fails when an import it forbids stays open, naming each with who imports it and why.
+fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
+    let forbidden = |name: &str| match closed {
+        Closed::No => false,
+        Closed::NonWasi => !names::is_wasi(name),
+        Closed::All => true,
+    };
+    let merged_into = |name: &str| -> String {
+        report
+            .merged
+            .iter()
+            .find(|m| m.from.iter().any(|f| f == name))
+            .map_or(name, |m| m.into.as_str())
+            .to_owned()
+    };
+    let mut open = Vec::new();
+    for instance in &report.instances {
+        for import in &instance.imports {
+            if let Outcome::Open { reason } = &import.outcome
+                && forbidden(&merged_into(&import.name))
+            {
+                open.push(format!(
+                    "{} (imported by {}: {})",
+                    import.name,
+                    instance.component,
+                    reason.describe()
+                ));
+            }
+        }
+    }
+    if open.is_empty() {
+        return Ok(());
+    }
+    Err(ComposeError::Closed {
+        flag: match closed {
+            Closed::All => "--closed=all",
+            _ => "--closed",
+        },
+        open,
+        report: Box::new(report.clone()),
+    })
+}
+
+/// Exports from the composition every export of `root`'s instance, under the same names.
+fn export_all(graph: &mut CompositionGraph, root: NodeId) -> Result<(), ComposeError> {
+    let Some(package) = graph[root].package() else {
+        return Ok(());
+    };
+    let names: Vec<String> = graph.types()[graph[package].ty()]
+        .exports
+        .keys()
+        .cloned()
+        .collect();
+    for name in names {
+        let alias = graph
+            .alias_instance_export(root, &name)
+            .map_err(graph_error)?;
+        graph.export(alias, name).map_err(graph_error)?;
+    }
+    Ok(())
+}

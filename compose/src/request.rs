@@ -1,0 +1,58 @@
+//! What to compose and how: the inputs, the options, and what comes back.
+
+use crate::report::Report;
+
+/// A component to compose: its bytes and the name the user knows it by.
+#[derive(Debug, Clone)]
+pub struct Component {
+    /// How the user named it: the path as given, a registry reference, or its name in a compose file. Used in
+    /// every message and in the [`Report`]; the composed output names its instance by the label's stem
+    /// ([`crate::file_and_stem`]), so the bytes do not depend on where the component was read from.
+    pub label: String,
+    /// The component binary.
+    pub bytes: Vec<u8>,
+}
+
+impl Component {
+    /// A component labelled `label`.
+    pub fn new(label: impl Into<String>, bytes: Vec<u8>) -> Component {
+        Component {
+            label: label.into(),
+            bytes,
+        }
+    }
+}
+
+/// Which imports may stay open in the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Closed {
+    /// Any import may stay open.
+    #[default]
+    No,
+    /// Only `wasi:*` imports may stay open (`--closed`).
+    NonWasi,
+    /// No import may stay open (`--closed=all`).
+    All,
+}
+
+/// How to compose, besides what.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Explicit wiring: (import name with or without its version, the plug that provides it, named by its label,
+    /// its file name or its stem).
+    pub wires: Vec<(String, String)>,
+    /// Which imports may stay open.
+    pub closed: Closed,
+    /// Keep open imports that differ only by a semver-compatible version apart (`--no-merge-imports`) instead
+    /// of merging them into one import of the newest.
+    pub keep_import_versions: bool,
+}
+
+/// A composed component and how it was made.
+#[derive(Debug)]
+pub struct Composition {
+    /// The composed component, validated with the features of `weld validate`.
+    pub bytes: Vec<u8>,
+    /// The wiring, import by import.
+    pub report: Report,
+}

@@ -1,0 +1,3 @@
+(component
+  (import "log" (func (param "line" string)))
+)

@@ -1,0 +1,3 @@
+(component
+  (import "clock" (func (result u64)))
+)

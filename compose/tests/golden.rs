@@ -1,0 +1,194 @@
+//! Golden tests of the composition engine, in-process: one folder per case under `tests/cases/`, the inputs as
+//! data and the expected outputs beside them.
+//!
+//! A case holds `compose.toml` (a weld compose file) or `compose.wac` (a WAC document, its packages under `deps/`
+//! or named in `deps.toml` as `"ns:name" = "<reference>"`). Components are referenced as `fixture:<name>` (a
+//! component of the weld-fixtures crate, built from its WAT and WIT) or as a path in the case folder (`.wat`
+//! text, a component or a core module). Expected, beside them:
+//! - `report.json`: the wiring report, as `weld compose --json` prints it (the schema docs/compose.md pins);
+//! - `result.wit`: the WIT of the composed component, on success;
+//! - `error.txt`: the error with its causes, and for a diagnostic its `file:line:column`, every label and help.
+//!
+//! `BLESS=1 cargo test -p weld-compose --test golden` rewrites the expectations; `cargo test ... -- <case>` runs one.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use weld_compose::{
+    BoxError, ComposeError, ComposeFile, Composition, Options, Resolver, SourceError, WacDocument,
+    compose, compose_wac,
+};
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/cases exists")
+        .map(|entry| entry.expect("a readable entry").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    let trials = cases
+        .into_iter()
+        .map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            Trial::test(name, move || check(&dir))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The expectation files a case may have.
+const OUTPUTS: [&str; 3] = ["report.json", "result.wit", "error.txt"];
+
+/// Composes the case in `dir` and compares (or, with `BLESS=1`, writes) what it gives.
+fn check(dir: &Path) -> Result<(), Failed> {
+    let produced = outputs(dir, run(dir));
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut wrong = Vec::new();
+    for name in OUTPUTS {
+        let path = dir.join(name);
+        let expected = std::fs::read_to_string(&path).ok();
+        let actual = produced.get(name);
+        if expected.as_ref() == actual {
+            continue;
+        }
+        if bless {
+            match actual {
+                Some(text) => std::fs::write(&path, text)?,
+                None => std::fs::remove_file(&path)?,
+            }
+            continue;
+        }
+        wrong.push(format!(
+            "{name}:\n--- expected\n{}\n--- actual\n{}",
+            expected.as_deref().unwrap_or("(no such file)"),
+            actual.map_or("(not produced)", String::as_str)
+        ));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} differs (BLESS=1 rewrites it):\n{}",
+            dir.display(),
+            wrong.join("\n")
+        )
+        .into())
+    }
+}
+
+/// Composes the case.
+fn run(dir: &Path) -> Result<Composition, ComposeError> {
+    let resolver = CaseResolver;
+    let wac = dir.join("compose.wac");
+    if wac.is_file() {
+        let deps = match std::fs::read_to_string(dir.join("deps.toml")) {
+            Ok(text) => toml_map(&text)
+                .into_iter()
+                .map(|(name, reference)| (name, resolver.path(&reference, dir)))
+                .collect(),
+            Err(_) => Default::default(),
+        };
+        let document = WacDocument {
+            path: wac,
+            deps_dir: dir.join("deps"),
+            deps,
+        };
+        return compose_wac(&document, &Options::default());
+    }
+    let file = ComposeFile::load(&dir.join("compose.toml"), &resolver)?;
+    let options = file.options();
+    compose(file.root, file.plugs, &options)
+}
+
+/// What a case produced, by expectation file name, with the case folder's path replaced by `$CASE`.
+fn outputs(
+    dir: &Path,
+    result: Result<Composition, ComposeError>,
+) -> BTreeMap<&'static str, String> {
+    let mut out = BTreeMap::new();
+    let json = |report| serde_json::to_string_pretty(report).unwrap() + "\n";
+    match result {
+        Ok(composition) => {
+            out.insert("report.json", json(&composition.report));
+            let src =
+                weld_wit::WitSource::from_binary(Path::new("composed.wasm"), &composition.bytes)
+                    .expect("the composed component has WIT");
+            out.insert(
+                "result.wit",
+                weld_wit::to_wit(&src).expect("its WIT prints"),
+            );
+        }
+        Err(err) => {
+            if let Some(report) = err.report() {
+                out.insert("report.json", json(report));
+            }
+            out.insert("error.txt", render(&err));
+        }
+    }
+    let case = dir.display().to_string();
+    out.into_iter()
+        .map(|(name, text)| (name, text.replace(&case, "$CASE")))
+        .collect()
+}
+
+/// An error as plain text: the message, then each cause; a diagnostic with its place, labels and help.
+fn render(err: &ComposeError) -> String {
+    let mut out = format!("error: {err}\n");
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        match c.downcast_ref::<SourceError>() {
+            Some(located) => {
+                out.push_str(&format!("at {}: {located}\n", located.location()));
+                for label in located.spans() {
+                    let (line, column) = weld_wit::line_column(located.text(), label.offset());
+                    out.push_str(&format!(
+                        "  {} {line}:{column}: {}\n",
+                        if label.primary() { "primary" } else { "label" },
+                        label.label().unwrap_or("")
+                    ));
+                }
+                if let Some(help) = miette::Diagnostic::help(located) {
+                    out.push_str(&format!("  help: {help}\n"));
+                }
+            }
+            None => out.push_str(&format!("caused by: {c}\n")),
+        }
+        cause = c.source();
+    }
+    out
+}
+
+/// `fixture:<name>` builds a weld-fixtures component; anything else is a file of the case.
+struct CaseResolver;
+
+impl CaseResolver {
+    /// The file a reference names.
+    fn path(&self, reference: &str, base: &Path) -> PathBuf {
+        match reference.strip_prefix("fixture:") {
+            Some(name) => {
+                let cache = std::env::temp_dir().join("weld-test-fixtures");
+                weld_fixtures::ensure(&cache, name)
+                    .unwrap_or_else(|e| panic!("failed to build fixture {name}: {e:#}"))
+            }
+            None => base.join(reference),
+        }
+    }
+}
+
+impl Resolver for CaseResolver {
+    fn resolve(&self, reference: &str, base: &Path) -> Result<Vec<u8>, BoxError> {
+        Ok(weld_wit::read_wasm(&self.path(reference, base))?)
+    }
+}
+
+/// `"key" = "value"` lines of a flat TOML table.
+fn toml_map(text: &str) -> BTreeMap<String, String> {
+    let table: toml::Table = text.parse().expect("deps.toml is TOML");
+    table
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().expect("values are strings").to_owned()))
+        .collect()
+}

@@ -1,0 +1,232 @@
+//! Why a run failed, or how it ended other than by returning: each case names the file or the limit, and has
+//! its exit code.
+
+use crate::imports::MissingImport;
+use crate::limits::LimitHit;
+use std::path::PathBuf;
+
+/// A boxed error from wasmtime (or another library without a typed error), its causes kept.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failed or stopped run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The engine could not be configured.
+    #[error("cannot set up the WebAssembly engine")]
+    Engine(#[source] BoxError),
+    /// `--fuel` was asked of code compiled without fuel metering.
+    #[error("--fuel needs code compiled with fuel metering (`weld compile --fuel`)")]
+    FuelNotCompiled,
+    /// The file could not be read, or is not WebAssembly.
+    #[error(transparent)]
+    Read(#[from] weld_wit::Error),
+    /// The file is a core module, not a component.
+    #[error("`{}` is a core module; weld runs components (wrap it with `wasm-tools component new`, adding the wasi_snapshot_preview1 adapter if it uses WASI)", path.display())]
+    CoreModule {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Cranelift could not compile the component (it is invalid or uses a feature weld does not enable).
+    #[error("cannot compile `{}`", path.display())]
+    Compile {
+        /// The file.
+        path: PathBuf,
+        /// wasmtime's reason.
+        #[source]
+        source: BoxError,
+    },
+    /// A precompiled file was given without `--allow-precompiled`.
+    #[error("`{}` is precompiled native code: it runs without the checks a `.wasm` file gets, so weld loads it only with --allow-precompiled (use it only for files you compiled yourself with `weld compile`)", path.display())]
+    PrecompiledNotAllowed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A precompiled file that this weld cannot load.
+    #[error("cannot load precompiled `{}`", path.display())]
+    Precompiled {
+        /// The file.
+        path: PathBuf,
+        /// Why: another wasmtime version, another CPU, other settings such as fuel.
+        #[source]
+        source: BoxError,
+    },
+    /// A precompiled core module was given where a component was expected.
+    #[error("cannot load precompiled `{}`: it is a precompiled core module, not a component", path.display())]
+    PrecompiledModule {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The component imports what the host does not provide.
+    #[error("`{}` needs {} that weld run does not provide:{}", path.display(), imports_count(imports.len()), missing_list(imports))]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// Each missing import, with what to do about it.
+        imports: Vec<MissingImport>,
+    },
+    /// Linking failed for another reason (an import of a provided interface with the wrong type).
+    #[error("cannot link `{}`", path.display())]
+    Link {
+        /// The file.
+        path: PathBuf,
+        /// wasmtime's reason.
+        #[source]
+        source: BoxError,
+    },
+    /// Run as a command, but the component does not export `wasi:cli/run`.
+    #[error("`{}` is not a command (it does not export wasi:cli/run@0.2); call one of its functions with --invoke:{}", path.display(), bullet(functions))]
+    NotACommand {
+        /// The file.
+        path: PathBuf,
+        /// Its exported functions, for `--invoke`.
+        functions: Vec<String>,
+    },
+    /// A grant could not be given (a `--dir` that does not exist).
+    #[error("{flag} {value}: cannot grant it")]
+    Grant {
+        /// The flag.
+        flag: &'static str,
+        /// Its value.
+        value: String,
+        /// What went wrong.
+        #[source]
+        source: BoxError,
+    },
+    /// A limit stopped the guest.
+    #[error("{0}")]
+    Limit(LimitHit),
+    /// The guest trapped.
+    #[error("the guest trapped: {message}{}", backtrace.as_deref().map(|b| format!("\n{b}")).unwrap_or_default())]
+    Trap {
+        /// The trap code, when wasmtime gave one.
+        code: Option<wasmtime::Trap>,
+        /// What happened.
+        message: String,
+        /// The guest's stack, innermost frame first.
+        backtrace: Option<String>,
+    },
+    /// The guest exited with this status (through `wasi:cli/exit`).
+    #[error("the guest exited with status {0}")]
+    Exit(i32),
+    /// The guest's stdout was closed by its reader (`weld run c.wasm | head`): the guest was stopped at its next
+    /// write, as a native program would be by `SIGPIPE`. Not a failure of the guest's.
+    #[error("the guest's stdout was closed")]
+    OutputClosed(#[source] std::io::Error),
+    /// `--invoke` named no exported function.
+    #[error(
+        "no exported function `{wanted}`; the component exports:{}",
+        bullet(available)
+    )]
+    NoSuchFunction {
+        /// What was asked for.
+        wanted: String,
+        /// What there is.
+        available: Vec<String>,
+    },
+    /// `--invoke` named several functions.
+    #[error("`{wanted}` is ambiguous; say which:{}", bullet(candidates))]
+    AmbiguousFunction {
+        /// What was asked for.
+        wanted: String,
+        /// The functions it could mean, by full name.
+        candidates: Vec<String>,
+    },
+    /// `--invoke` is not `name(args)`.
+    #[error("--invoke '{expression}': {message}")]
+    InvokeSyntax {
+        /// The expression.
+        expression: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The arguments do not fit the function.
+    #[error("--invoke '{expression}': {message}\n  the function is  {signature}")]
+    InvokeArguments {
+        /// The expression.
+        expression: String,
+        /// The function's signature.
+        signature: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A result could not be shown in WAVE.
+    #[error("cannot show the result of `{function}` in WAVE")]
+    InvokeResult {
+        /// The function.
+        function: String,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// Any other failure while the guest ran (an error raised by a host function).
+    #[error("the run failed")]
+    Host(#[source] BoxError),
+}
+
+impl RunError {
+    /// Sorts an error that came out of the guest: an exit, a trap (with its backtrace), or a host failure.
+    pub fn from_guest(err: wasmtime::Error) -> Self {
+        if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            return RunError::Exit(exit.0);
+        }
+        let closed = err
+            .chain()
+            .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+            .find(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if let Some(io) = closed {
+            return RunError::OutputClosed(std::io::Error::new(io.kind(), io.to_string()));
+        }
+        let backtrace = err
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .map(|b| b.to_string())
+            .filter(|b| !b.trim().is_empty());
+        match err.downcast_ref::<wasmtime::Trap>() {
+            Some(code) => RunError::Trap {
+                code: Some(*code),
+                message: code.to_string(),
+                backtrace,
+            },
+            None if backtrace.is_some() => RunError::Trap {
+                code: None,
+                message: format!("{:#}", err.root_cause()),
+                backtrace,
+            },
+            None => RunError::Host(err.into()),
+        }
+    }
+
+    /// The exit code weld ends with: the guest's own status for an exit, 0 when its reader closed stdout, 124 for
+    /// the time limit, 125 for the memory limit, 126 for fuel, 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Exit(status) => (*status & 0xff) as u8,
+            RunError::OutputClosed(_) => 0,
+            RunError::Limit(LimitHit::Timeout(_)) => 124,
+            RunError::Limit(LimitHit::Memory(_) | LimitHit::Table(_)) => 125,
+            RunError::Limit(LimitHit::Fuel(_)) => 126,
+            _ => 1,
+        }
+    }
+}
+
+fn imports_count(n: usize) -> String {
+    if n == 1 {
+        "an import".into()
+    } else {
+        format!("{n} imports")
+    }
+}
+
+fn missing_list(imports: &[MissingImport]) -> String {
+    imports
+        .iter()
+        .map(|m| format!("\n  - {}: {}", m.name, m.hint))
+        .collect()
+}
+
+fn bullet(items: &[String]) -> String {
+    if items.is_empty() {
+        return " nothing".into();
+    }
+    items.iter().map(|i| format!("\n  {i}")).collect()
+}

@@ -1,0 +1,298 @@
+//! What a guest may touch: directories, environment variables, the network and outgoing HTTP. Nothing is
+//! granted by default; each grant is parsed from its flag here and turned into the WASI context.
+
+use crate::error::RunError;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+
+/// Everything granted to one run.
+#[derive(Clone, Debug, Default)]
+pub struct Grants {
+    /// Preopened directories.
+    pub dirs: Vec<DirGrant>,
+    /// Environment variables, in order (a later one with the same name wins).
+    pub env: Vec<(String, String)>,
+    /// Pass the whole host environment (before `env`).
+    pub inherit_env: bool,
+    /// Sockets and name lookups, when granted.
+    pub net: Option<AddressRanges>,
+    /// Outgoing HTTP requests, when granted.
+    pub http: Option<HttpHosts>,
+}
+
+/// `--dir HOST[::GUEST][:ro]`: a host directory the guest sees at GUEST (by default the same path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirGrant {
+    /// The directory on the host.
+    pub host: PathBuf,
+    /// Where the guest finds it.
+    pub guest: String,
+    /// Whether the guest may only read.
+    pub read_only: bool,
+}
+
+impl FromStr for DirGrant {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let (spec, read_only) = match spec.strip_suffix(":ro") {
+            Some(rest) if !rest.ends_with(':') => (rest, true),
+            _ => (spec, false),
+        };
+        let (host, guest) = match spec.split_once("::") {
+            Some((host, guest)) => (host, guest),
+            None => (spec, spec),
+        };
+        if host.is_empty() || guest.is_empty() {
+            return Err(format!("`{spec}`: expected HOST[::GUEST][:ro]"));
+        }
+        Ok(DirGrant {
+            host: host.into(),
+            guest: guest.into(),
+            read_only,
+        })
+    }
+}
+
+/// `--env NAME=VALUE`, or `--env NAME` for the host's value.
+pub fn parse_env(spec: &str) -> Result<(String, String), String> {
+    match spec.split_once('=') {
+        Some(("", _)) => Err(format!("`{spec}`: the variable has no name")),
+        Some((name, value)) => Ok((name.into(), value.into())),
+        None => match std::env::var(spec) {
+            Ok(value) => Ok((spec.into(), value)),
+            Err(_) => Err(format!(
+                "`{spec}` is not set on the host (give it a value: --env {spec}=VALUE)"
+            )),
+        },
+    }
+}
+
+/// The addresses `--allow-net` opens: all of them, or only these ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressRanges(Vec<IpNet>);
+
+impl AddressRanges {
+    /// Whether the guest may use `addr`.
+    pub fn allows(&self, addr: IpAddr) -> bool {
+        self.0.is_empty() || self.0.iter().any(|net| net.contains(&addr))
+    }
+
+    /// Whether the guest may use `addr` for `use_`: peers (connect, send, accept, receive) and explicit local
+    /// binds must be in the ranges; binding the unspecified address, which the system does implicitly for
+    /// every outgoing connection, is always allowed.
+    fn allows_use(&self, addr: IpAddr, use_: SocketAddrUse) -> bool {
+        let bind = matches!(
+            use_,
+            SocketAddrUse::TcpBind | SocketAddrUse::UdpBind | SocketAddrUse::TcpListen
+        );
+        (bind && addr.is_unspecified()) || self.allows(addr)
+    }
+}
+
+impl FromStr for AddressRanges {
+    type Err = String;
+
+    /// A comma-separated list of CIDR ranges or addresses (`127.0.0.0/8,::1`); empty for every address.
+    fn from_str(list: &str) -> Result<Self, String> {
+        let ranges = list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                let s = s.trim();
+                IpNet::from_str(s)
+                    .or_else(|_| IpAddr::from_str(s).map(IpNet::from))
+                    .map_err(|_| {
+                        format!("`{s}` is not an address or a CIDR range (such as 10.0.0.0/8)")
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(AddressRanges(ranges))
+    }
+}
+
+/// The hosts `--allow-http` opens: all of them, or only these (`host` or `host:port`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpHosts(Vec<(String, Option<u16>)>);
+
+impl HttpHosts {
+    /// Whether a request to `authority` (`host[:port]`) may go out; `default_port` applies when it names none.
+    pub fn allows(&self, host: &str, port: u16) -> bool {
+        self.0.is_empty()
+            || self
+                .0
+                .iter()
+                .any(|(h, p)| h.eq_ignore_ascii_case(host) && p.is_none_or(|p| p == port))
+    }
+}
+
+impl FromStr for HttpHosts {
+    type Err = String;
+
+    /// A comma-separated list of `host` or `host:port`; empty for every host.
+    fn from_str(list: &str) -> Result<Self, String> {
+        let hosts = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') || host.starts_with('[') => port
+                    .parse()
+                    .map(|port| (host.trim_matches(['[', ']']).to_owned(), Some(port)))
+                    .map_err(|_| format!("`{s}`: `{port}` is not a port number")),
+                _ => Ok((s.trim_matches(['[', ']']).to_owned(), None)),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(HttpHosts(hosts))
+    }
+}
+
+/// Where the guest's stdin, stdout and stderr go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stdio {
+    /// weld's own.
+    #[default]
+    Inherit,
+    /// Nowhere: stdin is empty, output is dropped (for embedding and benchmarks).
+    Null,
+}
+
+/// The WASI context for one run: stdio as asked, `args` as the arguments (argv[0] first), clocks and random
+/// provided, and only what `grants` opens.
+pub fn wasi_ctx(grants: &Grants, args: &[String], stdio: Stdio) -> Result<WasiCtx, RunError> {
+    let mut builder = WasiCtxBuilder::new();
+    if stdio == Stdio::Inherit {
+        builder
+            .inherit_stdin()
+            .stdout(crate::stdio::GuestStdout)
+            .inherit_stderr();
+    }
+    builder.allow_blocking_current_thread(true).args(args);
+    if grants.inherit_env {
+        builder.inherit_env();
+    }
+    builder.envs(&grants.env);
+    for dir in &grants.dirs {
+        let perms = if dir.read_only {
+            FsPerms::ReadOnly
+        } else {
+            FsPerms::ReadWrite
+        };
+        builder
+            .preopened_dir(&dir.host, &dir.guest, perms)
+            .map_err(|e| RunError::Grant {
+                flag: "--dir",
+                value: dir.host.display().to_string(),
+                source: e.into(),
+            })?;
+    }
+    if let Some(ranges) = &grants.net {
+        let ranges = Arc::new(ranges.clone());
+        builder
+            .allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(true)
+            .socket_addr_check(move |addr: SocketAddr, use_| {
+                let allowed = ranges.allows_use(addr.ip(), use_);
+                Box::pin(async move { allowed })
+            });
+    }
+    Ok(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_specs() {
+        let d = |s: &str| DirGrant::from_str(s).unwrap();
+        assert_eq!(
+            d("data"),
+            DirGrant {
+                host: "data".into(),
+                guest: "data".into(),
+                read_only: false
+            }
+        );
+        assert_eq!(
+            d("data::/srv"),
+            DirGrant {
+                host: "data".into(),
+                guest: "/srv".into(),
+                read_only: false
+            }
+        );
+        assert_eq!(
+            d("data::/srv:ro"),
+            DirGrant {
+                host: "data".into(),
+                guest: "/srv".into(),
+                read_only: true
+            }
+        );
+        assert_eq!(
+            d("data:ro"),
+            DirGrant {
+                host: "data".into(),
+                guest: "data".into(),
+                read_only: true
+            }
+        );
+        // `::ro` names the guest path `ro`, it does not mean read-only.
+        assert_eq!(
+            d("data::ro"),
+            DirGrant {
+                host: "data".into(),
+                guest: "ro".into(),
+                read_only: false
+            }
+        );
+        assert!(DirGrant::from_str("::/srv").is_err());
+    }
+
+    #[test]
+    fn env_specs() {
+        assert_eq!(parse_env("A=b=c").unwrap(), ("A".into(), "b=c".into()));
+        assert_eq!(parse_env("A=").unwrap(), ("A".into(), String::new()));
+        assert!(parse_env("=x").is_err());
+        assert!(
+            parse_env("WELD_SURELY_UNSET_VARIABLE")
+                .unwrap_err()
+                .contains("not set on the host")
+        );
+    }
+
+    #[test]
+    fn address_ranges() {
+        let any = AddressRanges::from_str("").unwrap();
+        assert!(any.allows("10.1.2.3".parse().unwrap()));
+        let some = AddressRanges::from_str("127.0.0.0/8, ::1").unwrap();
+        assert!(some.allows("127.0.0.1".parse().unwrap()));
+        assert!(some.allows("::1".parse().unwrap()));
+        assert!(!some.allows("10.0.0.1".parse().unwrap()));
+        assert!(
+            AddressRanges::from_str("localhost")
+                .unwrap_err()
+                .contains("CIDR")
+        );
+    }
+
+    #[test]
+    fn http_hosts() {
+        let any = HttpHosts::from_str("").unwrap();
+        assert!(any.allows("example.com", 443));
+        let some = HttpHosts::from_str("Example.com,127.0.0.1:8080,[::1]:81").unwrap();
+        assert!(some.allows("example.com", 80));
+        assert!(some.allows("127.0.0.1", 8080));
+        assert!(!some.allows("127.0.0.1", 8081));
+        assert!(some.allows("::1", 81));
+        assert!(!some.allows("evil.com", 80));
+        assert!(HttpHosts::from_str("a:b").unwrap_err().contains("port"));
+    }
+}

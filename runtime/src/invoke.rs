@@ -1,0 +1,330 @@
+//! `--invoke 'f(args)'`: find an exported function (top-level or inside an exported interface), read its
+//! arguments as WAVE values against its signature, call it, and give back the result in WAVE.
+//!
+//! Several calls run in order on one instance. A resource a call returns is kept under a name (`counter1`,
+//! `counter2`, ...) that later calls pass where that resource is expected: `counter.new(5)`, then
+//! `counter.increment(counter1, 2)` and `counter.get(counter1)`.
+
+use crate::error::RunError;
+use std::collections::HashMap;
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;
+use wasmtime::component::wasm_wave::wasm::DisplayType;
+use wasmtime::component::{Component, Instance, ResourceAny, Type, Val};
+use wasmtime::{AsContextMut, Engine};
+
+/// One exported function.
+#[derive(Clone)]
+pub struct Export {
+    /// The exported interface it is in, if any.
+    pub interface: Option<String>,
+    /// Its name (`greet`, `[method]counter.get`).
+    pub name: String,
+    /// Its type.
+    pub ty: ComponentFunc,
+}
+
+impl Export {
+    /// The full name a user can always write: `iface#name`, or `name`.
+    pub fn path(&self) -> String {
+        match &self.interface {
+            Some(iface) => format!("{iface}#{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// `name: func(a: T, ...) -> R`.
+    pub fn signature(&self) -> String {
+        let params: Vec<String> = self
+            .ty
+            .params()
+            .map(|(name, ty)| format!("{name}: {}", type_text(&ty)))
+            .collect();
+        let results: Vec<String> = self.ty.results().map(|ty| type_text(&ty)).collect();
+        let arrow = match results.as_slice() {
+            [] => String::new(),
+            [one] => format!(" -> {one}"),
+            many => format!(" -> ({})", many.join(", ")),
+        };
+        format!("{}: func({}){arrow}", self.name, params.join(", "))
+    }
+
+    /// The resource this function belongs to (`counter` for `[method]counter.get`), if any.
+    fn resource(&self) -> Option<&str> {
+        let rest = ["[constructor]", "[method]", "[static]"]
+            .iter()
+            .find_map(|prefix| self.name.strip_prefix(prefix))?;
+        Some(rest.split('.').next().unwrap_or(rest))
+    }
+}
+
+/// A type in WIT-like syntax; resources show as `own<resource>` / `borrow<resource>`.
+fn type_text(ty: &Type) -> String {
+    match ty {
+        Type::Own(_) => "own<resource>".into(),
+        Type::Borrow(_) => "borrow<resource>".into(),
+        ty => DisplayType(ty).to_string(),
+    }
+}
+
+/// Every function the component exports, top-level ones first, then those of each exported interface.
+pub fn exports(engine: &Engine, component: &Component) -> Vec<Export> {
+    let mut functions = Vec::new();
+    let mut interfaces = Vec::new();
+    for (name, item) in component.component_type().exports(engine) {
+        match item.ty {
+            ComponentItem::ComponentFunc(ty) => functions.push(Export {
+                interface: None,
+                name: name.to_owned(),
+                ty,
+            }),
+            ComponentItem::ComponentInstance(instance) => {
+                for (func, item) in instance.exports(engine) {
+                    if let ComponentItem::ComponentFunc(ty) = item.ty {
+                        interfaces.push(Export {
+                            interface: Some(name.to_owned()),
+                            name: func.to_owned(),
+                            ty,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    functions.extend(interfaces);
+    functions
+}
+
+/// Finds the function `wanted` names: `iface#name` (the interface by its full name, without its version, or by
+/// its last segment) or `name` alone, where `name` may also be written `res.method` / `res.new` for a
+/// resource's method, static function or constructor.
+pub fn find<'a>(exports: &'a [Export], wanted: &str) -> Result<&'a Export, RunError> {
+    let (iface, name) = match wanted.rsplit_once('#') {
+        Some((iface, name)) => (Some(iface), name),
+        None => (None, wanted),
+    };
+    let matches: Vec<&Export> = exports
+        .iter()
+        .filter(|e| {
+            names_function(e, name)
+                && iface.is_none_or(|i| names_interface(e.interface.as_deref(), i))
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(RunError::NoSuchFunction {
+            wanted: wanted.to_owned(),
+            available: exports.iter().map(Export::path).collect(),
+        }),
+        many => {
+            // A top-level function wins over same-named ones inside interfaces.
+            let top: Vec<&&Export> = many.iter().filter(|e| e.interface.is_none()).collect();
+            match top.as_slice() {
+                [one] => Ok(one),
+                _ => Err(RunError::AmbiguousFunction {
+                    wanted: wanted.to_owned(),
+                    candidates: many.iter().map(|e| e.path()).collect(),
+                }),
+            }
+        }
+    }
+}
+
+fn names_function(export: &Export, name: &str) -> bool {
+    if export.name == name {
+        return true;
+    }
+    let Some((resource, method)) = name.split_once('.') else {
+        return false;
+    };
+    if method == "new" && export.name == format!("[constructor]{resource}") {
+        return true;
+    }
+    export.name == format!("[method]{resource}.{method}")
+        || export.name == format!("[static]{resource}.{method}")
+}
+
+fn names_interface(interface: Option<&str>, wanted: &str) -> bool {
+    let Some(interface) = interface else {
+        return false;
+    };
+    let unversioned = interface.split('@').next().unwrap_or(interface);
+    let short = unversioned.rsplit('/').next().unwrap_or(unversioned);
+    wanted == interface || wanted == unversioned || wanted == short
+}
+
+/// Calls on one instance, with the resources earlier calls returned.
+pub struct Session {
+    instance: Instance,
+    exports: Vec<Export>,
+    handles: HashMap<String, ResourceAny>,
+    counts: HashMap<String, usize>,
+}
+
+impl Session {
+    /// A session on `instance` of `component`.
+    pub fn new(engine: &Engine, component: &Component, instance: Instance) -> Self {
+        Session {
+            instance,
+            exports: exports(engine, component),
+            handles: HashMap::new(),
+            counts: HashMap::new(),
+        }
+    }
+
+    /// Runs one `--invoke` expression and returns its result in WAVE (empty for a function without results).
+    pub fn call(
+        &mut self,
+        mut store: impl AsContextMut,
+        expression: &str,
+    ) -> Result<String, RunError> {
+        let syntax = |message: String| RunError::InvokeSyntax {
+            expression: expression.to_owned(),
+            message,
+        };
+        let open = expression.find('(').ok_or_else(|| {
+            syntax("expected `name(arguments)`, such as `greet(\"world\")`".into())
+        })?;
+        let export = find(&self.exports, expression[..open].trim())?.clone();
+        let args = self.arguments(&export, expression, open)?;
+
+        let iface = export.interface.as_deref();
+        let func = lookup(&self.instance, &mut store, iface, &export.name).ok_or_else(|| {
+            RunError::NoSuchFunction {
+                wanted: export.path(),
+                available: self.exports.iter().map(Export::path).collect(),
+            }
+        })?;
+        let mut results = vec![Val::Bool(false); export.ty.results().len()];
+        func.call(&mut store, &args, &mut results)
+            .map_err(RunError::from_guest)?;
+
+        let texts = results
+            .iter()
+            .map(|val| self.show(&export, val))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(texts.join(", "))
+    }
+
+    /// Reads the arguments after `open` (the `(`) against the function's parameters.
+    fn arguments(
+        &self,
+        export: &Export,
+        expression: &str,
+        open: usize,
+    ) -> Result<Vec<Val>, RunError> {
+        // WAVE parses `name(args)`; give it a plain name so any function name works, and map error positions
+        // back to the user's text.
+        let source = format!("f{}", &expression[open..]);
+        let shift = |pos: usize| pos + open - 1;
+        let bad = |message: String| RunError::InvokeArguments {
+            expression: expression.to_owned(),
+            signature: export.signature(),
+            message,
+        };
+        // WAVE's own text ends with `at START..END` in the source it parsed; say the column in the user's.
+        let wave_text = |e: &wasmtime::component::wasm_wave::parser::ParserError| {
+            let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            format!(
+                "{}{detail} (column {})",
+                e.kind(),
+                shift(e.span().start) + 1
+            )
+        };
+        let wave_error =
+            |e: wasmtime::component::wasm_wave::parser::ParserError| bad(wave_text(&e));
+        let call = UntypedFuncCall::parse(&source).map_err(wave_error)?;
+        let params: Vec<(String, Type)> =
+            export.ty.params().map(|(n, t)| (n.to_owned(), t)).collect();
+        let nodes: Vec<_> = match call.params_node() {
+            Some(node) => node.as_tuple().map_err(wave_error)?.collect(),
+            None => Vec::new(),
+        };
+        if nodes.len() > params.len()
+            || (nodes.len() < params.len()
+                && !params[nodes.len()..]
+                    .iter()
+                    .all(|(_, t)| matches!(t, Type::Option(_))))
+        {
+            return Err(bad(format!(
+                "{} given, {} expected",
+                count(nodes.len()),
+                count(params.len())
+            )));
+        }
+        let mut values = Vec::with_capacity(params.len());
+        for (i, (name, ty)) in params.iter().enumerate() {
+            let Some(node) = nodes.get(i) else {
+                values.push(Val::Option(None));
+                continue;
+            };
+            let value = match ty {
+                Type::Own(_) | Type::Borrow(_) => {
+                    let handle = node.as_enum(&source).map_err(|_| {
+                        bad(format!("`{name}` is a resource: pass the name a previous call gave it, such as `counter1`"))
+                    })?;
+                    let resource = self.handles.get(handle).ok_or_else(|| {
+                        bad(format!(
+                            "`{name}`: no resource is called `{handle}` (known: {})",
+                            self.known()
+                        ))
+                    })?;
+                    Val::Resource(*resource)
+                }
+                ty => node
+                    .to_wasm_value::<Val>(ty, &source)
+                    .map_err(|e| bad(format!("`{name}`: {}", wave_text(&e))))?,
+            };
+            values.push(value);
+        }
+        Ok(values)
+    }
+
+    /// A result in WAVE; a resource is kept and shown by its new name.
+    fn show(&mut self, export: &Export, val: &Val) -> Result<String, RunError> {
+        if let Val::Resource(resource) = val {
+            let base = export.resource().unwrap_or("resource").to_owned();
+            let n = self.counts.entry(base.clone()).or_default();
+            *n += 1;
+            let name = format!("{base}{n}");
+            self.handles.insert(name.clone(), *resource);
+            return Ok(name);
+        }
+        val.to_wave().map_err(|e| RunError::InvokeResult {
+            function: export.path(),
+            source: e.into(),
+        })
+    }
+
+    fn known(&self) -> String {
+        if self.handles.is_empty() {
+            return "none yet".into();
+        }
+        let mut names: Vec<&str> = self.handles.keys().map(String::as_str).collect();
+        names.sort();
+        names.join(", ")
+    }
+}
+
+fn count(n: usize) -> String {
+    match n {
+        1 => "1 argument".into(),
+        n => format!("{n} arguments"),
+    }
+}
+
+/// The function `name` of the instance, inside `iface` when given.
+fn lookup(
+    instance: &Instance,
+    mut store: impl AsContextMut,
+    iface: Option<&str>,
+    name: &str,
+) -> Option<wasmtime::component::Func> {
+    let parent = match iface {
+        Some(iface) => Some(instance.get_export_index(&mut store, None, iface)?),
+        None => None,
+    };
+    let index = instance.get_export_index(&mut store, parent.as_ref(), name)?;
+    instance.get_func(&mut store, index)
+}

@@ -1,0 +1,280 @@
+//! Limits on a run: memory (linear memories and tables), wall-clock time (epoch interruption) and fuel. A limit
+//! that is hit stops the guest and is reported by name, with its own exit code.
+
+use std::sync::mpsc;
+use std::time::Duration;
+use wasmtime::{Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+
+/// The limits of one run; `None` means none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes any one linear memory may grow to; tables may hold this many bytes' worth of 8-byte elements.
+    pub max_memory: Option<u64>,
+    /// Wall-clock time the guest may run.
+    pub timeout: Option<Duration>,
+    /// Fuel units the guest may burn (about one per WebAssembly instruction).
+    pub fuel: Option<u64>,
+}
+
+/// Which limit stopped the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitHit {
+    /// `--max-memory`: a memory or table wanted to grow past it.
+    Memory(u64),
+    /// Without `--max-memory`: a table wanted to grow past the elements every table is capped at.
+    Table(usize),
+    /// `--timeout`.
+    Timeout(Duration),
+    /// `--fuel`.
+    Fuel(u64),
+}
+
+impl std::fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LimitHit::Memory(bytes) => write!(
+                f,
+                "memory limit reached: the guest tried to grow past --max-memory {}",
+                size_text(*bytes)
+            ),
+            LimitHit::Table(n) => write!(
+                f,
+                "table limit reached: the guest tried to grow a table past {n} elements (the cap on every \
+                 table; --max-memory sets a budget of its own)"
+            ),
+            LimitHit::Timeout(t) => write!(
+                f,
+                "time limit reached: the guest ran longer than --timeout {}",
+                humantime::format_duration(*t)
+            ),
+            LimitHit::Fuel(n) => write!(f, "fuel exhausted: the guest used all of --fuel {n}"),
+        }
+    }
+}
+
+/// `--max-memory`: a byte count with an optional unit: `B`, `K`/`KB`/`KiB`, `M`/`MB`/`MiB`, `G`/`GB`/`GiB`
+/// (all binary: 1K = 1024 bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (such as 64MiB or 1G)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a size unit (use B, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// `--timeout`: a duration such as `500ms`, `2s` or `1m30s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("the timeout must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("`{text}`: {e} (use e.g. 500ms, 2s or 1m30s)")),
+    }
+}
+
+/// A size in the largest binary unit that divides it.
+fn size_text(bytes: u64) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// The store's resource limiter: wasmtime's `StoreLimits`, trapping on a refused growth so the guest stops,
+/// and remembering that the limit (not something else) stopped it.
+pub struct Limiter {
+    limits: StoreLimits,
+    max_memory: Option<u64>,
+    hit: bool,
+}
+
+/// The most elements a table may hold even without `--max-memory` (80 MiB of references): a guest that grows a
+/// table without end would otherwise make the host allocate and zero gigabytes.
+const MAX_TABLE_ELEMENTS: usize = 10_000_000;
+
+impl Limiter {
+    /// A limiter for `max_memory` (none: no limit beyond the guest's own declared maxima).
+    pub fn new(max_memory: Option<u64>) -> Self {
+        let mut builder = StoreLimitsBuilder::new()
+            .trap_on_grow_failure(true)
+            .table_elements(MAX_TABLE_ELEMENTS);
+        if let Some(bytes) = max_memory {
+            let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+            builder = builder
+                .memory_size(bytes)
+                .table_elements((bytes / 8).min(MAX_TABLE_ELEMENTS));
+        }
+        Limiter {
+            limits: builder.build(),
+            max_memory,
+            hit: false,
+        }
+    }
+
+    /// The memory limit, if the guest hit it.
+    pub fn hit(&self) -> Option<LimitHit> {
+        match self.max_memory {
+            Some(bytes) => self.hit.then_some(LimitHit::Memory(bytes)),
+            None => self.hit.then_some(LimitHit::Table(MAX_TABLE_ELEMENTS)),
+        }
+    }
+
+    /// Remembers a refused growth. Without `--max-memory` only tables have a limit, so a refusal is theirs.
+    fn record(&mut self, allowed: &wasmtime::Result<bool>) {
+        if !matches!(allowed, Ok(true)) {
+            self.hit = true;
+        }
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum);
+        self.record(&allowed);
+        allowed
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.table_growing(current, desired, maximum);
+        self.record(&allowed);
+        allowed
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+/// Ends a run at its timeout: bumps the engine's epoch, which traps the guest at its next loop or call. A guest
+/// blocked in the host (sleeping, reading stdin) never reaches such a point, so if the run has not ended
+/// `grace` later, `stuck` is called (the CLI prints the limit and exits).
+pub struct Watchdog {
+    done: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    /// Starts the clock.
+    pub fn start(
+        engine: &Engine,
+        timeout: Duration,
+        grace: Duration,
+        stuck: Box<dyn FnOnce() + Send>,
+    ) -> Self {
+        let (done, wait) = mpsc::channel::<()>();
+        let engine = engine.clone();
+        let thread = std::thread::spawn(move || {
+            if wait.recv_timeout(timeout) != Err(mpsc::RecvTimeoutError::Timeout) {
+                return;
+            }
+            engine.increment_epoch();
+            if wait.recv_timeout(grace) == Err(mpsc::RecvTimeoutError::Timeout) {
+                stuck();
+            }
+        });
+        Watchdog {
+            done: Some(done),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    /// The run ended: stop the clock.
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("16m"), Ok(16 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64 KiB"), Ok(64 << 10));
+        assert!(parse_size("16 parsecs").unwrap_err().contains("size unit"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(
+            parse_size("99999999999999G")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert_eq!(size_text(16 << 20), "16MiB");
+        assert_eq!(size_text(1000), "1000B");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").unwrap_err().contains("500ms"));
+    }
+
+    #[test]
+    fn limiter_remembers_a_refusal() {
+        let mut limiter = Limiter::new(Some(1 << 20));
+        assert!(limiter.memory_growing(0, 1 << 20, None).unwrap());
+        assert_eq!(limiter.hit(), None);
+        assert!(limiter.memory_growing(1 << 20, 2 << 20, None).is_err());
+        assert_eq!(limiter.hit(), Some(LimitHit::Memory(1 << 20)));
+    }
+
+    #[test]
+    fn watchdog_stops_quietly_when_the_run_ends_first() {
+        let engine = crate::engine::engine(Default::default()).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let dog = Watchdog::start(
+            &engine,
+            Duration::from_secs(60),
+            Duration::ZERO,
+            Box::new(move || tx.send(()).unwrap()),
+        );
+        drop(dog);
+        assert!(rx.try_recv().is_err());
+    }
+}
