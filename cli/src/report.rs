@@ -136,17 +136,6 @@ pub fn usage(subcommand: &str, message: impl std::fmt::Display) -> anyhow::Error
     anyhow::Error::new(command.error(clap::error::ErrorKind::ValueValidation, message))
 }
 
-/// An error and its causes on one line, joined with `: `, for a line of `-v` output.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    text
-}
-
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

@@ -169,15 +169,3 @@ impl RegistryError {
         )
     }
 }
-
-/// An error and its causes on one line, joined with `: ` (for [`crate::Origin::Offline`], which records why a
-/// cached tag stood in).
-pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    text
-}

@@ -67,7 +67,7 @@ impl Registry {
             Some(pulled) => Ok(Pulled {
                 origin: Origin::Offline {
                     resolved: tag.resolved,
-                    why: crate::error::chain_text(&err),
+                    why: weld_wit::one_line(&err),
                 },
                 ..pulled
             }),

@@ -78,6 +78,18 @@ impl SourceError {
     }
 }
 
+/// An error and its causes on one line, joined with `: ` (`failed to read `x`: No such file or directory`): for a
+/// verdict in a report, or a line of log, where the cause chain cannot be drawn.
+pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());

@@ -29,7 +29,7 @@ mod validate;
 mod wit_error;
 
 pub use capabilities::{Capabilities, Capability};
-pub use diagnostic::{BoxError, SourceError, line_column};
+pub use diagnostic::{BoxError, SourceError, line_column, one_line};
 pub use error::Error;
 pub use inspect::{
     CustomSection, Extern, Inspection, Limits, Node, NodeKind, Producer, inspect, inspect_bytes,

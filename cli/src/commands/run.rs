@@ -232,7 +232,7 @@ fn say_origin(loaded: &Loaded) {
                 Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
                 Some(Err(why)) => line.push_str(&format!(
                     "; could not cache it: {}",
-                    crate::report::chain(&**why)
+                    weld_wit::one_line(&**why)
                 )),
                 None => line.push_str(" (cache off)"),
             }

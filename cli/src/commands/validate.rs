@@ -116,7 +116,7 @@ fn verdict(local: Local) -> Verdict {
             None,
             Some(Problem {
                 offset: None,
-                message: crate::report::chain(&err),
+                message: weld_wit::one_line(&err),
             }),
         ),
     };

@@ -1,0 +1,5 @@
+mod component;
+mod module;
+
+pub use component::ComponentNames;
+pub use module::ModuleNames;
