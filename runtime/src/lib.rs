@@ -8,24 +8,31 @@
 //! Like weld's other libraries it never prints, exits or reads stdin on its own behalf: errors are [`RunError`]s
 //! with their causes, and what to do when a guest outlives its timeout is the caller's callback.
 //!
-//! ```no_run
+//! ```
+//! use std::path::Path;
 //! use weld_runtime::{EngineSettings, Grants, Limits, RunSpec, Runtime, Stdio};
-//! # fn main() -> Result<(), weld_runtime::RunError> {
+//!
+//! // A component exporting `add`, in WAT (a `.wasm` file is read the same way, or taken from the code cache).
+//! let wat = r#"(component
+//!     (core module $m
+//!         (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+//!     (core instance $i (instantiate $m))
+//!     (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+//! )"#;
 //! let runtime = Runtime::new(EngineSettings::default(), None)?;
-//! let loaded = runtime.load(std::path::Path::new("greeter.wasm"), false)?;
+//! let loaded = runtime.load_bytes(Path::new("add.wat"), wat.as_bytes().to_vec(), false)?;
 //! let pre = runtime.prepare(&loaded)?;
 //! let spec = RunSpec {
 //!     grants: Grants::default(),
 //!     limits: Limits::default(),
-//!     args: vec!["greeter.wasm".into()],
+//!     args: vec!["add.wat".into()],
 //!     stdio: Stdio::Null,
 //!     stuck: None,
 //! };
-//! runtime.invoke(&pre, spec, &["greet(\"world\")".to_owned()], |call, result| {
-//!     assert_eq!((call, result.as_str()), ("greet(\"world\")", "\"Hello, world!\""));
-//! })?;
-//! # Ok(())
-//! # }
+//! let mut results = Vec::new();
+//! runtime.invoke(&pre, spec, &["add(2, 3)".to_owned()], |_, result| results.push(result))?;
+//! assert_eq!(results, ["5"]);
+//! # Ok::<(), weld_runtime::RunError>(())
 //! ```
 #![deny(missing_docs)]
 

@@ -44,7 +44,7 @@ pub enum Origin {
         /// The cache entry written, or why none was.
         stored: Option<Result<PathBuf, BoxError>>,
         /// Why the existing entry was rebuilt, if there was one.
-        replaced: Option<String>,
+        replaced: Option<BoxError>,
     },
     /// A precompiled file (`weld compile`).
     Precompiled,
@@ -150,17 +150,17 @@ impl Runtime {
             return Ok((component, origin));
         };
         let entry = cache.entry(&self.engine, wasm);
-        let replaced = match cache.lookup(&entry) {
+        let replaced: Option<BoxError> = match cache.lookup(&entry) {
             cache::Lookup::Hit(artifact) => {
                 // SAFETY: the entry was written by weld's own compiler for this engine (its name carries the
                 // engine's compatibility hash) and its checksum matched, so it is the artifact weld wrote.
                 match unsafe { Component::deserialize(&self.engine, artifact) } {
                     Ok(component) => return Ok((component, Origin::Cached(entry))),
-                    Err(e) => Some(format!("wasmtime refused it: {e:#}")),
+                    Err(e) => Some(Box::new(Refused(e.into()))),
                 }
             }
             cache::Lookup::Miss => None,
-            cache::Lookup::Corrupt(why) => Some(why),
+            cache::Lookup::Corrupt(why) => Some(why.into()),
         };
         let start = Instant::now();
         let component = self.compile(path, wasm)?;
@@ -302,6 +302,12 @@ impl Runtime {
         Some(Watchdog::start(&self.engine, timeout, GRACE, stuck))
     }
 }
+
+/// A cache entry that passed weld's checks but that wasmtime would not load (another build of the same version,
+/// say): rebuilt, with wasmtime's reason kept.
+#[derive(Debug, thiserror::Error)]
+#[error("wasmtime refused it")]
+struct Refused(#[source] BoxError);
 
 /// Turns a trap that a limit caused into that limit.
 fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> RunError {

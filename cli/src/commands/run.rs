@@ -226,7 +226,10 @@ fn say_origin(loaded: &Loaded) {
         } => {
             let mut line = format!("compiled {file} in {}", crate::output::millis(*took));
             if let Some(why) = replaced {
-                line.push_str(&format!("; the cache entry was rebuilt because {why}"));
+                line.push_str(&format!(
+                    "; the cache entry was rebuilt because {}",
+                    weld_wit::one_line(&**why)
+                ));
             }
             match stored {
                 Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
