@@ -14,9 +14,14 @@ pub fn print(text: &str) -> Result<()> {
 
 /// Writes `value` to stdout as pretty JSON followed by a newline.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    print(&json(value)?)
+}
+
+/// `value` as pretty JSON followed by a newline.
+pub fn json(value: &impl serde::Serialize) -> Result<String> {
     let mut text = serde_json::to_string_pretty(value).context("failed to serialise JSON")?;
     text.push('\n');
-    print(&text)
+    Ok(text)
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a rename, so a reader

@@ -105,8 +105,13 @@ pub fn render(err: &anyhow::Error) -> String {
 }
 
 /// A diagnostic drawn as miette draws it: coloured like the rest of stderr (never with `NO_COLOR` or off a
-/// terminal), every label and the help kept, its causes below it.
+/// terminal), every label and the help kept, its causes below it. A label on a very long line (generated WIT or
+/// WAC can put one at column 70,000) is not drawn, as wit-parser and wasm-tools do not draw it: miette pads with
+/// the column as a format width, which panics past 65,535, and the line would not read anyway.
 fn graphical(diagnostic: &SourceError) -> String {
+    if !drawable(diagnostic) {
+        return placed(diagnostic);
+    }
     let theme = if anstream::stderr().current_choice() == anstream::ColorChoice::Never {
         GraphicalTheme::unicode_nocolor()
     } else {
@@ -120,6 +125,44 @@ fn graphical(diagnostic: &SourceError) -> String {
     if handler.render_report(&mut out, diagnostic).is_err() {
         // The renderer only fails writing into a String, which cannot fail; say the message at least.
         out = format!("{}: {diagnostic}\n", diagnostic.location());
+    }
+    out
+}
+
+/// The longest line a diagnostic is drawn for.
+const LONGEST_DRAWN_LINE: usize = 500;
+
+/// Whether every label of `diagnostic` sits on a line short enough to draw.
+fn drawable(diagnostic: &SourceError) -> bool {
+    let text = diagnostic.text();
+    diagnostic.spans().iter().all(|label| {
+        let at = label.offset().min(text.len());
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        end - start <= LONGEST_DRAWN_LINE
+    })
+}
+
+/// A diagnostic without its source lines: `file:line:column: message`, then each label's place and words, the
+/// help and the causes.
+fn placed(diagnostic: &SourceError) -> String {
+    let mut out = format!("{}: {diagnostic}\n", diagnostic.location());
+    for label in diagnostic.spans() {
+        let (line, column) = weld_wit::line_column(diagnostic.text(), label.offset());
+        if let Some(words) = label.label() {
+            out.push_str(&format!(
+                "  {}:{line}:{column}: {words}\n",
+                diagnostic.path()
+            ));
+        }
+    }
+    if let Some(help) = miette::Diagnostic::help(diagnostic) {
+        out.push_str(&format!("  help: {help}\n"));
+    }
+    let mut cause = std::error::Error::source(diagnostic);
+    while let Some(c) = cause {
+        out.push_str(&format!("  caused by: {c}\n"));
+        cause = c.source();
     }
     out
 }
@@ -211,6 +254,27 @@ mod tests {
             text.contains("no such format") && text.contains("Usage: weld compose"),
             "{text}"
         );
+    }
+
+    /// Regression (wasm-tools#2439 in kind): a diagnostic at column 70,000 panicked miette's formatter.
+    #[test]
+    fn a_label_on_a_very_long_line_is_placed_not_drawn() {
+        let line = format!("let x = {}bad;", " ".repeat(70_000));
+        let at = line.find("bad").unwrap();
+        let located = SourceError::new(
+            Path::new("big.wac"),
+            format!("package a:b;\n{line}\n"),
+            MietteDiagnostic::new("unknown package `bad`").with_label(
+                LabeledSpan::new_primary_with_span(Some("here".into()), 13 + at..13 + at + 3),
+            ),
+        );
+        let text = plain(render(&anyhow::Error::new(Outer(located))));
+        assert!(
+            text.contains("big.wac:2:70009: unknown package `bad`")
+                && text.contains("big.wac:2:70009: here"),
+            "{text}"
+        );
+        assert!(text.len() < 500, "no line is drawn: {}", text.len());
     }
 
     #[test]

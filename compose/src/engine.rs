@@ -6,7 +6,7 @@ use crate::matching;
 use crate::report::Report;
 use crate::request::{Component, Composition, Options};
 use wac_graph::CompositionGraph;
-use wac_graph::types::Package;
+use wac_graph::types::{ItemKind, Package, Type, World};
 
 /// Composes `root` with whichever of `plugs` its imports need, transitively. The result exports what `root`
 /// exports and imports whatever stays open. Plugs nothing needs are left out and listed in [`Report::unused`].
@@ -34,6 +34,11 @@ pub fn compose(
                     label: component.label.clone(),
                     source: e.into(),
                 })?;
+        if is_wit_package(&graph.types()[package.ty()]) {
+            return Err(ComposeError::WitPackage {
+                label: component.label,
+            });
+        }
         packages.push(graph.register_package(package).map_err(graph_error)?);
         labels.push(component.label);
     }
@@ -57,7 +62,22 @@ pub fn compose(
     if report.problems().next().is_some() {
         return Err(ComposeError::Unresolved(Box::new(report)));
     }
+    if labels.len() > 1 && report.instances.len() == 1 {
+        return Err(ComposeError::NothingToCompose(Box::new(report)));
+    }
     crate::finish::finish_plugged(graph, report, root, options)
+}
+
+/// Whether a package is an encoded WIT package rather than a component: no imports, and exports that are all
+/// component types (worlds), the test wit-parser's decoder applies. It has types and no code, so composing it
+/// would wrap nothing runnable.
+fn is_wit_package(world: &World) -> bool {
+    world.imports.is_empty()
+        && !world.exports.is_empty()
+        && world
+            .exports
+            .values()
+            .all(|item| matches!(item, ItemKind::Type(Type::World(_))))
 }
 
 /// The plug a `--wire` names: by its label, its file name, or its file stem (`greeter.wasm` or `greeter` for

@@ -29,6 +29,18 @@ pub enum ComposeError {
         #[source]
         source: BoxError,
     },
+    /// An input is an encoded WIT package: types only, no code.
+    #[error(
+        "`{label}` is a WIT package (types only, no code), not a component: compose the component that implements \
+         its world (built with wit-bindgen, componentize-py, jco, ...)"
+    )]
+    WitPackage {
+        /// The input, as the user named it.
+        label: String,
+    },
+    /// Plugs were given, and none of them supplies an import: the result would be the root alone.
+    #[error("{}", describe_nothing(.0))]
+    NothingToCompose(Box<Report>),
     /// A compose file or a `.wac` document could not be read.
     #[error("failed to read `{}`", path.display())]
     Read {
@@ -141,10 +153,38 @@ impl ComposeError {
     /// The wiring that led to the failure, when matching got that far.
     pub fn report(&self) -> Option<&Report> {
         match self {
-            ComposeError::Unresolved(report) | ComposeError::Closed { report, .. } => Some(report),
+            ComposeError::Unresolved(report)
+            | ComposeError::NothingToCompose(report)
+            | ComposeError::Closed { report, .. } => Some(report),
             _ => None,
         }
     }
+}
+
+fn describe_nothing(report: &Report) -> String {
+    let root = report
+        .instances
+        .first()
+        .map_or("the root", |i| i.component.as_str());
+    let wanted: Vec<String> = report
+        .instances
+        .iter()
+        .flat_map(|i| &i.imports)
+        .filter(|import| !crate::names::is_wasi(&import.name))
+        .map(|import| match import.why_open() {
+            Some(why) => format!("{}: {why}", import.name),
+            None => import.name.clone(),
+        })
+        .collect();
+    let wanted = if wanted.is_empty() {
+        "it imports nothing but WASI".to_owned()
+    } else {
+        format!("its imports:\n  - {}", wanted.join("\n  - "))
+    };
+    format!(
+        "nothing to compose: none of the plugs ({}) supplies an import of {root}; nothing was written; {wanted}",
+        report.unused.join(", ")
+    )
 }
 
 fn describe_problems(report: &Report) -> String {

@@ -6,7 +6,7 @@ use crate::engine::graph_error;
 use crate::error::ComposeError;
 use crate::labels::{file_and_stem, instance_label};
 use crate::names;
-use crate::report::{Merge, Outcome, Report};
+use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Composition, Options};
 use indexmap::IndexMap;
 use std::collections::HashSet;
@@ -188,7 +188,8 @@ fn merged_imports(
     Ok((imports, merges))
 }
 
-/// Under `--closed`, fails when an import it forbids stays open, naming each with who imports it and why.
+/// Under `--closed`, fails when an import it forbids stays open, naming each with who imports it and why. An
+/// interface of types only is never forbidden: it asks nothing of whoever instantiates the result.
 fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
     let forbidden = |name: &str| match closed {
         Closed::No => false,
@@ -207,13 +208,14 @@ fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
     for instance in &report.instances {
         for import in &instance.imports {
             if let Outcome::Open { reason } = &import.outcome
+                && *reason != OpenReason::TypesOnly
                 && forbidden(&merged_into(&import.name))
             {
                 open.push(format!(
                     "{} (imported by {}: {})",
                     import.name,
                     instance.component,
-                    reason.describe()
+                    import.why_open().unwrap_or_default()
                 ));
             }
         }

@@ -10,7 +10,7 @@ use crate::names::{self, Relation};
 use crate::report::{Candidate, Difference, Import, Instance, OpenReason, Outcome, Problem, Rule};
 use crate::typefmt::TypeNames;
 use std::collections::{HashMap, HashSet};
-use wac_graph::types::{ItemKind, SubtypeChecker, World};
+use wac_graph::types::{ItemKind, SubtypeChecker, Type, World};
 use wac_graph::{CompositionGraph, NodeId, PackageId};
 
 /// An explicit wiring: imports named `import` (exactly, or without their version) go to component `component`.
@@ -269,7 +269,7 @@ impl Matcher<'_> {
                     export,
                     differences,
                 }),
-                None if rejected.is_empty() => Decision::Open(OpenReason::NoExport),
+                None if rejected.is_empty() => Decision::Open(self.why_open(import, kind)),
                 None => Decision::Open(OpenReason::Version),
             },
             _ => Decision::Fail(Problem::Ambiguous {
@@ -320,6 +320,30 @@ impl Matcher<'_> {
                 component: self.labels[provider].clone(),
                 exports: self.world(provider).exports.keys().cloned().collect(),
             }),
+        }
+    }
+
+    /// Why an import nothing plugs stays open: it needs nothing, or only the root has it, or nobody does.
+    fn why_open(&self, import: &str, kind: ItemKind) -> OpenReason {
+        let types = self.graph.types();
+        if let ItemKind::Instance(id) = kind
+            && types[id]
+                .exports
+                .values()
+                .all(|item| matches!(item, ItemKind::Type(Type::Value(_))))
+        {
+            return OpenReason::TypesOnly;
+        }
+        let root_has = self.world(0).exports.keys().any(|export| {
+            matches!(
+                names::relate(import, export),
+                Relation::Exact | Relation::Compatible(_)
+            )
+        });
+        if root_has {
+            OpenReason::RootExports
+        } else {
+            OpenReason::NoExport
         }
     }
 

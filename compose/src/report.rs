@@ -85,6 +85,11 @@ pub enum Rule {
 pub enum OpenReason {
     /// No component exports anything of this name.
     NoExport,
+    /// The interface holds only types (records, enums, variants, flags; no function, no resource): nothing needs
+    /// to provide it, so it may stay open under `--closed` too, and any host satisfies it.
+    TypesOnly,
+    /// Only the root exports it, and the root's exports never plug imports (its own or its plugs').
+    RootExports,
     /// Components export this interface, but only at incompatible versions (listed in `rejected`).
     Version,
     /// The `.wac` file leaves it to be imported.
@@ -170,6 +175,10 @@ impl OpenReason {
     pub fn describe(self) -> &'static str {
         match self {
             OpenReason::NoExport => "no component exports it",
+            OpenReason::TypesOnly => "it holds only types, which need no provider",
+            OpenReason::RootExports => {
+                "only the root exports it, and the root's exports do not plug imports"
+            }
             OpenReason::Version => "only incompatible versions are exported",
             OpenReason::NotWired => "the .wac file leaves it open",
         }
@@ -240,6 +249,27 @@ impl Problem {
                 }
             ),
         }
+    }
+}
+
+impl Import {
+    /// Why the import stays open, with what was on offer and turned down (`only incompatible versions are
+    /// exported (base-v2 has weld:base/base@2.0.0)`), so that a message needs nothing else to be understood.
+    /// `None` if it does not stay open.
+    pub fn why_open(&self) -> Option<String> {
+        let Outcome::Open { reason } = &self.outcome else {
+            return None;
+        };
+        let offers: Vec<String> = self
+            .rejected
+            .iter()
+            .map(|c| format!("{} has {}", c.component, c.export))
+            .collect();
+        Some(if offers.is_empty() {
+            reason.describe().to_owned()
+        } else {
+            format!("{} ({})", reason.describe(), offers.join(", "))
+        })
     }
 }
 

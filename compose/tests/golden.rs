@@ -3,8 +3,9 @@
 //!
 //! A case holds `compose.toml` (a weld compose file) or `compose.wac` (a WAC document, its packages under `deps/`
 //! or named in `deps.toml` as `"ns:name" = "<reference>"`). Components are referenced as `fixture:<name>` (a
-//! component of the weld-fixtures crate, built from its WAT and WIT) or as a path in the case folder (`.wat`
-//! text, a component or a core module). Expected, beside them:
+//! component of the weld-fixtures crate, built from its WAT and WIT) or as a path in the case folder: `.wat`
+//! text (a component or a core module), or a `.wit` file, encoded as a WIT package binary the way
+//! `wasm-tools component wit --wasm` encodes it. Expected, beside them:
 //! - `report.json`: the wiring report, as `weld compose --json` prints it (the schema docs/compose.md pins);
 //! - `result.wit`: the WIT of the composed component, on success;
 //! - `error.txt`: the error with its causes, and for a diagnostic its `file:line:column`, every label and help.
@@ -180,7 +181,13 @@ impl CaseResolver {
 
 impl Resolver for CaseResolver {
     fn resolve(&self, reference: &str, base: &Path) -> Result<Vec<u8>, BoxError> {
-        Ok(weld_wit::read_wasm(&self.path(reference, base))?)
+        let path = self.path(reference, base);
+        if path.extension().is_some_and(|e| e == "wit") {
+            let mut resolve = wit_parser::Resolve::default();
+            let package = resolve.push_file(&path)?;
+            return Ok(wit_component::encode(&resolve, package)?);
+        }
+        Ok(weld_wit::read_wasm(&path)?)
     }
 }
 

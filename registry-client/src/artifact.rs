@@ -93,13 +93,40 @@ pub fn describe(path: &Path, bytes: &[u8]) -> Result<ComponentWorld, RegistryErr
     })
 }
 
-/// The manifest of an artifact: the config and layer descriptors, and the annotations.
+/// The annotation of a layer that names the file it holds (`oras pull` writes the layer under that name, and skips
+/// a layer without one).
+pub const TITLE: &str = "org.opencontainers.image.title";
+
+/// The file name a pushed component's layer carries as its title: the pushed file's name (`greeter.wasm`; a
+/// `.wat` file is pushed compiled, so `greeter.wat` becomes `greeter.wasm`), or, when there is no file name, the
+/// last part of the repository (`demo/greeter` gives `greeter.wasm`), as wkg names it.
+pub fn layer_title(path: &Path, reference: &Reference) -> String {
+    let stem = match (path.file_stem(), path.extension()) {
+        (Some(_), Some(ext)) if ext == "wasm" => {
+            return path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+        }
+        (Some(stem), _) => stem.to_string_lossy().into_owned(),
+        (None, _) => reference
+            .repository
+            .rsplit('/')
+            .next()
+            .unwrap_or("component")
+            .to_owned(),
+    };
+    format!("{stem}.wasm")
+}
+
+/// The manifest of an artifact: the config and layer descriptors, the layer's title, and the annotations.
 pub(crate) fn manifest(
     config: &[u8],
-    layer_digest: &str,
-    layer_size: u64,
+    layer: (&str, u64, &str),
     annotations: BTreeMap<String, String>,
 ) -> OciImageManifest {
+    let (layer_digest, layer_size, title) = layer;
     OciImageManifest {
         schema_version: 2,
         media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
@@ -113,6 +140,7 @@ pub(crate) fn manifest(
             media_type: LAYER_MEDIA_TYPE.to_owned(),
             digest: layer_digest.to_owned(),
             size: layer_size as i64,
+            annotations: Some([(TITLE.to_owned(), title.to_owned())].into()),
             ..OciDescriptor::default()
         }],
         subject: None,
@@ -197,19 +225,36 @@ mod tests {
 
     #[test]
     fn a_manifest_weld_writes_names_its_wasm_layer() {
-        let manifest = manifest(b"{}", &crate::digest::of(b"wasm"), 4, BTreeMap::new());
+        let digest = crate::digest::of(b"wasm");
+        let manifest = manifest(b"{}", (&digest, 4, "x.wasm"), BTreeMap::new());
         let bytes = serde_json::to_vec(&manifest).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(
             text.contains(r#""mediaType":"application/vnd.oci.image.manifest.v1+json""#),
             "{text}"
         );
-        assert!(!text.contains("annotations"), "{text}");
         let layer = wasm_layer(&reference(), &bytes).unwrap();
         assert_eq!(
             (layer.media_type.as_str(), layer.size),
             (LAYER_MEDIA_TYPE, 4)
         );
+        // Only the layer has annotations: its title.
+        assert_eq!(text.matches("annotations").count(), 1, "{text}");
+        assert_eq!(layer.annotations.unwrap()[TITLE], "x.wasm");
+    }
+
+    /// Regression (wkg#238 in kind): the layer had no title, so `oras pull` skipped it or named the file after
+    /// its digest.
+    #[test]
+    fn the_layer_is_titled_with_a_plain_file_name() {
+        let r = reference();
+        assert_eq!(
+            layer_title(Path::new("out/greeter.wasm"), &r),
+            "greeter.wasm"
+        );
+        assert_eq!(layer_title(Path::new("greeter.wat"), &r), "greeter.wasm");
+        assert_eq!(layer_title(Path::new("greeter"), &r), "greeter.wasm");
+        assert_eq!(layer_title(Path::new(""), &r), "x.wasm");
     }
 
     #[test]

@@ -78,7 +78,12 @@ impl Registry {
         let config = serde_json::to_vec(&config).expect("the config serialises");
         let mut annotations = options.annotations;
         annotations.entry(CREATED.to_owned()).or_insert(created);
-        let manifest = artifact::manifest(&config, &layer_digest, bytes.len() as u64, annotations);
+        let title = artifact::layer_title(path, reference);
+        let manifest = artifact::manifest(
+            &config,
+            (&layer_digest, bytes.len() as u64, &title),
+            annotations,
+        );
         let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
         let manifest_digest = digest::of(&manifest);
         let conn = self.connect(reference)?;

@@ -1,7 +1,10 @@
-//! Which imports of a component the host cannot provide, found before anything runs.
+//! Which imports of a component the host cannot provide, found before anything runs, and which need nothing at
+//! all: an interface of types only (records, enums, variants, flags; no function, no resource), which a
+//! component imports just to `use` a type from it.
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
 
 /// The interfaces weld links, per WASI package, at any 0.2.x version.
 const PROVIDED: &[(&str, &[&str])] = &[
@@ -48,19 +51,47 @@ pub struct MissingImport {
     pub hint: String,
 }
 
-/// Every import of `component` that weld's host does not provide, in the component's order. `file` names the
-/// component in the hints.
-pub fn missing(engine: &Engine, component: &Component, file: &str) -> Vec<MissingImport> {
-    component
-        .component_type()
-        .imports(engine)
-        .filter_map(|(name, _)| {
-            hint(name, file).map(|hint| MissingImport {
+/// What the host does about the imports of one component.
+pub(crate) struct Needs {
+    /// Imports nothing provides, with what would.
+    pub(crate) missing: Vec<MissingImport>,
+    /// Imports of interfaces that hold only types: satisfied by an empty instance, as wasmtime's linker checks
+    /// nothing of an instance's type exports (component model: types are structural, they have no definition).
+    pub(crate) types_only: Vec<String>,
+}
+
+/// What `component` needs of the host: every import weld does not provide, in the component's order (`file` names
+/// the component in the hints), and the types-only ones, which need nothing.
+pub(crate) fn needs(engine: &Engine, component: &Component, file: &str) -> Needs {
+    let mut needs = Needs {
+        missing: Vec::new(),
+        types_only: Vec::new(),
+    };
+    for (name, item) in component.component_type().imports(engine) {
+        let Some(hint) = hint(name, file) else {
+            continue;
+        };
+        if holds_only_types(engine, &item.ty) {
+            needs.types_only.push(name.to_owned());
+        } else {
+            needs.missing.push(MissingImport {
                 name: name.to_owned(),
                 hint,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    needs
+}
+
+/// Whether `item` is an instance whose exports are all value types (a resource, a function, anything else needs a
+/// definition).
+fn holds_only_types(engine: &Engine, item: &ComponentItem) -> bool {
+    match item {
+        ComponentItem::ComponentInstance(instance) => instance
+            .exports(engine)
+            .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_))),
+        _ => false,
+    }
 }
 
 /// Why `name` is not provided, or `None` when it is.

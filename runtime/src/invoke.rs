@@ -224,12 +224,25 @@ impl Session {
             message,
         };
         // WAVE's own text ends with `at START..END` in the source it parsed; say the column in the user's.
+        // What is wrong comes from the error's detail or, when a value does not fit its type (a record without a
+        // field, an unknown case), from its source: `missing field "h"`, as wasmtime says it.
         let wave_text = |e: &wasmtime::component::wasm_wave::parser::ParserError| {
-            let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            let why = match (std::error::Error::source(e), e.detail()) {
+                (Some(source), _) => format!(": {source}"),
+                (None, Some(detail)) => format!(": {detail}"),
+                (None, None) => String::new(),
+            };
+            let (start, end) = (shift(e.span().start), shift(e.span().end));
+            let text = expression.get(start..end).unwrap_or_default();
             format!(
-                "{}{detail} (column {})",
+                "{}{why} (column {}{})",
                 e.kind(),
-                shift(e.span().start) + 1
+                start + 1,
+                if text.is_empty() || text.len() > 40 {
+                    String::new()
+                } else {
+                    format!(", at `{text}`")
+                }
             )
         };
         let wave_error =

@@ -191,19 +191,31 @@ impl Runtime {
     /// Checks every import and links the component once; the result instantiates quickly, any number of times.
     pub fn prepare(&self, loaded: &Loaded) -> Result<InstancePre<Host>, RunError> {
         let file = loaded.path.display().to_string();
-        let missing = imports::missing(&self.engine, &loaded.component, &file);
-        if !missing.is_empty() {
+        let needs = imports::needs(&self.engine, &loaded.component, &file);
+        if !needs.missing.is_empty() {
             return Err(RunError::Missing {
                 path: loaded.path.clone(),
-                imports: missing,
+                imports: needs.missing,
             });
         }
-        self.linker
+        let link_error = |e: wasmtime::Error| RunError::Link {
+            path: loaded.path.clone(),
+            source: e.into(),
+        };
+        if needs.types_only.is_empty() {
+            return self
+                .linker
+                .instantiate_pre(&loaded.component)
+                .map_err(link_error);
+        }
+        // An interface of types alone is satisfied by an empty instance of that name.
+        let mut linker = self.linker.clone();
+        for name in &needs.types_only {
+            linker.instance(name).map_err(link_error)?;
+        }
+        linker
             .instantiate_pre(&loaded.component)
-            .map_err(|e| RunError::Link {
-                path: loaded.path.clone(),
-                source: e.into(),
-            })
+            .map_err(link_error)
     }
 
     /// A store for one run: the WASI context of `spec`'s grants, its memory limit and fuel.

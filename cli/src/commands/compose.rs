@@ -111,9 +111,7 @@ impl Opts {
                 .as_ref()
                 .expect("clap requires ROOT without --config");
             let result = match root {
-                Input::File(path) if path.extension().is_some_and(|e| e == "wac") => {
-                    self.compose_wac(path, &options)?
-                }
+                Input::File(path) if self.is_wac() => self.compose_wac(path, &options)?,
                 _ => {
                     let (root, plugs) = read_components(&sources, root, &self.plugs)?;
                     compose(root, plugs, &options)
@@ -132,17 +130,26 @@ impl Opts {
             Ok(c) => c,
             Err(err) => return Err(self.failed(err)),
         };
+        if !self.is_wac() {
+            warn_unplugged(&composition);
+        }
+        // Everything that is printed or written is made first, so that nothing can fail after a file is written.
+        let summary = self.summary(&what, output.as_deref(), &composition)?;
+        let graph =
+            graph.map(|(format, path)| (graphviz::render(&composition.report, format), path));
         if let Some(path) = &output {
             output::write_atomic(path, &composition.bytes)?;
         }
-        if let Some((format, path)) = &graph {
-            output::write_atomic(
-                path,
-                graphviz::render(&composition.report, *format).as_bytes(),
-            )?;
+        if let Some((text, path)) = &graph {
+            output::write_atomic(path, text.as_bytes())?;
         }
-        self.print(&what, output.as_deref(), &composition)?;
+        output::print(&summary)?;
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Whether the root is a `.wac` document, which does its own wiring.
+    fn is_wac(&self) -> bool {
+        matches!(&self.root, Some(Input::File(path)) if path.extension().is_some_and(|e| e == "wac"))
     }
 
     fn compose_wac(
@@ -189,10 +196,16 @@ impl Opts {
         anyhow::Error::new(err)
     }
 
-    fn print(&self, what: &str, output: Option<&Path>, composition: &Composition) -> Result<()> {
+    /// What is printed after a composition: the JSON report, or the summary line and the wiring.
+    fn summary(
+        &self,
+        what: &str,
+        output: Option<&Path>,
+        composition: &Composition,
+    ) -> Result<String> {
         let report = &composition.report;
         if self.json {
-            return output::print_json(report);
+            return output::json(report);
         }
         let target = match output {
             Some(path) => format!(
@@ -215,7 +228,7 @@ impl Opts {
         } else {
             text.push_str(&explain::wiring(report, false));
         }
-        output::print(&text)
+        Ok(text)
     }
 
     /// `--graph FORMAT FILE`: the format is checked here, as a usage error, because clap parses the two values
@@ -231,6 +244,24 @@ impl Opts {
             )
         })?;
         Ok(Some((format, PathBuf::from(path))))
+    }
+}
+
+/// Warnings about plugs that did nothing: none given at all (the result is the root as it is), or some left out.
+fn warn_unplugged(composition: &Composition) {
+    let report = &composition.report;
+    if let [root] = report.instances.as_slice()
+        && report.unused.is_empty()
+    {
+        crate::report::warn(&format!(
+            "nothing to compose: no plug was given, so the result is {} as it is (give plugs with --plug)",
+            root.component
+        ));
+    }
+    for unused in &report.unused {
+        crate::report::warn(&format!(
+            "plug {unused} was not used: none of its exports was needed"
+        ));
     }
 }
 

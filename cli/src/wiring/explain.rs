@@ -5,15 +5,21 @@ use crate::output::count;
 use crate::report::{DIM, ERROR, GOOD, HEADING};
 use weld_compose::{Outcome, Report, Rule, is_wasi};
 
+/// The longest import name that the table aligns the others to.
+const ALIGN: usize = 60;
+
 /// Every import of every instance: plugged ones with their provider, open ones with the reason, failed ones with
 /// the problem. With `all` false, open `wasi:*` imports are counted on one line per instance instead of listed;
 /// with `all` true, candidates that were turned down are listed under their import too.
 pub fn wiring(report: &Report, all: bool) -> String {
     let mut out = String::new();
+    // Names are aligned into a column, but a very long one (names have no length limit) must neither push every
+    // other line out nor exceed what the formatter pads to: past ALIGN, a name takes the room it needs.
     let width = report
         .instances
         .iter()
         .flat_map(|i| i.imports.iter().map(|imp| imp.name.len()))
+        .filter(|len| *len <= ALIGN)
         .max()
         .unwrap_or(0);
     for instance in &report.instances {
@@ -36,19 +42,14 @@ pub fn wiring(report: &Report, all: bool) -> String {
                     host += 1;
                     continue;
                 }
-                Outcome::Open { reason } => {
-                    let offers: Vec<String> = import
-                        .rejected
-                        .iter()
-                        .filter(|_| !all)
-                        .map(|c| format!("{} has {}", c.component, c.export))
-                        .collect();
-                    let offers = if offers.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", offers.join(", "))
-                    };
-                    format!("{DIM}open: {}{offers}{DIM:#}", reason.describe())
+                Outcome::Open { reason } if all => {
+                    format!("{DIM}open: {}{DIM:#}", reason.describe())
+                }
+                Outcome::Open { .. } => {
+                    format!(
+                        "{DIM}open: {}{DIM:#}",
+                        import.why_open().unwrap_or_default()
+                    )
                 }
                 Outcome::Error { problem } => format!("{ERROR}error{ERROR:#}: {}", problem.brief()),
             };

@@ -216,16 +216,19 @@ fn semver_takes_a_compatible_newer_export_but_not_another_major() {
         "{summary}"
     );
     assert!(!world(&wit(&out)).contains("import"), "fully plugged");
+    std::fs::remove_file(&out).unwrap();
 
+    // Another major is no plug at all: with nothing else to plug, there is nothing to compose, and the error
+    // itself says which version was on offer.
     let (run, out) = compose(dir.path(), "right", &["base-v2"], &[]);
-    let summary = run.ok();
+    let err = run.fails();
     assert!(
-        summary.contains("open: only incompatible versions are exported")
-            && summary.contains("has weld:base/base@2.0.0"),
-        "{summary}"
+        err.contains("nothing to compose")
+            && err.contains("only incompatible versions are exported (")
+            && err.contains("has weld:base/base@2.0.0)"),
+        "{err}"
     );
-    assert!(summary.contains("not used:"), "{summary}");
-    assert!(world(&wit(&out)).contains("import weld:base/base@1.0.0;"));
+    assert!(!out.exists(), "nothing written");
 }
 
 #[test]
@@ -530,4 +533,80 @@ fn wac_encoding_errors_point_at_the_document() {
             assert!(err.contains(label), "{case}: {label} missing: {err}");
         }
     }
+}
+
+/// Regression (wac#148 in kind): a WIT package encoded as wasm (types, no code) given as a plug composed into a
+/// "component" that did nothing. It is named for what it is, as root or plug, and nothing is written. Plugs
+/// that supply nothing are an error; a plug left out beside others, or no plug at all, is a warning.
+#[test]
+fn nothing_is_composed_from_wit_packages_or_from_plugs_that_supply_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let wit = "package weld:examples@1.0.0;\ninterface greeter { greet: func(name: string) -> string; }\n\
+               world greeter-world { export greeter; }\n";
+    let src = weld_wit::WitSource::from_wit_text("greeter.wit", wit).unwrap();
+    let package = dir.path().join("greeter-pkg.wasm");
+    std::fs::write(
+        &package,
+        wit_component::encode(&src.resolve, src.package).unwrap(),
+    )
+    .unwrap();
+    let out = dir.path().join("out.wasm");
+    let (app, base, greeter) = (fixture("app"), fixture("base"), fixture("greeter"));
+    for (root, plug) in [(&app, &package), (&package, &greeter)] {
+        let err = weld([
+            "compose".as_ref(),
+            root.as_os_str(),
+            "-p".as_ref(),
+            plug.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ])
+        .fails();
+        assert!(
+            err.contains(
+                "greeter-pkg.wasm` is a WIT package (types only, no code), not a component"
+            ),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+    let run = weld([
+        "compose".as_ref(),
+        app.as_os_str(),
+        "-p".as_ref(),
+        base.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    let err = run.fails();
+    assert!(
+        err.contains("nothing to compose: none of the plugs")
+            && err.contains("weld:examples/greeter@1.0.0: no component exports it"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // A plug beside one that is used: a warning.
+    let run = weld([
+        "compose".as_ref(),
+        app.as_os_str(),
+        "-p".as_ref(),
+        greeter.as_os_str(),
+        "-p".as_ref(),
+        base.as_os_str(),
+    ]);
+    run.ok();
+    assert!(
+        run.stderr().contains("warning: plug ") && run.stderr().contains("base.wasm was not used"),
+        "{}",
+        run.stderr()
+    );
+    // No plug at all: the result is the root itself, and weld says so.
+    let run = weld(["compose".as_ref(), greeter.as_os_str()]);
+    run.ok();
+    assert!(
+        run.stderr()
+            .contains("warning: nothing to compose: no plug was given"),
+        "{}",
+        run.stderr()
+    );
 }

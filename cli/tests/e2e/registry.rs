@@ -827,3 +827,47 @@ fn a_closed_connection_is_unreachable_even_in_a_repository_named_mtls() {
         );
     }
 }
+
+/// Regression (wkg#238 in kind): the `application/wasm` layer had no `org.opencontainers.image.title`, so `oras
+/// pull` skipped it (the Go CLI) or wrote it under its digest (oras-py). It is titled with the pushed file's name,
+/// and oras writes that file.
+#[test]
+fn oras_pulls_what_weld_pushes_under_the_file_name() {
+    const PULL: &str = "import os, sys, oras.client\n\
+        for f in oras.client.OrasClient(insecure=True).pull(target=sys.argv[1], outdir=sys.argv[2]):\n\
+        \x20   print(os.path.basename(f))\n";
+    let has_oras = Command::new("python3")
+        .args(["-c", "import oras.client"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_oras {
+        missing("oras-py is not importable by python3 (pip install oras)");
+        return;
+    }
+    let Some(registry) = LocalRegistry::start(Setup::default()) else {
+        return;
+    };
+    let user = User::new();
+    let greeter = user.path("my-greeter.wasm");
+    std::fs::copy(fixture("greeter"), &greeter).unwrap();
+    let r = registry.reference("demo/greeter:1.0.0");
+    user.weld(&["push", s(&greeter), &r]).ok();
+    let out = user.path("oras-out");
+    let pulled = Command::new("python3")
+        .args(["-c", PULL, r.trim_start_matches("oci://"), s(&out)])
+        .output()
+        .unwrap();
+    assert!(
+        pulled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pulled.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&pulled.stdout).trim(),
+        "my-greeter.wasm"
+    );
+    assert_eq!(
+        std::fs::read(out.join("my-greeter.wasm")).unwrap(),
+        std::fs::read(&greeter).unwrap()
+    );
+}

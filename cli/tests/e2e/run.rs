@@ -358,7 +358,7 @@ fn invoke_errors_show_the_signature_or_the_choices() {
     let err = invoke("greeter", &["greet(42)"]).fails();
     assert!(err.contains("greet: func(name: string) -> string"), "{err}");
     assert!(
-        err.contains("`name`: invalid value type (column 7)"),
+        err.contains("`name`: invalid value type (column 7, at `42`)"),
         "{err}"
     );
     let err = invoke("greeter", &[r#"greet("a", "b")"#]).fails();
@@ -374,6 +374,34 @@ fn invoke_errors_show_the_signature_or_the_choices() {
     );
     let err = invoke("greeter", &["greet"]).fails();
     assert!(err.contains("expected `name(arguments)`"), "{err}");
+}
+
+/// Regression (wasmtime#10764 in kind): a value that does not fit its type said only "error converting Wasm
+/// value"; the error names the field, case or value at fault, where it is, as wasmtime does.
+#[test]
+fn wave_errors_name_the_field_the_case_or_the_value_at_fault() {
+    let cases = [
+        (
+            "area(rectangle({width: 2}))",
+            "`s`: error converting Wasm value: missing field \"height\" (column 16, at `{width: 2}`)",
+        ),
+        (
+            "area(square(3))",
+            "`s`: error converting Wasm value: unknown case \"square\"",
+        ),
+        (
+            "classify(\"seven\")",
+            "`n`: invalid value type (column 10, at `\"seven\"`)",
+        ),
+        (
+            "with-read({read, delete})",
+            "`p`: error converting Wasm value: expected a flags { read, write, execute }; got {delete, read}",
+        ),
+    ];
+    for (call, expected) in cases {
+        let err = invoke("types", &[call]).fails();
+        assert!(err.contains(expected), "{call}: {err}");
+    }
 }
 
 #[test]
@@ -562,4 +590,28 @@ fn a_closed_stdout_ends_run_and_invoke_quietly() {
         assert_eq!(out.status.code(), Some(0), "weld {args:?}: {err}");
         assert!(err.is_empty(), "weld {args:?} said something: {err}");
     }
+}
+
+/// Regression (wac#166 in kind): a component whose only non-WASI import is an interface of types alone (it
+/// `use`s a type from it) was refused as needing an import; such an interface needs nothing, so it runs, alone
+/// and composed.
+#[test]
+fn an_import_of_types_alone_needs_nothing() {
+    let out = invoke("ruler", &["to-mm({value: 3, unit: cm})"]).ok();
+    assert_eq!(out, "30\n");
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("tape.wasm");
+    let (tape, ruler) = (fixture("tape"), fixture("ruler"));
+    weld(&[
+        "compose",
+        tape.to_str().unwrap(),
+        "--plug",
+        ruler.to_str().unwrap(),
+        "--closed=all",
+        "-o",
+        composed.to_str().unwrap(),
+    ])
+    .ok();
+    let out = weld(&["run", composed.to_str().unwrap(), "--invoke", "run()"]).ok();
+    assert_eq!(out, "7000\n");
 }
