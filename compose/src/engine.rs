@@ -54,6 +54,7 @@ pub fn compose(
         .collect::<Result<Vec<_>, RequestError>>()?;
     let matched = matching::run(&mut graph, &packages, &labels, &wires)?;
     let root = matched.instances[0].0;
+    let type_exports = matched.type_exports;
     let report = Report {
         instances: matched.instances.into_iter().map(|(_, i)| i).collect(),
         unused: matched.unused,
@@ -65,7 +66,7 @@ pub fn compose(
     if labels.len() > 1 && report.instances.len() == 1 {
         return Err(ComposeError::NothingToCompose(Box::new(report)));
     }
-    crate::finish::finish_plugged(graph, report, root, options)
+    crate::finish::finish_plugged(graph, report, (root, &type_exports), options)
 }
 
 /// Whether a package is an encoded WIT package rather than a component: no imports, and exports that are all

@@ -13,15 +13,33 @@ use std::collections::HashSet;
 use wac_graph::types::{SubtypeChecker, TypeAggregator, are_semver_compatible};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
 
-/// Finishes a composition whose instances were wired by matching: `root` has its exports re-exported, and the
-/// instances are named by their components' stems.
+/// Finishes a composition whose instances were wired by matching: the interfaces of types alone that plugs
+/// supplied are exported first (`type_exports`: the types of what the result exports must be nameable, exported
+/// or imported, before an export uses them: component model, "instance not valid to be used as export"), then
+/// `root` has its exports re-exported, and the instances are named by their components' stems.
 pub(crate) fn finish_plugged(
     mut graph: CompositionGraph,
     mut report: Report,
-    root: NodeId,
+    (root, type_exports): (NodeId, &[(NodeId, String)]),
     options: &Options,
 ) -> Result<Composition, ComposeError> {
     settle_imports(&graph, &mut report, options)?;
+    let root_exports: Vec<String> = match graph[root].package() {
+        Some(package) => graph.types()[graph[package].ty()]
+            .exports
+            .keys()
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    for (provider, name) in type_exports {
+        if !root_exports.contains(name) {
+            let alias = graph
+                .alias_instance_export(*provider, name)
+                .map_err(graph_error)?;
+            graph.export(alias, name.clone()).map_err(graph_error)?;
+        }
+    }
     export_all(&mut graph, root)?;
     report.exports = exports(&graph);
     short_names(&mut graph);

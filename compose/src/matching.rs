@@ -10,7 +10,7 @@ use crate::names::{self, Relation};
 use crate::report::{Candidate, Difference, Import, Instance, OpenReason, Outcome, Problem, Rule};
 use crate::typefmt::TypeNames;
 use std::collections::{HashMap, HashSet};
-use wac_graph::types::{ItemKind, SubtypeChecker, Type, World};
+use wac_graph::types::{ItemKind, ResourceId, SubtypeChecker, Type, Types, World};
 use wac_graph::{CompositionGraph, NodeId, PackageId};
 
 /// An explicit wiring: imports named `import` (exactly, or without their version) go to component `component`.
@@ -34,6 +34,9 @@ pub(crate) struct Matched {
     pub(crate) instances: Vec<(NodeId, Instance)>,
     /// Components that nothing needed.
     pub(crate) unused: Vec<String>,
+    /// Exports of interfaces that hold only types and plugged an import: (providing instance, export name). The
+    /// result re-exports them, since the types of what it exports must be nameable from outside.
+    pub(crate) type_exports: Vec<(NodeId, String)>,
 }
 
 enum State {
@@ -65,6 +68,7 @@ struct Matcher<'a> {
     state: Vec<State>,
     stack: Vec<usize>,
     instances: Vec<(NodeId, Instance)>,
+    type_exports: Vec<(NodeId, String)>,
     cache: HashSet<(ItemKind, ItemKind)>,
 }
 
@@ -94,9 +98,11 @@ pub(crate) fn run(
         state: packages.iter().map(|_| State::Unvisited).collect(),
         stack: Vec::new(),
         instances: Vec::new(),
+        type_exports: Vec::new(),
         cache: HashSet::new(),
     };
     m.visit(0)?;
+    m.check_shared_resources();
     if let Some(i) = m.used_wires.iter().position(|used| !used) {
         let wire = &wires[i];
         return Err(RequestError::WireUnused {
@@ -115,7 +121,20 @@ pub(crate) fn run(
     Ok(Matched {
         instances: m.instances,
         unused,
+        type_exports: m.type_exports,
     })
+}
+
+/// Whether `kind` is an interface of value types alone (no function, no resource): it needs no provider, and a
+/// plug that supplies it supplies only names for types.
+fn types_only(types: &Types, kind: ItemKind) -> bool {
+    match kind {
+        ItemKind::Instance(id) => types[id]
+            .exports
+            .values()
+            .all(|item| matches!(item, ItemKind::Type(Type::Value(_)))),
+        _ => false,
+    }
 }
 
 impl Matcher<'_> {
@@ -150,7 +169,16 @@ impl Matcher<'_> {
                     provider,
                     export,
                     rule,
-                } => self.plug(node, &name, provider, export, rule)?,
+                } => {
+                    let types_only = types_only(self.graph.types(), kind);
+                    let outcome = self.plug(node, &name, provider, export.clone(), rule)?;
+                    if let (true, State::Done(provider_node)) = (types_only, &self.state[provider])
+                        && !self.type_exports.iter().any(|(_, e)| *e == export)
+                    {
+                        self.type_exports.push((*provider_node, export));
+                    }
+                    outcome
+                }
                 Decision::Open(reason) => Outcome::Open { reason },
                 Decision::Fail(problem) => Outcome::Error { problem },
             };
@@ -323,15 +351,67 @@ impl Matcher<'_> {
         }
     }
 
+    /// Marks every open import whose type uses a resource that a plugged import of the same instance defines:
+    /// such an import cannot be expressed by the result (it would have to name a resource of an instance inside
+    /// it), which the validator would only report as `resource types are not the same`.
+    fn check_shared_resources(&mut self) {
+        let types = self.graph.types();
+        for (node, instance) in &mut self.instances {
+            let Some(package) = self.graph[*node].package() else {
+                continue;
+            };
+            let world = &types[self.graph[package].ty()];
+            let resources = |name: &str| -> Vec<(String, ResourceId)> {
+                match world.imports.get(name) {
+                    Some(ItemKind::Instance(id)) => types[*id]
+                        .exports
+                        .iter()
+                        .filter_map(|(export, item)| match item {
+                            ItemKind::Type(Type::Resource(r)) => {
+                                Some((export.clone(), types.resolve_resource(*r)))
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let plugged: Vec<(String, String, Vec<(String, ResourceId)>)> = instance
+                .imports
+                .iter()
+                .filter_map(|import| match &import.outcome {
+                    Outcome::Plugged { by, .. } => {
+                        Some((import.name.clone(), by.clone(), resources(&import.name)))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for import in &mut instance.imports {
+                if !matches!(import.outcome, Outcome::Open { .. }) {
+                    continue;
+                }
+                let used = resources(&import.name);
+                let shared = plugged.iter().find_map(|(defined_by, by, defined)| {
+                    used.iter()
+                        .find(|(_, r)| defined.iter().any(|(_, d)| d == r))
+                        .map(|(name, _)| (name.clone(), defined_by.clone(), by.clone()))
+                });
+                if let Some((resource, defined_by, plugged_by)) = shared {
+                    import.outcome = Outcome::Error {
+                        problem: Problem::SharedResource {
+                            resource,
+                            defined_by,
+                            plugged_by,
+                        },
+                    };
+                }
+            }
+        }
+    }
+
     /// Why an import nothing plugs stays open: it needs nothing, or only the root has it, or nobody does.
     fn why_open(&self, import: &str, kind: ItemKind) -> OpenReason {
-        let types = self.graph.types();
-        if let ItemKind::Instance(id) = kind
-            && types[id]
-                .exports
-                .values()
-                .all(|item| matches!(item, ItemKind::Type(Type::Value(_))))
-        {
+        if types_only(self.graph.types(), kind) {
             return OpenReason::TypesOnly;
         }
         let root_has = self.world(0).exports.keys().any(|export| {

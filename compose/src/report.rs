@@ -137,6 +137,16 @@ pub enum Problem {
         /// What the component does export.
         exports: Vec<String>,
     },
+    /// The import would stay open, but its type uses a resource of another import that a plug supplies: an
+    /// import of the result cannot name a resource of an instance made inside it, so no valid encoding exists.
+    SharedResource {
+        /// The resource.
+        resource: String,
+        /// The import that defines it, which a plug supplies.
+        defined_by: String,
+        /// The plug that supplies it.
+        plugged_by: String,
+    },
 }
 
 /// One item whose types differ between an import and the export offered for it.
@@ -202,6 +212,11 @@ impl Problem {
             Problem::WireNoExport { component, .. } => {
                 format!("wired to {component}, which does not export it")
             }
+            Problem::SharedResource {
+                resource,
+                defined_by,
+                ..
+            } => format!("open, but uses resource `{resource}` of the plugged `{defined_by}`"),
         }
     }
 
@@ -247,6 +262,16 @@ impl Problem {
                 } else {
                     exports.join(", ")
                 }
+            ),
+            Problem::SharedResource {
+                resource,
+                defined_by,
+                plugged_by,
+            } => format!(
+                "`{import}` of {consumer} would stay open, but it uses resource `{resource}` of `{defined_by}`, which \
+                 {plugged_by} supplies inside the composition; an import of the result cannot use a resource made \
+                 inside it. Plug `{import}` too (--plug a component that exports it), or leave `{defined_by}` open \
+                 (leave out {plugged_by})"
             ),
         }
     }

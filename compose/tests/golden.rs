@@ -4,8 +4,10 @@
 //! A case holds `compose.toml` (a weld compose file) or `compose.wac` (a WAC document, its packages under `deps/`
 //! or named in `deps.toml` as `"ns:name" = "<reference>"`). Components are referenced as `fixture:<name>` (a
 //! component of the weld-fixtures crate, built from its WAT and WIT) or as a path in the case folder: `.wat`
-//! text (a component or a core module), or a `.wit` file, encoded as a WIT package binary the way
-//! `wasm-tools component wit --wasm` encodes it. Expected, beside them:
+//! text (a component or a core module); a `.wit` file, encoded as a WIT package binary the way
+//! `wasm-tools component wit --wasm` encodes it; or `file.wit#world`, a component of that world whose core module
+//! does nothing, the way `wasm-tools component embed --dummy` and `component new` make one (for shapes of types
+//! that need no running). Expected, beside them:
 //! - `report.json`: the wiring report, as `weld compose --json` prints it (the schema docs/compose.md pins);
 //! - `result.wit`: the WIT of the composed component, on success;
 //! - `error.txt`: the error with its causes, and for a diagnostic its `file:line:column`, every label and help.
@@ -181,13 +183,32 @@ impl CaseResolver {
 
 impl Resolver for CaseResolver {
     fn resolve(&self, reference: &str, base: &Path) -> Result<Vec<u8>, BoxError> {
-        let path = self.path(reference, base);
-        if path.extension().is_some_and(|e| e == "wit") {
-            let mut resolve = wit_parser::Resolve::default();
-            let package = resolve.push_file(&path)?;
-            return Ok(wit_component::encode(&resolve, package)?);
+        let (file, world) = match reference.split_once('#') {
+            Some((file, world)) => (file, Some(world)),
+            None => (reference, None),
+        };
+        let path = self.path(file, base);
+        if path.extension().is_none_or(|e| e != "wit") {
+            return Ok(weld_wit::read_wasm(&path)?);
         }
-        Ok(weld_wit::read_wasm(&path)?)
+        let mut resolve = wit_parser::Resolve::default();
+        let package = resolve.push_file(&path)?;
+        let Some(world) = world else {
+            return Ok(wit_component::encode(&resolve, package)?);
+        };
+        let world = resolve.select_world(&[package], Some(world))?;
+        let mut module =
+            wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+        wit_component::embed_component_metadata(
+            &mut module,
+            &resolve,
+            world,
+            wit_component::StringEncoding::UTF8,
+        )?;
+        Ok(wit_component::ComponentEncoder::default()
+            .module(&module)?
+            .validate(true)
+            .encode()?)
     }
 }
 

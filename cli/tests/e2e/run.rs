@@ -615,3 +615,38 @@ fn an_import_of_types_alone_needs_nothing() {
     let out = weld(&["run", composed.to_str().unwrap(), "--invoke", "run()"]).ok();
     assert_eq!(out, "7000\n");
 }
+
+/// Regression (wac#141 in kind): a plug that exports only types, which the root's exports use, composed into an
+/// invalid component ("instance not valid to be used as export") with weld, wac and wasm-compose alike. The
+/// result exports the plugged types interface too, validates and runs.
+#[test]
+fn a_plug_of_types_alone_composes_into_a_component_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("ruler-units.wasm");
+    let (ruler, units) = (fixture("ruler"), fixture("units"));
+    let summary = weld(&[
+        "compose",
+        ruler.to_str().unwrap(),
+        "--plug",
+        units.to_str().unwrap(),
+        "-o",
+        composed.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(summary.contains("weld:units/types@1.0.0  <- "), "{summary}");
+    let wit = weld(&["wit", composed.to_str().unwrap()]).ok();
+    assert!(
+        wit.contains("export weld:units/types@1.0.0;")
+            && wit.contains("export weld:units/convert@1.0.0;")
+            && !wit.contains("import weld:units"),
+        "{wit}"
+    );
+    let out = weld(&[
+        "run",
+        composed.to_str().unwrap(),
+        "--invoke",
+        "to-mm({value: 2, unit: m})",
+    ])
+    .ok();
+    assert_eq!(out, "2000\n");
+}
