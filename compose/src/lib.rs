@@ -51,6 +51,7 @@ mod names;
 mod report;
 mod request;
 mod resolver;
+mod resources;
 mod typefmt;
 mod wac;
 

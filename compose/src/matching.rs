@@ -10,7 +10,7 @@ use crate::names::{self, Relation};
 use crate::report::{Candidate, Difference, Import, Instance, OpenReason, Outcome, Problem, Rule};
 use crate::typefmt::TypeNames;
 use std::collections::{HashMap, HashSet};
-use wac_graph::types::{ItemKind, ResourceId, SubtypeChecker, Type, Types, World};
+use wac_graph::types::{ItemKind, SubtypeChecker, Type, Types, World};
 use wac_graph::{CompositionGraph, NodeId, PackageId};
 
 /// An explicit wiring: imports named `import` (exactly, or without their version) go to component `component`.
@@ -102,7 +102,7 @@ pub(crate) fn run(
         cache: HashSet::new(),
     };
     m.visit(0)?;
-    m.check_shared_resources();
+    crate::resources::mark_shared(m.graph, &mut m.instances);
     if let Some(i) = m.used_wires.iter().position(|used| !used) {
         let wire = &wires[i];
         return Err(RequestError::WireUnused {
@@ -348,64 +348,6 @@ impl Matcher<'_> {
                 component: self.labels[provider].clone(),
                 exports: self.world(provider).exports.keys().cloned().collect(),
             }),
-        }
-    }
-
-    /// Marks every open import whose type uses a resource that a plugged import of the same instance defines:
-    /// such an import cannot be expressed by the result (it would have to name a resource of an instance inside
-    /// it), which the validator would only report as `resource types are not the same`.
-    fn check_shared_resources(&mut self) {
-        let types = self.graph.types();
-        for (node, instance) in &mut self.instances {
-            let Some(package) = self.graph[*node].package() else {
-                continue;
-            };
-            let world = &types[self.graph[package].ty()];
-            let resources = |name: &str| -> Vec<(String, ResourceId)> {
-                match world.imports.get(name) {
-                    Some(ItemKind::Instance(id)) => types[*id]
-                        .exports
-                        .iter()
-                        .filter_map(|(export, item)| match item {
-                            ItemKind::Type(Type::Resource(r)) => {
-                                Some((export.clone(), types.resolve_resource(*r)))
-                            }
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                }
-            };
-            let plugged: Vec<(String, String, Vec<(String, ResourceId)>)> = instance
-                .imports
-                .iter()
-                .filter_map(|import| match &import.outcome {
-                    Outcome::Plugged { by, .. } => {
-                        Some((import.name.clone(), by.clone(), resources(&import.name)))
-                    }
-                    _ => None,
-                })
-                .collect();
-            for import in &mut instance.imports {
-                if !matches!(import.outcome, Outcome::Open { .. }) {
-                    continue;
-                }
-                let used = resources(&import.name);
-                let shared = plugged.iter().find_map(|(defined_by, by, defined)| {
-                    used.iter()
-                        .find(|(_, r)| defined.iter().any(|(_, d)| d == r))
-                        .map(|(name, _)| (name.clone(), defined_by.clone(), by.clone()))
-                });
-                if let Some((resource, defined_by, plugged_by)) = shared {
-                    import.outcome = Outcome::Error {
-                        problem: Problem::SharedResource {
-                            resource,
-                            defined_by,
-                            plugged_by,
-                        },
-                    };
-                }
-            }
         }
     }
 
