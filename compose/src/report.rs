@@ -109,7 +109,11 @@ pub struct Candidate {
 
 /// Something that makes the composition fail at one import.
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
 pub enum Problem {
     /// The only exports of this name have other types.
     TypeMismatch {
