@@ -48,7 +48,8 @@ pub enum Outcome {
     Plugged {
         /// The component whose instance provides it.
         by: String,
-        /// The name of the export used (a newer compatible version when `rule` is `semver`).
+        /// The name of the export used (a newer compatible version when `rule` is `semver`); empty when a `.wac`
+        /// document passes a whole instance.
         export: String,
         /// Why this export was chosen.
         rule: Rule,

@@ -9,8 +9,10 @@ use crate::finish::{encode_options, exports, guard_encoder, settle_imports, vali
 use crate::labels::instance_label;
 use crate::report::{Import, Instance, OpenReason, Outcome, Report, Rule};
 use crate::request::{Composition, Options};
+use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use wac_graph::types::BorrowedPackageKey;
 use wac_graph::{CompositionGraph, NodeId, NodeKind};
 use wac_resolver::FileSystemPackageResolver;
 use weld_wit::SourceError;
@@ -42,9 +44,26 @@ pub fn compose_wac(document: &WacDocument, options: &Options) -> Result<Composit
     let parsed =
         wac_parser::Document::parse(&source).map_err(|e| document_error(path, &source, e))?;
     let keys = wac_resolver::packages(&parsed).map_err(|e| document_error(path, &source, e))?;
-    let packages = FileSystemPackageResolver::new(&document.deps_dir, document.deps.clone(), true)
-        .resolve(&keys)
-        .map_err(|e| document_error(path, &source, e))?;
+    let packages = packages(document, &keys).map_err(|e| match e {
+        Unresolved::Wac(e) => document_error(path, &source, e),
+        Unresolved::Folder {
+            span,
+            name,
+            source: cause,
+        } => ComposeError::Document {
+            path: path.to_path_buf(),
+            source: SourceError::new(
+                path,
+                source.as_str(),
+                miette::MietteDiagnostic::new(format!("failed to load package `{name}`"))
+                    .with_label(miette::LabeledSpan::new_primary_with_span(
+                        Some(format!("`{name}` is read from its WIT folder")),
+                        span,
+                    )),
+            )
+            .caused_by(cause),
+        },
+    })?;
     let resolution = parsed
         .resolve(packages)
         .map_err(|e| document_error(path, &source, e))?;
@@ -56,6 +75,58 @@ pub fn compose_wac(document: &WacDocument, options: &Options) -> Result<Composit
     settle_imports(graph, &mut report, options)?;
     report.exports = exports(graph);
     validated(bytes, report)
+}
+
+/// Why a package of the document could not be found.
+enum Unresolved {
+    /// wac's resolver said so.
+    Wac(wac_resolver::Error),
+    /// A `--dep` WIT folder did not load or encode.
+    Folder {
+        span: miette::SourceSpan,
+        name: String,
+        source: weld_wit::BoxError,
+    },
+}
+
+/// The packages the document names, in its order: from `--dep` files and the deps folder as wac finds them, and
+/// from `--dep` WIT folders, which wac's resolver refuses as overrides (it wants a file) but weld reads like any
+/// WIT folder (with its `deps/`) and encodes as a WIT package.
+fn packages<'a>(
+    document: &WacDocument,
+    keys: &IndexMap<BorrowedPackageKey<'a>, miette::SourceSpan>,
+) -> Result<IndexMap<BorrowedPackageKey<'a>, Vec<u8>>, Unresolved> {
+    let (folders, files): (HashMap<String, PathBuf>, HashMap<String, PathBuf>) = document
+        .deps
+        .clone()
+        .into_iter()
+        .partition(|(_, path)| path.is_dir());
+    let folder_of = |key: &BorrowedPackageKey| match key.version {
+        None => folders.get(key.name),
+        Some(_) => None,
+    };
+    let mut remaining = keys.clone();
+    remaining.retain(|key, _| folder_of(key).is_none());
+    let mut found = FileSystemPackageResolver::new(&document.deps_dir, files, true)
+        .resolve(&remaining)
+        .map_err(Unresolved::Wac)?;
+    let mut packages = IndexMap::new();
+    for (key, span) in keys {
+        let bytes = match folder_of(key) {
+            Some(folder) => {
+                let failed = |source: weld_wit::BoxError| Unresolved::Folder {
+                    span: *span,
+                    name: key.name.to_owned(),
+                    source,
+                };
+                let src = weld_wit::load(folder).map_err(|e| failed(e.into()))?;
+                wit_component::encode(&src.resolve, src.package).map_err(|e| failed(e.into()))?
+            }
+            None => found.shift_remove(key).unwrap_or_default(),
+        };
+        packages.insert(*key, bytes);
+    }
+    Ok(packages)
 }
 
 /// A wac diagnostic about the document `path` holding `source`.
@@ -86,18 +157,26 @@ fn report(graph: &CompositionGraph) -> Report {
             .imports
             .keys()
             .map(|name| {
-                let source = args
-                    .get(name.as_str())
-                    .and_then(|arg| graph.get_alias_source(*arg));
-                let outcome = match source {
-                    Some((instance, export)) => Outcome::Plugged {
-                        by: label(instance),
-                        export: export.to_owned(),
-                        rule: Rule::Wac,
+                // An argument is an export of another instance (`{ ...a }`, `{ x: a.x }`), a whole instance
+                // (`{ x: a }`, which the report names with an empty export), or an import of the document.
+                let open = Outcome::Open {
+                    reason: OpenReason::NotWired,
+                };
+                let outcome = match args.get(name.as_str()) {
+                    Some(arg) => match (graph.get_alias_source(*arg), graph[*arg].kind()) {
+                        (Some((instance, export)), _) => Outcome::Plugged {
+                            by: label(instance),
+                            export: export.to_owned(),
+                            rule: Rule::Wac,
+                        },
+                        (None, NodeKind::Instantiation(_)) => Outcome::Plugged {
+                            by: label(*arg),
+                            export: String::new(),
+                            rule: Rule::Wac,
+                        },
+                        (None, _) => open,
                     },
-                    None => Outcome::Open {
-                        reason: OpenReason::NotWired,
-                    },
+                    None => open,
                 };
                 Import {
                     name: name.clone(),

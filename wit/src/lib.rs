@@ -35,5 +35,8 @@ pub use inspect::{
     CustomSection, Extern, Inspection, Limits, Node, NodeKind, Producer, inspect, inspect_bytes,
 };
 pub use render::{WitFile, package_files, to_wit};
-pub use source::{SourceKind, WitSource, load, panic_message, read_file, read_wasm, wasm_bytes};
+pub use source::{
+    Features, SourceKind, WitSource, load, load_with, panic_message, read_file, read_wasm,
+    wasm_bytes,
+};
 pub use validate::{FileKind, Invalid, Validated, features, validate, validate_file};

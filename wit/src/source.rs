@@ -41,19 +41,34 @@ pub struct WitSource {
     pub packages: Vec<PackageId>,
 }
 
-/// Loads WIT from `path`: a directory, a `.wit` file, a component, a core module with WIT metadata or WAT text.
-pub fn load(path: &Path) -> Result<WitSource> {
-    if path.is_dir() {
-        return load_dir(path);
-    }
-    // Anything else, a missing path included, is read as a file, so errors name it the same way.
-    WitSource::from_bytes(path, &read_file(path)?)
+/// Which feature-gated items of WIT text to keep: those marked `@unstable(feature = NAME)` for the names given,
+/// or all of them (`wasm-tools component wit --features` and `--all-features`). Items without a gate, and
+/// `@since` ones, are always kept. WIT decoded from a binary is already resolved: features do not apply to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Features {
+    /// The features enabled.
+    pub names: Vec<String>,
+    /// Enable every feature.
+    pub all: bool,
 }
 
-fn load_dir(path: &Path) -> Result<WitSource> {
-    resolve_wit(path, SourceKind::WitDirectory, None, |resolve| {
-        resolve.push_dir(path).map(|(package, _)| package)
-    })
+/// Loads WIT from `path`: a directory, a `.wit` file, a component, a core module with WIT metadata or WAT text.
+pub fn load(path: &Path) -> Result<WitSource> {
+    load_with(path, &Features::default())
+}
+
+/// [`load`], keeping the feature-gated items `features` enables.
+pub fn load_with(path: &Path, features: &Features) -> Result<WitSource> {
+    if path.is_dir() {
+        return resolve_wit(
+            path,
+            SourceKind::WitDirectory,
+            (None, features),
+            |resolve| resolve.push_dir(path).map(|(package, _)| package),
+        );
+    }
+    // Anything else, a missing path included, is read as a file, so errors name it the same way.
+    WitSource::from_bytes_with(path, &read_file(path)?, features)
 }
 
 /// Runs one `push_*` of wit-parser on a fresh `Resolve`. A failure at a known place becomes a [`SourceError`]
@@ -61,10 +76,14 @@ fn load_dir(path: &Path) -> Result<WitSource> {
 fn resolve_wit(
     path: &Path,
     kind: SourceKind,
-    text: Option<&str>,
+    (text, features): (Option<&str>, &Features),
     push: impl FnOnce(&mut Resolve) -> anyhow::Result<PackageId>,
 ) -> Result<WitSource> {
-    let mut resolve = Resolve::default();
+    let mut resolve = Resolve {
+        all_features: features.all,
+        ..Resolve::default()
+    };
+    resolve.features.extend(features.names.iter().cloned());
     match caught(|| push(&mut resolve)) {
         Ok(Ok(package)) => Ok(WitSource::new(path, kind, resolve, package, None)),
         Ok(Err(err)) => Err(Error::Wit {
@@ -191,6 +210,11 @@ impl WitSource {
 
     /// Loads WIT from the bytes of a file named `path`: a binary, WAT text or WIT text.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<WitSource> {
+        WitSource::from_bytes_with(path, bytes, &Features::default())
+    }
+
+    /// [`WitSource::from_bytes`], keeping the feature-gated items of WIT text that `features` enables.
+    pub fn from_bytes_with(path: &Path, bytes: &[u8], features: &Features) -> Result<WitSource> {
         if bytes.is_empty() {
             return Err(Error::Empty {
                 path: path.to_path_buf(),
@@ -204,7 +228,12 @@ impl WitSource {
             if let Ok(text) = std::str::from_utf8(bytes)
                 && !looks_like_wat(path, text)
             {
-                return WitSource::from_wit_text(path, text);
+                return resolve_wit(
+                    path,
+                    SourceKind::WitFile,
+                    (Some(text), features),
+                    |resolve| resolve.push_str(path, text),
+                );
             }
         }
         let binary = wasm_bytes(path, bytes)?;
@@ -214,9 +243,12 @@ impl WitSource {
     /// Parses WIT text (one file, possibly with nested `package x:y { ... }` blocks).
     pub fn from_wit_text(path: impl AsRef<Path>, text: &str) -> Result<WitSource> {
         let path = path.as_ref();
-        resolve_wit(path, SourceKind::WitFile, Some(text), |resolve| {
-            resolve.push_str(path, text)
-        })
+        resolve_wit(
+            path,
+            SourceKind::WitFile,
+            (Some(text), &Features::default()),
+            |resolve| resolve.push_str(path, text),
+        )
     }
 
     /// Decodes the WIT of a binary: a component, an encoded WIT package or a core module with metadata.

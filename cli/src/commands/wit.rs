@@ -27,6 +27,13 @@ pub struct Opts {
     /// Show only this world (`command`, or qualified: `wasi:cli/command@0.2.0`) and what it reaches.
     #[arg(long, value_name = "NAME")]
     pub world: Option<String>,
+    /// Keep the items gated by these features (`@unstable(feature = NAME)`), comma-separated or repeated, as
+    /// `wasm-tools component wit --features` does. Applies to WIT text; a binary's WIT is already resolved.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Keep every feature-gated item.
+    #[arg(long)]
+    pub all_features: bool,
     /// Print a JSON model (packages, interfaces, worlds, types, functions) instead of WIT text.
     #[arg(long, conflicts_with = "out_dir")]
     pub json: bool,
@@ -45,7 +52,11 @@ impl Opts {
         let mut src = if local.is_pulled() {
             weld_wit::WitSource::from_bytes(&local.name, &weld_wit::read_file(&local.path)?)?
         } else {
-            weld_wit::load(&local.path)?
+            let features = weld_wit::Features {
+                names: self.features.clone(),
+                all: self.all_features,
+            };
+            weld_wit::load_with(&local.path, &features)?
         };
         if let Some(world) = &self.world {
             src = src.select_world(world)?;

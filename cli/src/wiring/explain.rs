@@ -33,6 +33,9 @@ pub fn wiring(report: &Report, all: bool) -> String {
                         Rule::Exact => String::new(),
                         Rule::Semver => format!(" {DIM}(as {export}, semver-compatible){DIM:#}"),
                         Rule::Wire => format!(" {DIM}(wired){DIM:#}"),
+                        Rule::Wac if export.is_empty() => {
+                            format!(" {DIM}(the whole instance){DIM:#}")
+                        }
                         Rule::Wac if export != name => format!(" {DIM}(as {export}){DIM:#}"),
                         Rule::Wac => String::new(),
                     };

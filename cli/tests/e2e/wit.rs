@@ -275,3 +275,57 @@ fn out_dir_refuses_to_mix_packages_but_rewrites_its_own() {
         "the directory is unchanged"
     );
 }
+
+/// `--features` and `--all-features` keep the items gated by `@unstable(feature = ...)`, as
+/// `wasm-tools component wit` does; without them the gated items are left out.
+#[test]
+fn feature_gates_are_kept_only_when_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gated.wit");
+    std::fs::write(
+        &file,
+        "package demo:gated;\n\ninterface i {\n  @unstable(feature = fancy)\n  f: func();\n\n  \
+         @unstable(feature = plain)\n  g: func();\n\n  h: func();\n}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let none = weld(["wit", file]).ok();
+    assert!(
+        !none.contains("f: func") && !none.contains("g: func") && none.contains("h: func"),
+        "{none}"
+    );
+    let fancy = weld(["wit", file, "--features", "fancy"]).ok();
+    assert!(
+        fancy.contains("f: func") && !fancy.contains("g: func"),
+        "{fancy}"
+    );
+    let both = weld(["wit", file, "--features", "fancy,plain"]).ok();
+    assert_eq!(both, weld(["wit", file, "--all-features"]).ok());
+    assert!(both.contains("@unstable(feature = plain)"), "{both}");
+}
+
+/// A WIT folder's `deps/` may hold packages as binaries, `.wasm` or `.wat` text, as wit-parser reads them.
+#[test]
+fn deps_may_be_wit_package_binaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("deps")).unwrap();
+    std::fs::write(
+        pkg.join("app.wit"),
+        "package demo:app;\nworld w { import demo:lib/api; }\n",
+    )
+    .unwrap();
+    let lib = weld_wit::WitSource::from_wit_text(
+        "lib.wit",
+        "package demo:lib;\ninterface api { f: func() -> u32; }\n",
+    )
+    .unwrap();
+    let binary = wit_component::encode(&lib.resolve, lib.package).unwrap();
+    std::fs::write(pkg.join("deps/lib.wasm"), &binary).unwrap();
+    let from_wasm = weld(["wit".as_ref(), pkg.as_os_str()]).ok();
+    assert!(from_wasm.contains("f: func() -> u32;"), "{from_wasm}");
+    std::fs::remove_file(pkg.join("deps/lib.wasm")).unwrap();
+    let text = wasmprinter::print_bytes(&binary).unwrap();
+    std::fs::write(pkg.join("deps/lib.wat"), text).unwrap();
+    assert_eq!(weld(["wit".as_ref(), pkg.as_os_str()]).ok(), from_wasm);
+}
