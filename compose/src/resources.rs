@@ -30,7 +30,10 @@ pub(crate) fn mark_shared(graph: &CompositionGraph, instances: &mut [(NodeId, In
                 Outcome::Plugged { by, .. } => Some(Defined {
                     import: import.name.clone(),
                     plugged_by: by.clone(),
-                    resources: resources(types, world, &import.name),
+                    resources: resources(types, world, &import.name)
+                        .into_iter()
+                        .filter(|(_, r)| defines(types, world, &import.name, *r))
+                        .collect(),
                 }),
                 _ => None,
             })
@@ -56,6 +59,19 @@ pub(crate) fn mark_shared(graph: &CompositionGraph, instances: &mut [(NodeId, In
             }
         }
     }
+}
+
+/// Whether import `name` of `world` defines resource `r` itself, rather than `use`-ing it from another interface
+/// (an interface that only uses a resource may be plugged while its owner stays open: both then name the open
+/// owner's resource).
+fn defines(types: &Types, world: &World, name: &str, r: ResourceId) -> bool {
+    let Some(ItemKind::Instance(id)) = world.imports.get(name) else {
+        return false;
+    };
+    types[*id].exports.values().any(|item| match item {
+        ItemKind::Type(Type::Resource(own)) => types[*own].alias.is_none() && *own == r,
+        _ => false,
+    })
 }
 
 /// The resources import `name` of `world` exports, each with its name and the resource it is at bottom (through
