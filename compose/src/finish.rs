@@ -24,23 +24,15 @@ pub(crate) fn finish_plugged(
     options: &Options,
 ) -> Result<Composition, ComposeError> {
     settle_imports(&graph, &mut report, options)?;
-    let root_exports: Vec<String> = match graph[root].package() {
-        Some(package) => graph.types()[graph[package].ty()]
-            .exports
-            .keys()
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
+    let root_exports = export_names(&graph, root);
     for (provider, name) in type_exports {
         if !root_exports.contains(name) {
-            let alias = graph
-                .alias_instance_export(*provider, name)
-                .map_err(graph_error)?;
-            graph.export(alias, name.clone()).map_err(graph_error)?;
+            re_export(&mut graph, *provider, name)?;
         }
     }
-    export_all(&mut graph, root)?;
+    for name in &root_exports {
+        re_export(&mut graph, root, name)?;
+    }
     report.exports = exports(&graph);
     short_names(&mut graph);
     let bytes =
@@ -251,21 +243,23 @@ fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
     })
 }
 
-/// Exports from the composition every export of `root`'s instance, under the same names.
-fn export_all(graph: &mut CompositionGraph, root: NodeId) -> Result<(), ComposeError> {
-    let Some(package) = graph[root].package() else {
-        return Ok(());
-    };
-    let names: Vec<String> = graph.types()[graph[package].ty()]
-        .exports
-        .keys()
-        .cloned()
-        .collect();
-    for name in names {
-        let alias = graph
-            .alias_instance_export(root, &name)
-            .map_err(graph_error)?;
-        graph.export(alias, name).map_err(graph_error)?;
+/// The names `node`'s instance exports (none for a node that is not an instantiation).
+fn export_names(graph: &CompositionGraph, node: NodeId) -> Vec<String> {
+    match graph[node].package() {
+        Some(package) => graph.types()[graph[package].ty()]
+            .exports
+            .keys()
+            .cloned()
+            .collect(),
+        None => Vec::new(),
     }
+}
+
+/// Exports from the composition the export `name` of `node`'s instance, under the same name.
+fn re_export(graph: &mut CompositionGraph, node: NodeId, name: &str) -> Result<(), ComposeError> {
+    let alias = graph
+        .alias_instance_export(node, name)
+        .map_err(graph_error)?;
+    graph.export(alias, name.to_owned()).map_err(graph_error)?;
     Ok(())
 }

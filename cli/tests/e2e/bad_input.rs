@@ -223,30 +223,17 @@ fn library_panics_become_errors() {
 #[cfg(debug_assertions)]
 #[test]
 fn a_panic_while_writing_leaves_no_output() {
-    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    let greeter = fixture("greeter");
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.wasm");
     let wit = dir.path().join("wit");
-    let cases: [(&str, Vec<&std::ffi::OsStr>); 2] = [
+    let cases: [(&str, Vec<std::ffi::OsString>); 2] = [
         (
             "write",
-            vec![
-                "compose".as_ref(),
-                app.as_os_str(),
-                "--plug".as_ref(),
-                greeter.as_os_str(),
-                "-o".as_ref(),
-                out.as_os_str(),
-            ],
+            crate::util::compose_greet_args(&dir.path().join("out.wasm")),
         ),
         (
             "write-tree",
-            vec![
-                "wit".as_ref(),
-                greeter.as_os_str(),
-                "--out-dir".as_ref(),
-                wit.as_os_str(),
-            ],
+            vec!["wit".into(), greeter.into(), "--out-dir".into(), wit.into()],
         ),
     ];
     for (point, args) in cases {

@@ -51,17 +51,9 @@ impl Drop for Tmpfs {
     }
 }
 
-/// `weld compose app --plug greeter -o OUT` (the result is about 22 KiB).
+/// `weld compose app --plug greeter -o OUT`.
 fn compose_to(out: &Path) -> crate::util::Run {
-    let (app, greeter) = (fixture("app"), fixture("greeter"));
-    weld([
-        "compose".as_ref(),
-        app.as_os_str(),
-        "--plug".as_ref(),
-        greeter.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ])
+    weld(crate::util::compose_greet_args(out))
 }
 
 fn skip(why: &str) {

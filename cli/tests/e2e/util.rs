@@ -1,6 +1,6 @@
 //! The test helpers of `weld-tests`, plus running the `weld` binary cargo built for these tests.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 pub use weld_tests::*;
@@ -31,4 +31,17 @@ pub fn workspace_root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .join("..")
+}
+
+/// The arguments of `weld compose app --plug greeter -o OUT` (the result is about 22 KiB).
+pub fn compose_greet_args(out: &Path) -> Vec<OsString> {
+    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    vec![
+        "compose".into(),
+        app.into(),
+        "--plug".into(),
+        greeter.into(),
+        "-o".into(),
+        out.into(),
+    ]
 }
