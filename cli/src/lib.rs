@@ -12,6 +12,7 @@ pub mod input;
 pub mod options;
 pub mod output;
 pub mod paths;
+pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod wiring;

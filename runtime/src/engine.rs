@@ -1,7 +1,10 @@
 //! The one wasmtime configuration weld compiles and runs with.
 
 use crate::error::RunError;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use std::sync::Arc;
+use wasmtime::{
+    CacheStore, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy,
+};
 
 /// Component instances a pooling engine holds at once (each may have up to four core instances, memories and
 /// tables).
@@ -20,12 +23,44 @@ pub struct EngineSettings {
     /// instance: for an embedder instantiating the same component again and again. A one-shot `weld run`
     /// instantiates once and gains nothing from it.
     pub pooling: bool,
+    /// The compiler that makes the code.
+    pub compiler: Compiler,
+}
+
+/// One of wasmtime's two compilers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compiler {
+    /// Cranelift, the optimising compiler: the code the cache keeps.
+    #[default]
+    Cranelift,
+    /// Winch, the baseline compiler: one pass per function, several times faster to compile, slower code. It
+    /// compiles the core wasm of today's toolchains (no GC, exceptions or tail calls; wasmtime's
+    /// `Config::strategy` documents what it lacks), with fuel and interruption checks.
+    Winch,
+}
+
+impl std::fmt::Display for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Compiler::Cranelift => "Cranelift",
+            Compiler::Winch => "Winch",
+        })
+    }
 }
 
 /// Builds the engine: the component model with the features current toolchains emit (the async built-ins of
-/// jco's backends, error contexts, exceptions and GC for newer language runtimes), epoch interruption (what
-/// `--timeout` uses) and fuel when asked, the pooling allocator for embedders.
+/// jco's backends, error contexts, and with Cranelift exceptions and GC for newer language runtimes), epoch
+/// interruption (what `--timeout` uses) and fuel when asked, the pooling allocator for embedders.
 pub fn engine(settings: EngineSettings) -> Result<Engine, RunError> {
+    engine_sharing(settings, None)
+}
+
+/// Like [`engine`], with Cranelift reusing functions compiled before from `functions` (its incremental
+/// compilation cache) and adding the ones it compiles. No effect with Winch.
+pub fn engine_sharing(
+    settings: EngineSettings,
+    functions: Option<Arc<dyn CacheStore>>,
+) -> Result<Engine, RunError> {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
@@ -33,12 +68,26 @@ pub fn engine(settings: EngineSettings) -> Result<Engine, RunError> {
         .wasm_component_model_more_async_builtins(true)
         .wasm_component_model_async_stackful(true)
         .wasm_component_model_error_context(true)
-        .wasm_exceptions(true)
-        .wasm_gc(true)
-        .wasm_function_references(true)
-        .wasm_tail_call(true)
         .epoch_interruption(settings.interruptible)
         .consume_fuel(settings.fuel);
+    match settings.compiler {
+        Compiler::Cranelift => {
+            config
+                .strategy(Strategy::Cranelift)
+                .wasm_exceptions(true)
+                .wasm_gc(true)
+                .wasm_function_references(true)
+                .wasm_tail_call(true);
+            if let Some(functions) = functions {
+                config
+                    .enable_incremental_compilation(functions)
+                    .map_err(|e| RunError::Engine(e.into()))?;
+            }
+        }
+        Compiler::Winch => {
+            config.strategy(Strategy::Winch);
+        }
+    }
     if settings.pooling {
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(POOL)

@@ -14,6 +14,12 @@ pub enum RunError {
     /// The engine could not be configured.
     #[error("cannot set up the WebAssembly engine")]
     Engine(#[source] BoxError),
+    /// Filling the cache was asked of a runtime without one.
+    #[error("there is no cache to fill")]
+    NoCache,
+    /// The cache could not be written.
+    #[error("cannot write to the cache of compiled code")]
+    CacheIo(#[source] BoxError),
     /// `--fuel` was asked of code compiled without fuel metering.
     #[error("--fuel needs code compiled with fuel metering (`weld compile --fuel`)")]
     FuelNotCompiled,

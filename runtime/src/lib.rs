@@ -47,12 +47,12 @@ mod limits;
 mod runner;
 mod stdio;
 
-pub use cache::Cache;
-pub use engine::{EngineSettings, engine};
-pub use error::RunError;
+pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
+pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
+pub use error::{BoxError, RunError};
 pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio, parse_env};
 pub use host::Host;
 pub use imports::MissingImport;
 pub use invoke::{Export, exports};
 pub use limits::{LimitHit, Limits, Watchdog, parse_duration, parse_size};
-pub use runner::{Loaded, Origin, RunSpec, Runtime};
+pub use runner::{Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering};

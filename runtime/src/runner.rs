@@ -1,8 +1,8 @@
-//! [`Runtime`]: load (compile or take from the cache), prepare (link once), then run a command or invoke exports,
-//! each run in a fresh store with its grants and limits.
+//! [`Runtime`]: load (map cached code, compile, or load a precompiled file), prepare (link once), then run a
+//! command or invoke exports, each run in a fresh store with its grants and limits.
 
-use crate::cache::{self, Cache};
-use crate::engine::{EngineSettings, engine};
+use crate::cache::{self, Cache, Digest, FunctionStore, Reuse, Stamp};
+use crate::engine::{Compiler, EngineSettings, engine_sharing};
 use crate::error::{BoxError, RunError};
 use crate::grants::{self, Grants, Stdio};
 use crate::host::{self, Host};
@@ -10,15 +10,57 @@ use crate::imports;
 use crate::invoke::{self, Export, exports};
 use crate::limits::{self, LimitHit, Limits, Watchdog};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Precompiled, Store};
 
-/// An engine, its linker and (optionally) a cache of compiled code.
-pub struct Runtime {
+/// How a load picks its compiler when the cache has no code for the component.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tiering {
+    /// Cached Cranelift code when there is some. Otherwise Winch, several times faster to compile, and the
+    /// caller fills the cache with Cranelift code for the next run ([`Runtime::fill`]; weld's CLI does that in a
+    /// background process). Without a cache, Cranelift.
+    Auto,
+    /// Cranelift: cached code when there is some, else compiled and cached.
+    #[default]
+    Cranelift,
+    /// Winch, always; its code is never cached.
+    Winch,
+}
+
+/// One compiler's engine and the linker made for it (a component links only against its own engine's linker).
+struct Tier {
     engine: Engine,
     linker: Linker<Host>,
+}
+
+impl Tier {
+    fn new(
+        settings: EngineSettings,
+        functions: Option<Arc<FunctionStore>>,
+    ) -> Result<Tier, RunError> {
+        let engine = engine_sharing(
+            settings,
+            functions.map(|f| f as Arc<dyn wasmtime::CacheStore>),
+        )?;
+        let linker = host::linker(&engine).map_err(|e| RunError::Engine(e.into()))?;
+        Ok(Tier { engine, linker })
+    }
+}
+
+/// Told when a compile starts: the file and the compiler. For progress displays.
+pub type OnCompile = Box<dyn Fn(&Path, Compiler) + Send + Sync>;
+
+/// Engines (Cranelift, and Winch once needed), their linkers, and (optionally) a cache of compiled code.
+pub struct Runtime {
+    settings: EngineSettings,
+    optimizing: Tier,
+    baseline: OnceLock<Tier>,
     cache: Option<Cache>,
+    functions: Option<Arc<FunctionStore>>,
+    tiering: Tiering,
+    on_compile: Option<OnCompile>,
 }
 
 /// A component ready to link, and where its code came from.
@@ -29,15 +71,23 @@ pub struct Loaded {
     pub component: Component,
     /// Where the code came from.
     pub origin: Origin,
+    /// The compiler that made the code.
+    pub compiler: Compiler,
 }
 
 /// Where a loaded component's code came from.
 #[derive(Debug)]
 pub enum Origin {
-    /// The cache entry at this path.
-    Cached(PathBuf),
-    /// Compiled now, in this long; `stored` says where it was cached, or why it could not be (`None` when
-    /// there is no cache).
+    /// The cache entry `entry`, mapped.
+    Cached {
+        /// The artifact's file.
+        entry: PathBuf,
+        /// Whether the component file was read to find it: false when the cache's index knew the file's
+        /// contents from its stamp.
+        read: bool,
+    },
+    /// Compiled now by Cranelift, in this long; `stored` says where it was cached, or why it could not be
+    /// (`None` when there is no cache).
     Compiled {
         /// Compile time.
         took: Duration,
@@ -45,9 +95,39 @@ pub enum Origin {
         stored: Option<Result<PathBuf, BoxError>>,
         /// Why the existing entry was rebuilt, if there was one.
         replaced: Option<BoxError>,
+        /// Functions looked up in and found in the shared store, when there is one.
+        reuse: Option<Reuse>,
     },
-    /// A precompiled file (`weld compile`).
+    /// Compiled now by Winch, in this long; not cached. Under [`Tiering::Auto`], the cache wants filling.
+    Baseline {
+        /// Compile time.
+        took: Duration,
+        /// Why the existing entry is unusable, if there was one.
+        replaced: Option<BoxError>,
+    },
+    /// A precompiled file (`weld compile`), mapped.
     Precompiled,
+}
+
+/// Code Cranelift compiled just now, and what became of it.
+struct Fresh {
+    component: Component,
+    took: Duration,
+    /// Where it was stored, or why it could not be.
+    stored: Result<PathBuf, BoxError>,
+    /// The shared functions reused, when there is a store of them.
+    reuse: Option<Reuse>,
+}
+
+/// What [`Runtime::fill`] did.
+#[derive(Debug)]
+pub enum Filled {
+    /// The cache already held sound code.
+    Present(PathBuf),
+    /// Another process is compiling the same entry.
+    Busy,
+    /// Compiled and stored, in this long, with this reuse of shared functions.
+    Stored(PathBuf, Duration, Reuse),
 }
 
 /// What a run may use and how long: the grants, limits and arguments.
@@ -68,26 +148,110 @@ pub struct RunSpec {
 const GRACE: Duration = Duration::from_millis(500);
 
 impl Runtime {
-    /// A runtime with these engine settings, caching compiled code in `cache` when given.
+    /// A runtime with these engine settings, caching compiled code (and Cranelift's compiled functions, shared
+    /// between components) in `cache` when given. It compiles with `settings.compiler` until
+    /// [`Runtime::with_tiering`] says otherwise.
     pub fn new(settings: EngineSettings, cache: Option<Cache>) -> Result<Self, RunError> {
-        let engine = engine(settings)?;
-        let linker = host::linker(&engine).map_err(|e| RunError::Engine(e.into()))?;
+        let functions = cache.as_ref().map(|c| Arc::new(c.functions()));
+        let tiering = match settings.compiler {
+            Compiler::Cranelift => Tiering::Cranelift,
+            Compiler::Winch => Tiering::Winch,
+        };
+        let settings = EngineSettings {
+            compiler: Compiler::Cranelift,
+            ..settings
+        };
         Ok(Runtime {
-            engine,
-            linker,
+            settings,
+            optimizing: Tier::new(settings, functions.clone())?,
+            baseline: OnceLock::new(),
             cache,
+            functions,
+            tiering,
+            on_compile: None,
         })
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The same runtime, picking compilers as `tiering` says.
+    pub fn with_tiering(self, tiering: Tiering) -> Self {
+        Runtime { tiering, ..self }
     }
 
-    /// Reads `path` and gets its compiled code: from the cache, by compiling it, or, for a precompiled file
-    /// and only when `allow_precompiled`, by loading it.
+    /// The same runtime, calling `on_compile` whenever a compile starts.
+    pub fn on_compile(self, on_compile: OnCompile) -> Self {
+        Runtime {
+            on_compile: Some(on_compile),
+            ..self
+        }
+    }
+
+    /// The Cranelift engine (the one cached and precompiled code belongs to).
+    pub fn engine(&self) -> &Engine {
+        &self.optimizing.engine
+    }
+
+    /// Functions looked up in and found in the shared store so far, when there is one.
+    pub fn reuse(&self) -> Option<Reuse> {
+        self.functions.as_ref().map(|f| f.reuse())
+    }
+
+    /// The tier of `compiler`, built on first use.
+    fn tier(&self, compiler: Compiler) -> Result<&Tier, RunError> {
+        if compiler == Compiler::Cranelift {
+            return Ok(&self.optimizing);
+        }
+        if let Some(tier) = self.baseline.get() {
+            return Ok(tier);
+        }
+        let settings = EngineSettings {
+            compiler: Compiler::Winch,
+            ..self.settings
+        };
+        let tier = Tier::new(settings, None)?;
+        Ok(self.baseline.get_or_init(|| tier))
+    }
+
+    /// Gets `path`'s compiled code: mapped from the cache (found from the file's stamp, without reading the file,
+    /// when the cache's index knows it), compiled, or, for a precompiled file and only when `allow_precompiled`,
+    /// mapped from the file.
     pub fn load(&self, path: &Path, allow_precompiled: bool) -> Result<Loaded, RunError> {
-        self.load_bytes(path, weld_wit::read_file(path)?, allow_precompiled)
+        self.load_file(path, path, allow_precompiled)
+    }
+
+    /// Like [`Runtime::load`] for the file at `path`, named `name` in messages (a pulled component's reference).
+    pub fn load_file(
+        &self,
+        name: &Path,
+        path: &Path,
+        allow_precompiled: bool,
+    ) -> Result<Loaded, RunError> {
+        if let Some(loaded) = self.load_indexed(name, path) {
+            return Ok(loaded);
+        }
+        if allow_precompiled
+            && matches!(
+                Engine::detect_precompiled_file(path),
+                Ok(Some(Precompiled::Component))
+            )
+        {
+            // SAFETY: the user vouched for this file with --allow-precompiled; wasmtime still checks that it was
+            // compiled by this wasmtime version, for this CPU and with these settings.
+            let component =
+                unsafe { Component::deserialize_file(self.engine(), path) }.map_err(|e| {
+                    RunError::Precompiled {
+                        path: name.to_owned(),
+                        source: e.into(),
+                    }
+                })?;
+            return Ok(self.loaded(name, component, Origin::Precompiled, Compiler::Cranelift));
+        }
+        let before = std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
+        let bytes = weld_wit::read_file(path)?;
+        let digest = Digest::of(&bytes);
+        if let (Some(cache), Some(before)) = (&self.cache, before) {
+            cache.index().remember(path, &before, &digest);
+        }
+        self.load_contents(name, bytes, digest, allow_precompiled)
     }
 
     /// Like [`Runtime::load`], for `bytes` already read from the file named `path`.
@@ -97,23 +261,48 @@ impl Runtime {
         bytes: Vec<u8>,
         allow_precompiled: bool,
     ) -> Result<Loaded, RunError> {
-        let loaded = |component, origin| Loaded {
-            path: path.to_owned(),
-            component,
-            origin,
+        let digest = Digest::of(&bytes);
+        self.load_contents(path, bytes, digest, allow_precompiled)
+    }
+
+    /// The cached code of `path`, when the index knows its contents and the cache holds sound code for them.
+    fn load_indexed(&self, name: &Path, path: &Path) -> Option<Loaded> {
+        let cache = self
+            .cache
+            .as_ref()
+            .filter(|_| self.tiering != Tiering::Winch)?;
+        let key = cache.key(self.engine(), &cache.index().known(path)?);
+        let cache::Lookup::Hit(artifact) = cache.lookup(&key) else {
+            return None;
         };
+        // SAFETY: see `compile_cached`.
+        let component = unsafe { Component::deserialize_file(self.engine(), &artifact) }.ok()?;
+        let origin = Origin::Cached {
+            entry: artifact,
+            read: false,
+        };
+        Some(self.loaded(name, component, origin, Compiler::Cranelift))
+    }
+
+    /// Loads the contents `bytes` (with `digest`) of the file named `path`.
+    fn load_contents(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+        digest: Digest,
+        allow_precompiled: bool,
+    ) -> Result<Loaded, RunError> {
         match Engine::detect_precompiled(&bytes) {
             Some(Precompiled::Component) if allow_precompiled => {
-                // SAFETY: the user vouched for this file with --allow-precompiled; wasmtime still checks that
-                // it was compiled by this wasmtime version, for this CPU and with these settings.
+                // SAFETY: as in `load_file`.
                 let component =
-                    unsafe { Component::deserialize(&self.engine, &bytes) }.map_err(|e| {
+                    unsafe { Component::deserialize(self.engine(), &bytes) }.map_err(|e| {
                         RunError::Precompiled {
                             path: path.to_owned(),
                             source: e.into(),
                         }
                     })?;
-                return Ok(loaded(component, Origin::Precompiled));
+                return Ok(self.loaded(path, component, Origin::Precompiled, Compiler::Cranelift));
             }
             Some(Precompiled::Component) => {
                 return Err(RunError::PrecompiledNotAllowed {
@@ -133,56 +322,168 @@ impl Runtime {
                 path: path.to_owned(),
             });
         }
-        let (component, origin) = self.compile_cached(path, &wasm)?;
-        Ok(loaded(component, origin))
+        self.compile_cached(path, &wasm, &digest, self.tiering)
     }
 
-    /// Compiles `wasm`, going through the cache when there is one.
-    fn compile_cached(&self, path: &Path, wasm: &[u8]) -> Result<(Component, Origin), RunError> {
-        let Some(cache) = &self.cache else {
-            let start = Instant::now();
-            let component = self.compile(path, wasm)?;
-            let origin = Origin::Compiled {
-                took: start.elapsed(),
-                stored: None,
-                replaced: None,
+    /// A [`Loaded`] of `path`.
+    fn loaded(
+        &self,
+        path: &Path,
+        component: Component,
+        origin: Origin,
+        compiler: Compiler,
+    ) -> Loaded {
+        Loaded {
+            path: path.to_owned(),
+            component,
+            origin,
+            compiler,
+        }
+    }
+
+    /// Gets code for `wasm` (contents `digest`) as `tiering` says: cached, Cranelift (then cached), or Winch.
+    fn compile_cached(
+        &self,
+        path: &Path,
+        wasm: &[u8],
+        digest: &Digest,
+        tiering: Tiering,
+    ) -> Result<Loaded, RunError> {
+        let cache = self.cache.as_ref().filter(|_| tiering != Tiering::Winch);
+        let Some(cache) = cache else {
+            let compiler = match tiering {
+                Tiering::Winch => Compiler::Winch,
+                Tiering::Auto | Tiering::Cranelift => Compiler::Cranelift,
             };
-            return Ok((component, origin));
+            let start = Instant::now();
+            let component = self.compile_with(compiler, path, wasm)?;
+            let took = start.elapsed();
+            let origin = match compiler {
+                Compiler::Winch => Origin::Baseline {
+                    took,
+                    replaced: None,
+                },
+                Compiler::Cranelift => Origin::Compiled {
+                    took,
+                    stored: None,
+                    replaced: None,
+                    reuse: None,
+                },
+            };
+            return Ok(self.loaded(path, component, origin, compiler));
         };
-        let entry = cache.entry(&self.engine, wasm);
-        let replaced: Option<BoxError> = match cache.lookup(&entry) {
+        let key = cache.key(self.engine(), digest);
+        let replaced: Option<BoxError> = match cache.lookup(&key) {
             cache::Lookup::Hit(artifact) => {
                 // SAFETY: the entry was written by weld's own compiler for this engine (its name carries the
-                // engine's compatibility hash) and its checksum matched, so it is the artifact weld wrote.
-                match unsafe { Component::deserialize(&self.engine, artifact) } {
-                    Ok(component) => return Ok((component, Origin::Cached(entry))),
+                // engine's compatibility hash), and its length and checksum match its record, so it is the
+                // artifact weld wrote.
+                match unsafe { Component::deserialize_file(self.engine(), &artifact) } {
+                    Ok(component) => {
+                        let origin = Origin::Cached {
+                            entry: artifact,
+                            read: true,
+                        };
+                        return Ok(self.loaded(path, component, origin, Compiler::Cranelift));
+                    }
                     Err(e) => Some(Box::new(Refused(e.into()))),
                 }
             }
             cache::Lookup::Miss => None,
             cache::Lookup::Corrupt(why) => Some(why.into()),
         };
+        if tiering == Tiering::Auto {
+            let start = Instant::now();
+            let component = self.compile_with(Compiler::Winch, path, wasm)?;
+            let origin = Origin::Baseline {
+                took: start.elapsed(),
+                replaced,
+            };
+            return Ok(self.loaded(path, component, origin, Compiler::Winch));
+        }
+        let fresh = self.compile_into(cache, &key, path, wasm)?;
+        let origin = Origin::Compiled {
+            took: fresh.took,
+            stored: Some(fresh.stored),
+            replaced,
+            reuse: fresh.reuse,
+        };
+        Ok(self.loaded(path, fresh.component, origin, Compiler::Cranelift))
+    }
+
+    /// Compiles `wasm` with Cranelift and stores it as the entry `key`.
+    fn compile_into(
+        &self,
+        cache: &Cache,
+        key: &cache::Key,
+        path: &Path,
+        wasm: &[u8],
+    ) -> Result<Fresh, RunError> {
+        let before = self.reuse().unwrap_or_default();
         let start = Instant::now();
         let component = self.compile(path, wasm)?;
         let took = start.elapsed();
         let stored = component
             .serialize()
             .map_err(BoxError::from)
-            .and_then(|artifact| cache.store(&entry, &artifact).map_err(BoxError::from))
-            .map(|()| entry);
-        Ok((
+            .and_then(|artifact| {
+                cache
+                    .store(key, &artifact, path, took)
+                    .map_err(BoxError::from)
+            });
+        let reuse = self.reuse().map(|now| Reuse {
+            lookups: now.lookups - before.lookups,
+            hits: now.hits - before.hits,
+        });
+        Ok(Fresh {
             component,
-            Origin::Compiled {
-                took,
-                stored: Some(stored),
-                replaced,
-            },
+            took,
+            stored,
+            reuse,
+        })
+    }
+
+    /// Compiles `path` with Cranelift into the cache, unless the cache already holds sound code for it or another
+    /// process is compiling it (a lock on the entry, held while compiling): what fills the cache after a run on
+    /// Winch. Racing fills never corrupt an entry (see [`Cache::store`]).
+    pub fn fill(&self, path: &Path) -> Result<Filled, RunError> {
+        let Some(cache) = &self.cache else {
+            return Err(RunError::NoCache);
+        };
+        let bytes = weld_wit::read_file(path)?;
+        let key = cache.key(self.engine(), &Digest::of(&bytes));
+        let Some(_lock) = cache.lock(&key).map_err(|e| RunError::CacheIo(e.into()))? else {
+            return Ok(Filled::Busy);
+        };
+        if let cache::Lookup::Hit(artifact) = cache.lookup(&key) {
+            return Ok(Filled::Present(artifact));
+        }
+        let wasm = weld_wit::wasm_bytes(path, &bytes)?;
+        let fresh = self.compile_into(cache, &key, path, &wasm)?;
+        Ok(Filled::Stored(
+            fresh.stored.map_err(RunError::CacheIo)?,
+            fresh.took,
+            fresh.reuse.unwrap_or_default(),
         ))
     }
 
-    /// Compiles a component with Cranelift.
+    /// Compiles a component with Cranelift (reusing shared functions when there is a cache).
     pub fn compile(&self, path: &Path, wasm: &[u8]) -> Result<Component, RunError> {
-        Component::new(&self.engine, wasm).map_err(|e| RunError::Compile {
+        self.compile_with(Compiler::Cranelift, path, wasm)
+    }
+
+    /// Compiles a component with `compiler`.
+    fn compile_with(
+        &self,
+        compiler: Compiler,
+        path: &Path,
+        wasm: &[u8],
+    ) -> Result<Component, RunError> {
+        if let Some(on_compile) = &self.on_compile {
+            on_compile(path, compiler);
+        }
+        let engine = &self.tier(compiler)?.engine;
+        Component::new(engine, wasm).map_err(|e| RunError::Compile {
             path: path.to_owned(),
             source: e.into(),
         })
@@ -191,7 +492,8 @@ impl Runtime {
     /// Checks every import and links the component once; the result instantiates quickly, any number of times.
     pub fn prepare(&self, loaded: &Loaded) -> Result<InstancePre<Host>, RunError> {
         let file = loaded.path.display().to_string();
-        let needs = imports::needs(&self.engine, &loaded.component, &file);
+        let tier = self.tier(loaded.compiler)?;
+        let needs = imports::needs(&tier.engine, &loaded.component, &file);
         if !needs.missing.is_empty() {
             return Err(RunError::Missing {
                 path: loaded.path.clone(),
@@ -203,13 +505,13 @@ impl Runtime {
             source: e.into(),
         };
         if needs.types_only.is_empty() {
-            return self
+            return tier
                 .linker
                 .instantiate_pre(&loaded.component)
                 .map_err(link_error);
         }
         // An interface of types alone is satisfied by an empty instance of that name.
-        let mut linker = self.linker.clone();
+        let mut linker = tier.linker.clone();
         for name in &needs.types_only {
             linker.instance(name).map_err(link_error)?;
         }
@@ -219,13 +521,10 @@ impl Runtime {
     }
 
     /// A store for one run: the WASI context of `spec`'s grants, its memory limit and fuel.
-    fn store(&self, spec: &RunSpec) -> Result<Store<Host>, RunError> {
+    fn store(&self, engine: &Engine, spec: &RunSpec) -> Result<Store<Host>, RunError> {
         let wasi = grants::wasi_ctx(&spec.grants, &spec.args, spec.stdio)?;
         let limiter = limits::Limiter::new(spec.limits.max_memory);
-        let mut store = Store::new(
-            &self.engine,
-            Host::new(wasi, spec.grants.http.clone(), limiter),
-        );
+        let mut store = Store::new(engine, Host::new(wasi, spec.grants.http.clone(), limiter));
         store.limiter(|host| &mut host.limiter);
         if spec.limits.timeout.is_some() {
             store.set_epoch_deadline(1);
@@ -249,18 +548,19 @@ impl Runtime {
         let component = pre.component();
         let run = component
             .component_type()
-            .exports(&self.engine)
+            .exports(component.engine())
             .map(|(name, _)| name.to_owned())
             .find(|name| name.starts_with("wasi:cli/run@0.2."))
             .ok_or_else(|| RunError::NotACommand {
                 path: path.to_owned(),
-                functions: exports(&self.engine, component)
+                functions: exports(component.engine(), component)
                     .iter()
                     .map(Export::path)
                     .collect(),
             })?;
-        let mut store = self.store(&spec)?;
-        let _watchdog = self.watchdog(&mut spec);
+        let engine = pre.component().engine();
+        let mut store = self.store(engine, &spec)?;
+        let _watchdog = watchdog(engine, &mut spec);
         let outcome = (|| {
             let instance = pre.instantiate(&mut store)?;
             let iface = instance
@@ -292,12 +592,13 @@ impl Runtime {
         calls: &[String],
         mut result: impl FnMut(&str, String),
     ) -> Result<(), RunError> {
-        let mut store = self.store(&spec)?;
-        let _watchdog = self.watchdog(&mut spec);
+        let engine = pre.component().engine();
+        let mut store = self.store(engine, &spec)?;
+        let _watchdog = watchdog(engine, &mut spec);
         let instance = pre
             .instantiate(&mut store)
             .map_err(|e| settle(RunError::from_guest(e), &store, &spec.limits))?;
-        let mut session = invoke::Session::new(&self.engine, pre.component(), instance);
+        let mut session = invoke::Session::new(engine, pre.component(), instance);
         for call in calls {
             let text = session
                 .call(&mut store, call)
@@ -306,13 +607,13 @@ impl Runtime {
         }
         Ok(())
     }
+}
 
-    /// Starts the clock when there is a timeout.
-    fn watchdog(&self, spec: &mut RunSpec) -> Option<Watchdog> {
-        let timeout = spec.limits.timeout?;
-        let stuck = spec.stuck.take().unwrap_or_else(|| Box::new(|| {}));
-        Some(Watchdog::start(&self.engine, timeout, GRACE, stuck))
-    }
+/// Starts the clock when there is a timeout.
+fn watchdog(engine: &Engine, spec: &mut RunSpec) -> Option<Watchdog> {
+    let timeout = spec.limits.timeout?;
+    let stuck = spec.stuck.take().unwrap_or_else(|| Box::new(|| {}));
+    Some(Watchdog::start(engine, timeout, GRACE, stuck))
 }
 
 /// A cache entry that passed weld's checks but that wasmtime would not load (another build of the same version,

@@ -8,7 +8,8 @@ use std::time::Instant;
 use weld_runtime::{EngineSettings, Runtime};
 
 /// Compile a component ahead of time to a `.cwasm` that `weld run --allow-precompiled` loads without compiling.
-/// The file only loads in the same weld version on the same kind of CPU.
+/// The file only loads in the same weld version on the same kind of CPU. The code is always Cranelift's; it comes
+/// from the cache of compiled code when that holds it, and goes into it otherwise.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -33,16 +34,19 @@ pub struct Opts {
 impl Opts {
     /// Runs `weld compile`.
     pub fn run(self) -> Result<ExitCode> {
+        let compiling = crate::progress::Compiling::default();
         let runtime = Runtime::new(
             EngineSettings {
                 fuel: self.fuel,
                 interruptible: self.interruptible,
-                pooling: false,
+                ..Default::default()
             },
-            None,
-        )?;
+            crate::paths::compiled_cache()?,
+        )?
+        .on_compile(compiling.hook());
         let start = Instant::now();
         let loaded = runtime.load(&self.component, false)?;
+        drop(compiling);
         let artifact = loaded
             .component
             .serialize()

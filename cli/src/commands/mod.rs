@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+pub mod cache;
 pub mod compile;
 pub mod compose;
 pub mod inspect;
@@ -26,6 +27,8 @@ pub enum Command {
     Run(run::Opts),
     /// Compile a component ahead of time to native code (`.cwasm`).
     Compile(compile::Opts),
+    /// Show or clean the cache of compiled code.
+    Cache(cache::Opts),
     /// Push a component to an OCI registry as a Wasm artifact.
     Push(push::Opts),
     /// Pull a component from an OCI registry, verified.
@@ -43,6 +46,7 @@ impl Command {
             Command::Compose(opts) => opts.run(),
             Command::Run(opts) => opts.run(),
             Command::Compile(opts) => opts.run(),
+            Command::Cache(opts) => opts.run(),
             Command::Push(opts) => opts.run(),
             Command::Pull(opts) => opts.run(),
         }

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use weld_runtime::{
-    AddressRanges, Cache, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Limits, Loaded,
-    Origin, RunError, RunSpec, Runtime, Stdio, parse_duration, parse_env, parse_size,
+    AddressRanges, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Limits, Loaded, Origin,
+    RunError, RunSpec, Runtime, Stdio, Tiering, parse_duration, parse_env, parse_size,
 };
 
 /// Run a component under the embedded wasmtime: a `wasi:cli/run` command with ARGS, or exported functions with
@@ -77,6 +77,12 @@ pub struct Opts {
     /// Compile afresh: neither read nor write the compiled-code cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Which compiler makes code the cache does not hold: `auto` runs on Winch (fast to compile) at once and
+    /// compiles optimised Cranelift code into the cache in the background for the next run (Cranelift when
+    /// there is no cache); `cranelift` compiles optimised code now and caches it; `winch` always runs on Winch,
+    /// never cached.
+    #[arg(long, value_enum, value_name = "COMPILER", default_value_t = CompilerChoice::Auto, env = "WELD_COMPILER")]
+    pub compiler: CompilerChoice,
     /// Load a precompiled `.cwasm` (native code: only files you compiled yourself).
     #[arg(long)]
     pub allow_precompiled: bool,
@@ -113,25 +119,39 @@ impl Opts {
         let settings = EngineSettings {
             fuel: self.fuel.is_some(),
             interruptible: self.timeout.is_some(),
-            pooling: false,
+            ..Default::default()
         };
         let cache = if self.no_cache {
             None
         } else {
-            crate::paths::cache_root().map(|root| Cache::new(root.join("compiled")))
+            crate::paths::compiled_cache()?
         };
-        let runtime = Runtime::new(settings, cache)?;
+        let caching = cache.is_some();
+        let compiling = crate::progress::Compiling::default();
+        let runtime = Runtime::new(settings, cache)?
+            .with_tiering(self.compiler.into())
+            .on_compile(compiling.hook());
         let sources = Sources::new(&self.registry);
         let local = sources.local(&self.component)?;
-        let loaded = if local.is_pulled() {
-            // Registry content is never taken as native code, whatever --allow-precompiled says.
-            runtime.load_bytes(&local.name, weld_wit::read_file(&local.path)?, false)?
-        } else {
-            runtime.load(&local.path, self.allow_precompiled)?
-        };
+        // Registry content is never taken as native code, whatever --allow-precompiled says.
+        let allow_precompiled = self.allow_precompiled && !local.is_pulled();
+        let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
+        drop(compiling);
+        // Tier up: Cranelift code for the next run, compiled by a background process.
+        let tier_up = (self.compiler == CompilerChoice::Auto
+            && caching
+            && matches!(loaded.origin, Origin::Baseline { .. }))
+        .then(|| super::cache::spawn_fill(&local.path, settings));
         if self.verbose {
             eprint!("{}", sources.summary());
             say_origin(&loaded);
+            match tier_up {
+                Some(Ok(pid)) => eprintln!(
+                    "weld: compiling optimised code into the cache in the background (process {pid})"
+                ),
+                Some(Err(e)) => eprintln!("weld: cannot start the background compile: {e}"),
+                None => {}
+            }
         }
         let pre = runtime.prepare(&loaded)?;
 
@@ -169,6 +189,27 @@ impl Opts {
         })?;
         crate::output::print(&out)?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `--compiler`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompilerChoice {
+    /// Cached code, else Winch now and Cranelift into the cache in the background.
+    Auto,
+    /// Cranelift, cached.
+    Cranelift,
+    /// Winch, never cached.
+    Winch,
+}
+
+impl From<CompilerChoice> for Tiering {
+    fn from(choice: CompilerChoice) -> Tiering {
+        match choice {
+            CompilerChoice::Auto => Tiering::Auto,
+            CompilerChoice::Cranelift => Tiering::Cranelift,
+            CompilerChoice::Winch => Tiering::Winch,
+        }
     }
 }
 
@@ -217,20 +258,40 @@ fn stuck(timeout: Duration) -> Box<dyn FnOnce() + Send> {
 fn say_origin(loaded: &Loaded) {
     let file = loaded.path.display();
     let line = match &loaded.origin {
-        Origin::Cached(entry) => format!("using cached code for {file} ({})", entry.display()),
+        Origin::Cached { entry, read } => {
+            let how = if *read {
+                ""
+            } else {
+                "; found from the file's stamp, without reading it"
+            };
+            format!("using cached code for {file} ({}){how}", entry.display())
+        }
         Origin::Precompiled => format!("using precompiled {file}"),
+        Origin::Baseline { took, replaced } => {
+            let mut line = format!(
+                "compiled {file} with Winch in {}",
+                crate::output::millis(*took)
+            );
+            push_replaced(&mut line, replaced.as_ref());
+            line
+        }
         Origin::Compiled {
             took,
             stored,
             replaced,
+            reuse,
         } => {
-            let mut line = format!("compiled {file} in {}", crate::output::millis(*took));
-            if let Some(why) = replaced {
+            let mut line = format!(
+                "compiled {file} with Cranelift in {}",
+                crate::output::millis(*took)
+            );
+            if let Some(reuse) = reuse.filter(|r| r.lookups > 0) {
                 line.push_str(&format!(
-                    "; the cache entry was rebuilt because {}",
-                    weld_wit::one_line(&**why)
+                    " ({} of {} functions reused from the cache)",
+                    reuse.hits, reuse.lookups
                 ));
             }
+            push_replaced(&mut line, replaced.as_ref());
             match stored {
                 Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
                 Some(Err(why)) => line.push_str(&format!(
@@ -243,4 +304,14 @@ fn say_origin(loaded: &Loaded) {
         }
     };
     eprintln!("weld: {line}");
+}
+
+/// Says why an existing cache entry was not used, if there was one.
+fn push_replaced(line: &mut String, replaced: Option<&weld_runtime::BoxError>) {
+    if let Some(why) = replaced {
+        line.push_str(&format!(
+            "; the cache entry was rebuilt because {}",
+            weld_wit::one_line(&**why)
+        ));
+    }
 }

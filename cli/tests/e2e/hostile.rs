@@ -8,11 +8,29 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `weld ARGS` with its own compiled-code cache in `cache`.
+/// `weld ARGS` with its own compiled-code cache in `cache`, compiling with Cranelift (into the cache, in the
+/// foreground).
 fn weld_in(cache: &Path, args: &[&str]) -> Run {
+    weld_with(cranelift(cache), args)
+}
+
+/// A `weld` command with its compiled-code cache in `cache`, compiling with Cranelift.
+fn cranelift(cache: &Path) -> Command {
     let mut cmd = Command::new(weld_bin());
-    cmd.env("WELD_CACHE_DIR", cache);
-    weld_with(cmd, args)
+    cmd.env("WELD_CACHE_DIR", cache)
+        .env("WELD_COMPILER", "cranelift");
+    cmd
+}
+
+/// The compiled code (`.cwasm`) files in a cache.
+fn artifacts(cache: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir(cache.join("compiled"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    found.sort();
+    found
 }
 
 fn hostile() -> String {
@@ -118,12 +136,9 @@ fn a_cache_entry_swapped_for_another_components_is_not_run() {
     let probe = fixture("probe").display().to_string();
     let hello_out = weld_in(cache.path(), &["run", &hello]).ok();
     weld_in(cache.path(), &["run", &probe, "exit", "0"]).ok();
-    let entries: Vec<_> = std::fs::read_dir(cache.path().join("compiled"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries = artifacts(cache.path());
     assert_eq!(entries.len(), 2, "{entries:?}");
-    // Put probe's sound entry where hello's was, and the other way round.
+    // Put probe's sound code where hello's was, and the other way round.
     let swap = cache.path().join("swap");
     std::fs::rename(&entries[0], &swap).unwrap();
     std::fs::rename(&entries[1], &entries[0]).unwrap();
@@ -142,8 +157,7 @@ fn two_runs_filling_one_cache_entry_both_succeed() {
     let cache = tempfile::tempdir().unwrap();
     let hello = fixture("hello").display().to_string();
     let spawn = || {
-        Command::new(weld_bin())
-            .env("WELD_CACHE_DIR", cache.path())
+        cranelift(cache.path())
             .args(["run", &hello, "same"])
             .output()
             .unwrap()
@@ -165,7 +179,13 @@ fn two_runs_filling_one_cache_entry_both_succeed() {
     );
     let left: Vec<_> = std::fs::read_dir(cache.path().join("compiled"))
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !matches!(name.as_str(), "index" | "functions" | "locks"))
         .collect();
-    assert_eq!(left.len(), 1, "one entry, no temporary files: {left:?}");
+    assert_eq!(
+        left.len(),
+        2,
+        "one entry (code and record), no temporary files: {left:?}"
+    );
+    assert_eq!(artifacts(cache.path()).len(), 1, "{left:?}");
 }

@@ -85,7 +85,8 @@ fn a_python_greeter_plugged_into_a_javascript_command_runs() {
     let cache = dir.path().join("cache");
     let weld = |args: &[&str]| {
         let mut cmd = Command::new(weld_bin());
-        cmd.env("WELD_CACHE_DIR", &cache);
+        cmd.env("WELD_CACHE_DIR", &cache)
+            .env_remove("WELD_COMPILER");
         weld_with(cmd, args)
     };
     let summary = weld(&[
@@ -101,9 +102,27 @@ fn a_python_greeter_plugged_into_a_javascript_command_runs() {
     // jco's default build imports wasi:http even though the app sends no request: weld links it, unused.
     let wit = weld(&["wit", hello.to_str().unwrap()]).ok();
     assert!(wit.contains("import wasi:http/outgoing-handler@"), "{wit}");
-    assert_eq!(
-        weld(&["run", hello.to_str().unwrap()]).ok(),
-        "Hello from Python, world!\n"
+    // The first run is on Winch; Cranelift code for the next ones is compiled into the cache in the background.
+    let first = weld(&["run", "-v", hello.to_str().unwrap()]);
+    assert_eq!(first.ok(), "Hello from Python, world!\n");
+    assert!(first.stderr().contains("with Winch"), "{}", first.stderr());
+    let start = std::time::Instant::now();
+    while weld(&["cache", "--json"]).json()["entries"]
+        .as_array()
+        .is_none_or(|e| e.is_empty())
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(300),
+            "the background compile did not fill the cache"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let second = weld(&["run", "-v", hello.to_str().unwrap()]);
+    assert_eq!(second.ok(), "Hello from Python, world!\n");
+    assert!(
+        second.stderr().contains("using cached code"),
+        "{}",
+        second.stderr()
     );
     // And the Python greeter alone, called directly.
     let out = weld(&["run", greeter_arg, "--invoke", r#"greet("weld")"#]).ok();

@@ -9,6 +9,7 @@ mod inspect;
 mod interop;
 mod registry;
 mod run;
+mod tiers;
 mod util;
 mod validate;
 mod wit;

@@ -1,0 +1,293 @@
+//! `weld cache`: what the cache of compiled code holds, and cleaning it; `weld cache fill`, hidden, is the
+//! background compile that a first run on Winch starts.
+
+use crate::output::{self, human_size};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+use weld_runtime::{Cache, Cleaned, EngineSettings, Filled, Runtime, Usage, parse_duration};
+
+/// Show what the cache of compiled code holds (compiled components, most recently used first, and the
+/// functions they share), or clean it. The cache lives in `$WELD_CACHE_DIR/compiled` (default
+/// `~/.cache/weld/compiled`) and is capped at `$WELD_CACHE_MAX_SIZE` (default 2GiB): past the cap, what was used
+/// least recently goes first.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld cache                          size, entries and shared functions
+  weld cache --json
+  weld cache clean --older-than 30d   remove what no run used for 30 days
+  weld cache clean                    empty it
+
+Exit status: 0 on success, 1 when the cache cannot be read or cleaned, 2 on bad usage.")]
+pub struct Opts {
+    /// What to do; without one, show the cache.
+    #[command(subcommand)]
+    pub action: Option<Action>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `weld cache` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Remove cached code and shared functions: all of it, or what was last used longer ago than --older-than.
+    Clean {
+        /// Only what no run used for this long (e.g. 12h, 30d).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        older_than: Option<Duration>,
+    },
+    /// Compile COMPONENT with Cranelift into the cache, unless it is there or being compiled: what a first run on
+    /// Winch starts in the background.
+    #[command(hide = true)]
+    Fill {
+        /// The component file.
+        component: PathBuf,
+        /// For runs with --fuel.
+        #[arg(long)]
+        fuel: bool,
+        /// For runs with --timeout.
+        #[arg(long)]
+        interruptible: bool,
+    },
+}
+
+impl Opts {
+    /// Runs `weld cache`.
+    pub fn run(self) -> Result<ExitCode> {
+        let cache = crate::paths::compiled_cache()?
+            .context("no cache directory: set WELD_CACHE_DIR or HOME")?;
+        match self.action {
+            None => show(&cache, self.json),
+            Some(Action::Clean { older_than }) => clean(&cache, older_than, self.json),
+            Some(Action::Fill {
+                component,
+                fuel,
+                interruptible,
+            }) => fill(cache, &component, fuel, interruptible),
+        }
+    }
+}
+
+/// Starts `weld cache fill` for `component` in the background, detached (its own process group, no stdio), so it
+/// outlives the run that starts it and a Ctrl-C of that run does not stop it. Returns its process id.
+pub fn spawn_fill(component: &Path, settings: EngineSettings) -> std::io::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(["cache", "fill"])
+        .arg(std::path::absolute(component)?)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    if settings.fuel {
+        cmd.arg("--fuel");
+    }
+    if settings.interruptible {
+        cmd.arg("--interruptible");
+    }
+    let mut child = cmd.spawn()?;
+    let id = child.id();
+    // Reaped by a thread, so a long-lived weld leaves no zombie behind.
+    std::thread::spawn(move || child.wait());
+    Ok(id)
+}
+
+/// `weld cache fill`: at a lower priority than the runs it serves, compiles into the cache.
+fn fill(cache: Cache, component: &Path, fuel: bool, interruptible: bool) -> Result<ExitCode> {
+    // SAFETY: setpriority only changes this process's scheduling priority; it touches no memory of ours.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    let settings = EngineSettings {
+        fuel,
+        interruptible,
+        ..Default::default()
+    };
+    let filled = Runtime::new(settings, Some(cache))?.fill(component)?;
+    let line = match filled {
+        Filled::Present(entry) => format!("already cached: {}\n", entry.display()),
+        Filled::Busy => "another process is compiling it\n".to_owned(),
+        Filled::Stored(entry, took, reuse) => format!(
+            "compiled {} in {} ({} of {} functions reused): {}\n",
+            component.display(),
+            output::millis(took),
+            reuse.hits,
+            reuse.lookups,
+            entry.display()
+        ),
+    };
+    output::print(&line)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `weld cache [--json]`.
+fn show(cache: &Cache, json: bool) -> Result<ExitCode> {
+    let usage = cache
+        .usage()
+        .with_context(|| format!("cannot read the cache `{}`", cache.dir().display()))?;
+    if json {
+        output::print_json(&UsageJson::new(cache, &usage))?;
+    } else {
+        output::print(&render(cache, &usage, SystemTime::now()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `weld cache clean [--older-than D] [--json]`.
+fn clean(cache: &Cache, older_than: Option<Duration>, json: bool) -> Result<ExitCode> {
+    let cleaned = cache
+        .clean(older_than)
+        .with_context(|| format!("cannot clean the cache `{}`", cache.dir().display()))?;
+    if json {
+        output::print_json(&CleanedJson::from(cleaned))?;
+    } else {
+        output::print(&format!(
+            "removed {} compiled component{}, {} shared function{} and {} other file{} ({}) from {}\n",
+            cleaned.entries,
+            plural(cleaned.entries),
+            cleaned.functions,
+            plural(cleaned.functions),
+            cleaned.other,
+            plural(cleaned.other),
+            human_size(cleaned.bytes as usize),
+            cache.dir().display()
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text report of `weld cache`.
+fn render(cache: &Cache, usage: &Usage, now: SystemTime) -> String {
+    let mut text = format!(
+        "{}: {} of {}\n  {} compiled component{}, {} shared function{} ({})\n",
+        cache.dir().display(),
+        human_size(usage.total_bytes as usize),
+        human_size(cache.cap() as usize),
+        usage.entries.len(),
+        plural(usage.entries.len() as u64),
+        usage.functions.0,
+        plural(usage.functions.0),
+        human_size(usage.functions.1 as usize),
+    );
+    if usage.entries.is_empty() {
+        return text;
+    }
+    text.push_str(&format!(
+        "\n{:<12} {:>10} {:>10}  {}\n",
+        "last used", "size", "compile", "source"
+    ));
+    for entry in &usage.entries {
+        let age = now.duration_since(entry.last_used).unwrap_or_default();
+        text.push_str(&format!(
+            "{:<12} {:>10} {:>10}  {}\n",
+            format!("{} ago", humantime::format_duration(round(age))),
+            human_size(entry.bytes as usize),
+            entry
+                .compile_ms
+                .map_or("-".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+            entry
+                .source
+                .as_deref()
+                .map_or("(unknown)".into(), |p| p.display().to_string()),
+        ));
+    }
+    text
+}
+
+/// `age` to its largest unit (`3h`, `2days`), as a person reads a listing.
+fn round(age: Duration) -> Duration {
+    let secs = age.as_secs();
+    let unit = [86_400, 3_600, 60, 1]
+        .into_iter()
+        .find(|unit| secs >= *unit)
+        .unwrap_or(1);
+    Duration::from_secs(secs / unit * unit)
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `weld cache --json`.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct UsageJson {
+    dir: PathBuf,
+    cap_bytes: u64,
+    total_bytes: u64,
+    entries: Vec<EntryJson>,
+    shared_functions: Count,
+    other_files: Count,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct EntryJson {
+    key: String,
+    bytes: u64,
+    source: Option<PathBuf>,
+    compile_ms: Option<u64>,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Serialize)]
+struct Count {
+    count: u64,
+    bytes: u64,
+}
+
+impl UsageJson {
+    fn new(cache: &Cache, usage: &Usage) -> Self {
+        let time = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
+        UsageJson {
+            dir: cache.dir().to_owned(),
+            cap_bytes: cache.cap(),
+            total_bytes: usage.total_bytes,
+            entries: usage
+                .entries
+                .iter()
+                .map(|e| EntryJson {
+                    key: e.key.clone(),
+                    bytes: e.bytes,
+                    source: e.source.clone(),
+                    compile_ms: e.compile_ms,
+                    created: time(e.created),
+                    last_used: time(e.last_used),
+                })
+                .collect(),
+            shared_functions: Count {
+                count: usage.functions.0,
+                bytes: usage.functions.1,
+            },
+            other_files: Count {
+                count: usage.other.0,
+                bytes: usage.other.1,
+            },
+        }
+    }
+}
+
+/// `weld cache clean --json`.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct CleanedJson {
+    removed_entries: u64,
+    removed_functions: u64,
+    removed_other: u64,
+    freed_bytes: u64,
+}
+
+impl From<Cleaned> for CleanedJson {
+    fn from(c: Cleaned) -> Self {
+        CleanedJson {
+            removed_entries: c.entries,
+            removed_functions: c.functions,
+            removed_other: c.other,
+            freed_bytes: c.bytes,
+        }
+    }
+}

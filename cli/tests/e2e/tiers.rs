@@ -1,0 +1,201 @@
+//! Compilers and the cache: a first run on Winch with Cranelift code compiled into the cache in the background,
+//! cached runs that map their code without reading the component, racing fills, and `weld cache`.
+
+use crate::util::{Run, fixture, weld_bin, weld_with};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// `weld ARGS` with the compiled-code cache in `cache` and the default compiler choice (`auto`).
+fn weld_in(cache: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(weld_bin());
+    cmd.env("WELD_CACHE_DIR", cache).env_remove("WELD_COMPILER");
+    weld_with(cmd, args)
+}
+
+/// The compiled components `weld cache --json` lists.
+fn entries(cache: &Path) -> Vec<serde_json::Value> {
+    let listing = weld_in(cache, &["cache", "--json"]).json();
+    listing["entries"].as_array().unwrap().clone()
+}
+
+/// Waits until the cache holds `n` compiled components (a background compile finished), at most a minute.
+fn wait_for_entries(cache: &Path, n: usize) {
+    let start = Instant::now();
+    while entries(cache).len() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the background compile did not fill the cache"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_first_run_uses_winch_and_later_runs_cranelift_code_from_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello").display().to_string();
+    let first = weld_in(cache.path(), &["run", "-v", &hello]);
+    assert_eq!(first.ok(), "hello from weld\n");
+    assert!(
+        first.stderr().contains("with Winch") && first.stderr().contains("in the background"),
+        "{}",
+        first.stderr()
+    );
+    wait_for_entries(cache.path(), 1);
+    let listed = &entries(cache.path())[0];
+    assert_eq!(listed["source"], hello.as_str());
+    let second = weld_in(cache.path(), &["run", "-v", &hello]);
+    assert_eq!(second.ok(), "hello from weld\n");
+    assert!(
+        second.stderr().contains("using cached code"),
+        "{}",
+        second.stderr()
+    );
+    // Once the entry has settled (file times are coarse: see the cache's stamps), a run maps the code without
+    // reading the component.
+    std::thread::sleep(Duration::from_millis(2100));
+    weld_in(cache.path(), &["run", &hello]).ok();
+    let settled = weld_in(cache.path(), &["run", "-v", &hello]);
+    assert_eq!(settled.ok(), "hello from weld\n");
+    assert!(
+        settled.stderr().contains("without reading it"),
+        "{}",
+        settled.stderr()
+    );
+}
+
+#[test]
+fn a_component_rewritten_in_place_is_compiled_again_not_served_stale_code() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app.wasm");
+    std::fs::copy(fixture("hello"), &app).unwrap();
+    std::thread::sleep(Duration::from_millis(2100)); // settled, so the index records it
+    let app = app.display().to_string();
+    let cranelift = ["run", "--compiler", "cranelift", &app];
+    assert_eq!(weld_in(cache.path(), &cranelift).ok(), "hello from weld\n");
+    // The same path, other contents: the stamp changed, so the file is read and hashed again.
+    std::fs::copy(fixture("probe"), &app).unwrap();
+    let out = weld_in(
+        cache.path(),
+        &["run", "--compiler", "cranelift", &app, "exit", "7"],
+    );
+    assert_eq!(out.code(), 7, "{}", out.stderr());
+}
+
+#[test]
+fn winch_runs_stay_bounded_by_timeout_and_fuel() {
+    let cache = tempfile::tempdir().unwrap();
+    let probe = fixture("probe").display().to_string();
+    let winch = |flags: &[&str], args: &[&str]| {
+        let mut all = vec!["run", "--compiler", "winch", &probe];
+        all.extend(flags);
+        all.push("--");
+        all.extend(args);
+        weld_in(cache.path(), &all)
+    };
+    let timed_out = winch(&["--timeout", "500ms"], &["spin"]);
+    assert_eq!(timed_out.code(), 124, "{}", timed_out.stderr());
+    let out_of_fuel = winch(&["--fuel", "100000"], &["count", "100000000"]);
+    assert_eq!(out_of_fuel.code(), 126, "{}", out_of_fuel.stderr());
+    assert_eq!(
+        winch(&["--fuel", "10000000"], &["count", "1000"]).ok(),
+        "counted 1000\n"
+    );
+    // Winch code is never cached.
+    assert!(entries(cache.path()).is_empty());
+}
+
+#[test]
+fn racing_fills_leave_one_sound_entry() {
+    let cache = tempfile::tempdir().unwrap();
+    let greeter = fixture("greeter").display().to_string();
+    let fill = || {
+        let mut cmd = Command::new(weld_bin());
+        cmd.env("WELD_CACHE_DIR", cache.path());
+        weld_with(cmd, ["cache", "fill", greeter.as_str()])
+    };
+    let said: Vec<String> = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..3).map(|_| s.spawn(|| fill().ok())).collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(
+        said.iter().filter(|s| s.starts_with("compiled")).count() >= 1,
+        "{said:?}"
+    );
+    assert_eq!(entries(cache.path()).len(), 1, "{said:?}");
+    let run = weld_in(
+        cache.path(),
+        &["run", "-v", &greeter, "--invoke", r#"greet("x")"#],
+    );
+    assert_eq!(run.ok(), "\"Hello, x!\"\n");
+    assert!(
+        run.stderr().contains("using cached code"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn weld_cache_lists_and_cleans() {
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello").display().to_string();
+    assert!(
+        weld_in(cache.path(), &["cache"])
+            .ok()
+            .contains("0 compiled components")
+    );
+    weld_in(cache.path(), &["run", "--compiler", "cranelift", &hello]).ok();
+    let text = weld_in(cache.path(), &["cache"]).ok();
+    assert!(
+        text.contains("1 compiled component,") && text.contains(&hello),
+        "{text}"
+    );
+    let listing = weld_in(cache.path(), &["cache", "--json"]).json();
+    assert_eq!(listing["cap-bytes"], 2u64 << 30);
+    assert!(listing["total-bytes"].as_u64().unwrap() > 0);
+    assert!(listing["entries"][0]["compile-ms"].is_u64());
+
+    let kept = weld_in(
+        cache.path(),
+        &["cache", "clean", "--older-than", "1d", "--json"],
+    )
+    .json();
+    assert_eq!(kept["removed-entries"], 0);
+    let cleaned = weld_in(cache.path(), &["cache", "clean"]).ok();
+    assert!(
+        cleaned.starts_with("removed 1 compiled component,"),
+        "{cleaned}"
+    );
+    assert!(entries(cache.path()).is_empty());
+
+    // A cap from the environment, too small for any entry: a store evicts everything but what it stored.
+    let mut cmd = Command::new(weld_bin());
+    cmd.env("WELD_CACHE_DIR", cache.path())
+        .env("WELD_CACHE_MAX_SIZE", "1KiB");
+    let probe = fixture("probe").display().to_string();
+    weld_with(
+        cmd,
+        [
+            "run",
+            "--compiler",
+            "cranelift",
+            probe.as_str(),
+            "exit",
+            "0",
+        ],
+    )
+    .ok();
+    let mut cmd = Command::new(weld_bin());
+    cmd.env("WELD_CACHE_DIR", cache.path())
+        .env("WELD_CACHE_MAX_SIZE", "1KiB");
+    let run = weld_with(cmd, ["run", "--compiler", "cranelift", hello.as_str()]);
+    assert_eq!(run.ok(), "hello from weld\n");
+    let left = entries(cache.path());
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["source"], hello.as_str());
+
+    let bad = weld_in(cache.path(), &["cache", "clean", "--older-than", "soon"]);
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
+}
