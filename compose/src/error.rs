@@ -100,6 +100,23 @@ pub enum ComposeError {
         #[source]
         source: BoxError,
     },
+    /// An open import whose type the composition cannot express as an import of its own. wac-types (and so weld)
+    /// cannot alias a type that an import takes from another instance import with a plain name (not
+    /// `ns:pkg/interface`); wasm-compose can, and a component may carry it.
+    #[error(
+        "`{import}` imported by {importer} cannot stay an import of the composition: its types cannot be \
+         expressed there; plug it with a component that exports it, or give the interface its types come from a \
+         package name (`ns:pkg/name`)"
+    )]
+    ImportInexpressible {
+        /// The import.
+        import: String,
+        /// The instance that imports it.
+        importer: String,
+        /// What the type merge said.
+        #[source]
+        source: BoxError,
+    },
     /// The composition graph refused an edge or an export (a bug in weld if matching said it fits).
     #[error("failed to build the composition graph")]
     Graph(#[source] BoxError),

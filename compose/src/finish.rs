@@ -157,16 +157,21 @@ fn merged_imports(
                 .map(|(other, node)| (other.clone(), *node));
             aggregator = aggregator
                 .aggregate(name, graph.types(), *kind, &mut checker)
-                .map_err(|err| {
-                    let (other, first) = earlier.clone().unwrap_or((name.clone(), node));
-                    ComposeError::ImportConflict {
+                .map_err(|err| match earlier.clone() {
+                    Some((other, first)) => ComposeError::ImportConflict {
                         versions_differ: other != *name,
                         first: other,
                         first_importer: instance_label(graph, first),
                         second: name.clone(),
                         second_importer: instance_label(graph, node),
                         source: err.into(),
-                    }
+                    },
+                    // Nothing earlier to conflict with: the import alone cannot be expressed.
+                    None => ComposeError::ImportInexpressible {
+                        import: name.clone(),
+                        importer: instance_label(graph, node),
+                        source: err.into(),
+                    },
                 })?;
             first_importer.entry(name.clone()).or_insert(node);
             if !names.contains(name) {

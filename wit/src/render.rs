@@ -1,20 +1,17 @@
 //! Rendering a [`WitSource`] as WIT text, and as the files of a WIT package directory.
 
 use crate::error::{Error, Result};
-use crate::source::WitSource;
+use crate::source::{WitSource, caught};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use wit_component::WitPrinter;
+use wit_parser::PackageId;
 
 /// The WIT text of `src`: the main package, then every other package shown in `package x:y { ... }` form.
 ///
 /// For a component this is the same text as `wasm-tools component wit` prints.
 pub fn to_wit(src: &WitSource) -> Result<String> {
-    let mut printer = WitPrinter::default();
-    printer
-        .print(&src.resolve, src.package, &src.packages[1..])
-        .map_err(|err| print_error(src, err))?;
-    Ok(printer.output.to_string())
+    print(src, src.package, &src.packages[1..])
 }
 
 /// One file of a WIT package directory.
@@ -33,20 +30,14 @@ pub fn package_files(src: &WitSource) -> Result<Vec<WitFile>> {
     src.packages
         .iter()
         .map(|id| {
-            let mut printer = WitPrinter::default();
-            printer
-                .print(&src.resolve, *id, &[])
-                .map_err(|err| print_error(src, err))?;
+            let contents = print(src, *id, &[])?;
             let file = format!("{}.wit", stems[id]);
             let path = if *id == src.package {
                 PathBuf::from(file)
             } else {
                 PathBuf::from("deps").join(file)
             };
-            Ok(WitFile {
-                path,
-                contents: printer.output.to_string(),
-            })
+            Ok(WitFile { path, contents })
         })
         .collect()
 }
@@ -76,10 +67,28 @@ fn file_stems(src: &WitSource) -> HashMap<wit_parser::PackageId, String> {
         .collect()
 }
 
-fn print_error(src: &WitSource, err: anyhow::Error) -> Error {
-    Error::Decode {
-        path: src.path.clone(),
-        source: err.context("failed to print WIT").into(),
+/// Prints `package`, and `nested` in `package x:y { ... }` form, with wit-component's printer. Its panics are
+/// caught: it assumes shapes that a valid component can lack (a type aliased from an instance import without an
+/// interface name, as in wasm-compose's `resources-and-aliases` test, makes it unwrap `None`), and weld answers
+/// those with an error.
+fn print(src: &WitSource, package: PackageId, nested: &[PackageId]) -> Result<String> {
+    let printed = caught(|| {
+        let mut printer = WitPrinter::default();
+        printer
+            .print(&src.resolve, package, nested)
+            .map(|()| printer.output.to_string())
+    });
+    match printed {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(err)) => Err(Error::Decode {
+            path: src.path.clone(),
+            source: err.context("failed to print WIT").into(),
+        }),
+        Err(message) => Err(Error::LibraryPanic {
+            path: src.path.clone(),
+            library: "wit-component's WIT printer",
+            message,
+        }),
     }
 }
 

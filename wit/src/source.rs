@@ -415,7 +415,7 @@ pub(crate) fn guarded<T>(path: &Path, decode: impl FnOnce() -> T) -> Result<T> {
 }
 
 /// Runs `work`, catching a panic as its message.
-fn caught<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|p| panic_message(&*p))
 }
 

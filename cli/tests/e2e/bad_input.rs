@@ -215,6 +215,16 @@ fn library_panics_become_errors() {
         !err.contains("panicked") && err.contains("wit-parser-unreachable.wasm"),
         "{err}"
     );
+    // A valid component whose import re-exports a type aliased from a plain-named import: wit-component's
+    // printer unwrapped `None` on it.
+    let printer =
+        crate::util::workspace_root().join("fixtures/regressions/wit-printer-outer-alias.wasm");
+    let err = weld(["wit", printer.to_str().unwrap()]).fails();
+    assert!(
+        err.contains("wit-printer-outer-alias.wasm")
+            && err.contains("wit-component's WIT printer cannot handle"),
+        "{err}"
+    );
 }
 
 /// No failure leaves an output behind, a panic included: with `WELD_FAIL_POINT` (a hook of debug builds) weld
