@@ -42,6 +42,12 @@ fn a_first_run_uses_winch_and_later_runs_cranelift_code_from_the_cache() {
         "{}",
         first.stderr()
     );
+    // No progress spinner when stderr is not a terminal.
+    assert!(
+        !first.stderr().contains("with Winch (") && !first.stderr().contains('\u{1b}'),
+        "{}",
+        first.stderr()
+    );
     wait_for_entries(cache.path(), 1);
     let listed = &entries(cache.path())[0];
     assert_eq!(listed["source"], hello.as_str());
