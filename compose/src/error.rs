@@ -100,9 +100,10 @@ pub enum ComposeError {
         #[source]
         source: BoxError,
     },
-    /// An open import whose type the composition cannot express as an import of its own. wac-types (and so weld)
-    /// cannot alias a type that an import takes from another instance import with a plain name (not
-    /// `ns:pkg/interface`); wasm-compose can, and a component may carry it.
+    /// An open import whose type the composition cannot express as an import of its own: a resource (or a type
+    /// holding one) that an import takes from another instance import with a plain name (not `ns:pkg/interface`).
+    /// A value type from there is defined again in the import (the same type); a resource cannot be, and wac-types
+    /// (and so weld) cannot alias it from that import. wasm-compose can, and a component may carry it.
     #[error(
         "`{import}` imported by {importer} cannot stay an import of the composition: its types cannot be \
          expressed there; plug it with a component that exports it, or give the interface its types come from a \

@@ -368,6 +368,32 @@ impl fmt::Debug for Package {
     }
 }
 
+// weld: whether a type export is a value type that mentions no resource, so a structural copy of it is the same
+// type (a copy of a resource would be a new resource).
+fn is_plain_value_type(types: &Types, kind: ItemKind) -> bool {
+    fn plain(types: &Types, ty: ValueType) -> bool {
+        let opt = |ty: &Option<ValueType>| ty.map_or(true, |ty| plain(types, ty));
+        match ty {
+            ValueType::Primitive(_) => true,
+            ValueType::Borrow(_) | ValueType::Own(_) => false,
+            ValueType::Defined(id) => match &types[id] {
+                DefinedType::Tuple(tys) => tys.iter().all(|ty| plain(types, *ty)),
+                DefinedType::List(ty)
+                | DefinedType::FixedSizeList(ty, _)
+                | DefinedType::Option(ty)
+                | DefinedType::Alias(ty) => plain(types, *ty),
+                DefinedType::Map(key, value) => plain(types, *key) && plain(types, *value),
+                DefinedType::Result { ok, err } => opt(ok) && opt(err),
+                DefinedType::Variant(v) => v.cases.values().all(opt),
+                DefinedType::Record(r) => r.fields.values().all(|ty| plain(types, *ty)),
+                DefinedType::Flags(_) | DefinedType::Enum(_) => true,
+                DefinedType::Stream(ty) | DefinedType::Future(ty) => opt(ty),
+            },
+        }
+    }
+    matches!(kind, ItemKind::Type(Type::Value(ty)) if plain(types, ty))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
     /// The owner is an interface.
@@ -526,14 +552,19 @@ impl<'a> TypeConverter<'a> {
         });
 
         for (name, item) in &instance_ty.exports {
-            let export = self.entity(name, item)?;
+            let mut export = self.entity(name, item)?;
 
             if let wasm::ComponentEntityType::Type {
                 referenced,
                 created,
             } = &item.ty
             {
-                self.use_or_own(Owner::Interface(id), name, *referenced, *created);
+                // weld: a type copied from an interface without an id is exported as that very type.
+                if let Some(copied) =
+                    self.use_or_own(Owner::Interface(id), name, export, *referenced, *created)
+                {
+                    export = copied;
+                }
 
                 // Prevent self-referential ownership of any aliased resources in this interface
                 if let ItemKind::Type(Type::Resource(res)) = export {
@@ -588,11 +619,45 @@ impl<'a> TypeConverter<'a> {
         &mut self,
         owner: Owner,
         name: &str,
+        kind: ItemKind,
         referenced: wasm::ComponentAnyTypeId,
         created: wasm::ComponentAnyTypeId,
-    ) {
+    ) -> Option<ItemKind> {
         if let Some((other, orig)) = self.find_owner(referenced) {
             match *other {
+                // weld: a value type (no resource in it) that an interface takes from an interface without an id (a
+                // plain-named instance import) is not a use, which could not be encoded (no import names that
+                // interface): the interface exports the same type, defined structurally where it is encoded.
+                Owner::Interface(interface)
+                    if owner != *other
+                        && matches!(owner, Owner::Interface(_))
+                        && self.types[interface].id.is_none()
+                        && is_plain_value_type(self.types, kind) =>
+                {
+                    let copied = self.types[interface].exports.get(orig.as_str()).copied();
+                    if let Some(ItemKind::Type(ty)) = copied {
+                        // weld: a later reference to this export or to an alias between it and the owner's (a
+                        // function's parameter) is that type too.
+                        let key = |id| wasm::AnyTypeId::Component(id);
+                        self.cache.insert(key(created), Entity::Type(ty));
+                        let mut id = referenced;
+                        loop {
+                            self.cache.insert(key(id), Entity::Type(ty));
+                            if self.owners.contains_key(&id) {
+                                break;
+                            }
+                            match self.wasm_types.peel_alias(id) {
+                                Some(next) => id = next,
+                                None => break,
+                            }
+                        }
+                    }
+                    // weld: the copy is owned here, so a later alias of it is a use of this interface.
+                    self.owners
+                        .entry(created)
+                        .or_insert_with(|| (owner, name.to_string()));
+                    return copied;
+                }
                 Owner::Interface(interface) if owner != *other => {
                     let used = UsedType {
                         interface,
@@ -613,12 +678,13 @@ impl<'a> TypeConverter<'a> {
                 }
                 _ => {}
             }
-            return;
+            return None;
         }
 
         // Take ownership of the entity
         let prev = self.owners.insert(created, (owner, name.to_string()));
         assert!(prev.is_none());
+        None
     }
 
     fn component_type(&mut self, name: Option<&str>, id: wasm::ComponentTypeId) -> Result<WorldId> {
@@ -647,7 +713,7 @@ impl<'a> TypeConverter<'a> {
                 created,
             } = &item.ty
             {
-                self.use_or_own(Owner::World(id), name, *referenced, *created);
+                self.use_or_own(Owner::World(id), name, import, *referenced, *created);
             }
 
             let prev = self.types[id].imports.insert(name.clone(), import);
