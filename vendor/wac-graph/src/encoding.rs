@@ -321,7 +321,16 @@ impl<'a> TypeEncoder<'a> {
             DefinedType::Alias(ValueType::Primitive(ty)) => Self::primitive(state, *ty),
             DefinedType::Alias(ValueType::Borrow(id)) => self.borrow(state, *id),
             DefinedType::Alias(ValueType::Own(id)) => self.own(state, *id),
-            DefinedType::Alias(ValueType::Defined(id)) => self.defined(state, *id),
+            // weld: an alias of a type already encoded in this scope (`type t2 = t1;` after `t1`'s export) refers to
+            // it, rather than encoding a copy of what it names.
+            DefinedType::Alias(ValueType::Defined(id)) => match state
+                .current
+                .type_indexes
+                .get(&Type::Value(ValueType::Defined(*id)))
+            {
+                Some(index) => *index,
+                None => self.defined(state, *id),
+            },
             DefinedType::Stream(ty) => self.stream(state, *ty),
             DefinedType::Future(ty) => self.future(state, *ty),
         };

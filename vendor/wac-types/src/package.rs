@@ -658,6 +658,27 @@ impl<'a> TypeConverter<'a> {
                         .or_insert_with(|| (owner, name.to_string()));
                     return copied;
                 }
+                // weld: an alias of a value type this same interface exports (`type t2 = t1;`) stays an alias of
+                // that export rather than a copy of the type it names (`type t2 = u32;`).
+                Owner::Interface(interface) if owner == *other => {
+                    let aliased = self.types[interface].exports.get(orig.as_str()).copied();
+                    if let (
+                        ItemKind::Type(Type::Value(_)),
+                        Some(ItemKind::Type(Type::Value(aliased))),
+                    ) = (kind, aliased)
+                    {
+                        let ty = Type::Value(ValueType::Defined(
+                            self.types.add_defined_type(DefinedType::Alias(aliased)),
+                        ));
+                        self.cache
+                            .insert(wasm::AnyTypeId::Component(created), Entity::Type(ty));
+                        // weld: and a later alias of this one (`type t3 = t2;`) is an alias of it.
+                        self.owners
+                            .entry(created)
+                            .or_insert_with(|| (owner, name.to_string()));
+                        return Some(ItemKind::Type(ty));
+                    }
+                }
                 Owner::Interface(interface) if owner != *other => {
                     let used = UsedType {
                         interface,
@@ -675,6 +696,15 @@ impl<'a> TypeConverter<'a> {
                     };
 
                     uses.insert(name.to_string(), used);
+
+                    // weld: the used type is owned here too, so a later use of it through this interface (a diamond:
+                    // `use d1.{t as t1}; use d2.{t as t2};` where d1 and d2 use `base.{t}`) is a use of this
+                    // interface, the nearest one that exports it, not of the interface that defines it.
+                    if let Owner::Interface(_) = owner {
+                        self.owners
+                            .entry(created)
+                            .or_insert_with(|| (owner, name.to_string()));
+                    }
                 }
                 _ => {}
             }
