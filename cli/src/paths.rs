@@ -12,17 +12,19 @@ pub fn cache_root() -> Option<PathBuf> {
 }
 
 /// The cache of compiled code: `<cache root>/compiled`, capped at `$WELD_CACHE_MAX_SIZE` (a size such as `4GiB`;
-/// default [`weld_runtime::DEFAULT_CAP`]). `None` when there is no cache root.
-pub fn compiled_cache() -> anyhow::Result<Option<weld_runtime::Cache>> {
-    let Some(root) = cache_root() else {
-        return Ok(None);
-    };
+/// default [`weld_runtime::DEFAULT_CAP`], also when the variable does not parse, with a warning: a bad cap must
+/// not stop a run). `None` when there is no cache root.
+pub fn compiled_cache() -> Option<weld_runtime::Cache> {
+    let root = cache_root()?;
     let cap = match std::env::var("WELD_CACHE_MAX_SIZE") {
-        Ok(text) if !text.is_empty() => weld_runtime::parse_size(&text)
-            .map_err(|why| anyhow::anyhow!("WELD_CACHE_MAX_SIZE={text}: {why}"))?,
+        Ok(text) if !text.is_empty() => weld_runtime::parse_size(&text).unwrap_or_else(|why| {
+            eprintln!(
+                "weld: warning: ignoring WELD_CACHE_MAX_SIZE={text} ({why}); the cache is capped at {}",
+                crate::output::human_size(weld_runtime::DEFAULT_CAP as usize)
+            );
+            weld_runtime::DEFAULT_CAP
+        }),
         _ => weld_runtime::DEFAULT_CAP,
     };
-    Ok(Some(
-        weld_runtime::Cache::new(root.join("compiled")).with_cap(cap),
-    ))
+    Some(weld_runtime::Cache::new(root.join("compiled")).with_cap(cap))
 }

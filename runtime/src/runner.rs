@@ -98,12 +98,15 @@ pub enum Origin {
         /// Functions looked up in and found in the shared store, when there is one.
         reuse: Option<Reuse>,
     },
-    /// Compiled now by Winch, in this long; not cached. Under [`Tiering::Auto`], the cache wants filling.
+    /// Compiled now by Winch, in this long; not cached. Under [`Tiering::Auto`], the cache wants filling, unless
+    /// `filling` says another process is at it.
     Baseline {
         /// Compile time.
         took: Duration,
         /// Why the existing entry is unusable, if there was one.
         replaced: Option<BoxError>,
+        /// Whether another process holds the entry's compile lock (is filling it now).
+        filling: bool,
     },
     /// A precompiled file (`weld compile`), mapped.
     Precompiled,
@@ -362,6 +365,7 @@ impl Runtime {
                 Compiler::Winch => Origin::Baseline {
                     took,
                     replaced: None,
+                    filling: false,
                 },
                 Compiler::Cranelift => Origin::Compiled {
                     took,
@@ -392,12 +396,14 @@ impl Runtime {
             cache::Lookup::Miss => None,
             cache::Lookup::Corrupt(why) => Some(why.into()),
         };
-        if tiering == Tiering::Auto {
+        // Winch now only when the cache can take the Cranelift code for the next run; otherwise Cranelift now.
+        if tiering == Tiering::Auto && cache.writable() {
             let start = Instant::now();
             let component = self.compile_with(Compiler::Winch, path, wasm)?;
             let origin = Origin::Baseline {
                 took: start.elapsed(),
                 replaced,
+                filling: cache.locked(&key),
             };
             return Ok(self.loaded(path, component, origin, Compiler::Winch));
         }

@@ -58,7 +58,7 @@ pub enum Action {
 impl Opts {
     /// Runs `weld cache`.
     pub fn run(self) -> Result<ExitCode> {
-        let cache = crate::paths::compiled_cache()?
+        let cache = crate::paths::compiled_cache()
             .context("no cache directory: set WELD_CACHE_DIR or HOME")?;
         match self.action {
             None => show(&cache, self.json),

@@ -41,7 +41,7 @@ impl Opts {
                 interruptible: self.interruptible,
                 ..Default::default()
             },
-            crate::paths::compiled_cache()?,
+            crate::paths::compiled_cache(),
         )?
         .on_compile(compiling.hook());
         let start = Instant::now();

@@ -124,7 +124,7 @@ impl Opts {
         let cache = if self.no_cache {
             None
         } else {
-            crate::paths::compiled_cache()?
+            crate::paths::compiled_cache()
         };
         let caching = cache.is_some();
         let compiling = crate::progress::Compiling::default();
@@ -138,10 +138,14 @@ impl Opts {
         let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
         drop(compiling);
         // Tier up: Cranelift code for the next run, compiled by a background process.
-        let tier_up = (self.compiler == CompilerChoice::Auto
-            && caching
-            && matches!(loaded.origin, Origin::Baseline { .. }))
-        .then(|| super::cache::spawn_fill(&local.path, settings));
+        let tier_up = match loaded.origin {
+            Origin::Baseline { filling: false, .. }
+                if self.compiler == CompilerChoice::Auto && caching =>
+            {
+                Some(super::cache::spawn_fill(&local.path, settings))
+            }
+            _ => None,
+        };
         if self.verbose {
             eprint!("{}", sources.summary());
             say_origin(&loaded);
@@ -267,12 +271,19 @@ fn say_origin(loaded: &Loaded) {
             format!("using cached code for {file} ({}){how}", entry.display())
         }
         Origin::Precompiled => format!("using precompiled {file}"),
-        Origin::Baseline { took, replaced } => {
+        Origin::Baseline {
+            took,
+            replaced,
+            filling,
+        } => {
             let mut line = format!(
                 "compiled {file} with Winch in {}",
                 crate::output::millis(*took)
             );
             push_replaced(&mut line, replaced.as_ref());
+            if *filling {
+                line.push_str("; another process is compiling optimised code into the cache");
+            }
             line
         }
         Origin::Compiled {

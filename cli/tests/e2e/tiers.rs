@@ -205,3 +205,75 @@ fn weld_cache_lists_and_cleans() {
     let bad = weld_in(cache.path(), &["cache", "clean", "--older-than", "soon"]);
     assert_eq!(bad.code(), 2, "{}", bad.stderr());
 }
+
+#[test]
+fn fifos_planted_in_the_cache_never_block_and_clean_removes_them() {
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello").display().to_string();
+    weld_in(cache.path(), &["run", "--compiler", "cranelift", &hello]).ok();
+    let key = entries(cache.path())[0]["key"].as_str().unwrap().to_owned();
+    let compiled = cache.path().join("compiled");
+    let mkfifo = |path: &Path| {
+        let _ = std::fs::remove_file(path);
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    };
+    // The entry's record and its compile lock: opened without blocking, refused as not regular files.
+    mkfifo(&compiled.join(format!("{key}.json")));
+    std::fs::create_dir_all(compiled.join("locks")).unwrap();
+    mkfifo(&compiled.join("locks").join(&key));
+    // `timeout` ends a run that would block forever, so this test fails rather than hangs.
+    let timed = |args: &[&str]| {
+        let mut cmd = Command::new("timeout");
+        cmd.arg("60")
+            .arg(weld_bin())
+            .env("WELD_CACHE_DIR", cache.path())
+            .env_remove("WELD_COMPILER");
+        weld_with(cmd, args)
+    };
+    let run = timed(&["run", "-v", &hello]);
+    assert_eq!(run.ok(), "hello from weld\n");
+    assert!(
+        run.stderr().contains("not a regular file"),
+        "{}",
+        run.stderr()
+    );
+    let cleaned = timed(&["cache", "clean"]);
+    cleaned.ok();
+    let left: Vec<_> = std::fs::read_dir(&compiled).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn an_unusable_cache_means_cranelift_now_and_no_background_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let hello = fixture("hello").display().to_string();
+    let run = weld_in(&not_a_dir, &["run", "-v", &hello]);
+    assert_eq!(run.ok(), "hello from weld\n");
+    let said = run.stderr();
+    assert!(
+        said.contains("with Cranelift") && said.contains("could not cache it"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("background") && !said.contains("rebuilt"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_bad_cache_cap_is_a_warning_not_a_failed_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello").display().to_string();
+    let mut cmd = Command::new(weld_bin());
+    cmd.env("WELD_CACHE_DIR", cache.path())
+        .env("WELD_CACHE_MAX_SIZE", "lots");
+    let run = weld_with(cmd, ["run", hello.as_str()]);
+    assert_eq!(run.ok(), "hello from weld\n");
+    assert!(
+        run.stderr().contains("ignoring WELD_CACHE_MAX_SIZE=lots"),
+        "{}",
+        run.stderr()
+    );
+}

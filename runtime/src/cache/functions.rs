@@ -61,11 +61,7 @@ impl FunctionStore {
 impl CacheStore for FunctionStore {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        let mut file = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open(self.file(key))
-            .ok()?;
+        let mut file = super::open::regular(&self.file(key), true, false).ok()?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).ok()?;
         let _ = file.set_modified(SystemTime::now());

@@ -35,7 +35,8 @@ impl Index {
     /// must be read (no record, a changed or unsettled file, or any error: the index is only ever a shortcut).
     pub fn known(&self, path: &Path) -> Option<Digest> {
         let current = Stamp::of(&std::fs::metadata(path).ok()?);
-        let record: Record = serde_json::from_slice(&std::fs::read(self.file(path)?).ok()?).ok()?;
+        let record: Record =
+            serde_json::from_slice(&super::open::read(&self.file(path)?).ok()?).ok()?;
         if record.path != absolute(path)? || !record.seen.vouches_for(&current) {
             return None;
         }

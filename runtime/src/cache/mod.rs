@@ -21,6 +21,7 @@
 
 mod functions;
 mod index;
+mod open;
 mod stamp;
 mod usage;
 
@@ -33,7 +34,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use stamp::Recorded;
 use std::hash::{Hash, Hasher};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use wasmtime::{Engine, Precompiled};
@@ -166,12 +166,21 @@ impl Cache {
     pub fn lookup(&self, key: &Key) -> Lookup {
         let artifact = self.artifact(key);
         let meta = match std::fs::metadata(&artifact) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
-            Err(e) => return Lookup::Corrupt(format!("cannot read it: {e}")),
+            Ok(meta) if meta.is_file() => meta,
+            Ok(_) => return Lookup::Corrupt("its code is not a regular file".into()),
+            // No cache directory (or a file where it should be): no entry.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Lookup::Miss;
+            }
+            Err(e) => return Lookup::Corrupt(format!("its code cannot be read: {e}")),
         };
         let record_file = self.record(key);
-        let mut record: Record = match std::fs::read(&record_file)
+        let mut record: Record = match open::read(&record_file)
             .map_err(|e| e.to_string())
             .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
         {
@@ -203,12 +212,23 @@ impl Cache {
         Lookup::Hit(artifact)
     }
 
+    /// Whether entries can be written: the directory exists or can be made, and a file can be created in it.
+    pub fn writable(&self) -> bool {
+        std::fs::create_dir_all(&self.dir).is_ok()
+            && tempfile::NamedTempFile::new_in(&self.dir).is_ok()
+    }
+
+    /// Whether another process holds the compile lock of `key` (see [`Cache::lock`]).
+    pub fn locked(&self, key: &Key) -> bool {
+        matches!(self.lock(key), Ok(None))
+    }
+
     /// Takes the compile lock of `key` (`locks/KEY`, an advisory lock held until the file is dropped), or `None`
     /// when another process holds it.
     pub fn lock(&self, key: &Key) -> std::io::Result<Option<std::fs::File>> {
         let dir = self.dir.join("locks");
         std::fs::create_dir_all(&dir)?;
-        let file = std::fs::File::create(dir.join(&key.0))?;
+        let file = open::regular(&dir.join(&key.0), true, true)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -246,10 +266,7 @@ impl Cache {
 
 /// Reads an artifact whole and checks its checksum and kind.
 fn check(artifact: &Path, sha256: &str) -> Result<(), &'static str> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(artifact)
-        .and_then(|mut file| file.read_to_end(&mut bytes))
-        .map_err(|_| "it cannot be read")?;
+    let bytes = open::read(artifact).map_err(|_| "its code cannot be read")?;
     if hex(&<Sha256 as sha2::Digest>::digest(&bytes)) != sha256 {
         return Err("its checksum does not match its record (damaged, or another entry's file)");
     }
@@ -261,7 +278,7 @@ fn check(artifact: &Path, sha256: &str) -> Result<(), &'static str> {
 
 /// Marks a record as used now, when its last use is older than [`TOUCH_AFTER`]; failures are ignored.
 fn touch(record: &Path) {
-    let Ok(file) = std::fs::File::options().write(true).open(record) else {
+    let Ok(file) = open::regular(record, true, false) else {
         return;
     };
     let now = SystemTime::now();

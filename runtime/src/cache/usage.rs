@@ -96,14 +96,20 @@ impl Cache {
         Ok(usage)
     }
 
-    /// Removes everything last used more than `older_than` ago, or everything when `None`. A run that has an
-    /// entry mapped keeps its pages (the file is unlinked, not truncated).
+    /// Removes everything last used more than `older_than` ago, or, when `None`, everything in the cache's
+    /// directory (locks and unknown files too). A run that has an entry mapped keeps its pages (the file is
+    /// unlinked, not truncated).
     pub fn clean(&self, older_than: Option<Duration>) -> std::io::Result<Cleaned> {
         let cutoff = older_than.map(|age| SystemTime::now() - age);
         let mut cleaned = Cleaned::default();
         for item in self.items()? {
             if cutoff.is_none_or(|cutoff| item.last_used < cutoff) {
                 remove(&item, &mut cleaned)?;
+            }
+        }
+        if cutoff.is_none() {
+            for dir in dirs(&self.dir)? {
+                std::fs::remove_dir_all(dir)?;
             }
         }
         Ok(cleaned)
@@ -151,7 +157,7 @@ impl Cache {
                     item.bytes += record_meta.len();
                     item.last_used = record_meta.modified().unwrap_or(item.created);
                 }
-                item.record = std::fs::read(&record_path)
+                item.record = super::open::read(&record_path)
                     .ok()
                     .and_then(|bytes| serde_json::from_slice(&bytes).ok());
                 item.paths.push(record_path);
@@ -202,9 +208,10 @@ fn remove(item: &Item, cleaned: &mut Cleaned) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The regular files directly in `dir`, with their metadata; none when it does not exist.
+/// Everything but directories directly in `dir` (regular files, and whatever else was planted there: FIFOs,
+/// sockets, links), with their metadata; none when it does not exist.
 fn files(dir: &Path) -> std::io::Result<Vec<(PathBuf, std::fs::Metadata)>> {
-    entries(dir, |meta| meta.is_file())
+    entries(dir, |meta| !meta.is_dir())
 }
 
 /// The directories directly in `dir`; none when it does not exist.
