@@ -1,7 +1,8 @@
 //! `weld-runtime`: the embedded wasmtime host behind `weld run` and `weld compile`.
 //!
-//! A run goes: [`Runtime::load`] (a `.wasm`/`.wat` file compiled, or taken from the [`Cache`] of compiled code, or
-//! a precompiled file) -> [`Runtime::prepare`] (every import checked and linked once) -> [`Runtime::run_command`]
+//! A run goes: [`Runtime::load`] (code mapped from the [`Cache`] of compiled code, found from the file's stamp;
+//! or compiled, by Cranelift or, under [`Tiering::Auto`], by Winch first with [`Runtime::fill`] to put Cranelift
+//! code in the cache; or a precompiled file) -> [`Runtime::prepare`] (every import checked and linked once) -> [`Runtime::run_command`]
 //! or [`Runtime::invoke`] (a fresh store with the granted capabilities and the limits). The guest gets stdio,
 //! clocks and random, and nothing else unless [`Grants`] say so; [`Limits`] bound its memory, time and fuel.
 //!

@@ -139,7 +139,7 @@ pub struct RunSpec {
     pub grants: Grants,
     /// The limits.
     pub limits: Limits,
-    /// The guest's arguments, argv[0] first.
+    /// The guest's arguments, `argv[0]` first.
     pub args: Vec<String>,
     /// Where the guest's stdio goes.
     pub stdio: Stdio,
