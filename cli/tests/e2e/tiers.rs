@@ -6,10 +6,22 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// `weld ARGS` with the compiled-code cache in `cache` and the default compiler choice (`auto`).
-fn weld_in(cache: &Path, args: &[&str]) -> Run {
+/// A `weld` command with the compiled-code cache in `cache` and the default compiler choice (`auto`).
+fn command(cache: &Path) -> Command {
     let mut cmd = Command::new(weld_bin());
     cmd.env("WELD_CACHE_DIR", cache).env_remove("WELD_COMPILER");
+    cmd
+}
+
+/// `weld ARGS` with the compiled-code cache in `cache` and the default compiler choice (`auto`).
+fn weld_in(cache: &Path, args: &[&str]) -> Run {
+    weld_with(command(cache), args)
+}
+
+/// `weld ARGS` like [`weld_in`], with the cache capped at `cap` (`WELD_CACHE_MAX_SIZE`).
+fn weld_capped(cache: &Path, cap: &str, args: &[&str]) -> Run {
+    let mut cmd = command(cache);
+    cmd.env("WELD_CACHE_MAX_SIZE", cap);
     weld_with(cmd, args)
 }
 
@@ -117,11 +129,7 @@ fn winch_runs_stay_bounded_by_timeout_and_fuel() {
 fn racing_fills_leave_one_sound_entry() {
     let cache = tempfile::tempdir().unwrap();
     let greeter = fixture("greeter").display().to_string();
-    let fill = || {
-        let mut cmd = Command::new(weld_bin());
-        cmd.env("WELD_CACHE_DIR", cache.path());
-        weld_with(cmd, ["cache", "fill", greeter.as_str()])
-    };
+    let fill = || weld_in(cache.path(), &["cache", "fill", &greeter]);
     let said: Vec<String> = std::thread::scope(|s| {
         let racers: Vec<_> = (0..3).map(|_| s.spawn(|| fill().ok())).collect();
         racers.into_iter().map(|r| r.join().unwrap()).collect()
@@ -177,26 +185,14 @@ fn weld_cache_lists_and_cleans() {
     assert!(entries(cache.path()).is_empty());
 
     // A cap from the environment, too small for any entry: a store evicts everything but what it stored.
-    let mut cmd = Command::new(weld_bin());
-    cmd.env("WELD_CACHE_DIR", cache.path())
-        .env("WELD_CACHE_MAX_SIZE", "1KiB");
     let probe = fixture("probe").display().to_string();
-    weld_with(
-        cmd,
-        [
-            "run",
-            "--compiler",
-            "cranelift",
-            probe.as_str(),
-            "exit",
-            "0",
-        ],
-    )
-    .ok();
-    let mut cmd = Command::new(weld_bin());
-    cmd.env("WELD_CACHE_DIR", cache.path())
-        .env("WELD_CACHE_MAX_SIZE", "1KiB");
-    let run = weld_with(cmd, ["run", "--compiler", "cranelift", hello.as_str()]);
+    let cranelift = |args: &[&str]| {
+        let mut all = vec!["run", "--compiler", "cranelift"];
+        all.extend(args);
+        weld_capped(cache.path(), "1KiB", &all)
+    };
+    cranelift(&[&probe, "exit", "0"]).ok();
+    let run = cranelift(&[&hello]);
     assert_eq!(run.ok(), "hello from weld\n");
     let left = entries(cache.path());
     assert_eq!(left.len(), 1);
@@ -266,10 +262,7 @@ fn an_unusable_cache_means_cranelift_now_and_no_background_compile() {
 fn a_bad_cache_cap_is_a_warning_not_a_failed_run() {
     let cache = tempfile::tempdir().unwrap();
     let hello = fixture("hello").display().to_string();
-    let mut cmd = Command::new(weld_bin());
-    cmd.env("WELD_CACHE_DIR", cache.path())
-        .env("WELD_CACHE_MAX_SIZE", "lots");
-    let run = weld_with(cmd, ["run", hello.as_str()]);
+    let run = weld_capped(cache.path(), "lots", &["run", &hello]);
     assert_eq!(run.ok(), "hello from weld\n");
     assert!(
         run.stderr().contains("ignoring WELD_CACHE_MAX_SIZE=lots"),
