@@ -2,7 +2,7 @@
 //! diagnostics, progress bars) and exit codes.
 //!
 //! `main.rs` only parses and dispatches; every subcommand lives in its own module under [`commands`], with shared
-//! arguments in [`input`] and [`options`], registry access in [`registry`], and output helpers in [`output`],
+//! arguments in [`input`], [`options`] and [`sandbox`], registry access in [`registry`], and output helpers in [`output`],
 //! [`report`] and [`wiring`]. The work itself is done by `weld-wit`, `weld-compose`, `weld-runtime` and
 //! `weld-registry-client` (docs/architecture.md).
 #![deny(missing_docs)]
@@ -15,6 +15,7 @@ pub mod paths;
 pub mod progress;
 pub mod registry;
 pub mod report;
+pub mod sandbox;
 pub mod wiring;
 
 pub use commands::Command;

@@ -41,7 +41,7 @@ fn instantiate_and_call(c: &mut Criterion) {
         compose(built("app"), vec![built("greeter")], &Options::default()).expect("compose greet");
     let dir = tempfile::tempdir().expect("a temp dir");
     let pooled = EngineSettings {
-        pooling: true,
+        pooling: Some(64),
         ..EngineSettings::default()
     };
     let runtime = Runtime::new(pooled, None).expect("an engine");

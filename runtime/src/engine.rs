@@ -6,9 +6,16 @@ use wasmtime::{
     CacheStore, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy,
 };
 
-/// Component instances a pooling engine holds at once (each may have up to four core instances, memories and
-/// tables).
-const POOL: u32 = 64;
+/// Core instances a pooled component may have: the shared-everything linking of componentize-py makes a dozen or
+/// more (libc, libpython, shims, adapters).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+
+/// Memories and tables a pooled component may have.
+const MEMORIES_PER_COMPONENT: u32 = 4;
+
+/// Elements a pooled table may hold: a language runtime's function table (CPython's, StarlingMonkey's) holds tens
+/// of thousands, past wasmtime's default of 20,000.
+const POOLED_TABLE_ELEMENTS: usize = 200_000;
 
 /// The engine settings a compiled artifact depends on: code compiled under one setting cannot run under another,
 /// so they are part of the cache key (through [`Engine::precompile_compatibility_hash`]).
@@ -19,10 +26,11 @@ pub struct EngineSettings {
     /// Check for interruption at every loop header and function entry (`--timeout`): a load and a compare each,
     /// and the possible call out keeps loop values from staying in registers, so it is off unless asked for.
     pub interruptible: bool,
-    /// Take instances, memories and tables from a pool reserved once, instead of mapping fresh memory for each
-    /// instance: for an embedder instantiating the same component again and again. A one-shot `weld run`
-    /// instantiates once and gains nothing from it.
-    pub pooling: bool,
+    /// Take instances, memories and tables from a pool reserved once for this many component instances alive at
+    /// once, instead of mapping fresh memory for each instance: for an embedder instantiating the same component
+    /// again and again (`weld serve`, one instance per request). A one-shot `weld run` instantiates once and
+    /// gains nothing from it. Not part of the compiled code: a cache entry serves either way.
+    pub pooling: Option<u32>,
     /// The compiler that makes the code.
     pub compiler: Compiler,
 }
@@ -88,12 +96,17 @@ pub fn engine_sharing(
             config.strategy(Strategy::Winch);
         }
     }
-    if settings.pooling {
+    if let Some(instances) = settings.pooling {
+        let instances = instances.max(1);
         let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(POOL)
-            .total_core_instances(4 * POOL)
-            .total_memories(4 * POOL)
-            .total_tables(4 * POOL);
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * CORE_INSTANCES_PER_COMPONENT)
+            .total_memories(instances * MEMORIES_PER_COMPONENT)
+            .total_tables(instances * MEMORIES_PER_COMPONENT)
+            .total_stacks(instances)
+            .max_memories_per_module(MEMORIES_PER_COMPONENT)
+            .max_tables_per_module(MEMORIES_PER_COMPONENT)
+            .table_elements(POOLED_TABLE_ELEMENTS);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config).map_err(|e| RunError::Engine(e.into()))

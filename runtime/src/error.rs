@@ -87,6 +87,16 @@ pub enum RunError {
         /// Its exported functions, for `--invoke`.
         functions: Vec<String>,
     },
+    /// Served, but the component does not export `wasi:http/incoming-handler`.
+    #[error("`{}` is not an HTTP handler (it does not export wasi:http/incoming-handler@0.2){}", path.display(), instead(path, *command, functions))]
+    NotAHandler {
+        /// The file.
+        path: PathBuf,
+        /// Whether it is a `wasi:cli/run` command.
+        command: bool,
+        /// Its exported functions, for `weld run --invoke`.
+        functions: Vec<String>,
+    },
     /// A grant could not be given (a `--dir` that does not exist).
     #[error("{flag} {value}: cannot grant it")]
     Grant {
@@ -228,6 +238,21 @@ fn missing_list(imports: &[MissingImport]) -> String {
         .iter()
         .map(|m| format!("\n  - {}: {}", m.name, m.hint))
         .collect()
+}
+
+/// What to do with a component that is not an HTTP handler.
+fn instead(path: &std::path::Path, command: bool, functions: &[String]) -> String {
+    let file = path.display();
+    if command {
+        format!("; it is a command: run it with `weld run {file}`")
+    } else if functions.is_empty() {
+        "; it exports no functions".into()
+    } else {
+        format!(
+            "; call one of its functions with `weld run {file} --invoke`:{}",
+            bullet(functions)
+        )
+    }
 }
 
 fn bullet(items: &[String]) -> String {

@@ -59,6 +59,40 @@ impl FromStr for DirGrant {
     }
 }
 
+impl Grants {
+    /// What the guest may use, one line per kind, for a server's start-up message: directories with their guest
+    /// paths and modes, environment variable names (never their values), network ranges, HTTP hosts. Empty when
+    /// nothing is granted.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .dirs
+            .iter()
+            .map(|d| {
+                let mode = if d.read_only {
+                    "read-only"
+                } else {
+                    "read-write"
+                };
+                format!("directory {} as {} ({mode})", d.host.display(), d.guest)
+            })
+            .collect();
+        if self.inherit_env {
+            lines.push("the whole host environment".into());
+        }
+        if !self.env.is_empty() {
+            let names: Vec<&str> = self.env.iter().map(|(name, _)| name.as_str()).collect();
+            lines.push(format!("environment variables {}", names.join(", ")));
+        }
+        if let Some(net) = &self.net {
+            lines.push(format!("sockets to {net}"));
+        }
+        if let Some(http) = &self.http {
+            lines.push(format!("outgoing HTTP to {http}"));
+        }
+        lines
+    }
+}
+
 /// `--env NAME=VALUE`, or `--env NAME` for the host's value.
 pub fn parse_env(spec: &str) -> Result<(String, String), String> {
     match spec.split_once('=') {
@@ -92,6 +126,16 @@ impl AddressRanges {
             SocketAddrUse::TcpBind | SocketAddrUse::UdpBind | SocketAddrUse::TcpListen
         );
         (bind && addr.is_unspecified()) || self.allows(addr)
+    }
+}
+
+impl std::fmt::Display for AddressRanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("any address");
+        }
+        let ranges: Vec<String> = self.0.iter().map(IpNet::to_string).collect();
+        f.write_str(&ranges.join(", "))
     }
 }
 
@@ -131,6 +175,23 @@ impl HttpHosts {
     }
 }
 
+impl std::fmt::Display for HttpHosts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("any host");
+        }
+        let hosts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(host, port)| match port {
+                Some(port) => format!("{host}:{port}"),
+                None => host.clone(),
+            })
+            .collect();
+        f.write_str(&hosts.join(", "))
+    }
+}
+
 impl FromStr for HttpHosts {
     type Err = String;
 
@@ -165,14 +226,22 @@ pub enum Stdio {
 /// The WASI context for one run: stdio as asked, `args` as the arguments (argv[0] first), clocks and random
 /// provided, and only what `grants` opens.
 pub fn wasi_ctx(grants: &Grants, args: &[String], stdio: Stdio) -> Result<WasiCtx, RunError> {
-    let mut builder = WasiCtxBuilder::new();
+    let mut builder = wasi_builder(grants, args)?;
     if stdio == Stdio::Inherit {
         builder
             .inherit_stdin()
             .stdout(crate::stdio::GuestStdout)
             .inherit_stderr();
     }
-    builder.allow_blocking_current_thread(true).args(args);
+    builder.allow_blocking_current_thread(true);
+    Ok(builder.build())
+}
+
+/// A WASI context builder with `args` (argv\[0\] first), clocks and random, and only what `grants` opens; stdio
+/// is the caller's to set (empty and discarded unless it does).
+pub(crate) fn wasi_builder(grants: &Grants, args: &[String]) -> Result<WasiCtxBuilder, RunError> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.args(args);
     if grants.inherit_env {
         builder.inherit_env();
     }
@@ -202,7 +271,7 @@ pub fn wasi_ctx(grants: &Grants, args: &[String], stdio: Stdio) -> Result<WasiCt
                 Box::pin(async move { allowed })
             });
     }
-    Ok(builder.build())
+    Ok(builder)
 }
 
 #[cfg(test)]

@@ -111,3 +111,11 @@ pub fn linker(engine: &Engine) -> Result<Linker<Host>> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     Ok(linker)
 }
+
+/// The same interfaces as [`linker`], for guests called with wasmtime's `*_async` methods (`weld serve`).
+pub fn linker_async(engine: &Engine) -> Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    Ok(linker)
+}

@@ -1,10 +1,12 @@
-//! `weld-runtime`: the embedded wasmtime host behind `weld run` and `weld compile`.
+//! `weld-runtime`: the embedded wasmtime host behind `weld run`, `weld serve` and `weld compile`.
 //!
 //! A run goes: [`Runtime::load`] (code mapped from the [`Cache`] of compiled code, found from the file's stamp;
 //! or compiled, by Cranelift or, under [`Tiering::Auto`], by Winch first with [`Runtime::fill`] to put Cranelift
 //! code in the cache; or a precompiled file) -> [`Runtime::prepare`] (every import checked and linked once) -> [`Runtime::run_command`]
 //! or [`Runtime::invoke`] (a fresh store with the granted capabilities and the limits). The guest gets stdio,
 //! clocks and random, and nothing else unless [`Grants`] say so; [`Limits`] bound its memory, time and fuel.
+//! A `wasi:http` handler is served instead with [`Runtime::prepare_handler`] and a [`Server`]: a fresh instance
+//! per request, under the same grants and per-request limits.
 //!
 //! Like weld's other libraries it never prints, exits or reads stdin on its own behalf: errors are [`RunError`]s
 //! with their causes, and what to do when a guest outlives its timeout is the caller's callback.
@@ -46,6 +48,7 @@ mod imports;
 mod invoke;
 mod limits;
 mod runner;
+mod serve;
 mod stdio;
 
 pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
@@ -57,3 +60,7 @@ pub use imports::MissingImport;
 pub use invoke::{Export, exports};
 pub use limits::{LimitHit, Limits, Watchdog, parse_duration, parse_size};
 pub use runner::{Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering};
+pub use serve::{
+    Access, DEFAULT_DRAIN, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT, Drained, GuestStream, Handler,
+    Outcome, ServeLog, ServeSpec, Server,
+};

@@ -497,50 +497,62 @@ impl Runtime {
 
     /// Checks every import and links the component once; the result instantiates quickly, any number of times.
     pub fn prepare(&self, loaded: &Loaded) -> Result<InstancePre<Host>, RunError> {
-        let file = loaded.path.display().to_string();
         let tier = self.tier(loaded.compiler)?;
-        let needs = imports::needs(&tier.engine, &loaded.component, &file);
-        if !needs.missing.is_empty() {
-            return Err(RunError::Missing {
-                path: loaded.path.clone(),
-                imports: needs.missing,
-            });
-        }
-        let link_error = |e: wasmtime::Error| RunError::Link {
-            path: loaded.path.clone(),
-            source: e.into(),
-        };
-        if needs.types_only.is_empty() {
-            return tier
-                .linker
-                .instantiate_pre(&loaded.component)
-                .map_err(link_error);
-        }
-        // An interface of types alone is satisfied by an empty instance of that name.
-        let mut linker = tier.linker.clone();
-        for name in &needs.types_only {
-            linker.instance(name).map_err(link_error)?;
-        }
-        linker
-            .instantiate_pre(&loaded.component)
-            .map_err(link_error)
+        link(loaded, &tier.engine, &tier.linker)
     }
 
+    /// Like [`Runtime::prepare`] for a `wasi:http/incoming-handler@0.2` component, linked against the
+    /// asynchronous host that [`Server`](crate::Server) calls it with.
+    ///
+    /// # Errors
+    /// [`RunError::NotAHandler`] when the component exports no such interface (it names what it exports), and
+    /// those of [`Runtime::prepare`].
+    pub fn prepare_handler(&self, loaded: &Loaded) -> Result<crate::Handler, RunError> {
+        let tier = self.tier(loaded.compiler)?;
+        let linker = host::linker_async(&tier.engine).map_err(|e| RunError::Engine(e.into()))?;
+        let pre = link(loaded, &tier.engine, &linker)?;
+        crate::Handler::new(pre, &loaded.path)
+    }
+}
+
+/// Checks every import of `loaded` against what `linker` provides, and links it.
+fn link(
+    loaded: &Loaded,
+    engine: &Engine,
+    linker: &Linker<Host>,
+) -> Result<InstancePre<Host>, RunError> {
+    let file = loaded.path.display().to_string();
+    let needs = imports::needs(engine, &loaded.component, &file);
+    if !needs.missing.is_empty() {
+        return Err(RunError::Missing {
+            path: loaded.path.clone(),
+            imports: needs.missing,
+        });
+    }
+    let link_error = |e: wasmtime::Error| RunError::Link {
+        path: loaded.path.clone(),
+        source: e.into(),
+    };
+    if needs.types_only.is_empty() {
+        return linker
+            .instantiate_pre(&loaded.component)
+            .map_err(link_error);
+    }
+    // An interface of types alone is satisfied by an empty instance of that name.
+    let mut linker = linker.clone();
+    for name in &needs.types_only {
+        linker.instance(name).map_err(link_error)?;
+    }
+    linker
+        .instantiate_pre(&loaded.component)
+        .map_err(link_error)
+}
+
+impl Runtime {
     /// A store for one run: the WASI context of `spec`'s grants, its memory limit and fuel.
     fn store(&self, engine: &Engine, spec: &RunSpec) -> Result<Store<Host>, RunError> {
         let wasi = grants::wasi_ctx(&spec.grants, &spec.args, spec.stdio)?;
-        let limiter = limits::Limiter::new(spec.limits.max_memory);
-        let mut store = Store::new(engine, Host::new(wasi, spec.grants.http.clone(), limiter));
-        store.limiter(|host| &mut host.limiter);
-        if spec.limits.timeout.is_some() {
-            store.set_epoch_deadline(1);
-        }
-        if let Some(fuel) = spec.limits.fuel {
-            store
-                .set_fuel(fuel)
-                .map_err(|_| RunError::FuelNotCompiled)?;
-        }
-        Ok(store)
+        store_for(engine, wasi, &spec.grants, &spec.limits)
     }
 
     /// Runs a `wasi:cli/run` command and returns the guest's exit status (0 for `ok`, 1 for `err`, or what it
@@ -615,6 +627,28 @@ impl Runtime {
     }
 }
 
+/// A store with this WASI context, the HTTP grants of `grants`, and `limits`' memory limit and fuel; with a
+/// timeout, it is interrupted at the engine's next epoch (the caller's clock advances it).
+pub(crate) fn store_for(
+    engine: &Engine,
+    wasi: wasmtime_wasi::WasiCtx,
+    grants: &Grants,
+    limits: &Limits,
+) -> Result<Store<Host>, RunError> {
+    let limiter = limits::Limiter::new(limits.max_memory);
+    let mut store = Store::new(engine, Host::new(wasi, grants.http.clone(), limiter));
+    store.limiter(|host| &mut host.limiter);
+    if limits.timeout.is_some() {
+        store.set_epoch_deadline(1);
+    }
+    if let Some(fuel) = limits.fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|_| RunError::FuelNotCompiled)?;
+    }
+    Ok(store)
+}
+
 /// Starts the clock when there is a timeout.
 fn watchdog(engine: &Engine, spec: &mut RunSpec) -> Option<Watchdog> {
     let timeout = spec.limits.timeout?;
@@ -629,7 +663,7 @@ fn watchdog(engine: &Engine, spec: &mut RunSpec) -> Option<Watchdog> {
 struct Refused(#[source] BoxError);
 
 /// Turns a trap that a limit caused into that limit.
-fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> RunError {
+pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> RunError {
     if let Some(hit) = store.data().limiter.hit() {
         return RunError::Limit(hit);
     }

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod pull;
 pub mod push;
 pub mod run;
+pub mod serve;
 pub mod validate;
 pub mod wit;
 
@@ -25,6 +26,8 @@ pub enum Command {
     Compose(compose::Opts),
     /// Run a component sandboxed: a wasi:cli command, or exported functions with --invoke.
     Run(run::Opts),
+    /// Serve a wasi:http handler over HTTP, a fresh sandboxed instance per request.
+    Serve(serve::Opts),
     /// Compile a component ahead of time to native code (`.cwasm`).
     Compile(compile::Opts),
     /// Show or clean the cache of compiled code.
@@ -45,6 +48,7 @@ impl Command {
             Command::Validate(opts) => opts.run(),
             Command::Compose(opts) => opts.run(),
             Command::Run(opts) => opts.run(),
+            Command::Serve(opts) => opts.run(),
             Command::Compile(opts) => opts.run(),
             Command::Cache(opts) => opts.run(),
             Command::Push(opts) => opts.run(),

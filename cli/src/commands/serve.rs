@@ -1,0 +1,247 @@
+//! `weld serve C.wasm`: serve a `wasi:http/incoming-handler` component over HTTP, a fresh sandboxed instance per
+//! request, until SIGINT or SIGTERM.
+
+use crate::input::Input;
+use crate::sandbox::{Failure, SandboxOpts, argv0};
+use anyhow::{Context as _, Result};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use weld_runtime::{
+    Access, DEFAULT_MAX_CONCURRENT, GuestStream, Outcome, ServeLog, ServeSpec, Server,
+    parse_duration, parse_size,
+};
+
+/// Serve a component that exports wasi:http/incoming-handler@0.2 over HTTP/1.1. Each request gets a fresh
+/// instance, so nothing one request leaves behind is seen by the next; the grants (none unless given) and the
+/// limits apply to each request.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  weld serve hello.wasm                                  on http://127.0.0.1:8080
+  weld serve hello.wasm --addr 127.0.0.1:0               on a free port (the address is printed)
+  weld serve api.wasm --timeout 2s --max-memory 128MiB   each request bounded
+  weld serve api.wasm --allow-http=api.example.com --env API_KEY --log-format json
+
+A request that hits a limit gets a 5xx naming it (504 for --timeout, 500 for --max-memory and
+--fuel) and the server goes on serving. Logs go to stderr: one access line per request and the
+guest's output, each marked with the request's id. SIGINT or SIGTERM stops accepting, lets the
+requests in flight finish (up to --drain-timeout) and exits 0.")]
+pub struct Opts {
+    /// The component: `.wasm`, `.wat`, a `.cwasm` from `weld compile` (with --allow-precompiled), or a registry
+    /// reference `oci://host[:port]/repo:tag` (or `@sha256:...`), pulled and verified.
+    #[arg(value_parser = Input::parse)]
+    pub component: Input,
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Requests in flight at once; past it a request gets 503 at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONCURRENT as u32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_concurrent: u32,
+    /// Largest request body (e.g. 1MiB): a larger declared length gets 413; a chunked body that grows past it
+    /// ends with an error the guest sees.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
+    pub max_body: u64,
+    /// How long a shutdown waits for the requests in flight.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub drain_timeout: Duration,
+    /// The log's format on stderr.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// The grants, limits and code options.
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `[req 7] GET /path 200 1.2 ms` and `[req 7] <guest line>`.
+    Text,
+    /// One JSON object per line: `{"request":7,"method":"GET",...}` or `{"request":7,"stream":"stdout","line":...}`.
+    Json,
+}
+
+impl Opts {
+    /// Runs `weld serve`.
+    pub fn run(self) -> Result<ExitCode> {
+        crate::sandbox::finish(self.execute())
+    }
+
+    fn execute(self) -> Result<ExitCode, Failure> {
+        let ready = self
+            .sandbox
+            .load(&self.component, Some(self.max_concurrent))?;
+        let handler = ready.runtime.prepare_handler(&ready.loaded)?;
+        let spec = ServeSpec {
+            grants: self.sandbox.grants(),
+            limits: self.sandbox.limits(),
+            max_concurrent: self.max_concurrent as usize,
+            max_body: self.max_body,
+            argv0: argv0(&ready.name),
+        };
+        let log = Arc::new(StderrLog {
+            format: self.log_format,
+        });
+        let granted = spec.grants.describe();
+        let server = Server::new(handler, spec, log);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the server's threads")?;
+        let drained = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind(self.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", self.addr))?;
+            let addr = listener
+                .local_addr()
+                .context("cannot read the bound address")?;
+            say_start(&ready.name, addr, &granted);
+            let drain = self.drain_timeout;
+            anyhow::Ok(server.serve(listener, stop_signal(drain), drain).await)
+        })?;
+        let cut = if drained.cut > 0 {
+            format!(
+                "; {} connections were cut after --drain-timeout {}",
+                drained.cut,
+                humantime::format_duration(self.drain_timeout)
+            )
+        } else {
+            String::new()
+        };
+        eprintln!("weld: stopped after {} requests{cut}", drained.requests);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The start-up lines: what was granted, then where it listens (the last line, for scripts to wait for).
+fn say_start(component: &std::path::Path, addr: SocketAddr, granted: &[String]) {
+    let mut text = String::new();
+    if granted.is_empty() {
+        text.push_str("weld: granted nothing: no files, environment, sockets or outgoing HTTP\n");
+    } else {
+        text.push_str("weld: granted:\n");
+        for line in granted {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "weld: serving {} on http://{addr}/\n",
+        component.display()
+    ));
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Completes on SIGINT or SIGTERM, saying that the server is draining.
+async fn stop_signal(drain: Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(term) => {
+                term.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
+    eprintln!(
+        "weld: shutting down: no new requests; waiting up to {} for those in flight",
+        humantime::format_duration(drain)
+    );
+}
+
+/// The server's log, on stderr.
+struct StderrLog {
+    format: LogFormat,
+}
+
+impl ServeLog for StderrLog {
+    fn guest_output(&self, request: u64, stream: GuestStream, line: &[u8]) {
+        let line = String::from_utf8_lossy(line);
+        let text = match self.format {
+            LogFormat::Text => match stream {
+                GuestStream::Stdout => format!("[req {request}] {line}\n"),
+                GuestStream::Stderr => format!("[req {request} stderr] {line}\n"),
+            },
+            LogFormat::Json => {
+                let stream = match stream {
+                    GuestStream::Stdout => "stdout",
+                    GuestStream::Stderr => "stderr",
+                };
+                let record =
+                    serde_json::json!({"request": request, "stream": stream, "line": line});
+                format!("{record}\n")
+            }
+        };
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+
+    fn access(&self, record: &Access<'_>) {
+        let why = outcome_text(record.outcome);
+        let ms = record.took.as_secs_f64() * 1000.0;
+        let text = match self.format {
+            LogFormat::Text => {
+                // A trap's backtrace follows on lines of its own, each marked with the request.
+                let why = why.unwrap_or_default();
+                let mut lines = why.lines();
+                let first = lines.next().map(|w| format!(" ({w})")).unwrap_or_default();
+                let mut text = format!(
+                    "[req {}] {} {} {} {ms:.1} ms{first}\n",
+                    record.id, record.method, record.target, record.status
+                );
+                for line in lines {
+                    text.push_str(&format!("[req {}]   {line}\n", record.id));
+                }
+                text
+            }
+            LogFormat::Json => {
+                let mut value = serde_json::json!({
+                    "request": record.id,
+                    "method": record.method.as_str(),
+                    "path": record.target,
+                    "status": record.status,
+                    "duration_ms": (ms * 1000.0).round() / 1000.0,
+                    "outcome": outcome_name(record.outcome),
+                });
+                if let Some(why) = why {
+                    value["error"] = why.into();
+                }
+                format!("{value}\n")
+            }
+        };
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
+
+/// The outcome's name in the JSON log.
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Answered => "answered",
+        Outcome::Busy(_) => "busy",
+        Outcome::TooLarge(_) => "too-large",
+        Outcome::Failed(weld_runtime::RunError::Limit(_)) => "limit",
+        Outcome::Failed(_) => "failed",
+        Outcome::NoResponse => "no-response",
+        Outcome::GuestError(_) => "guest-error",
+        Outcome::Gone => "client-gone",
+    }
+}
+
+/// What went wrong, if anything.
+fn outcome_text(outcome: &Outcome) -> Option<String> {
+    Some(match outcome {
+        Outcome::Answered => return None,
+        Outcome::Busy(n) => format!("busy: {n} requests in flight, the --max-concurrent cap"),
+        Outcome::TooLarge(cap) => format!("body over --max-body {cap} bytes"),
+        Outcome::Failed(err) => weld_wit::one_line(err),
+        Outcome::NoResponse => "the handler returned without setting a response".into(),
+        Outcome::GuestError(code) => format!("the handler answered with the error {code}"),
+        Outcome::Gone => "the client went away before the response was sent".into(),
+    })
+}

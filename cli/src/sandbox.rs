@@ -1,0 +1,296 @@
+//! What `weld run` and `weld serve` share: the grants a guest gets, its limits, where its code comes from (the
+//! cache, a compiler, a precompiled file, a registry), and loading the component with them.
+
+use crate::input::Input;
+use crate::registry::{RegistryOpts, Sources};
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use weld_runtime::{
+    AddressRanges, DirGrant, EngineSettings, Grants, HttpHosts, Limits, Loaded, Origin, RunError,
+    Runtime, Tiering, parse_duration, parse_env, parse_size,
+};
+
+/// The sandbox options of `weld run` and `weld serve`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxOpts {
+    /// Let the guest use the host directory HOST, seen as GUEST (default: the same path); a `:ro` suffix makes it
+    /// read-only.
+    #[arg(long, value_name = "HOST[::GUEST][:ro]")]
+    pub dir: Vec<DirGrant>,
+    /// Like --dir, read-only.
+    #[arg(long, value_name = "HOST[::GUEST]")]
+    pub dir_ro: Vec<DirGrant>,
+    /// Set an environment variable for the guest; NAME alone passes the host's value.
+    #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Pass the whole host environment to the guest (before any --env).
+    #[arg(long)]
+    pub inherit_env: bool,
+    /// Let the guest use sockets (TCP, UDP) and name lookups: to any address, or only these comma-separated
+    /// addresses and CIDR ranges.
+    #[arg(long, value_name = "RANGES", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub allow_net: Option<AddressRanges>,
+    /// Let the guest send HTTP requests (wasi:http/outgoing-handler): to any host, or only these
+    /// comma-separated `host` or `host:port`.
+    #[arg(long, value_name = "HOSTS", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub allow_http: Option<HttpHosts>,
+    /// Largest size any linear memory may grow to (e.g. 64MiB); tables get the same budget at 8 bytes per
+    /// element.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+    /// Stop the guest after this long (e.g. 500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Stop the guest after it burns this much fuel (about one unit per instruction).
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+    /// Compile afresh: neither read nor write the compiled-code cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Which compiler makes code the cache does not hold: `auto` runs on Winch (fast to compile) at once and
+    /// compiles optimised Cranelift code into the cache in the background for the next run (Cranelift when
+    /// there is no cache); `cranelift` compiles optimised code now and caches it; `winch` always runs on Winch,
+    /// never cached.
+    #[arg(long, value_enum, value_name = "COMPILER", default_value_t = CompilerChoice::Auto, env = "WELD_COMPILER")]
+    pub compiler: CompilerChoice,
+    /// Load a precompiled `.cwasm` (native code: only files you compiled yourself).
+    #[arg(long)]
+    pub allow_precompiled: bool,
+    /// Say on stderr where the compiled code came from (cache or compiler) and how long it took, and what a
+    /// registry reference resolved to.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// How to reach the registry of an `oci://` component.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+}
+
+/// A component loaded under [`SandboxOpts`], ready to prepare.
+pub struct Ready {
+    /// The runtime it was loaded by.
+    pub runtime: Runtime,
+    /// Its code.
+    pub loaded: Loaded,
+    /// The name it goes by: its path, or its registry reference.
+    pub name: PathBuf,
+}
+
+impl SandboxOpts {
+    /// The limits asked for.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_memory: self.max_memory,
+            timeout: self.timeout,
+            fuel: self.fuel,
+        }
+    }
+
+    /// The grants asked for (`--dir-ro` as read-only `--dir`).
+    pub fn grants(&self) -> Grants {
+        let mut dirs = self.dir.clone();
+        dirs.extend(self.dir_ro.iter().cloned().map(|d| DirGrant {
+            read_only: true,
+            ..d
+        }));
+        Grants {
+            dirs,
+            env: self.env.clone(),
+            inherit_env: self.inherit_env,
+            net: self.allow_net.clone(),
+            http: self.allow_http.clone(),
+        }
+    }
+
+    /// Loads `component` (pulling a registry reference) on an engine for these limits, `pooling` as
+    /// [`EngineSettings::pooling`]; under `--compiler auto` a component compiled by Winch gets its Cranelift code
+    /// compiled into the cache by a background process. With `--verbose` it says where the code came from.
+    pub fn load(&self, component: &Input, pooling: Option<u32>) -> Result<Ready, Failure> {
+        let settings = EngineSettings {
+            fuel: self.fuel.is_some(),
+            interruptible: self.timeout.is_some(),
+            pooling,
+            ..Default::default()
+        };
+        let cache = if self.no_cache {
+            None
+        } else {
+            crate::paths::compiled_cache()
+        };
+        let caching = cache.is_some();
+        let compiling = crate::progress::Compiling::default();
+        let runtime = Runtime::new(settings, cache)?
+            .with_tiering(self.compiler.into())
+            .on_compile(compiling.hook());
+        let sources = Sources::new(&self.registry);
+        let local = sources.local(component)?;
+        // Registry content is never taken as native code, whatever --allow-precompiled says.
+        let allow_precompiled = self.allow_precompiled && !local.is_pulled();
+        let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
+        drop(compiling);
+        // Tier up: Cranelift code for the next run, compiled by a background process.
+        let tier_up = match loaded.origin {
+            Origin::Baseline { filling: false, .. }
+                if self.compiler == CompilerChoice::Auto && caching =>
+            {
+                Some(crate::commands::cache::spawn_fill(&local.path, settings))
+            }
+            _ => None,
+        };
+        if self.verbose {
+            eprint!("{}", sources.summary());
+            say_origin(&loaded);
+            match tier_up {
+                Some(Ok(pid)) => eprintln!(
+                    "weld: compiling optimised code into the cache in the background (process {pid})"
+                ),
+                Some(Err(e)) => eprintln!("weld: cannot start the background compile: {e}"),
+                None => {}
+            }
+        }
+        Ok(Ready {
+            runtime,
+            loaded,
+            name: component.name(),
+        })
+    }
+}
+
+/// `--compiler`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompilerChoice {
+    /// Cached code, else Winch now and Cranelift into the cache in the background.
+    Auto,
+    /// Cranelift, cached.
+    Cranelift,
+    /// Winch, never cached.
+    Winch,
+}
+
+impl From<CompilerChoice> for Tiering {
+    fn from(choice: CompilerChoice) -> Tiering {
+        match choice {
+            CompilerChoice::Auto => Tiering::Auto,
+            CompilerChoice::Cranelift => Tiering::Cranelift,
+            CompilerChoice::Winch => Tiering::Winch,
+        }
+    }
+}
+
+/// Why a run or a server stopped: the run itself (with its own exit code), or anything around it.
+pub enum Failure {
+    /// The guest, or loading and linking it (with its own exit code).
+    Run(RunError),
+    /// Anything around it.
+    Other(anyhow::Error),
+}
+
+impl From<RunError> for Failure {
+    fn from(err: RunError) -> Failure {
+        Failure::Run(err)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Failure {
+        Failure::Other(err)
+    }
+}
+
+impl From<weld_wit::Error> for Failure {
+    fn from(err: weld_wit::Error) -> Failure {
+        Failure::Run(err.into())
+    }
+}
+
+/// The guest's argv[0]: the component's file name.
+pub fn argv0(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The exit code of a run or a server: a guest's own or a limit's code for what the guest did (reported on
+/// stderr first), quiet success when stdout's reader went away.
+pub fn finish(result: Result<ExitCode, Failure>) -> Result<ExitCode> {
+    match result {
+        Ok(status) => Ok(status),
+        Err(Failure::Run(RunError::OutputClosed(_))) => Ok(ExitCode::SUCCESS),
+        Err(Failure::Run(err)) => {
+            let code = err.exit_code();
+            crate::report::print_error(&anyhow::Error::new(err));
+            Ok(ExitCode::from(code))
+        }
+        Err(Failure::Other(err)) => Err(err),
+    }
+}
+
+/// `--verbose`: where the code came from.
+fn say_origin(loaded: &Loaded) {
+    let file = loaded.path.display();
+    let line = match &loaded.origin {
+        Origin::Cached { entry, read } => {
+            let how = if *read {
+                ""
+            } else {
+                "; found from the file's stamp, without reading it"
+            };
+            format!("using cached code for {file} ({}){how}", entry.display())
+        }
+        Origin::Precompiled => format!("using precompiled {file}"),
+        Origin::Baseline {
+            took,
+            replaced,
+            filling,
+        } => {
+            let mut line = format!(
+                "compiled {file} with Winch in {}",
+                crate::output::millis(*took)
+            );
+            push_replaced(&mut line, replaced.as_ref());
+            if *filling {
+                line.push_str("; another process is compiling optimised code into the cache");
+            }
+            line
+        }
+        Origin::Compiled {
+            took,
+            stored,
+            replaced,
+            reuse,
+        } => {
+            let mut line = format!(
+                "compiled {file} with Cranelift in {}",
+                crate::output::millis(*took)
+            );
+            if let Some(reuse) = reuse.filter(|r| r.lookups > 0) {
+                line.push_str(&format!(
+                    " ({} of {} functions reused from the cache)",
+                    reuse.hits, reuse.lookups
+                ));
+            }
+            push_replaced(&mut line, replaced.as_ref());
+            match stored {
+                Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
+                Some(Err(why)) => line.push_str(&format!(
+                    "; could not cache it: {}",
+                    weld_wit::one_line(&**why)
+                )),
+                None => line.push_str(" (cache off)"),
+            }
+            line
+        }
+    };
+    eprintln!("weld: {line}");
+}
+
+/// Says why an existing cache entry was not used, if there was one.
+fn push_replaced(line: &mut String, replaced: Option<&weld_runtime::BoxError>) {
+    if let Some(why) = replaced {
+        line.push_str(&format!(
+            "; the cache entry was rebuilt because {}",
+            weld_wit::one_line(&**why)
+        ));
+    }
+}

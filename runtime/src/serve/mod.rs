@@ -1,0 +1,220 @@
+//! Serving a `wasi:http/incoming-handler@0.2` component over HTTP/1.1 (hyper, as wasmtime-wasi-http does): each
+//! request gets a fresh instance of one pre-linked component, with the run's grants and its own limits, so no
+//! state crosses from one request to the next.
+//!
+//! [`Runtime::prepare_handler`](crate::Runtime::prepare_handler) checks and links the component once;
+//! [`Server::serve`] accepts connections until its shutdown future completes, then drains. What happens is told
+//! to a [`ServeLog`]: one [`Access`] record per request and the guest's output lines, each with the request's id.
+//! Like the rest of the crate it never prints.
+
+mod handler;
+mod output;
+mod request;
+mod ticker;
+
+pub use handler::Handler;
+
+use crate::error::RunError;
+use crate::grants::Grants;
+use crate::limits::Limits;
+use request::Shared;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// Requests in flight at once unless `--max-concurrent` says otherwise: past it a request gets 503 at once
+/// instead of queueing behind instances that may each hold tens of MiB (a CPython or StarlingMonkey heap).
+pub const DEFAULT_MAX_CONCURRENT: usize = 64;
+
+/// Largest request body unless `--max-body` says otherwise, in bytes (16 MiB). A larger declared length gets 413
+/// before anything is instantiated; a chunked body that grows past it ends the guest's body stream with
+/// `HTTP-request-body-size`.
+pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
+
+/// How long a shutdown waits for requests in flight unless told otherwise.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
+
+/// What each request gets.
+#[derive(Clone, Debug)]
+pub struct ServeSpec {
+    /// The capabilities every instance gets (the same flags as `weld run`).
+    pub grants: Grants,
+    /// Limits per request: memory per instance, wall-clock time from the request's arrival to the guest's end
+    /// (response body included), fuel per instance.
+    pub limits: Limits,
+    /// Requests in flight at once; past it, 503 (at least 1).
+    pub max_concurrent: usize,
+    /// Largest request body, in bytes.
+    pub max_body: u64,
+    /// The guest's argv\[0\] (its only argument).
+    pub argv0: String,
+}
+
+/// Which of the guest's output streams a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestStream {
+    /// stdout.
+    Stdout,
+    /// stderr.
+    Stderr,
+}
+
+/// How a request ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The guest answered and finished.
+    Answered,
+    /// Refused with 503: `max_concurrent` requests were in flight.
+    Busy(usize),
+    /// Refused with 413: the declared body length is over the cap.
+    TooLarge(u64),
+    /// The guest trapped, hit a limit, or could not be instantiated; before it answered, this was a 5xx.
+    Failed(RunError),
+    /// The guest returned without setting a response (500).
+    NoResponse,
+    /// The guest answered with a `wasi:http` error code instead of a response (500); its debug text.
+    GuestError(String),
+    /// The client went away before the guest finished.
+    Gone,
+}
+
+/// One request, when it is over: what the access log says.
+#[derive(Debug)]
+pub struct Access<'a> {
+    /// The request's id, as in its guest output lines (from 1, in order of arrival).
+    pub id: u64,
+    /// Its method.
+    pub method: &'a http::Method,
+    /// Its path and query.
+    pub target: &'a str,
+    /// The status sent (or 500 for a guest that failed after sending its headers: that response was cut).
+    pub status: u16,
+    /// From the request's arrival to the end of the guest (its response body written).
+    pub took: Duration,
+    /// How it ended.
+    pub outcome: &'a Outcome,
+}
+
+/// Where a server tells what happens. Called from the server's threads, never while a lock of the server's is
+/// held; it should not block for long.
+pub trait ServeLog: Send + Sync + 'static {
+    /// One line (without its newline) the guest of request `request` wrote to `stream`. A line longer than 16 KiB
+    /// comes in pieces.
+    fn guest_output(&self, request: u64, stream: GuestStream, line: &[u8]);
+    /// A request is over.
+    fn access(&self, record: &Access<'_>);
+}
+
+/// What a shutdown left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drained {
+    /// Requests served in all.
+    pub requests: u64,
+    /// Connections still open when the drain time ran out (their requests were cut).
+    pub cut: usize,
+}
+
+/// A server for one handler.
+pub struct Server {
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// A server that handles each request with a fresh instance of `handler`.
+    pub fn new(handler: Handler, spec: ServeSpec, log: Arc<dyn ServeLog>) -> Server {
+        let permits = spec.max_concurrent.max(1);
+        let ticker = spec
+            .limits
+            .timeout
+            .map(|_| ticker::Ticker::start(handler.engine()));
+        Server {
+            shared: Arc::new(Shared {
+                handler,
+                spec,
+                log,
+                slots: Arc::new(Semaphore::new(permits)),
+                permits,
+                next_id: AtomicU64::new(1),
+                _ticker: ticker,
+            }),
+        }
+    }
+
+    /// Accepts connections on `listener` and serves their requests until `shutdown` completes. Then it stops
+    /// accepting, lets each connection finish the request it is on (no new ones on kept-alive connections), and
+    /// waits up to `drain` for them and their guests. Errors accepting a connection (too many open files, say)
+    /// are waited out, not returned.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        drain: Duration,
+    ) -> Drained {
+        let (stop, stopping) = watch::channel(false);
+        let mut connections = JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        connections.spawn(self.connection(stream, peer, stopping.clone()));
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        drop(listener);
+        let _ = stop.send(true);
+        let shared = self.shared.clone();
+        let drained = tokio::time::timeout(drain, async {
+            while connections.join_next().await.is_some() {}
+            // Every slot back: every guest has finished, its response body included.
+            let _ = shared.slots.acquire_many(shared.permits as u32).await;
+        })
+        .await;
+        let cut = if drained.is_ok() {
+            0
+        } else {
+            connections.len()
+        };
+        connections.abort_all();
+        Drained {
+            requests: self.shared.next_id.load(Ordering::Relaxed) - 1,
+            cut,
+        }
+    }
+
+    /// Serves one connection's requests, one at a time (HTTP/1.1 keep-alive), until the client closes it or the
+    /// server stops (after the request in flight).
+    fn connection(
+        &self,
+        stream: tokio::net::TcpStream,
+        _peer: SocketAddr,
+        mut stopping: watch::Receiver<bool>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            let _ = stream.set_nodelay(true);
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, std::convert::Infallible>(shared.handle(req).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(wasmtime_wasi_http::io::TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = stopping.wait_for(|stop| *stop) => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        }
+    }
+}

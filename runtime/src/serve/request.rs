@@ -1,0 +1,346 @@
+//! One request: a slot under `max_concurrent`, a fresh store with the grants and limits, the guest's
+//! `handle` call in a task of its own (its response body may stream after the headers are sent), the response,
+//! and one access record when the guest is done.
+
+use super::output::GuestOutput;
+use super::ticker::Ticker;
+use super::{Access, GuestStream, Handler, Outcome, ServeLog, ServeSpec};
+use crate::error::RunError;
+use crate::host::Host;
+use crate::limits::LimitHit;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use wasmtime::component::Resource;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
+use wasmtime_wasi_http::{Error as HttpError, WasiHttpView};
+
+/// What every request's task shares.
+pub(super) struct Shared {
+    pub(super) handler: Handler,
+    pub(super) spec: ServeSpec,
+    pub(super) log: Arc<dyn ServeLog>,
+    /// One permit per request in flight; a guest gives its permit back when it is done.
+    pub(super) slots: Arc<Semaphore>,
+    pub(super) permits: usize,
+    pub(super) next_id: AtomicU64,
+    pub(super) _ticker: Option<Ticker>,
+}
+
+/// A request as the access log names it.
+struct Seen {
+    id: u64,
+    method: http::Method,
+    target: String,
+    arrived: Instant,
+}
+
+impl Shared {
+    /// Answers one request. Never fails: what goes wrong is a 5xx (or 503, 413) and an access record.
+    pub(super) async fn handle(
+        self: Arc<Self>,
+        req: hyper::Request<Incoming>,
+    ) -> Response<HyperOutgoingBody> {
+        let seen = Seen {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            method: req.method().clone(),
+            target: req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            arrived: Instant::now(),
+        };
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            let outcome = Outcome::Busy(self.permits);
+            return self.refuse(&seen, StatusCode::SERVICE_UNAVAILABLE, outcome);
+        };
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.spec.max_body) {
+            let outcome = Outcome::TooLarge(self.spec.max_body);
+            return self.refuse(&seen, StatusCode::PAYLOAD_TOO_LARGE, outcome);
+        }
+        let (sender, answer) = oneshot::channel();
+        let reply = Arc::new(Reply::new(sender));
+        let cap = self.spec.max_body;
+        let req = req.map(|body| capped(body, cap));
+        let id = seen.id;
+        match self.start(&seen, req, &reply) {
+            Ok((store, incoming, out)) => {
+                tokio::spawn(self.clone().guest(seen, store, incoming, out, reply, slot));
+            }
+            Err(err) => {
+                let status = failure_status(&err);
+                reply.send(text(status, &failure_text(&err, seen.id)));
+                self.record(&seen, status.as_u16(), &Outcome::Failed(err));
+            }
+        }
+        answer.await.unwrap_or_else(|_| {
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the handler's task ended without an answer (request {id})\n"),
+            )
+        })
+    }
+
+    /// A request answered without a guest (busy, too large).
+    fn refuse(
+        &self,
+        seen: &Seen,
+        status: StatusCode,
+        outcome: Outcome,
+    ) -> Response<HyperOutgoingBody> {
+        let body = match &outcome {
+            Outcome::Busy(n) => format!(
+                "server busy: {n} requests in flight, the most --max-concurrent allows; try again\n"
+            ),
+            Outcome::TooLarge(cap) => {
+                format!("request body too large: the most --max-body allows is {cap} bytes\n")
+            }
+            _ => String::new(),
+        };
+        self.record(seen, status.as_u16(), &outcome);
+        text(status, &body)
+    }
+
+    fn record(&self, seen: &Seen, status: u16, outcome: &Outcome) {
+        self.log.access(&Access {
+            id: seen.id,
+            method: &seen.method,
+            target: &seen.target,
+            status,
+            took: seen.arrived.elapsed(),
+            outcome,
+        });
+    }
+
+    /// The request's store (grants, output, limits) and the guest's two arguments.
+    #[allow(clippy::type_complexity)]
+    fn start(
+        &self,
+        seen: &Seen,
+        req: hyper::Request<Capped>,
+        reply: &Arc<Reply>,
+    ) -> Result<
+        (
+            Store<Host>,
+            Resource<HostIncomingRequest>,
+            Resource<HostResponseOutparam>,
+        ),
+        RunError,
+    > {
+        let output = |stream| GuestOutput {
+            request: seen.id,
+            stream,
+            log: self.log.clone(),
+        };
+        let mut wasi =
+            crate::grants::wasi_builder(&self.spec.grants, std::slice::from_ref(&self.spec.argv0))?;
+        wasi.stdout(output(GuestStream::Stdout))
+            .stderr(output(GuestStream::Stderr));
+        let mut store = crate::runner::store_for(
+            self.handler.engine(),
+            wasi.build(),
+            &self.spec.grants,
+            &self.spec.limits,
+        )?;
+        if let Some(timeout) = self.spec.limits.timeout {
+            let deadline = seen.arrived + timeout;
+            store.epoch_deadline_callback(move |_| {
+                Ok(if Instant::now() >= deadline {
+                    UpdateDeadline::Interrupt
+                } else {
+                    UpdateDeadline::Yield(1)
+                })
+            });
+        }
+        let host_error = |e: wasmtime::Error| RunError::Engine(e.into());
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)
+            .map_err(host_error)?;
+        let reply = reply.clone();
+        let out = store
+            .data_mut()
+            .http()
+            .new_response_outparam_from_callback(move |result| reply.guest_answered(result))
+            .map_err(host_error)?;
+        Ok((store, incoming, out))
+    }
+
+    /// Instantiates the handler and calls it, within the request's time limit; answers for a guest that did not,
+    /// and records the request.
+    async fn guest(
+        self: Arc<Self>,
+        seen: Seen,
+        mut store: Store<Host>,
+        incoming: Resource<HostIncomingRequest>,
+        out: Resource<HostResponseOutparam>,
+        reply: Arc<Reply>,
+        slot: OwnedSemaphorePermit,
+    ) {
+        let limits = self.spec.limits;
+        let call = async {
+            let proxy = self.handler.pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, out)
+                .await
+        };
+        let result = match limits.timeout {
+            Some(timeout) => tokio::time::timeout_at((seen.arrived + timeout).into(), call)
+                .await
+                .unwrap_or_else(|_| Err(wasmtime::Error::new(wasmtime::Trap::Interrupt))),
+            None => call.await,
+        };
+        let result =
+            result.map_err(|e| crate::runner::settle(RunError::from_guest(e), &store, &limits));
+        drop(store);
+        let outcome = match result {
+            Err(err) => {
+                let status = failure_status(&err);
+                reply.send(text(status, &failure_text(&err, seen.id)));
+                Outcome::Failed(err)
+            }
+            Ok(()) if reply.status() == 0 => {
+                reply.send(text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!(
+                        "the handler returned without setting a response (request {})\n",
+                        seen.id
+                    ),
+                ));
+                Outcome::NoResponse
+            }
+            Ok(()) => match reply
+                .guest_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                Some(code) => Outcome::GuestError(code),
+                None if !reply.delivered() => Outcome::Gone,
+                None => Outcome::Answered,
+            },
+        };
+        drop(slot);
+        self.record(&seen, reply.status(), &outcome);
+    }
+}
+
+/// The response's way back to hyper: the guest's own (through `response-outparam.set`), else the server's.
+struct Reply {
+    sender: Mutex<Option<oneshot::Sender<Response<HyperOutgoingBody>>>>,
+    /// The status sent; 0 before one was.
+    status: AtomicU16,
+    /// Whether hyper took the response (false: the client had gone).
+    delivered: std::sync::atomic::AtomicBool,
+    /// The error code the guest answered with instead of a response.
+    guest_error: Mutex<Option<String>>,
+}
+
+impl Reply {
+    fn new(sender: oneshot::Sender<Response<HyperOutgoingBody>>) -> Reply {
+        Reply {
+            sender: Mutex::new(Some(sender)),
+            status: AtomicU16::new(0),
+            delivered: std::sync::atomic::AtomicBool::new(false),
+            guest_error: Mutex::new(None),
+        }
+    }
+
+    fn status(&self) -> u16 {
+        self.status.load(Ordering::Acquire)
+    }
+
+    fn delivered(&self) -> bool {
+        self.delivered.load(Ordering::Acquire)
+    }
+
+    /// Sends `response` unless one was sent.
+    fn send(&self, response: Response<HyperOutgoingBody>) {
+        let Some(sender) = self.sender.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        self.status
+            .store(response.status().as_u16(), Ordering::Release);
+        if sender.send(response).is_ok() {
+            self.delivered.store(true, Ordering::Release);
+        }
+    }
+
+    /// `response-outparam.set`: the guest's response, or the error code it answered with (a 500 naming it).
+    fn guest_answered(&self, result: Result<Response<HyperOutgoingBody>, ErrorCode>) {
+        match result {
+            Ok(response) => self.send(response),
+            Err(code) => {
+                let text_of = format!("{code:?}");
+                let body = format!("the handler answered with the error {text_of}\n");
+                *self.guest_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text_of);
+                self.send(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
+            }
+        }
+    }
+}
+
+/// A request body that ends with `HTTP-request-body-size` past the cap.
+type Capped = http_body_util::combinators::MapErr<
+    Limited<Incoming>,
+    fn(Box<dyn std::error::Error + Send + Sync>) -> HttpError,
+>;
+
+fn capped(body: Incoming, cap: u64) -> Capped {
+    Limited::new(body, usize::try_from(cap).unwrap_or(usize::MAX)).map_err(body_error)
+}
+
+fn body_error(err: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
+    if err.is::<LengthLimitError>() {
+        return HttpError::HttpRequestBodySize(None);
+    }
+    match err.downcast::<hyper::Error>() {
+        Ok(err) => HttpError::Hyper(*err),
+        Err(_) => HttpError::ConnectionTerminated,
+    }
+}
+
+/// A plain-text response of the server's own.
+fn text(status: StatusCode, body: &str) -> Response<HyperOutgoingBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(body.to_owned()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// 504 for the time limit, 500 for anything else the guest did.
+fn failure_status(err: &RunError) -> StatusCode {
+    match err {
+        RunError::Limit(LimitHit::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A limit is named (it says nothing of the guest's insides); anything else points to the server's log.
+fn failure_text(err: &RunError, id: u64) -> String {
+    match err {
+        RunError::Limit(hit) => format!("{hit} (request {id})\n"),
+        _ => format!("the handler failed (request {id}); the server's log says why\n"),
+    }
+}
