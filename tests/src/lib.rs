@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod fault;
+pub mod http;
 pub mod registry;
 pub mod robust;
 

@@ -9,6 +9,7 @@ mod inspect;
 mod interop;
 mod registry;
 mod run;
+mod serve;
 mod tiers;
 mod util;
 mod validate;

@@ -1,0 +1,377 @@
+//! `weld serve` over the `handler` fixture (and, in `interop.rs`, real jco and componentize-py handlers): a real
+//! server on a free 127.0.0.1 port, real HTTP requests, signals for the shutdown.
+
+use crate::util::{fixture, http, weld, weld_bin};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `weld serve`, its stderr collected; killed when dropped.
+pub struct Serving {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+}
+
+impl Serving {
+    /// Starts `weld serve COMPONENT --addr 127.0.0.1:0 ARGS` on Cranelift code (no cache) and waits until it says
+    /// where it listens (at most two minutes: a big component compiles first).
+    pub fn start(component: &Path, args: &[&str]) -> Serving {
+        let mut child = Command::new(weld_bin())
+            .arg("serve")
+            .arg(component)
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--no-cache",
+                "--compiler",
+                "cranelift",
+            ])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start weld serve");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (found, addr) = std::sync::mpsc::channel();
+        let collected = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("on http://").nth(1) {
+                    let _ = found.send(rest.trim_end_matches('/').to_owned());
+                }
+                let mut log = collected.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        match addr.recv_timeout(Duration::from_secs(120)) {
+            Ok(addr) => Serving { child, log, addr },
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().unwrap();
+                panic!(
+                    "weld serve did not start ({status}): {}",
+                    log.lock().unwrap()
+                );
+            }
+        }
+    }
+
+    /// A request: `method path` with `body`.
+    pub fn send(&self, method: &str, path: &str, body: &[u8]) -> http::Response {
+        http::request(&self.addr, method, path, &[], body)
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> http::Response {
+        self.send("GET", path, b"")
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until its stderr holds `text`, at most ten seconds (the access line is written when the guest is
+    /// done, just after the response).
+    pub fn wait_for_log(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(text) {
+                return log;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no `{text}` in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends `signal` and waits for the exit, at most 30 seconds.
+    pub fn stop(&mut self, signal: i32) -> std::process::ExitStatus {
+        let pid = self.child.id() as libc::pid_t;
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "weld serve did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn body(response: &http::Response) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+#[test]
+fn serves_status_headers_and_bodies_and_logs_each_request_with_its_id() {
+    let server = Serving::start(&fixture("handler"), &[]);
+    let hello = server.get("/");
+    assert_eq!(hello.status, 200);
+    assert_eq!(hello.header("x-weld"), Some("served"));
+    assert_eq!(body(&hello), "hello from a WAT handler\n");
+
+    let echoed = server.send("POST", "/echo", b"a body to send back");
+    assert_eq!(
+        (echoed.status, body(&echoed).as_str()),
+        (200, "a body to send back")
+    );
+
+    let streamed = server.get("/stream?n=5");
+    assert_eq!(streamed.status, 200);
+    assert_eq!(streamed.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(
+        body(&streamed),
+        "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n"
+    );
+
+    let log = server.wait_for_log("GET /stream?n=5 200");
+    assert!(log.contains("[req 1] handling /\n"), "{log}");
+    assert!(log.contains("[req 1 stderr] a line on stderr\n"), "{log}");
+    assert!(log.contains("[req 1] GET / 200 "), "{log}");
+    assert!(log.contains("[req 2] POST /echo 200 "), "{log}");
+    assert!(log.contains("weld: granted nothing"), "{log}");
+}
+
+#[test]
+fn each_request_gets_a_fresh_instance() {
+    let server = Serving::start(&fixture("handler"), &[]);
+    for _ in 0..3 {
+        assert_eq!(body(&server.get("/count")), "count 1\n");
+    }
+}
+
+#[test]
+fn a_trap_is_a_500_and_the_server_keeps_serving() {
+    let server = Serving::start(&fixture("handler"), &[]);
+    let trapped = server.get("/trap");
+    assert_eq!(trapped.status, 500);
+    assert!(
+        body(&trapped).contains("the handler failed (request 1)"),
+        "{}",
+        body(&trapped)
+    );
+    assert_eq!(server.get("/").status, 200);
+    let log = server.wait_for_log("[req 2] GET / 200");
+    assert!(
+        log.contains("[req 1] GET /trap 500") && log.contains("unreachable"),
+        "{log}"
+    );
+    let none = server.get("/none");
+    assert_eq!(none.status, 500);
+    assert!(
+        body(&none).contains("without setting a response"),
+        "{}",
+        body(&none)
+    );
+}
+
+#[test]
+fn a_looping_or_growing_guest_is_contained_by_its_limit_and_the_server_survives() {
+    let server = Serving::start(
+        &fixture("handler"),
+        &["--timeout", "500ms", "--max-memory", "8MiB"],
+    );
+    let started = Instant::now();
+    let looping = server.get("/loop");
+    assert_eq!(looping.status, 504);
+    assert!(
+        body(&looping).contains("--timeout 500ms"),
+        "{}",
+        body(&looping)
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let growing = server.get("/grow");
+    assert_eq!(growing.status, 500);
+    assert!(
+        body(&growing).contains("--max-memory 8MiB"),
+        "{}",
+        body(&growing)
+    );
+    assert_eq!(body(&server.get("/")), "hello from a WAT handler\n");
+    let log = server.wait_for_log("[req 3] GET / 200");
+    assert!(log.contains("time limit reached"), "{log}");
+}
+
+#[test]
+fn fuel_bounds_each_request() {
+    let server = Serving::start(&fixture("handler"), &["--fuel", "100000"]);
+    let looping = server.get("/loop");
+    assert_eq!(looping.status, 500);
+    assert!(
+        body(&looping).contains("--fuel 100000"),
+        "{}",
+        body(&looping)
+    );
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn requests_past_max_concurrent_get_503_at_once() {
+    let server = Arc::new(Serving::start(
+        &fixture("handler"),
+        &["--max-concurrent", "1"],
+    ));
+    let waiting = {
+        let server = server.clone();
+        std::thread::spawn(move || server.get("/wait"))
+    };
+    server.wait_for_log("[req 1] handling /wait");
+    let refused = server.get("/");
+    assert_eq!(refused.status, 503);
+    assert!(
+        body(&refused).contains("--max-concurrent"),
+        "{}",
+        body(&refused)
+    );
+    assert_eq!(waiting.join().unwrap().status, 200);
+    server.wait_for_log("[req 1] GET /wait 200");
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn a_body_over_max_body_gets_413_before_any_instance() {
+    let server = Serving::start(&fixture("handler"), &["--max-body", "16"]);
+    let refused = server.send("POST", "/echo", &[b'x'; 100]);
+    assert_eq!(refused.status, 413);
+    assert!(body(&refused).contains("--max-body"), "{}", body(&refused));
+    let log = server.wait_for_log("POST /echo 413");
+    assert!(!log.contains("handling /echo"), "{log}");
+    assert_eq!(server.send("POST", "/echo", b"small").status, 200);
+}
+
+#[test]
+fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
+    let mut server = Serving::start(&fixture("handler"), &[]);
+    let addr = server.addr.clone();
+    let waiting = std::thread::spawn(move || http::request(&addr, "GET", "/wait", &[], b""));
+    server.wait_for_log("[req 1] handling /wait");
+    let status = server.stop(libc::SIGTERM);
+    assert!(status.success(), "{status}: {}", server.log());
+    let answered = waiting.join().unwrap();
+    assert_eq!(
+        (answered.status, body(&answered).as_str()),
+        (200, "hello from a WAT handler\n")
+    );
+    let log = server.log();
+    assert!(
+        log.contains("shutting down") && log.contains("stopped after 1 requests"),
+        "{log}"
+    );
+    assert!(
+        std::net::TcpStream::connect(&server.addr).is_err(),
+        "still accepting"
+    );
+}
+
+#[test]
+fn sigint_stops_an_idle_server_with_exit_0() {
+    let mut server = Serving::start(&fixture("handler"), &[]);
+    assert!(server.stop(libc::SIGINT).success(), "{}", server.log());
+}
+
+#[test]
+fn json_logs_one_object_per_line() {
+    let server = Serving::start(&fixture("handler"), &["--log-format", "json"]);
+    assert_eq!(server.get("/trap").status, 500);
+    let log = server.wait_for_log("\"status\":500");
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let output = records
+        .iter()
+        .find(|r| r["stream"] == "stdout")
+        .expect("an output record");
+    assert_eq!(
+        (output["request"].as_u64(), output["line"].as_str()),
+        (Some(1), Some("handling /trap"))
+    );
+    let access = records
+        .iter()
+        .find(|r| r["status"] == 500)
+        .expect("an access record");
+    assert_eq!(access["method"], "GET");
+    assert_eq!(access["path"], "/trap");
+    assert_eq!(access["outcome"], "failed");
+    assert!(
+        access["duration_ms"].as_f64().is_some()
+            && access["error"].as_str().unwrap().contains("trapped")
+    );
+}
+
+#[test]
+fn grants_are_listed_at_start_without_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let grant = format!("{}::/data:ro", dir.path().display());
+    let server = Serving::start(
+        &fixture("handler"),
+        &[
+            "--dir",
+            &grant,
+            "--env",
+            "TOKEN=secret-value",
+            "--allow-http=example.com",
+        ],
+    );
+    let log = server.log();
+    assert!(log.contains("weld: granted:"), "{log}");
+    assert!(log.contains("as /data (read-only)"), "{log}");
+    assert!(log.contains("environment variables TOKEN"), "{log}");
+    assert!(log.contains("outgoing HTTP to example.com"), "{log}");
+    assert!(!log.contains("secret-value"), "{log}");
+}
+
+#[test]
+fn a_component_that_is_not_a_handler_is_refused_naming_what_it_exports() {
+    let command = weld(["serve".as_ref(), fixture("hello").as_os_str()]);
+    let err = command.fails();
+    assert!(
+        err.contains("is not an HTTP handler")
+            && err.contains("it is a command: run it with `weld run"),
+        "{err}"
+    );
+    let library = weld(["serve".as_ref(), fixture("greeter").as_os_str()]);
+    let err = library.fails();
+    assert!(
+        err.contains("is not an HTTP handler") && err.contains("--invoke") && err.contains("greet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_address_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let run = weld([
+        "serve".as_ref(),
+        fixture("handler").as_os_str(),
+        "--addr".as_ref(),
+        addr.as_ref(),
+    ]);
+    let err = run.fails();
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}
