@@ -1,7 +1,8 @@
 //! Components from real toolchains: a greeter written in Python (componentize-py) plugged into a command written
-//! in JavaScript (jco), composed and run by weld. The toolchains come from PyPI and npm (`.ci/run` installs them,
+//! in JavaScript (jco), composed and run by weld; and an HTTP handler from each, served by weld. The toolchains come from PyPI and npm (`.ci/run` installs them,
 //! pinned in `fixtures/interop/toolchains/`); where they are absent the test says so and skips.
 
+use crate::serve::{Serving, body};
 use crate::util::{missing, on_path, weld_bin, weld_with};
 use std::path::Path;
 use std::process::Command;
@@ -127,4 +128,81 @@ fn a_python_greeter_plugged_into_a_javascript_command_runs() {
     // And the Python greeter alone, called directly.
     let out = weld(&["run", greeter_arg, "--invoke", r#"greet("weld")"#]).ok();
     assert_eq!(out, "\"Hello from Python, weld!\"\n");
+}
+
+#[test]
+fn python_and_javascript_http_handlers_are_served_with_a_fresh_instance_per_request() {
+    let (Some(py), Some(jco)) = (on_path("componentize-py"), on_path("jco")) else {
+        missing("componentize-py and jco are not both on the PATH");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("http");
+    copy_dir(
+        &crate::util::workspace_root().join("fixtures/interop/http"),
+        &sources,
+    );
+    let (python, javascript) = (dir.path().join("py.wasm"), dir.path().join("js.wasm"));
+    build(
+        &sources,
+        &py,
+        &[
+            "-d",
+            "wit",
+            "-w",
+            "handler",
+            "componentize",
+            "-p",
+            ".",
+            "app",
+            "-o",
+            python.to_str().unwrap(),
+        ],
+    );
+    build(
+        &sources,
+        &jco,
+        &[
+            "componentize",
+            "app.js",
+            "-w",
+            "wit",
+            "-n",
+            "handler",
+            "-o",
+            javascript.to_str().unwrap(),
+        ],
+    );
+    for (component, toolchain, greeting) in [
+        (
+            &python,
+            "componentize-py",
+            "hello from Python at /some/path?x=1, request 1 of this instance\n",
+        ),
+        (
+            &javascript,
+            "jco",
+            "hello from JavaScript at /some/path, request 1 of this instance\n",
+        ),
+    ] {
+        // Winch: these are 14-18 MB components, compiled in seconds.
+        let server = Serving::start_on("winch", component, &[]);
+        for round in 1..=2 {
+            let response = server.get("/some/path?x=1");
+            assert_eq!(
+                response.status,
+                200,
+                "{toolchain}, request {round}: {}",
+                body(&response)
+            );
+            assert_eq!(response.header("x-toolchain"), Some(toolchain));
+            assert_eq!(body(&response), greeting);
+        }
+        // The guest's print and console.log land in weld's log under the request's id.
+        let log = server.wait_for_log("[req 2] GET /some/path?x=1 200");
+        assert!(
+            log.contains("[req 1] python handling") || log.contains("[req 1] js handling"),
+            "{log}"
+        );
+    }
 }

@@ -18,8 +18,14 @@ pub struct Serving {
 
 impl Serving {
     /// Starts `weld serve COMPONENT --addr 127.0.0.1:0 ARGS` on Cranelift code (no cache) and waits until it says
-    /// where it listens (at most two minutes: a big component compiles first).
+    /// where it listens.
     pub fn start(component: &Path, args: &[&str]) -> Serving {
+        Serving::start_on("cranelift", component, args)
+    }
+
+    /// Like [`Serving::start`], with code from `compiler` (no cache), waiting at most two minutes: a big
+    /// component compiles first.
+    pub fn start_on(compiler: &str, component: &Path, args: &[&str]) -> Serving {
         let mut child = Command::new(weld_bin())
             .arg("serve")
             .arg(component)
@@ -28,7 +34,7 @@ impl Serving {
                 "127.0.0.1:0",
                 "--no-cache",
                 "--compiler",
-                "cranelift",
+                compiler,
             ])
             .args(args)
             .env("NO_COLOR", "1")
@@ -121,7 +127,8 @@ impl Drop for Serving {
     }
 }
 
-fn body(response: &http::Response) -> String {
+/// The response's body as text.
+pub fn body(response: &http::Response) -> String {
     String::from_utf8_lossy(&response.body).into_owned()
 }
 
