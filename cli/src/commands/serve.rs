@@ -60,7 +60,8 @@ pub struct Opts {
 pub enum LogFormat {
     /// `[req 7] GET /path 200 1.2 ms` and `[req 7] <guest line>`.
     Text,
-    /// One JSON object per line: `{"request":7,"method":"GET",...}` or `{"request":7,"stream":"stdout","line":...}`.
+    /// One JSON object per line: `{"request":7,"method":"GET",...}`, `{"request":7,"stream":"stdout","line":...}`,
+    /// and the server's own `{"event":"listening"|"stopping"|"stopped",...}`.
     Json,
 }
 
@@ -98,26 +99,63 @@ impl Opts {
             let addr = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
-            say_start(&ready.name, addr, &granted);
+            say_start(self.log_format, &ready.name, addr, &granted);
             let drain = self.drain_timeout;
-            anyhow::Ok(server.serve(listener, stop_signal(drain), drain).await)
-        })?;
-        let cut = if drained.cut > 0 {
-            format!(
-                "; {} connections were cut after --drain-timeout {}",
-                drained.cut,
-                humantime::format_duration(self.drain_timeout)
+            let format = self.log_format;
+            anyhow::Ok(
+                server
+                    .serve(listener, stop_signal(format, drain), drain)
+                    .await,
             )
-        } else {
-            String::new()
+        })?;
+        let text = match self.log_format {
+            LogFormat::Text => {
+                let cut = if drained.cut > 0 {
+                    format!(
+                        "; {} cut after --drain-timeout {}",
+                        count(drained.cut as u64, "connection"),
+                        humantime::format_duration(self.drain_timeout)
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "weld: stopped after {}{cut}",
+                    count(drained.requests, "request")
+                )
+            }
+            LogFormat::Json => serde_json::json!({
+                "event": "stopped", "requests": drained.requests, "connections_cut": drained.cut
+            })
+            .to_string(),
         };
-        eprintln!("weld: stopped after {} requests{cut}", drained.requests);
+        eprintln!("{text}");
         Ok(ExitCode::SUCCESS)
     }
 }
 
-/// The start-up lines: what was granted, then where it listens (the last line, for scripts to wait for).
-fn say_start(component: &std::path::Path, addr: SocketAddr, granted: &[String]) {
+/// `n thing` or `n things`.
+fn count(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// The start-up lines: what was granted, then where it listens (the last line, for scripts to wait for). In
+/// JSON, one object: `{"event":"listening","component":..,"url":"http://IP:PORT/","granted":[..]}`.
+fn say_start(format: LogFormat, component: &std::path::Path, addr: SocketAddr, granted: &[String]) {
+    if format == LogFormat::Json {
+        let record = serde_json::json!({
+            "event": "listening",
+            "component": component.display().to_string(),
+            "url": format!("http://{addr}/"),
+            "granted": granted,
+        });
+        eprintln!("{record}");
+        return;
+    }
     let mut text = String::new();
     if granted.is_empty() {
         text.push_str("weld: granted nothing: no files, environment, sockets or outgoing HTTP\n");
@@ -135,7 +173,7 @@ fn say_start(component: &std::path::Path, addr: SocketAddr, granted: &[String]) 
 }
 
 /// Completes on SIGINT or SIGTERM, saying that the server is draining.
-async fn stop_signal(drain: Duration) {
+async fn stop_signal(format: LogFormat, drain: Duration) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).ok();
     let terminated = async {
@@ -150,10 +188,18 @@ async fn stop_signal(drain: Duration) {
         _ = tokio::signal::ctrl_c() => {}
         () = terminated => {}
     }
-    eprintln!(
-        "weld: shutting down: no new requests; waiting up to {} for those in flight",
-        humantime::format_duration(drain)
-    );
+    let drain = humantime::format_duration(drain).to_string();
+    match format {
+        LogFormat::Text => eprintln!(
+            "weld: shutting down: no new requests; waiting up to {drain} for those in flight"
+        ),
+        LogFormat::Json => {
+            eprintln!(
+                "{}",
+                serde_json::json!({"event": "stopping", "drain_timeout": drain})
+            )
+        }
+    }
 }
 
 /// The server's log, on stderr.

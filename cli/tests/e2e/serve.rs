@@ -49,8 +49,11 @@ impl Serving {
         let collected = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("on http://").nth(1) {
-                    let _ = found.send(rest.trim_end_matches('/').to_owned());
+                // `weld: serving C on http://IP:PORT/`, or the JSON log's `"url":"http://IP:PORT/"`.
+                if (line.contains("serving") || line.contains("\"listening\""))
+                    && let Some(rest) = line.split("http://").nth(1)
+                {
+                    let _ = found.send(rest.split('/').next().unwrap_or_default().to_owned());
                 }
                 let mut log = collected.lock().unwrap();
                 log.push_str(&line);
@@ -284,7 +287,7 @@ fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
     );
     let log = server.log();
     assert!(
-        log.contains("shutting down") && log.contains("stopped after 1 requests"),
+        log.contains("shutting down") && log.contains("stopped after 1 request\n"),
         "{log}"
     );
     assert!(
@@ -317,6 +320,8 @@ fn json_logs_one_object_per_line() {
         (output["request"].as_u64(), output["line"].as_str()),
         (Some(1), Some("handling /trap"))
     );
+    assert_eq!(records[0]["event"], "listening");
+    assert_eq!(records[0]["url"], format!("http://{}/", server.addr));
     let access = records
         .iter()
         .find(|r| r["status"] == 500)
