@@ -3,7 +3,8 @@
 use crate::error::RunError;
 use std::sync::Arc;
 use wasmtime::{
-    CacheStore, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy,
+    CacheStore, Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    Strategy,
 };
 
 /// Core instances a pooled component may have: the shared-everything linking of componentize-py makes a dozen or
@@ -13,13 +14,18 @@ const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 /// Memories and tables a pooled component may have.
 const MEMORIES_PER_COMPONENT: u32 = 4;
 
-/// Bytes of each pooled linear memory kept resident when its slot is freed, reset with `memset` instead of
-/// `madvise`. Each fresh instance of a language runtime writes to megabytes of its heap image; without this every
-/// such page is a copy-on-write fault, and in a multi-threaded server each fault also flushes the other cores' TLBs
-/// (`perf` showed a quarter of `weld serve`'s time in page faults and TLB shootdowns on a componentize-py
-/// handler). Measured with `runtime/benches/serve-vs-wasmtime.py`: 1 MiB gave +19%, 4 MiB +13%, 8 MiB +33%,
-/// 16 MiB +93% requests per second on that handler (+7% on a jco one), 32 and 64 MiB no more. It costs at most
-/// this much resident memory per slot in use.
+/// Bytes of each pooled linear memory kept resident when its slot is freed and reset in place (copied back from
+/// the memory image) instead of with `madvise`. Each fresh instance of a language runtime writes to megabytes of
+/// its heap image; without this every such page is a copy-on-write fault, and in a multi-threaded server each
+/// fault also flushes the other cores' TLBs (`perf` showed a quarter of `weld serve`'s time in page faults and TLB
+/// shootdowns on a componentize-py handler). Which bytes are reset is found with Linux's `PAGEMAP_SCAN` (6.7 and
+/// later; elsewhere the first bytes are copied back whether written or not): only the pages the request wrote.
+///
+/// Measured with `runtime/benches/serve-vs-wasmtime.py` (requests/s, 16 connections), on a componentize-py and a
+/// jco handler: no keep 385 and 1450; 16 MiB copied back whole 650-740 and 1400-1600 (the copy of
+/// StarlingMonkey's image is 60% of the time); 16 MiB with the scan 490-650 and 2470 (a CPython request
+/// dirties more scattered regions than the scan reports, 32, and the rest is `madvise`d). 8, 32 and 64 MiB did
+/// no better. It costs at most this much resident memory per slot in use.
 const KEEP_RESIDENT: usize = 16 << 20;
 
 /// Bytes of each pooled table kept resident likewise (a language runtime's function table is a few hundred KiB).
@@ -120,7 +126,8 @@ pub fn engine_sharing(
             .max_tables_per_module(MEMORIES_PER_COMPONENT)
             .table_elements(POOLED_TABLE_ELEMENTS)
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(TABLE_KEEP_RESIDENT);
+            .table_keep_resident(TABLE_KEEP_RESIDENT)
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config).map_err(|e| RunError::Engine(e.into()))
