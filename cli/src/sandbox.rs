@@ -103,14 +103,15 @@ impl SandboxOpts {
         }
     }
 
-    /// Loads `component` (pulling a registry reference) on an engine for these limits, `pooling` as
-    /// [`EngineSettings::pooling`]; under `--compiler auto` a component compiled by Winch gets its Cranelift code
-    /// compiled into the cache by a background process. With `--verbose` it says where the code came from.
-    pub fn load(&self, component: &Input, pooling: Option<u32>) -> Result<Ready, Failure> {
+    /// Loads `component` (pulling a registry reference) on an engine for these limits; `serving` is
+    /// `Some(max concurrent requests)` for a server, whose engine is pooled and always interruptible (requests
+    /// take turns). Under `--compiler auto` a component compiled by Winch gets its Cranelift code compiled into
+    /// the cache by a background process. With `--verbose` it says where the code came from.
+    pub fn load(&self, component: &Input, serving: Option<u32>) -> Result<Ready, Failure> {
         let settings = EngineSettings {
             fuel: self.fuel.is_some(),
-            interruptible: self.timeout.is_some(),
-            pooling,
+            interruptible: self.timeout.is_some() || serving.is_some(),
+            pooling: serving,
             ..Default::default()
         };
         let cache = if self.no_cache {

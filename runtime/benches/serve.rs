@@ -62,6 +62,7 @@ fn request(c: &mut Criterion) {
     for (name, pooling) in [("pooled", Some(64)), ("on-demand", None)] {
         let settings = EngineSettings {
             pooling,
+            interruptible: true,
             ..EngineSettings::default()
         };
         let runtime = Runtime::new(settings, None).expect("an engine");
@@ -74,7 +75,7 @@ fn request(c: &mut Criterion) {
             max_body: 1 << 20,
             argv0: "handler.wasm".into(),
         };
-        let server = Arc::new(Server::new(handler, spec, Arc::new(NoLog)));
+        let server = Arc::new(Server::new(handler, spec, Arc::new(NoLog)).expect("a server"));
         let listener = threads
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");

@@ -103,7 +103,9 @@ fn size_text(bytes: u64) -> String {
 pub struct Limiter {
     limits: StoreLimits,
     max_memory: Option<u64>,
-    hit: bool,
+    /// The elements a table may hold.
+    table_cap: usize,
+    hit: Option<LimitHit>,
 }
 
 /// The most elements a table may hold even without `--max-memory` (80 MiB of references): a guest that grows a
@@ -113,34 +115,33 @@ const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 impl Limiter {
     /// A limiter for `max_memory` (none: no limit beyond the guest's own declared maxima).
     pub fn new(max_memory: Option<u64>) -> Self {
+        let table_cap = max_memory.map_or(MAX_TABLE_ELEMENTS, |bytes| {
+            (usize::try_from(bytes).unwrap_or(usize::MAX) / 8).min(MAX_TABLE_ELEMENTS)
+        });
         let mut builder = StoreLimitsBuilder::new()
             .trap_on_grow_failure(true)
-            .table_elements(MAX_TABLE_ELEMENTS);
+            .table_elements(table_cap);
         if let Some(bytes) = max_memory {
-            let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
-            builder = builder
-                .memory_size(bytes)
-                .table_elements((bytes / 8).min(MAX_TABLE_ELEMENTS));
+            builder = builder.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
         Limiter {
             limits: builder.build(),
             max_memory,
-            hit: false,
+            table_cap,
+            hit: None,
         }
     }
 
-    /// The memory limit, if the guest hit it.
+    /// The limit the guest hit, if one did. A growth past the guest's own declared maximum (or past what 32-bit
+    /// addresses reach) is not one of weld's limits: it stays the trap it is.
     pub fn hit(&self) -> Option<LimitHit> {
-        match self.max_memory {
-            Some(bytes) => self.hit.then_some(LimitHit::Memory(bytes)),
-            None => self.hit.then_some(LimitHit::Table(MAX_TABLE_ELEMENTS)),
-        }
+        self.hit
     }
 
-    /// Remembers a refused growth. Without `--max-memory` only tables have a limit, so a refusal is theirs.
-    fn record(&mut self, allowed: &wasmtime::Result<bool>) {
-        if !matches!(allowed, Ok(true)) {
-            self.hit = true;
+    /// Remembers a growth refused because of `limit`: a memory past `--max-memory`, a table past its cap.
+    fn record(&mut self, allowed: &wasmtime::Result<bool>, over: bool, limit: LimitHit) {
+        if over && !matches!(allowed, Ok(true)) {
+            self.hit = Some(limit);
         }
     }
 }
@@ -153,7 +154,9 @@ impl ResourceLimiter for Limiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum);
-        self.record(&allowed);
+        if let Some(bytes) = self.max_memory {
+            self.record(&allowed, desired as u64 > bytes, LimitHit::Memory(bytes));
+        }
         allowed
     }
 
@@ -164,7 +167,11 @@ impl ResourceLimiter for Limiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.table_growing(current, desired, maximum);
-        self.record(&allowed);
+        let limit = match self.max_memory {
+            Some(bytes) => LimitHit::Memory(bytes),
+            None => LimitHit::Table(MAX_TABLE_ELEMENTS),
+        };
+        self.record(&allowed, desired > self.table_cap, limit);
         allowed
     }
 
@@ -262,6 +269,30 @@ mod tests {
         assert_eq!(limiter.hit(), None);
         assert!(limiter.memory_growing(1 << 20, 2 << 20, None).is_err());
         assert_eq!(limiter.hit(), Some(LimitHit::Memory(1 << 20)));
+    }
+
+    #[test]
+    fn a_memory_growing_past_its_own_maximum_without_max_memory_is_not_called_a_table_limit() {
+        let mut limiter = Limiter::new(None);
+        assert!(
+            limiter
+                .memory_growing(1 << 20, 8 << 30, Some(4 << 30))
+                .is_err()
+        );
+        assert_eq!(limiter.hit(), None);
+        assert!(
+            limiter
+                .table_growing(0, MAX_TABLE_ELEMENTS + 1, None)
+                .is_err()
+        );
+        assert_eq!(limiter.hit(), Some(LimitHit::Table(MAX_TABLE_ELEMENTS)));
+    }
+
+    #[test]
+    fn a_memory_refused_for_its_own_maximum_under_a_larger_max_memory_is_not_called_the_limit() {
+        let mut limiter = Limiter::new(Some(1 << 30));
+        assert!(limiter.memory_growing(0, 2 << 20, Some(1 << 20)).is_err());
+        assert_eq!(limiter.hit(), None);
     }
 
     #[test]

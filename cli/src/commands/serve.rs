@@ -38,7 +38,7 @@ pub struct Opts {
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Requests in flight at once; past it a request gets 503 at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONCURRENT as u32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONCURRENT as u32, value_parser = clap::value_parser!(u32).range(1..=2048))]
     pub max_concurrent: u32,
     /// Largest request body (e.g. 1MiB): a larger declared length gets 413; a chunked body that grows past it
     /// ends with an error the guest sees.
@@ -87,7 +87,7 @@ impl Opts {
             format: self.log_format,
         });
         let granted = spec.grants.describe();
-        let server = Server::new(handler, spec, log);
+        let server = Server::new(handler, spec, log)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -108,6 +108,8 @@ impl Opts {
                     .await,
             )
         })?;
+        // Guests still running after the drain (cut connections) are not waited for.
+        runtime.shutdown_background();
         let text = match self.log_format {
             LogFormat::Text => {
                 let cut = if drained.cut > 0 {
@@ -271,6 +273,7 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::Answered => "answered",
         Outcome::Busy(_) => "busy",
         Outcome::TooLarge(_) => "too-large",
+        Outcome::BadRequest(_) => "bad-request",
         Outcome::Failed(weld_runtime::RunError::Limit(_)) => "limit",
         Outcome::Failed(_) => "failed",
         Outcome::NoResponse => "no-response",
@@ -283,8 +286,12 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
 fn outcome_text(outcome: &Outcome) -> Option<String> {
     Some(match outcome {
         Outcome::Answered => return None,
-        Outcome::Busy(n) => format!("busy: {n} requests in flight, the --max-concurrent cap"),
+        Outcome::Busy(n) => format!(
+            "busy: {} in flight, the --max-concurrent cap",
+            count(*n as u64, "request")
+        ),
         Outcome::TooLarge(cap) => format!("body over --max-body {cap} bytes"),
+        Outcome::BadRequest(why) => format!("bad request: {why}"),
         Outcome::Failed(err) => weld_wit::one_line(err),
         Outcome::NoResponse => "the handler returned without setting a response".into(),
         Outcome::GuestError(code) => format!("the handler answered with the error {code}"),

@@ -387,3 +387,115 @@ fn an_address_in_use_is_a_clear_error() {
     let err = run.fails();
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }
+
+/// Sends raw bytes to `addr` and returns everything the server sent back until it closed the connection.
+fn raw_exchange(addr: &str, request: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    reply
+}
+
+#[test]
+fn a_looping_guest_without_a_timeout_neither_starves_other_requests_nor_blocks_the_shutdown() {
+    let mut server = Serving::start(&fixture("handler"), &["--drain-timeout", "1s"]);
+    // Two loops, as many as the machine has cores here, each holding a connection open.
+    let loops: Vec<_> = (0..2)
+        .map(|_| {
+            use std::io::Write;
+            let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+            stream
+                .write_all(b"GET /loop HTTP/1.1\r\nHost: test\r\n\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+    server.wait_for_log("[req 2] handling /loop");
+    assert_eq!(body(&server.get("/")), "hello from a WAT handler\n");
+    let started = Instant::now();
+    let status = server.stop(libc::SIGTERM);
+    assert!(status.success(), "{status}: {}", server.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        server
+            .log()
+            .contains("2 connections cut after --drain-timeout 1s"),
+        "{}",
+        server.log()
+    );
+    drop(loops);
+}
+
+#[test]
+fn a_guest_failing_in_the_middle_of_its_body_cuts_the_response_instead_of_ending_it() {
+    let server = Serving::start(&fixture("handler"), &["--timeout", "50ms"]);
+    let reply = raw_exchange(
+        &server.addr,
+        b"GET /stream HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&reply);
+    assert!(
+        text.starts_with("HTTP/1.1 200") && text.contains("chunk 0"),
+        "{text}"
+    );
+    assert!(
+        !text.ends_with("0\r\n\r\n"),
+        "the cut body looks complete:\n{text}"
+    );
+    server.wait_for_log("GET /stream 200");
+}
+
+#[test]
+fn a_request_without_a_host_gets_400_not_a_handler_failure() {
+    let server = Serving::start(&fixture("handler"), &[]);
+    let reply = raw_exchange(&server.addr, b"GET /x HTTP/1.0\r\n\r\n");
+    let text = String::from_utf8_lossy(&reply);
+    assert!(
+        text.starts_with("HTTP/1.0 400") && text.contains("no Host header"),
+        "{text}"
+    );
+    let log = server.wait_for_log("GET /x 400");
+    assert!(!log.contains("handling /x"), "{log}");
+}
+
+#[test]
+fn a_dir_grant_that_cannot_be_given_is_refused_at_start() {
+    let missing = tempfile::tempdir().unwrap().path().join("gone");
+    let grant = missing.display().to_string();
+    let run = weld([
+        "serve",
+        &fixture("handler").display().to_string(),
+        "--addr",
+        "127.0.0.1:0",
+        "--dir",
+        &grant,
+    ]);
+    let err = run.fails();
+    assert!(
+        err.contains("--dir") && err.contains("cannot grant it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn memory_grown_past_its_own_maximum_without_max_memory_is_not_called_a_table_limit() {
+    let server = Serving::start(&fixture("handler"), &[]);
+    let grown = server.get("/grow");
+    assert_eq!(grown.status, 500);
+    assert!(
+        body(&grown).contains("the handler failed"),
+        "{}",
+        body(&grown)
+    );
+    let log = server.wait_for_log("GET /grow 500");
+    assert!(!log.contains("table limit"), "{log}");
+}

@@ -73,6 +73,8 @@ pub enum Outcome {
     Busy(usize),
     /// Refused with 413: the declared body length is over the cap.
     TooLarge(u64),
+    /// Refused with 400 before any instance: what is wrong with the request.
+    BadRequest(&'static str),
     /// The guest trapped, hit a limit, or could not be instantiated; before it answered, this was a 5xx.
     Failed(RunError),
     /// The guest returned without setting a response (500).
@@ -125,14 +127,23 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server that handles each request with a fresh instance of `handler`.
-    pub fn new(handler: Handler, spec: ServeSpec, log: Arc<dyn ServeLog>) -> Server {
+    /// A server that handles each request with a fresh instance of `handler`. Its engine should be interruptible
+    /// ([`EngineSettings::interruptible`](crate::EngineSettings)): then requests take turns on the server's
+    /// threads every few milliseconds, and a guest past its `--timeout` is stopped even when it never calls the
+    /// host; otherwise a looping guest holds a thread until it ends.
+    ///
+    /// # Errors
+    /// [`RunError::Grant`] when a grant cannot be given (a `--dir` that does not exist): checked once here rather
+    /// than failing every request.
+    pub fn new(
+        handler: Handler,
+        spec: ServeSpec,
+        log: Arc<dyn ServeLog>,
+    ) -> Result<Server, RunError> {
+        crate::grants::wasi_builder(&spec.grants, std::slice::from_ref(&spec.argv0))?;
         let permits = spec.max_concurrent.max(1);
-        let ticker = spec
-            .limits
-            .timeout
-            .map(|_| ticker::Ticker::start(handler.engine()));
-        Server {
+        let ticker = Some(ticker::Ticker::start(handler.engine()));
+        Ok(Server {
             shared: Arc::new(Shared {
                 handler,
                 spec,
@@ -142,7 +153,7 @@ impl Server {
                 next_id: AtomicU64::new(1),
                 _ticker: ticker,
             }),
-        }
+        })
     }
 
     /// Accepts connections on `listener` and serves their requests until `shutdown` completes. Then it stops

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -70,6 +70,11 @@ impl Shared {
             let outcome = Outcome::TooLarge(self.spec.max_body);
             return self.refuse(&seen, StatusCode::PAYLOAD_TOO_LARGE, outcome);
         }
+        // wasi:http gives the guest the request's authority; without one it cannot make the request.
+        if req.uri().authority().is_none() && !req.headers().contains_key(http::header::HOST) {
+            let outcome = Outcome::BadRequest("the request has no Host header");
+            return self.refuse(&seen, StatusCode::BAD_REQUEST, outcome);
+        }
         let (sender, answer) = oneshot::channel();
         let reply = Arc::new(Reply::new(sender));
         let cap = self.spec.max_body;
@@ -102,8 +107,10 @@ impl Shared {
     ) -> Response<HyperOutgoingBody> {
         let body = match &outcome {
             Outcome::Busy(n) => format!(
-                "server busy: {n} requests in flight, the most --max-concurrent allows; try again\n"
+                "server busy: {} in flight, the most --max-concurrent allows; try again\n",
+                requests(*n)
             ),
+            Outcome::BadRequest(why) => format!("bad request: {why}\n"),
             Outcome::TooLarge(cap) => {
                 format!("request body too large: the most --max-body allows is {cap} bytes\n")
             }
@@ -154,16 +161,15 @@ impl Shared {
             &self.spec.grants,
             &self.spec.limits,
         )?;
-        if let Some(timeout) = self.spec.limits.timeout {
-            let deadline = seen.arrived + timeout;
-            store.epoch_deadline_callback(move |_| {
-                Ok(if Instant::now() >= deadline {
-                    UpdateDeadline::Interrupt
-                } else {
-                    UpdateDeadline::Yield(1)
-                })
-            });
-        }
+        // At each epoch tick: stop a guest past its deadline, else let the other requests have the thread.
+        let deadline = self.spec.limits.timeout.map(|t| seen.arrived + t);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(match deadline {
+                Some(deadline) if Instant::now() >= deadline => UpdateDeadline::Interrupt,
+                _ => UpdateDeadline::Yield(1),
+            })
+        });
         let host_error = |e: wasmtime::Error| RunError::Engine(e.into());
         let incoming = store
             .data_mut()
@@ -206,6 +212,11 @@ impl Shared {
         };
         let result =
             result.map_err(|e| crate::runner::settle(RunError::from_guest(e), &store, &limits));
+        // Before the store goes (and with it the response body's sender): a body the guest was still writing
+        // must end in an error, not look complete to the client.
+        if result.is_err() {
+            reply.failed.store(true, Ordering::Release);
+        }
         drop(store);
         let outcome = match result {
             Err(err) => {
@@ -245,9 +256,11 @@ struct Reply {
     /// The status sent; 0 before one was.
     status: AtomicU16,
     /// Whether hyper took the response (false: the client had gone).
-    delivered: std::sync::atomic::AtomicBool,
+    delivered: AtomicBool,
     /// The error code the guest answered with instead of a response.
     guest_error: Mutex<Option<String>>,
+    /// Whether the guest failed (trap, limit): its response body, if one was sent, is cut.
+    failed: Arc<AtomicBool>,
 }
 
 impl Reply {
@@ -255,8 +268,9 @@ impl Reply {
         Reply {
             sender: Mutex::new(Some(sender)),
             status: AtomicU16::new(0),
-            delivered: std::sync::atomic::AtomicBool::new(false),
+            delivered: AtomicBool::new(false),
             guest_error: Mutex::new(None),
+            failed: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -283,7 +297,10 @@ impl Reply {
     /// `response-outparam.set`: the guest's response, or the error code it answered with (a 500 naming it).
     fn guest_answered(&self, result: Result<Response<HyperOutgoingBody>, ErrorCode>) {
         match result {
-            Ok(response) => self.send(response),
+            Ok(response) => {
+                let failed = self.failed.clone();
+                self.send(response.map(|body| Cut { body, failed }.boxed_unsync()));
+            }
             Err(code) => {
                 let text_of = format!("{code:?}");
                 let body = format!("the handler answered with the error {text_of}\n");
@@ -291,6 +308,45 @@ impl Reply {
                 self.send(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
             }
         }
+    }
+}
+
+/// The guest's response body, which ends in an error instead of its end when the guest failed while writing it
+/// (so that hyper cuts the connection rather than sending the last chunk of a body that is not whole).
+struct Cut {
+    body: HyperOutgoingBody,
+    failed: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for Cut {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, HttpError>>> {
+        match std::pin::Pin::new(&mut self.body).poll_frame(cx) {
+            std::task::Poll::Ready(None) if self.failed.load(Ordering::Acquire) => {
+                std::task::Poll::Ready(Some(Err(HttpError::InternalError(Some(
+                    "the handler failed while writing the body".into(),
+                )))))
+            }
+            other => other,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// `1 request` or `N requests`.
+fn requests(n: usize) -> String {
+    if n == 1 {
+        "1 request".into()
+    } else {
+        format!("{n} requests")
     }
 }
 
