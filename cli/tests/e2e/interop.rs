@@ -37,6 +37,40 @@ fn build(dir: &Path, program: &Path, args: &[&str]) {
     );
 }
 
+/// Builds `dir/app.py` against the world `world` of `dir/wit` into `out` with componentize-py.
+fn componentize_py(py: &Path, dir: &Path, world: &str, out: &Path) {
+    let out = out.to_str().unwrap();
+    let args = [
+        "-d",
+        "wit",
+        "-w",
+        world,
+        "componentize",
+        "-p",
+        ".",
+        "app",
+        "-o",
+        out,
+    ];
+    build(dir, py, &args);
+}
+
+/// Builds `dir/app.js` against the world `world` of `dir/wit` into `out` with jco.
+fn componentize_js(jco: &Path, dir: &Path, world: &str, out: &Path) {
+    let out = out.to_str().unwrap();
+    let args = [
+        "componentize",
+        "app.js",
+        "-w",
+        "wit",
+        "-n",
+        world,
+        "-o",
+        out,
+    ];
+    build(dir, jco, &args);
+}
+
 #[test]
 fn a_python_greeter_plugged_into_a_javascript_command_runs() {
     let (Some(py), Some(jco)) = (on_path("componentize-py"), on_path("jco")) else {
@@ -51,36 +85,8 @@ fn a_python_greeter_plugged_into_a_javascript_command_runs() {
     let greeter = dir.path().join("greeter.wasm");
     let app = dir.path().join("app.wasm");
     let greeter_arg = greeter.to_str().unwrap();
-    build(
-        &dir.path().join("python"),
-        &py,
-        &[
-            "-d",
-            "wit",
-            "-w",
-            "python-greeter",
-            "componentize",
-            "-p",
-            ".",
-            "app",
-            "-o",
-            greeter_arg,
-        ],
-    );
-    build(
-        &dir.path().join("js"),
-        &jco,
-        &[
-            "componentize",
-            "app.js",
-            "-w",
-            "wit",
-            "-n",
-            "app",
-            "-o",
-            app.to_str().unwrap(),
-        ],
-    );
+    componentize_py(&py, &dir.path().join("python"), "python-greeter", &greeter);
+    componentize_js(&jco, &dir.path().join("js"), "app", &app);
 
     let hello = dir.path().join("hello.wasm");
     let cache = dir.path().join("cache");
@@ -143,36 +149,8 @@ fn python_and_javascript_http_handlers_are_served_with_a_fresh_instance_per_requ
         &sources,
     );
     let (python, javascript) = (dir.path().join("py.wasm"), dir.path().join("js.wasm"));
-    build(
-        &sources,
-        &py,
-        &[
-            "-d",
-            "wit",
-            "-w",
-            "handler",
-            "componentize",
-            "-p",
-            ".",
-            "app",
-            "-o",
-            python.to_str().unwrap(),
-        ],
-    );
-    build(
-        &sources,
-        &jco,
-        &[
-            "componentize",
-            "app.js",
-            "-w",
-            "wit",
-            "-n",
-            "handler",
-            "-o",
-            javascript.to_str().unwrap(),
-        ],
-    );
+    componentize_py(&py, &sources, "handler", &python);
+    componentize_js(&jco, &sources, "handler", &javascript);
     for (component, toolchain, greeting) in [
         (
             &python,
