@@ -99,12 +99,15 @@ impl Opts {
             let addr = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
+            // The handlers are in place before the address is printed: a script that signals as soon as it
+            // reads the address gets a graceful stop, not the default action.
+            let signals = StopSignals::install()?;
             say_start(self.log_format, &ready.name, addr, &granted);
             let drain = self.drain_timeout;
             let format = self.log_format;
             anyhow::Ok(
                 server
-                    .serve(listener, stop_signal(format, drain), drain)
+                    .serve(listener, signals.wait(format, drain), drain)
                     .await,
             )
         })?;
@@ -174,32 +177,42 @@ fn say_start(format: LogFormat, component: &std::path::Path, addr: SocketAddr, g
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-/// Completes on SIGINT or SIGTERM, saying that the server is draining.
-async fn stop_signal(format: LogFormat, drain: Duration) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).ok();
-    let terminated = async {
-        match term.as_mut() {
-            Some(term) => {
-                term.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminated => {}
+/// SIGINT and SIGTERM, caught from [`StopSignals::install`] on (which must run inside the tokio runtime).
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Replaces the default action of both signals (ending the process) with a stream of them.
+    fn install() -> Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch = |kind: SignalKind, name: &str| {
+            signal(kind).with_context(|| format!("cannot catch {name} for a graceful shutdown"))
+        };
+        Ok(StopSignals {
+            interrupt: catch(SignalKind::interrupt(), "SIGINT")?,
+            terminate: catch(SignalKind::terminate(), "SIGTERM")?,
+        })
     }
-    let drain = humantime::format_duration(drain).to_string();
-    match format {
-        LogFormat::Text => eprintln!(
-            "weld: shutting down: no new requests; waiting up to {drain} for those in flight"
-        ),
-        LogFormat::Json => {
-            eprintln!(
-                "{}",
-                serde_json::json!({"event": "stopping", "drain_timeout": drain})
-            )
+
+    /// Completes on the first SIGINT or SIGTERM, saying that the server is draining.
+    async fn wait(mut self, format: LogFormat, drain: Duration) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        let drain = humantime::format_duration(drain).to_string();
+        match format {
+            LogFormat::Text => eprintln!(
+                "weld: shutting down: no new requests; waiting up to {drain} for those in flight"
+            ),
+            LogFormat::Json => {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"event": "stopping", "drain_timeout": drain})
+                )
+            }
         }
     }
 }
