@@ -101,9 +101,9 @@ pub enum ComposeError {
         source: BoxError,
     },
     /// An open import whose type the composition cannot express as an import of its own: a resource (or a type
-    /// holding one) that an import takes from another instance import with a plain name (not `ns:pkg/interface`).
-    /// A value type from there is defined again in the import (the same type); a resource cannot be, and wac-types
-    /// (and so weld) cannot alias it from that import. wasm-compose can, and a component may carry it.
+    /// holding one) that an import takes from an instance with no import of its own to alias it from, such as an
+    /// instance nested inside another import. (From a top-level instance import with a plain name, `base`, it is
+    /// aliased from that import, as wasm-compose does.) A copy of a resource would be a new resource.
     #[error(
         "`{import}` imported by {importer} cannot stay an import of the composition: its types cannot be \
          expressed there; plug it with a component that exports it, or give the interface its types come from a \

@@ -9,7 +9,9 @@
 //! does nothing, the way `wasm-tools component embed --dummy` and `component new` make one (for shapes of types
 //! that need no running). Expected, beside them:
 //! - `report.json`: the wiring report, as `weld compose --json` prints it (the schema docs/compose.md pins);
-//! - `result.wit`: the WIT of the composed component, on success;
+//! - `result.wit`: the WIT of the composed component, on success; or `result.wat`, its text, when WIT cannot say
+//!   what it imports (a resource its imports alias from a plain-named import: wit-parser cannot decode that, or
+//!   wit-component cannot print it, and `wasm-tools component wit` fails on it the same way);
 //! - `error.txt`: the error with its causes, and for a diagnostic its `file:line:column`, every label and help.
 //!
 //! `BLESS=1 cargo test -p weld-compose --test golden` rewrites the expectations; `cargo test ... -- <case>` runs one.
@@ -43,7 +45,7 @@ fn main() {
 }
 
 /// The expectation files a case may have.
-const OUTPUTS: [&str; 3] = ["report.json", "result.wit", "error.txt"];
+const OUTPUTS: [&str; 4] = ["report.json", "result.wit", "result.wat", "error.txt"];
 
 /// Composes the case in `dir` and compares (or, with `BLESS=1`, writes) what it gives.
 fn check(dir: &Path) -> Result<(), Failed> {
@@ -106,7 +108,8 @@ fn run(dir: &Path) -> Result<Composition, ComposeError> {
     compose(file.root, file.plugs, &options)
 }
 
-/// What a case produced, by expectation file name, with the case folder's path replaced by `$CASE`.
+/// What a case produced, by expectation file name, with the case folder's path replaced by `$CASE` (and, in WAT,
+/// weld's version in the producers section by `$VERSION`).
 fn outputs(
     dir: &Path,
     result: Result<Composition, ComposeError>,
@@ -116,13 +119,17 @@ fn outputs(
     match result {
         Ok(composition) => {
             out.insert("report.json", json(&composition.report));
-            let src =
+            let wit =
                 weld_wit::WitSource::from_binary(Path::new("composed.wasm"), &composition.bytes)
-                    .expect("the composed component has WIT");
-            out.insert(
-                "result.wit",
-                weld_wit::to_wit(&src).expect("its WIT prints"),
-            );
+                    .ok()
+                    .and_then(|src| weld_wit::to_wit(&src).ok());
+            match wit {
+                Some(wit) => out.insert("result.wit", wit),
+                None => out.insert(
+                    "result.wat",
+                    wasmprinter::print_bytes(&composition.bytes).expect("it prints as WAT"),
+                ),
+            };
         }
         Err(err) => {
             if let Some(report) = err.report() {
@@ -132,8 +139,12 @@ fn outputs(
         }
     }
     let case = dir.display().to_string();
+    let version = format!("\"weld\" \"{}\"", env!("CARGO_PKG_VERSION"));
     out.into_iter()
-        .map(|(name, text)| (name, text.replace(&case, "$CASE")))
+        .map(|(name, text)| {
+            let text = text.replace(&case, "$CASE");
+            (name, text.replace(&version, "\"weld\" \"$VERSION\""))
+        })
         .collect()
 }
 

@@ -50,7 +50,9 @@ pub(crate) fn implements_directive<'a>(
     if !is_label {
         return None;
     }
-    types[interface].id.as_deref()
+    // weld: a plain-named import used for its resources has its own name as its id (wac-types' `use_or_own`); that
+    // is no interface to implement.
+    types[interface].id.as_deref().filter(|iid| *iid != name)
 }
 
 /// A type used to abstract the API differences between a component builder,

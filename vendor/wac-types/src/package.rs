@@ -418,6 +418,8 @@ struct TypeConverter<'a> {
     cache: HashMap<wasm::AnyTypeId, Entity>,
     resource_map: HashMap<wasm::ResourceId, ResourceId>,
     owners: HashMap<wasm::ComponentAnyTypeId, (Owner, String)>,
+    /// weld: the interfaces of instance imports under a plain name (`host-a`, not `ns:pkg/name`), by that name.
+    plain_imports: HashMap<InterfaceId, String>,
 }
 
 impl<'a> TypeConverter<'a> {
@@ -428,13 +430,21 @@ impl<'a> TypeConverter<'a> {
             cache: Default::default(),
             resource_map: Default::default(),
             owners: Default::default(),
+            plain_imports: Default::default(),
         }
     }
 
     fn import(&mut self, name: &str) -> Result<ItemKind> {
         let wasm_types = self.wasm_types.clone();
         let import = wasm_types.component_item_for_import(name).unwrap();
-        self.entity(name, import)
+        let kind = self.entity(name, import)?;
+        // weld: remembered so that a later import using one of its resources can name it (see `use_or_own`).
+        if let ItemKind::Instance(id) = kind {
+            if self.types[id].id.is_none() {
+                self.plain_imports.insert(id, name.to_owned());
+            }
+        }
+        Ok(kind)
     }
 
     fn export(&mut self, name: &str) -> Result<ItemKind> {
@@ -680,6 +690,16 @@ impl<'a> TypeConverter<'a> {
                     }
                 }
                 Owner::Interface(interface) if owner != *other => {
+                    // weld: a use of a resource (or a type holding one) from a plain-named instance import: the
+                    // import's name identifies that interface, so the use can be encoded as an alias of the
+                    // import's export, as wasm-compose does (its test `resources-and-aliases`), instead of failing
+                    // later for want of an id.
+                    let orig = orig.clone();
+                    if self.types[interface].id.is_none() {
+                        if let Some(name) = self.plain_imports.get(&interface) {
+                            self.types[interface].id = Some(name.clone());
+                        }
+                    }
                     let used = UsedType {
                         interface,
                         name: if name != orig {

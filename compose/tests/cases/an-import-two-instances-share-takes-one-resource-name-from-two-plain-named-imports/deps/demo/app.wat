@@ -1,0 +1,1 @@
+(component (import "left" (instance)) (import "right" (instance)))
