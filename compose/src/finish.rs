@@ -223,7 +223,7 @@ fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
     for instance in &report.instances {
         for import in &instance.imports {
             if let Outcome::Open { reason } = &import.outcome
-                && *reason != OpenReason::TypesOnly
+                && !matches!(reason, OpenReason::TypesOnly | OpenReason::Type)
                 && forbidden(&merged_into(&import.name))
             {
                 open.push(format!(

@@ -356,6 +356,9 @@ impl Matcher<'_> {
         if types_only(self.graph.types(), kind) {
             return OpenReason::TypesOnly;
         }
+        if let ItemKind::Type(Type::Value(_)) = kind {
+            return OpenReason::Type;
+        }
         let root_has = self.world(0).exports.keys().any(|export| {
             matches!(
                 names::relate(import, export),

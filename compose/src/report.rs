@@ -89,6 +89,9 @@ pub enum OpenReason {
     /// The interface holds only types (records, enums, variants, flags; no function, no resource): nothing needs
     /// to provide it, so it may stay open under `--closed` too, and any host satisfies it.
     TypesOnly,
+    /// A value type imported on its own (a world's `type id = u32;`): a name for a type, which nothing needs to
+    /// provide, so it may stay open under `--closed` too.
+    Type,
     /// Only the root exports it, and the root's exports never plug imports (its own or its plugs').
     RootExports,
     /// Components export this interface, but only at incompatible versions (listed in `rejected`).
@@ -191,6 +194,7 @@ impl OpenReason {
         match self {
             OpenReason::NoExport => "no component exports it",
             OpenReason::TypesOnly => "it holds only types, which need no provider",
+            OpenReason::Type => "a type, which needs no provider",
             OpenReason::RootExports => {
                 "only the root exports it, and the root's exports do not plug imports"
             }

@@ -621,6 +621,13 @@ fn an_import_of_types_alone_needs_nothing() {
     .ok();
     let out = weld(&["run", composed.to_str().unwrap(), "--invoke", "run()"]).ok();
     assert_eq!(out, "7000\n");
+    // tape's world declares `type millimetres = u32; type reading = millimetres;`: type imports too, which need
+    // nothing, and which the composition keeps as a pair (it made `reading` a second `u32` before).
+    let wit = weld(&["wit", composed.to_str().unwrap()]).ok();
+    assert!(
+        wit.contains("type reading = millimetres;\n") && wit.contains("run: func() -> reading;"),
+        "{wit}"
+    );
 }
 
 /// Regression (wac#141 in kind): a plug that exports only types, which the root's exports use, composed into an

@@ -269,6 +269,14 @@ impl<'a> TypeEncoder<'a> {
             }
         }
 
+        // weld: a value type an imported instance exports is aliased from it (as `value_type` does), so a type import
+        // of it (a world's `use types.{point};`) stays a use rather than a copy.
+        if let Type::Value(value) = ty {
+            if let Some(index) = self.alias_from_instance_export(state, value) {
+                return index;
+            }
+        }
+
         let index = match ty {
             Type::Resource(_) => panic!("cannot encode a resource"),
             Type::Func(id) => self.func_type(state, id),

@@ -188,7 +188,14 @@ impl TypeAggregator {
                 self.merge_module_type(existing, types, id, checker)
             }
             (ItemKind::Type(existing), ItemKind::Type(ty)) => {
-                self.merge_type(existing, types, ty, checker)
+                self.merge_type(existing, types, ty, checker)?;
+                // weld: a value type imported under the same name by another instance (a world's `type id =
+                // u32;`) is the one already imported wherever that instance uses it, so its functions name the
+                // import (`-> handle`), not a copy of the type (`-> u32`), as for an interface's exports above.
+                if let (Type::Value(_), Type::Value(_)) = (existing, ty) {
+                    self.remapped.entry(ty).or_insert(existing);
+                }
+                Ok(())
             }
             (ItemKind::Value(existing), ItemKind::Value(ty)) => {
                 self.merge_value_type(existing, types, ty, checker)

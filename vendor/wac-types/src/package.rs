@@ -420,6 +420,9 @@ struct TypeConverter<'a> {
     owners: HashMap<wasm::ComponentAnyTypeId, (Owner, String)>,
     /// weld: the interfaces of instance imports under a plain name (`host-a`, not `ns:pkg/name`), by that name.
     plain_imports: HashMap<InterfaceId, String>,
+    /// weld: the value types imported on their own at the top level (a world's `type id = u32;`), by the type the
+    /// import created.
+    type_imports: HashMap<wasm::ComponentAnyTypeId, ValueType>,
 }
 
 impl<'a> TypeConverter<'a> {
@@ -431,13 +434,31 @@ impl<'a> TypeConverter<'a> {
             resource_map: Default::default(),
             owners: Default::default(),
             plain_imports: Default::default(),
+            type_imports: Default::default(),
         }
     }
 
     fn import(&mut self, name: &str) -> Result<ItemKind> {
         let wasm_types = self.wasm_types.clone();
         let import = wasm_types.component_item_for_import(name).unwrap();
+        if let wasm::ComponentEntityType::Type {
+            referenced,
+            created,
+        } = import.ty
+        {
+            if let Some(kind) = self.type_import_alias(referenced, created) {
+                return Ok(kind);
+            }
+        }
         let kind = self.entity(name, import)?;
+        // weld: a value type imported on its own, which a later type import may alias (see `type_import_alias`).
+        if let (
+            wasm::ComponentEntityType::Type { created, .. },
+            ItemKind::Type(Type::Value(ty)),
+        ) = (import.ty, kind)
+        {
+            self.type_imports.insert(created, ty);
+        }
         // weld: remembered so that a later import using one of its resources can name it (see `use_or_own`).
         if let ItemKind::Instance(id) = kind {
             if self.types[id].id.is_none() {
@@ -445,6 +466,39 @@ impl<'a> TypeConverter<'a> {
             }
         }
         Ok(kind)
+    }
+
+    /// weld: a top-level type import that names an earlier one (a world's `type handle = id;` after `type id = u32;`)
+    /// stays an alias of it, rather than a copy of the type it names (`type handle = u32;`), so the composed
+    /// component keeps the pair, as wasm-compose does. The encoder refers to the earlier import's index
+    /// (wac-graph's `TypeEncoder::defined`).
+    /// A type import that names a value type an earlier instance import exports (a world's `use types.{point};`)
+    /// is that very type, which the encoder aliases from the instance (`TypeEncoder::ty`), so the pair stays a use.
+    fn type_import_alias(
+        &mut self,
+        referenced: wasm::ComponentAnyTypeId,
+        created: wasm::ComponentAnyTypeId,
+    ) -> Option<ItemKind> {
+        // The nearest of the two along the chain of aliases: an earlier type import, or an instance's export.
+        let mut id = referenced;
+        let ty = loop {
+            if let Some(aliased) = self.type_imports.get(&id).copied() {
+                break ValueType::Defined(self.types.add_defined_type(DefinedType::Alias(aliased)));
+            }
+            if let Some((Owner::Interface(interface), orig)) = self.owners.get(&id) {
+                match self.types[*interface].exports.get(orig.as_str()) {
+                    Some(ItemKind::Type(Type::Value(ty))) => break *ty,
+                    _ => return None,
+                }
+            }
+            id = self.wasm_types.peel_alias(id)?;
+        };
+        self.cache.insert(
+            wasm::AnyTypeId::Component(created),
+            Entity::Type(Type::Value(ty)),
+        );
+        self.type_imports.insert(created, ty);
+        Some(ItemKind::Type(Type::Value(ty)))
     }
 
     fn export(&mut self, name: &str) -> Result<ItemKind> {
