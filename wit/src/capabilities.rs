@@ -88,6 +88,23 @@ impl Capabilities {
         caps
     }
 
+    /// The summary for a component's own imports `(name, kind)` as read from its binary (`kind` as in
+    /// [`crate::Extern::kind`]: an `instance` is an interface, a `type` needs nothing, anything else must be
+    /// provided), for a component whose WIT cannot be read.
+    pub fn of_component_imports<'a>(
+        imports: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Capabilities {
+        let mut caps = Capabilities::default();
+        for (name, kind) in imports {
+            match kind {
+                "instance" => caps.add_interface(name.to_owned()),
+                "type" => {}
+                _ => caps.other_imports.push(name.to_owned()),
+            }
+        }
+        caps
+    }
+
     fn add_interface(&mut self, name: String) {
         let Some(rest) = name.strip_prefix("wasi:") else {
             self.other_imports.push(name);
@@ -177,6 +194,20 @@ mod tests {
         );
         assert_eq!(caps.wasi_support, ["wasi:io/streams@0.2.0"]);
         assert_eq!(caps.other_imports, ["x:y/greeter", "log"]);
+    }
+
+    #[test]
+    fn component_imports_read_from_the_binary_map_to_capabilities() {
+        let caps = Capabilities::of_component_imports([
+            ("wasi:cli/stdout@0.2.0", "instance"),
+            ("wasi:io/streams@0.2.0", "instance"),
+            ("base", "instance"),
+            ("id", "type"),
+            ("log", "func"),
+        ]);
+        assert_eq!(caps.needs[&Capability::Stdio], ["wasi:cli/stdout@0.2.0"]);
+        assert_eq!(caps.wasi_support, ["wasi:io/streams@0.2.0"]);
+        assert_eq!(caps.other_imports, ["base", "log"]);
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub struct Inspection {
     /// A component's world (or a core module's, from its `component-type` metadata): every import and export with
     /// its full function signatures.
     pub world: Option<model::World>,
+    /// Why a component has no `world`: wit-parser or wit-component failed on its types (a bug in them that weld
+    /// caught, on a valid component, such as one importing a resource aliased from a plain-named instance). Its
+    /// imports and exports are then those of `root`, and its capabilities are read from their names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world_unavailable: Option<String>,
     /// What the file needs from its host.
     pub capabilities: Capabilities,
 }
@@ -135,9 +140,14 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
         path: path.to_path_buf(),
         source: err.into(),
     })?;
+    let mut world_unavailable = None;
     let wit = match WitSource::from_binary(path, &bytes) {
         Ok(src) => Some(src),
         Err(Error::NoWitMetadata { .. }) => None,
+        Err(err @ Error::LibraryPanic { .. }) if root.kind == NodeKind::Component => {
+            world_unavailable = Some(err.to_string());
+            None
+        }
         Err(err) => return Err(err),
     };
     let world = wit
@@ -161,6 +171,9 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
             ));
             caps
         }
+        None if root.kind == NodeKind::Component => Capabilities::of_component_imports(
+            root.imports.iter().map(|i| (i.name.as_str(), i.kind)),
+        ),
         None => Capabilities::of_core_imports(core_imports()),
     };
     Ok(Inspection {
@@ -168,6 +181,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
         size: bytes.len(),
         root,
         world,
+        world_unavailable,
         capabilities,
     })
 }

@@ -60,7 +60,12 @@ fn human(report: &Inspection) -> String {
     );
     match &report.world {
         Some(world) => write_world(&mut out, world),
-        None => write_core_externs(&mut out, &report.root),
+        None => {
+            if let Some(why) = &report.world_unavailable {
+                let _ = writeln!(out, "\n{DIM}no world: {why}{DIM:#}");
+            }
+            write_core_externs(&mut out, &report.root)
+        }
     }
     write_capabilities(&mut out, &report.capabilities);
     let _ = writeln!(out, "\n{HEADING}structure{HEADING:#}");

@@ -227,6 +227,38 @@ fn library_panics_become_errors() {
     );
 }
 
+/// Regression: `weld inspect` refused a valid component (exit 1) because wit-parser panicked decoding its types
+/// (an import taking its resource from a plain-named import, as compositions of such components have). It now
+/// shows the component without a world, its imports and exports and capabilities read from the binary.
+#[test]
+fn inspect_shows_a_component_whose_types_wit_parser_cannot_decode() {
+    let file = crate::util::workspace_root()
+        .join("fixtures/regressions/wit-parser-plain-named-resource.wasm");
+    let file = file.to_str().unwrap();
+    weld(["wit", file]).fails();
+    let out = weld(["inspect", file]).ok();
+    assert!(
+        out.contains("no world: wit-parser cannot handle")
+            && out.contains("base")
+            && out.contains("weld:t/user")
+            && out.contains("weld:t/run"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&weld(["inspect", file, "--json"]).ok()).unwrap();
+    assert!(json["world"].is_null(), "{json}");
+    assert!(
+        json["world_unavailable"]
+            .as_str()
+            .is_some_and(|why| why.contains("a bug in wit-parser")),
+        "{json}"
+    );
+    assert_eq!(
+        json["capabilities"]["other_imports"],
+        serde_json::json!(["base", "weld:t/user", "weld:t/run"])
+    );
+}
+
 /// No failure leaves an output behind, a panic included: with `WELD_FAIL_POINT` (a hook of debug builds) weld
 /// panics after an output was written to its temporary file, or a WIT package to its staging folder, and before
 /// either was renamed into place. The panic is reported as weld's own bug, and the folder stays empty.
