@@ -226,17 +226,11 @@ impl Session {
         // WAVE's own text ends with `at START..END` in the source it parsed; say the column in the user's.
         // What is wrong comes from the error's detail or, when a value does not fit its type (a record without a
         // field, an unknown case), from its source: `missing field "h"`, as wasmtime says it.
-        let wave_text = |e: &wasmtime::component::wasm_wave::parser::ParserError| {
-            let why = match (std::error::Error::source(e), e.detail()) {
-                (Some(source), _) => format!(": {source}"),
-                (None, Some(detail)) => format!(": {detail}"),
-                (None, None) => String::new(),
-            };
-            let (start, end) = (shift(e.span().start), shift(e.span().end));
+        let locate = |span: std::ops::Range<usize>| {
+            let (start, end) = (shift(span.start), shift(span.end));
             let text = expression.get(start..end).unwrap_or_default();
             format!(
-                "{}{why} (column {}{})",
-                e.kind(),
+                "(column {}{})",
                 start + 1,
                 if text.is_empty() || text.len() > 40 {
                     String::new()
@@ -244,6 +238,14 @@ impl Session {
                     format!(", at `{text}`")
                 }
             )
+        };
+        let wave_text = |e: &wasmtime::component::wasm_wave::parser::ParserError| {
+            let why = match (std::error::Error::source(e), e.detail()) {
+                (Some(source), _) => format!(": {source}"),
+                (None, Some(detail)) => format!(": {detail}"),
+                (None, None) => String::new(),
+            };
+            format!("{}{why} {}", e.kind(), locate(e.span()))
         };
         let wave_error =
             |e: wasmtime::component::wasm_wave::parser::ParserError| bad(wave_text(&e));
@@ -285,9 +287,13 @@ impl Session {
                     })?;
                     Val::Resource(*resource)
                 }
-                ty => node
-                    .to_wasm_value::<Val>(ty, &source)
-                    .map_err(|e| bad(format!("`{name}`: {}", wave_text(&e))))?,
+                ty => {
+                    crate::wave_check::check(node, ty, &source, name).map_err(|m| {
+                        bad(format!("`{}`: {} {}", m.path, m.message, locate(m.span)))
+                    })?;
+                    node.to_wasm_value::<Val>(ty, &source)
+                        .map_err(|e| bad(format!("`{name}`: {}", wave_text(&e))))?
+                }
             };
             values.push(value);
         }

@@ -50,6 +50,7 @@ mod limits;
 mod runner;
 mod serve;
 mod stdio;
+mod wave_check;
 
 pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
 pub use engine::{Compiler, EngineSettings, engine, engine_sharing};

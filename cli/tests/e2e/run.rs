@@ -362,7 +362,9 @@ fn invoke_errors_show_the_signature_or_the_choices() {
     let err = invoke("greeter", &["greet(42)"]).fails();
     assert!(err.contains("greet: func(name: string) -> string"), "{err}");
     assert!(
-        err.contains("`name`: invalid value type (column 7, at `42`)"),
+        err.contains(
+            "`name`: expected a string (`\"...\"`), got the number 42 (column 7, at `42`)"
+        ),
         "{err}"
     );
     let err = invoke("greeter", &[r#"greet("a", "b")"#]).fails();
@@ -381,31 +383,67 @@ fn invoke_errors_show_the_signature_or_the_choices() {
 }
 
 /// Regression (wasmtime#10764 in kind): a value that does not fit its type said only "error converting Wasm
-/// value"; the error names the field, case or value at fault, where it is, as wasmtime does.
+/// value" or "invalid value type"; the error names the path to the field, case or value at fault, what was
+/// expected and where it is, as wasmtime does (`missing field "h"`).
 #[test]
 fn wave_errors_name_the_field_the_case_or_the_value_at_fault() {
     let cases = [
         (
             "area(rectangle({width: 2}))",
-            "`s`: error converting Wasm value: missing field \"height\" (column 16, at `{width: 2}`)",
+            "`s.rectangle`: missing field `height` (height: u32) (column 16, at `{width: 2}`)",
         ),
         (
             "area(square(3))",
-            "`s`: error converting Wasm value: unknown case \"square\"",
+            "`s`: unknown case `square` (the cases are circle, rectangle, nothing)",
+        ),
+        (
+            "area(circle)",
+            "`s`: case `circle` needs a payload: `circle(...)` with a u32",
+        ),
+        (
+            "area(nothing(1))",
+            "`s`: case `nothing` has no payload: write `nothing` alone",
         ),
         (
             "classify(\"seven\")",
-            "`n`: invalid value type (column 10, at `\"seven\"`)",
+            "`n`: expected s32, got a string (column 10, at `\"seven\"`)",
+        ),
+        (
+            "classify(1.5)",
+            "`n`: `1.5` is not an integer (s32 holds -2147483648 to 2147483647)",
+        ),
+        (
+            "echo-point({x: 3000000000, y: 0})",
+            "`p.x`: `3000000000` is out of range for s32",
         ),
         (
             "with-read({read, delete})",
-            "`p`: error converting Wasm value: expected a flags { read, write, execute }; got {delete, read}",
+            "`p`: unknown flag `delete` (the flags are read, write, execute)",
+        ),
+        (
+            "sum([(\"a\", 1), (\"b\", -1)])",
+            "`items[1].1`: `-1` is out of range for u32 (u32 holds 0 to 4294967295) (column 22, at `-1`)",
+        ),
+        (
+            "name-length(some(5))",
+            "`name.some`: expected a string (`\"...\"`), got the number 5",
         ),
     ];
     for (call, expected) in cases {
         let err = invoke("types", &[call]).fails();
         assert!(err.contains(expected), "{call}: {err}");
     }
+}
+
+/// Regression: a record field the type does not have was dropped without a word (wasm-wave ignores it), so a
+/// misspelt field ran the function with the field's value missing or another one's.
+#[test]
+fn a_record_field_the_type_does_not_have_is_an_error_not_dropped() {
+    let err = invoke("types", &["echo-point({x: 1, y: 2, z: 3})"]).fails();
+    assert!(
+        err.contains("`p`: unknown field `z` (the record has x, y)"),
+        "{err}"
+    );
 }
 
 #[test]
