@@ -248,6 +248,9 @@ impl Matcher<'_> {
                 Vec::new(),
             );
         }
+        if self.types_named_by_type_imports(consumer, kind) {
+            return (Decision::Open(OpenReason::TypesNamedByImports), Vec::new());
+        }
         let mut fits = Vec::new();
         let mut mismatches = Vec::new();
         let mut rejected = Vec::new();
@@ -349,6 +352,30 @@ impl Matcher<'_> {
                 exports: self.world(provider).exports.keys().cloned().collect(),
             }),
         }
+    }
+
+    /// Whether `kind` is an interface of types alone some of whose types `consumer` imports on their own, at the
+    /// world level (`use shapes.{purse};` in a world). Those type imports stay open, and an import of the result
+    /// cannot name a type of an instance inside it, so the interface stays open too (the component model has no
+    /// other way to say `purse` is that instance's type; the validator says `type not valid to be used as import`).
+    fn types_named_by_type_imports(&self, consumer: usize, kind: ItemKind) -> bool {
+        let types = self.graph.types();
+        let ItemKind::Instance(id) = kind else {
+            return false;
+        };
+        if !types_only(types, kind) {
+            return false;
+        }
+        self.world(consumer)
+            .imports
+            .values()
+            .any(|import| match import {
+                ItemKind::Type(ty) => types[id]
+                    .exports
+                    .values()
+                    .any(|e| *e == ItemKind::Type(*ty)),
+                _ => false,
+            })
     }
 
     /// Why an import nothing plugs stays open: it needs nothing, or only the root has it, or nobody does.

@@ -92,6 +92,9 @@ pub enum OpenReason {
     /// A value type imported on its own (a world's `type id = u32;`): a name for a type, which nothing needs to
     /// provide, so it may stay open under `--closed` too.
     Type,
+    /// An interface of types alone whose types the component also imports on their own (a world's `use
+    /// shapes.{purse};`): those imports stay open, so this one does too, whoever exports it, and needs no provider.
+    TypesNamedByImports,
     /// Only the root exports it, and the root's exports never plug imports (its own or its plugs').
     RootExports,
     /// Components export this interface, but only at incompatible versions (listed in `rejected`).
@@ -195,6 +198,10 @@ impl OpenReason {
             OpenReason::NoExport => "no component exports it",
             OpenReason::TypesOnly => "it holds only types, which need no provider",
             OpenReason::Type => "a type, which needs no provider",
+            OpenReason::TypesNamedByImports => {
+                "its types are imported on their own too (a world's `use`), so it stays open with them; it holds only \
+                 types, which need no provider"
+            }
             OpenReason::RootExports => {
                 "only the root exports it, and the root's exports do not plug imports"
             }

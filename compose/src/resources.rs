@@ -4,7 +4,7 @@
 //! same`). Such an import is marked as a problem that names the import, the resource and what to plug.
 
 use crate::report::{Instance, Outcome, Problem};
-use wac_graph::types::{ItemKind, ResourceId, Type, Types, World};
+use wac_graph::types::{DefinedType, ItemKind, ResourceId, Type, Types, ValueType, World};
 use wac_graph::{CompositionGraph, NodeId};
 
 /// A plugged import and the resources it defines.
@@ -74,8 +74,9 @@ fn defines(types: &Types, world: &World, name: &str, r: ResourceId) -> bool {
     })
 }
 
-/// The resources import `name` of `world` exports, each with its name and the resource it is at bottom (through
-/// the aliases a `use` makes).
+/// The resources import `name` of `world` names, each with its name and the resource it is at bottom (through
+/// the aliases a `use` makes): an interface's resource exports; a world-level resource type import (`use
+/// types.{request};` in a world); the resources a world-level function import takes or returns, in any value.
 fn resources(types: &Types, world: &World, name: &str) -> Vec<(String, ResourceId)> {
     match world.imports.get(name) {
         Some(ItemKind::Instance(id)) => types[*id]
@@ -88,6 +89,51 @@ fn resources(types: &Types, world: &World, name: &str) -> Vec<(String, ResourceI
                 _ => None,
             })
             .collect(),
+        Some(ItemKind::Type(Type::Resource(r))) => {
+            vec![(name.to_owned(), types.resolve_resource(*r))]
+        }
+        Some(ItemKind::Func(f)) => {
+            let f = &types[*f];
+            let mut found = Vec::new();
+            for ty in f.params.values().chain(&f.result) {
+                value_resources(types, *ty, &mut found);
+            }
+            found
+                .into_iter()
+                .map(|r| (types[r].name.clone(), r))
+                .collect()
+        }
         _ => Vec::new(),
+    }
+}
+
+/// Adds to `found` each resource `ty` holds (an `own` or `borrow` anywhere inside), at bottom, once.
+fn value_resources(types: &Types, ty: ValueType, found: &mut Vec<ResourceId>) {
+    let add = |r: ResourceId, found: &mut Vec<ResourceId>| {
+        let r = types.resolve_resource(r);
+        if !found.contains(&r) {
+            found.push(r);
+        }
+    };
+    let id = match ty {
+        ValueType::Primitive(_) => return,
+        ValueType::Own(r) | ValueType::Borrow(r) => return add(r, found),
+        ValueType::Defined(id) => id,
+    };
+    let inner: Vec<ValueType> = match &types[id] {
+        DefinedType::Tuple(tys) => tys.clone(),
+        DefinedType::List(ty) | DefinedType::FixedSizeList(ty, _) | DefinedType::Option(ty) => {
+            vec![*ty]
+        }
+        DefinedType::Alias(ty) => vec![*ty],
+        DefinedType::Map(key, value) => vec![*key, *value],
+        DefinedType::Result { ok, err } => ok.iter().chain(err).copied().collect(),
+        DefinedType::Variant(v) => v.cases.values().flatten().copied().collect(),
+        DefinedType::Record(r) => r.fields.values().copied().collect(),
+        DefinedType::Stream(ty) | DefinedType::Future(ty) => ty.iter().copied().collect(),
+        DefinedType::Flags(_) | DefinedType::Enum(_) => Vec::new(),
+    };
+    for ty in inner {
+        value_resources(types, ty, found);
     }
 }
