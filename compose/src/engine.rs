@@ -72,7 +72,7 @@ pub fn compose(
 /// Whether a package is an encoded WIT package rather than a component: no imports, and exports that are all
 /// component types (worlds), the test wit-parser's decoder applies. It has types and no code, so composing it
 /// would wrap nothing runnable.
-fn is_wit_package(world: &World) -> bool {
+pub(crate) fn is_wit_package(world: &World) -> bool {
     world.imports.is_empty()
         && !world.exports.is_empty()
         && world

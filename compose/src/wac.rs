@@ -64,9 +64,23 @@ pub fn compose_wac(document: &WacDocument, options: &Options) -> Result<Composit
             .caused_by(cause),
         },
     })?;
-    let resolution = parsed
-        .resolve(packages)
-        .map_err(|e| document_error(path, &source, e))?;
+    // Which packages are WIT packages, read before wac takes the bytes: a failed resolution that instantiates one
+    // (`p.tally`: "the instance has no export named `tally`") is explained by that first.
+    let wit_packages: Vec<String> = packages
+        .iter()
+        .filter(|(_, bytes)| is_wit_package_binary(bytes))
+        .map(|(key, _)| key.name.to_owned())
+        .collect();
+    let resolution = parsed.resolve(packages).map_err(|e| {
+        match wit_packages
+            .iter()
+            .find(|name| find_new(&source, name).is_some())
+        {
+            Some(name) => wit_package_error(document, &source, &keys, name),
+            None => document_error(path, &source, e),
+        }
+    })?;
+    refuse_wit_packages(document, &source, &keys, resolution.graph())?;
     // Encoded first: wac knows the spans of its encoding errors only through the resolution.
     let bytes = guard_encoder(|| resolution.encode(encode_options(options)).map_err(Box::new))?
         .map_err(|e| document_error(path, &source, *e))?;
@@ -127,6 +141,96 @@ fn packages<'a>(
         packages.insert(*key, bytes);
     }
     Ok(packages)
+}
+
+/// Refuses a document that instantiates a WIT package (an encoded package of types, with no code): wac composes it
+/// into a component that wraps nothing runnable, or says an export is missing (wac#148). A WIT package may still
+/// give a document its types (`import x: ns:pkg/iface;`). The error points at `new ns:pkg` and names the file.
+fn refuse_wit_packages(
+    document: &WacDocument,
+    source: &str,
+    keys: &IndexMap<BorrowedPackageKey, miette::SourceSpan>,
+    graph: &CompositionGraph,
+) -> Result<(), ComposeError> {
+    for node in graph.node_ids() {
+        let (NodeKind::Instantiation(_), Some(package)) =
+            (graph[node].kind(), graph[node].package())
+        else {
+            continue;
+        };
+        let package = &graph[package];
+        if crate::engine::is_wit_package(&graph.types()[package.ty()]) {
+            return Err(wit_package_error(document, source, keys, package.name()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `bytes` decode as a WIT package (see [`crate::engine::is_wit_package`]).
+fn is_wit_package_binary(bytes: &[u8]) -> bool {
+    let mut types = wac_graph::types::Types::default();
+    wac_graph::types::Package::from_bytes("package", None, bytes.to_vec(), &mut types)
+        .is_ok_and(|package| crate::engine::is_wit_package(&types[package.ty()]))
+}
+
+/// The error for a document that instantiates the WIT package `name`, pointing at `new name`.
+fn wit_package_error(
+    document: &WacDocument,
+    source: &str,
+    keys: &IndexMap<BorrowedPackageKey, miette::SourceSpan>,
+    name: &str,
+) -> ComposeError {
+    let span = find_new(source, name)
+        .map(|at| miette::SourceSpan::from((at, name.len())))
+        .or_else(|| keys.iter().find(|(k, _)| k.name == name).map(|(_, s)| *s))
+        .unwrap_or_else(|| (0, 0).into());
+    let file = package_file(document, name)
+        .map(|f| format!(" ({})", f.display()))
+        .unwrap_or_default();
+    let diagnostic = miette::MietteDiagnostic::new(format!(
+            "`{name}`{file} is a WIT package (types only, no code), not a component: there is nothing to instantiate"
+        ))
+        .with_label(miette::LabeledSpan::new_primary_with_span(
+            Some("instantiated here".into()),
+            span,
+        ))
+        .with_help(format!(
+            "instantiate the component that implements its world (built with wit-bindgen, componentize-py, jco, \
+             ...); a WIT package can only give types, as in `import x: {name}/<interface>;`"
+        ));
+    ComposeError::Document {
+        path: document.path.clone(),
+        source: SourceError::new(&document.path, source, diagnostic),
+    }
+}
+
+/// Where `new name` instantiates package `name` in `source` (the offset of `name`), outside `//` comments.
+fn find_new(source: &str, name: &str) -> Option<usize> {
+    let wanted = format!("new {name}");
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let code = line.split("//").next().unwrap_or_default();
+        if let Some(at) = code.find(&wanted) {
+            return Some(offset + at + "new ".len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The file or WIT folder package `name` (`ns:pkg`) was read from, as wac finds it: a `--dep`, else
+/// `<deps>/ns/pkg.wasm`, `.wat` or the folder `<deps>/ns/pkg`.
+fn package_file(document: &WacDocument, name: &str) -> Option<PathBuf> {
+    if let Some(path) = document.deps.get(name) {
+        return Some(path.clone());
+    }
+    let (namespace, package) = name.split_once(':')?;
+    let base = document.deps_dir.join(namespace);
+    ["wasm", "wat"]
+        .iter()
+        .map(|ext| base.join(format!("{package}.{ext}")))
+        .find(|path| path.is_file())
+        .or_else(|| Some(base.join(package)).filter(|dir| dir.is_dir()))
 }
 
 /// A wac diagnostic about the document `path` holding `source`.

@@ -32,6 +32,16 @@ pub enum RunError {
         /// The file.
         path: PathBuf,
     },
+    /// The file is an encoded WIT package: types only, no code.
+    #[error(
+        "`{}` is a WIT package (types only, no code), not a component: there is nothing to run; run the component \
+         that implements its world (built with wit-bindgen, componentize-py, jco, ...)",
+        path.display()
+    )]
+    WitPackage {
+        /// The file.
+        path: PathBuf,
+    },
     /// Cranelift could not compile the component (it is invalid or uses a feature weld does not enable).
     #[error("cannot compile `{}`", path.display())]
     Compile {

@@ -325,6 +325,11 @@ impl Runtime {
                 path: path.to_owned(),
             });
         }
+        if weld_wit::is_wit_package(&wasm) {
+            return Err(RunError::WitPackage {
+                path: path.to_owned(),
+            });
+        }
         self.compile_cached(path, &wasm, &digest, self.tiering)
     }
 

@@ -44,6 +44,9 @@ pub enum NodeKind {
     Component,
     /// A core WebAssembly module.
     Module,
+    /// An encoded WIT package (a component of types alone: worlds and interfaces, no code), as
+    /// `wasm-tools component wit --wasm` writes one. Only the outermost node can be one.
+    WitPackage,
 }
 
 /// A component or core module and what it holds.
@@ -136,10 +139,13 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
 /// Inspects `bytes`, the contents of a file named `path`.
 pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
     let bytes = wasm_bytes(path, bytes)?;
-    let root = walk(&bytes).map_err(|err| Error::Decode {
+    let mut root = walk(&bytes).map_err(|err| Error::Decode {
         path: path.to_path_buf(),
         source: err.into(),
     })?;
+    if crate::source::is_wit_package(&bytes) {
+        root.kind = NodeKind::WitPackage;
+    }
     let mut world_unavailable = None;
     let wit = match WitSource::from_binary(path, &bytes) {
         Ok(src) => Some(src),
@@ -240,7 +246,7 @@ impl Open {
         for (child, index) in self.node.children.iter_mut().zip(&self.child_indices) {
             let names = match child.kind {
                 NodeKind::Module => &mut self.module_names,
-                NodeKind::Component => &mut self.component_names,
+                NodeKind::Component | NodeKind::WitPackage => &mut self.component_names,
             };
             if child.name.is_none() {
                 child.name = names.remove(index);

@@ -122,6 +122,41 @@ pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
+/// Whether `bytes` (a binary) are an encoded WIT package rather than a component with code: a component whose top
+/// level imports nothing, exports only types (its worlds and interfaces, as component types), and holds no
+/// module, component or instance. `wasm-tools component wit --wasm` and `wit_component::encode` write these; they
+/// have nothing to run or to compose.
+pub fn is_wit_package(bytes: &[u8]) -> bool {
+    use wasmparser::{ComponentExternalKind, Payload};
+    if !wasmparser::Parser::is_component(bytes) {
+        return false;
+    }
+    let mut exports = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(Payload::ComponentImportSection(reader)) if reader.count() > 0 => return false,
+            Ok(Payload::ComponentExportSection(reader)) => {
+                for export in reader {
+                    match export {
+                        Ok(e) if e.kind == ComponentExternalKind::Type => exports += 1,
+                        _ => return false,
+                    }
+                }
+            }
+            Ok(
+                Payload::ModuleSection { .. }
+                | Payload::ComponentSection { .. }
+                | Payload::InstanceSection(_)
+                | Payload::ComponentInstanceSection(_)
+                | Payload::ComponentCanonicalSection(_),
+            )
+            | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    exports > 0
+}
+
 /// Reads any file weld accepts as WebAssembly: a binary as is (borrowed), WAT text compiled to a binary.
 pub fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     if bytes.is_empty() {

@@ -51,7 +51,10 @@ impl Opts {
 
 fn human(report: &Inspection) -> String {
     let mut out = String::new();
-    let kind = kind_name(report.root.kind);
+    let kind = match report.root.kind {
+        NodeKind::WitPackage => "WIT package (types only, no code: nothing to run or compose)",
+        other => kind_name(other),
+    };
     let _ = writeln!(
         out,
         "{HEADING}{}{HEADING:#}: {kind}, {}",
@@ -77,6 +80,7 @@ fn kind_name(kind: NodeKind) -> &'static str {
     match kind {
         NodeKind::Component => "component",
         NodeKind::Module => "core module",
+        NodeKind::WitPackage => "WIT package",
     }
 }
 

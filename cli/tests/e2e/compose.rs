@@ -541,15 +541,7 @@ fn wac_encoding_errors_point_at_the_document() {
 #[test]
 fn nothing_is_composed_from_wit_packages_or_from_plugs_that_supply_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let wit = "package weld:examples@1.0.0;\ninterface greeter { greet: func(name: string) -> string; }\n\
-               world greeter-world { export greeter; }\n";
-    let src = weld_wit::WitSource::from_wit_text("greeter.wit", wit).unwrap();
-    let package = dir.path().join("greeter-pkg.wasm");
-    std::fs::write(
-        &package,
-        wit_component::encode(&src.resolve, src.package).unwrap(),
-    )
-    .unwrap();
+    let package = crate::util::greeter_wit_package(dir.path());
     let out = dir.path().join("out.wasm");
     let (app, base, greeter) = (fixture("app"), fixture("base"), fixture("greeter"));
     for (root, plug) in [(&app, &package), (&package, &greeter)] {

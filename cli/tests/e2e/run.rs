@@ -702,3 +702,31 @@ fn a_plug_of_types_alone_composes_into_a_component_that_runs() {
     .ok();
     assert_eq!(out, "2000\n");
 }
+
+/// Regression (wac#148 in kind): a WIT package (types only, no code) was compiled into a `.cwasm`, and `run` and
+/// `serve` called it "not a command" or "not an HTTP handler". Each names it for what it is, and writes nothing;
+/// `inspect` shows its kind.
+#[test]
+fn a_wit_package_is_named_for_what_it_is_by_run_compile_serve_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = crate::util::greeter_wit_package(dir.path());
+    let package = package.to_str().unwrap();
+    let cwasm = dir.path().join("pkg.cwasm");
+    for args in [
+        vec!["run", package],
+        vec!["serve", package, "--addr", "127.0.0.1:0"],
+        vec!["compile", package, "-o", cwasm.to_str().unwrap()],
+    ] {
+        let err = weld(&args).fails();
+        assert!(
+            err.contains(
+                "greeter-pkg.wasm` is a WIT package (types only, no code), not a component"
+            ),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!cwasm.exists());
+    let json: serde_json::Value =
+        serde_json::from_str(&weld(&["inspect", package, "--json"]).ok()).unwrap();
+    assert_eq!(json["root"]["kind"], "wit-package");
+}

@@ -45,3 +45,18 @@ pub fn compose_greet_args(out: &Path) -> Vec<OsString> {
         out.into(),
     ]
 }
+
+/// Writes `dir/greeter-pkg.wasm`: an encoded WIT package (the greeter interface and a world exporting it; types
+/// only, no code), as `wasm-tools component wit --wasm` writes one.
+pub fn greeter_wit_package(dir: &Path) -> PathBuf {
+    let wit = "package weld:examples@1.0.0;\ninterface greeter { greet: func(name: string) -> string; }\n\
+               world greeter-world { export greeter; }\n";
+    let src = weld_wit::WitSource::from_wit_text("greeter.wit", wit).unwrap();
+    let package = dir.join("greeter-pkg.wasm");
+    std::fs::write(
+        &package,
+        wit_component::encode(&src.resolve, src.package).unwrap(),
+    )
+    .unwrap();
+    package
+}
