@@ -36,6 +36,32 @@ pub struct WacDocument {
 /// at a place in it (syntax, unknown packages, type errors, the two encoding conflicts of implicit imports), and
 /// the errors of finishing a composition.
 pub fn compose_wac(document: &WacDocument, options: &Options) -> Result<Composition, ComposeError> {
+    // wac-parser's lexer recurses once per character of a token: an identifier of some 30,000 characters
+    // overflowed the main thread's stack (an abort, not an error) in unoptimised builds. The document is read on a
+    // thread whose stack is large enough for any token a file of a few megabytes holds (only what is touched is
+    // ever mapped).
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("wac".into())
+            .stack_size(WAC_STACK)
+            .spawn_scoped(scope, || compose_document(document, options))
+            .map_err(|e| ComposeError::Read {
+                path: document.path.clone(),
+                source: e,
+            })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The stack of the thread that reads a `.wac` document, in bytes.
+const WAC_STACK: usize = 1 << 30;
+
+/// [`compose_wac`], on the thread it starts.
+fn compose_document(
+    document: &WacDocument,
+    options: &Options,
+) -> Result<Composition, ComposeError> {
     let path = document.path.as_path();
     let source = std::fs::read_to_string(path).map_err(|e| ComposeError::Read {
         path: path.to_path_buf(),

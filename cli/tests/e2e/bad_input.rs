@@ -263,6 +263,27 @@ fn inspect_shows_a_component_whose_types_wit_parser_cannot_decode() {
 /// panics after an output was written to its temporary file, or a WIT package to its staging folder, and before
 /// either was renamed into place. The panic is reported as weld's own bug, and the folder stays empty.
 #[cfg(debug_assertions)]
+/// Regression: an identifier of some 30,000 characters in a `.wac` document overflowed the stack in wac-parser's
+/// lexer, which recurses per character (`fatal runtime error: stack overflow`, an abort). It is read like any
+/// other: here, into an error about the package the document names.
+#[test]
+fn a_very_long_wac_identifier_is_read_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let wac = dir.path().join("long.wac");
+    let name = "g".repeat(200_000);
+    std::fs::write(
+        &wac,
+        format!("package demo:composed;\nlet {name} = new demo:missing {{}};\n"),
+    )
+    .unwrap();
+    let err = weld(["compose", wac.to_str().unwrap()]).fails();
+    assert!(
+        err.contains("demo:missing") && !err.contains("overflow"),
+        "{}",
+        &err[..err.len().min(400)]
+    );
+}
+
 #[test]
 fn a_panic_while_writing_leaves_no_output() {
     let greeter = fixture("greeter");
