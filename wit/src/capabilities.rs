@@ -52,6 +52,9 @@ pub struct Capabilities {
     pub wasi_support: Vec<String>,
     /// Imports that are not WASI: another component (or `weld compose`) must provide them.
     pub other_imports: Vec<String>,
+    /// Imports of interfaces that hold only types (no function, no resource), which need nothing: `weld run`
+    /// satisfies them with an empty instance, as wasmtime does, and `weld compose` may leave them open.
+    pub types_only: Vec<String>,
 }
 
 impl Capabilities {
@@ -61,6 +64,9 @@ impl Capabilities {
         for (key, item) in &resolve.worlds[world].imports {
             let name = resolve.name_world_key(key);
             match item {
+                WorldItem::Interface { id, .. } if types_only(resolve, *id) => {
+                    caps.types_only.push(name)
+                }
                 WorldItem::Interface { .. } => caps.add_interface(name),
                 WorldItem::Function(_) => caps.other_imports.push(name),
                 WorldItem::Type { .. } => {}
@@ -125,12 +131,26 @@ impl Capabilities {
         }
         self.wasi_support.extend(other.wasi_support);
         self.other_imports.extend(other.other_imports);
+        self.types_only.extend(other.types_only);
     }
 
-    /// True when the component needs nothing from its host at all.
+    /// True when the component imports nothing at all (interfaces of types alone included).
     pub fn is_empty(&self) -> bool {
-        self.needs.is_empty() && self.wasi_support.is_empty() && self.other_imports.is_empty()
+        self.needs.is_empty()
+            && self.wasi_support.is_empty()
+            && self.other_imports.is_empty()
+            && self.types_only.is_empty()
     }
+}
+
+/// Whether interface `id` holds only types: no function, and no resource among its types.
+fn types_only(resolve: &Resolve, id: wit_parser::InterfaceId) -> bool {
+    let interface = &resolve.interfaces[id];
+    interface.functions.is_empty()
+        && interface
+            .types
+            .values()
+            .all(|ty| !matches!(resolve.types[*ty].kind, wit_parser::TypeDefKind::Resource))
 }
 
 /// True for the core module names of WASI preview1 (`wasi_snapshot_preview1`, and the older `wasi_unstable`).
@@ -181,9 +201,10 @@ mod tests {
                                       interface stdout { get: func(); } }
              package wasi:io@0.2.0 { interface streams { f: func(); } }
              package wasi:filesystem@0.2.0 { interface preopens { f: func(); } }
-             package x:y { interface greeter { greet: func(); } }
+             package x:y { interface greeter { greet: func(); } interface units { enum unit { mm, cm } } }
              world w { import wasi:cli/environment@0.2.0; import wasi:cli/stdout@0.2.0; import wasi:io/streams@0.2.0;
-                       import wasi:filesystem/preopens@0.2.0; import x:y/greeter; import log: func(); }",
+                       import wasi:filesystem/preopens@0.2.0; import x:y/greeter; import log: func();
+                       import x:y/units; }",
         )
         .unwrap();
         let world = src.resolve.select_world(&[src.package], Some("w")).unwrap();
@@ -194,6 +215,7 @@ mod tests {
         );
         assert_eq!(caps.wasi_support, ["wasi:io/streams@0.2.0"]);
         assert_eq!(caps.other_imports, ["x:y/greeter", "log"]);
+        assert_eq!(caps.types_only, ["x:y/units"]);
     }
 
     #[test]

@@ -157,6 +157,13 @@ fn write_capabilities(out: &mut String, caps: &Capabilities) {
             caps.other_imports.join(", ")
         );
     }
+    if !caps.types_only.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {DIM}types only, need nothing: {}{DIM:#}",
+            caps.types_only.join(", ")
+        );
+    }
 }
 
 fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {

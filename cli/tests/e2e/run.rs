@@ -644,6 +644,20 @@ fn a_closed_stdout_ends_run_and_invoke_quietly() {
 fn an_import_of_types_alone_needs_nothing() {
     let out = invoke("ruler", &["to-mm({value: 3, unit: cm})"]).ok();
     assert_eq!(out, "30\n");
+    // inspect agrees: the import needs nothing (it listed it as one that must come from another component).
+    let ruler = fixture("ruler");
+    let caps: serde_json::Value =
+        serde_json::from_str(&weld(&["inspect", ruler.to_str().unwrap(), "--json"]).ok()).unwrap();
+    assert_eq!(
+        (
+            &caps["capabilities"]["types_only"],
+            &caps["capabilities"]["other_imports"]
+        ),
+        (
+            &serde_json::json!(["weld:units/types@1.0.0"]),
+            &serde_json::json!([])
+        )
+    );
     let dir = tempfile::tempdir().unwrap();
     let composed = dir.path().join("tape.wasm");
     let (tape, ruler) = (fixture("tape"), fixture("ruler"));
