@@ -240,6 +240,21 @@ impl Session {
             )
         };
         let wave_text = |e: &wasmtime::component::wasm_wave::parser::ParserError| {
+            let (start, end) = (shift(e.span().start), shift(e.span().end));
+            // The lexer may start a token inside a word it could not read (`lue` of `Blue`): show the word.
+            let word = expression.get(..start).map_or(0, |before| {
+                before.len()
+                    - before
+                        .chars()
+                        .rev()
+                        .take_while(|c| c.is_alphanumeric() || *c == '-')
+                        .map(char::len_utf8)
+                        .sum::<usize>()
+            });
+            let text = expression.get(word..end).unwrap_or_default();
+            if let Some(syntax) = syntax_error(&e.kind(), text) {
+                return format!("{syntax} {}", locate((word + 1 - open)..e.span().end));
+            }
             let why = match (std::error::Error::source(e), e.detail()) {
                 (Some(source), _) => format!(": {source}"),
                 (None, Some(detail)) => format!(": {detail}"),
@@ -323,6 +338,30 @@ impl Session {
         let mut names: Vec<&str> = self.handles.keys().map(String::as_str).collect();
         names.sort();
         names.join(", ")
+    }
+}
+
+/// A WAVE syntax error in words, rather than the lexer's token names (`unexpected token: LabelOrKeyword`): what was
+/// found, and for a name, a string or a char, the rule it breaks.
+fn syntax_error(
+    kind: &wasmtime::component::wasm_wave::parser::ParserErrorKind,
+    text: &str,
+) -> Option<String> {
+    use wasmtime::component::wasm_wave::parser::ParserErrorKind as Kind;
+    let hint = match text.chars().next() {
+        Some('"') => {
+            "; a string is `\"...\"`, its escapes `\\n`, `\\t`, `\\\\`, `\\\"`, `\\'` and `\\u{..}`"
+        }
+        Some('\'') => "; a char is one character in single quotes, `'a'`",
+        Some(c) if c.is_ascii_uppercase() => "; names are lower-case in WAVE (`blue`, `my-case`)",
+        _ => "",
+    };
+    match kind {
+        Kind::UnexpectedToken => Some(format!("WAVE syntax: unexpected `{text}`{hint}")),
+        Kind::InvalidToken | Kind::InvalidEscape | Kind::MultipleChars => {
+            Some(format!("WAVE syntax: cannot read `{text}`{hint}"))
+        }
+        _ => None,
     }
 }
 

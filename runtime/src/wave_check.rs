@@ -139,6 +139,11 @@ impl Checker<'_> {
                 Ok(())
             }
             Type::Variant(variant) => {
+                if let Some(keyword) = keyword(node)
+                    && variant.cases().any(|c| c.name == keyword)
+                {
+                    return Err(escape_keyword(keyword, misfit));
+                }
                 let (label, payload) = match node.ty() {
                     NodeType::Label | NodeType::VariantWithPayload => node
                         .as_variant(self.src)
@@ -157,6 +162,11 @@ impl Checker<'_> {
                 self.payload(label, case_ty.as_ref(), payload, path, &misfit)
             }
             Type::Enum(cases) => {
+                if let Some(keyword) = keyword(node)
+                    && cases.names().any(|name| name == keyword)
+                {
+                    return Err(escape_keyword(keyword, misfit));
+                }
                 if node.ty() != NodeType::Label {
                     return Err(expected(&format!("a case of {}", DisplayType(ty))));
                 }
@@ -316,6 +326,26 @@ impl Checker<'_> {
     }
 }
 
+/// The WAVE keyword a node was written as (`none`, `some(..)`, `ok(..)`, `err(..)`, `true`, `false`), if any.
+fn keyword(node: &Node) -> Option<&'static str> {
+    Some(match node.ty() {
+        NodeType::OptionNone => "none",
+        NodeType::OptionSome => "some",
+        NodeType::ResultOk => "ok",
+        NodeType::ResultErr => "err",
+        NodeType::BoolTrue => "true",
+        NodeType::BoolFalse => "false",
+        _ => return None,
+    })
+}
+
+/// A case named like a WAVE keyword, written bare: WAVE reads the keyword, and the case must be escaped.
+fn escape_keyword(keyword: &str, misfit: impl Fn(String) -> Misfit) -> Misfit {
+    misfit(format!(
+        "`{keyword}` is a WAVE keyword; write the case `{keyword}` as `%{keyword}`"
+    ))
+}
+
 /// The values a number type holds, for an error.
 fn range(name: &str) -> &'static str {
     match name {
@@ -345,7 +375,7 @@ mod tests {
         let wat = r#"(component
             (type $point' (record (field "x" s32) (field "y" s32)))
             (export $point "point" (type $point'))
-            (type $shape' (variant (case "circle" u32) (case "empty")))
+            (type $shape' (variant (case "circle" u32) (case "empty") (case "none")))
             (export $shape "shape" (type $shape'))
             (core module $m
                 (memory (export "memory") 1)
@@ -391,6 +421,7 @@ mod tests {
             None
         );
         assert_eq!(misfit("{x: 0, y: 0}, empty, []"), None);
+        assert_eq!(misfit("{x: 0, y: 0}, %none, []"), None);
     }
 
     #[test]
@@ -410,7 +441,11 @@ mod tests {
             ),
             (
                 "{x: 1, y: 2}, square, []",
-                "s: unknown case `square` (the cases are circle, empty) @ square",
+                "s: unknown case `square` (the cases are circle, empty, none) @ square",
+            ),
+            (
+                "{x: 1, y: 2}, none, []",
+                "s: `none` is a WAVE keyword; write the case `none` as `%none` @ none",
             ),
             (
                 "{x: 1, y: 2}, circle, []",

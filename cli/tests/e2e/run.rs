@@ -428,6 +428,15 @@ fn wave_errors_name_the_field_the_case_or_the_value_at_fault() {
             "name-length(some(5))",
             "`name.some`: expected a string (`\"...\"`), got the number 5",
         ),
+        // Syntax: what was found, in words, not the lexer's token names (`unexpected token: LabelOrKeyword`).
+        (
+            "area(Circle(3))",
+            "WAVE syntax: unexpected `Circle`; names are lower-case in WAVE (`blue`, `my-case`) (column 6, at `Circle`)",
+        ),
+        (
+            "name-length(\"\\q\")",
+            "WAVE syntax: cannot read `\"`; a string is `\"...\"`, its escapes",
+        ),
     ];
     for (call, expected) in cases {
         let err = invoke("types", &[call]).fails();
