@@ -112,6 +112,9 @@ fn compose_document(
         .map_err(|e| document_error(path, &source, *e))?;
     let graph = resolution.graph();
     let mut report = report(graph);
+    if report.problems().next().is_some() {
+        return Err(ComposeError::Unresolved(Box::new(report)));
+    }
     settle_imports(graph, &mut report, options)?;
     report.exports = exports(graph);
     validated(bytes, report)
@@ -315,13 +318,19 @@ fn report(graph: &CompositionGraph) -> Report {
                 }
             })
             .collect();
-        instances.push(Instance {
-            component: label(node),
-            imports,
-        });
+        instances.push((
+            node,
+            Instance {
+                component: label(node),
+                imports,
+            },
+        ));
     }
+    // An import left open that names a resource of an instance the document makes inside: no encoding can express
+    // it (the validator says only `resource types are not the same`), so it is reported as such.
+    crate::resources::mark_shared(graph, &mut instances);
     Report {
-        instances,
+        instances: instances.into_iter().map(|(_, i)| i).collect(),
         ..Report::default()
     }
 }

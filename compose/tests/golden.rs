@@ -2,7 +2,7 @@
 //! data and the expected outputs beside them.
 //!
 //! A case holds `compose.toml` (a weld compose file) or `compose.wac` (a WAC document, its packages under `deps/`
-//! or named in `deps.toml` as `"ns:name" = "<reference>"`). Components are referenced as `fixture:<name>` (a
+//! or named in `deps.toml` as `"ns:name" = "<reference>"`, a reference being any of those below). Components are referenced as `fixture:<name>` (a
 //! component of the weld-fixtures crate, built from its WAT and WIT) or as a path in the case folder: `.wat`
 //! text (a component or a core module); a `.wit` file, encoded as a WIT package binary the way
 //! `wasm-tools component wit --wasm` encodes it; or `file.wit#world`, a component of that world whose core module
@@ -92,7 +92,7 @@ fn run(dir: &Path) -> Result<Composition, ComposeError> {
         let deps = match std::fs::read_to_string(dir.join("deps.toml")) {
             Ok(text) => toml_map(&text)
                 .into_iter()
-                .map(|(name, reference)| (name, resolver.path(&reference, dir)))
+                .map(|(name, reference)| (name.clone(), resolver.dep_file(&name, &reference, dir)))
                 .collect(),
             Err(_) => Default::default(),
         };
@@ -179,6 +179,23 @@ fn render(err: &ComposeError) -> String {
 struct CaseResolver;
 
 impl CaseResolver {
+    /// The file a `.wac` case's `deps.toml` gives package `name`: a path as [`CaseResolver::path`] finds it, or, for
+    /// `file.wit#world`, that world's component (see [`Resolver::resolve`]) written to a temporary file.
+    fn dep_file(&self, name: &str, reference: &str, base: &Path) -> PathBuf {
+        if !reference.contains('#') {
+            return self.path(reference, base);
+        }
+        let bytes = self
+            .resolve(reference, base)
+            .unwrap_or_else(|e| panic!("failed to build {reference}: {e}"));
+        let case = base.file_name().unwrap().to_string_lossy();
+        let dir = std::env::temp_dir().join("weld-golden-deps").join(&*case);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{}.wasm", name.replace(':', "-")));
+        std::fs::write(&file, bytes).unwrap();
+        file
+    }
+
     /// The file a reference names.
     fn path(&self, reference: &str, base: &Path) -> PathBuf {
         match reference.strip_prefix("fixture:") {
