@@ -16,15 +16,36 @@ pub fn cache_root() -> Option<PathBuf> {
 /// not stop a run). `None` when there is no cache root.
 pub fn compiled_cache() -> Option<weld_runtime::Cache> {
     let root = cache_root()?;
-    let cap = match std::env::var("WELD_CACHE_MAX_SIZE") {
+    let cap = size_from_env(
+        "WELD_CACHE_MAX_SIZE",
+        weld_runtime::DEFAULT_CAP,
+        "the cache is capped at",
+    );
+    Some(weld_runtime::Cache::new(root.join("compiled")).with_cap(cap))
+}
+
+/// The size from which `--compiler auto` starts a component on Winch (with Cranelift code compiled in the
+/// background): `$WELD_WINCH_FROM` (a size such as `1MiB`, or `0` for every component), else
+/// [`weld_runtime::DEFAULT_WINCH_FROM`], also when the variable does not parse, with a warning.
+pub fn winch_from() -> u64 {
+    size_from_env(
+        "WELD_WINCH_FROM",
+        weld_runtime::DEFAULT_WINCH_FROM,
+        "Winch starts components of at least",
+    )
+}
+
+/// The size in the environment variable `var`, else `default`, also when it does not parse: then with a warning
+/// that ends `; {meaning} {default}`. A bad tuning variable must not stop a run.
+fn size_from_env(var: &str, default: u64, meaning: &str) -> u64 {
+    match std::env::var(var) {
         Ok(text) if !text.is_empty() => weld_runtime::parse_size(&text).unwrap_or_else(|why| {
             eprintln!(
-                "weld: warning: ignoring WELD_CACHE_MAX_SIZE={text} ({why}); the cache is capped at {}",
-                crate::output::human_size(weld_runtime::DEFAULT_CAP as usize)
+                "weld: warning: ignoring {var}={text} ({why}); {meaning} {}",
+                crate::output::human_size(default as usize)
             );
-            weld_runtime::DEFAULT_CAP
+            default
         }),
-        _ => weld_runtime::DEFAULT_CAP,
-    };
-    Some(weld_runtime::Cache::new(root.join("compiled")).with_cap(cap))
+        _ => default,
+    }
 }

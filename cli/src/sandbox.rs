@@ -123,6 +123,7 @@ impl SandboxOpts {
         let compiling = crate::progress::Compiling::default();
         let runtime = Runtime::new(settings, cache)?
             .with_tiering(self.compiler.into())
+            .with_winch_from(crate::paths::winch_from())
             .on_compile(compiling.hook());
         let sources = Sources::new(&self.registry);
         let local = sources.local(component)?;

@@ -60,7 +60,9 @@ pub use host::Host;
 pub use imports::MissingImport;
 pub use invoke::{Export, exports};
 pub use limits::{LimitHit, Limits, Watchdog, parse_duration, parse_size};
-pub use runner::{Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering};
+pub use runner::{
+    DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering,
+};
 pub use serve::{
     Access, DEFAULT_DRAIN, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT, Drained, GuestStream, Handler,
     Outcome, ServeLog, ServeSpec, Server,

@@ -60,6 +60,7 @@ pub struct Runtime {
     cache: Option<Cache>,
     functions: Option<Arc<FunctionStore>>,
     tiering: Tiering,
+    winch_from: u64,
     on_compile: Option<OnCompile>,
 }
 
@@ -147,6 +148,12 @@ pub struct RunSpec {
     pub stuck: Option<Box<dyn FnOnce() + Send>>,
 }
 
+/// The size from which [`Tiering::Auto`] starts a component on Winch, in bytes (256 KiB). Below it Cranelift
+/// compiles in a fraction of a second (about 0.1 s for a 22 KB C command built with wasi-libc, against Winch's
+/// 0.02 s, on the 2-core machine of docs/performance.md), which is worth more than a background process per first
+/// run: no process outlives the run, so a script that removes its cache folder right after never races one.
+pub const DEFAULT_WINCH_FROM: u64 = 256 * 1024;
+
 /// How long a guest blocked in a host call gets after the timeout before `stuck` is called.
 const GRACE: Duration = Duration::from_millis(500);
 
@@ -171,8 +178,18 @@ impl Runtime {
             cache,
             functions,
             tiering,
+            winch_from: DEFAULT_WINCH_FROM,
             on_compile: None,
         })
+    }
+
+    /// The same runtime, where [`Tiering::Auto`] starts on Winch only components of at least `bytes` bytes (see
+    /// [`DEFAULT_WINCH_FROM`]); smaller ones are compiled with Cranelift into the cache at once.
+    pub fn with_winch_from(self, bytes: u64) -> Self {
+        Runtime {
+            winch_from: bytes,
+            ..self
+        }
     }
 
     /// The same runtime, picking compilers as `tiering` says.
@@ -401,8 +418,9 @@ impl Runtime {
             cache::Lookup::Miss => None,
             cache::Lookup::Corrupt(why) => Some(why.into()),
         };
-        // Winch now only when the cache can take the Cranelift code for the next run; otherwise Cranelift now.
-        if tiering == Tiering::Auto && cache.writable() {
+        // Winch now only when the cache can take the Cranelift code for the next run, and the component is big
+        // enough for Winch to save time worth a background compile; otherwise Cranelift now.
+        if tiering == Tiering::Auto && cache.writable() && wasm.len() as u64 >= self.winch_from {
             let start = Instant::now();
             let component = self.compile_with(Compiler::Winch, path, wasm)?;
             let origin = Origin::Baseline {

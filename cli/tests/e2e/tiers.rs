@@ -6,10 +6,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A `weld` command with the compiled-code cache in `cache` and the default compiler choice (`auto`).
+/// A `weld` command with the compiled-code cache in `cache` and the default compiler choice (`auto`), starting
+/// every component on Winch (the fixtures are smaller than the size from which `auto` does by default).
 fn command(cache: &Path) -> Command {
     let mut cmd = Command::new(weld_bin());
-    cmd.env("WELD_CACHE_DIR", cache).env_remove("WELD_COMPILER");
+    cmd.env("WELD_CACHE_DIR", cache)
+        .env_remove("WELD_COMPILER")
+        .env("WELD_WINCH_FROM", "0");
     cmd
 }
 
@@ -81,6 +84,27 @@ fn a_first_run_uses_winch_and_later_runs_cranelift_code_from_the_cache() {
         "{}",
         settled.stderr()
     );
+}
+
+/// Regression (seen as a shared case's temp folder that `rm -rf` could not remove): every first run started a
+/// background compile, which was still writing into the cache when a script removed it. Under
+/// `WELD_WINCH_FROM` (256 KiB by default), `auto` compiles with Cranelift into the cache at once, and no process
+/// outlives the run.
+#[test]
+fn a_small_component_is_compiled_into_the_cache_at_once_and_nothing_outlives_the_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello").display().to_string();
+    let mut cmd = command(cache.path());
+    cmd.env_remove("WELD_WINCH_FROM");
+    let first = weld_with(cmd, ["run", "-v", &hello]);
+    assert_eq!(first.ok(), "hello from weld\n");
+    assert!(
+        first.stderr().contains("with Cranelift") && !first.stderr().contains("background"),
+        "{}",
+        first.stderr()
+    );
+    // Cached already, with no wait.
+    assert_eq!(entries(cache.path()).len(), 1);
 }
 
 #[test]
