@@ -148,7 +148,10 @@ pub enum RequestError {
         plugs: Vec<String>,
     },
     /// A wire could name several plugs.
-    #[error("`--wire` names `{target}`, which could be any of {}; use the path as given", candidates.join(", "))]
+    #[error(
+        "the wire to `{target}` (`--wire`, or a compose file's `[wire]`) could name any of {}; use the path as given",
+        candidates.join(", ")
+    )]
     WireAmbiguous {
         /// What the wire names.
         target: String,
@@ -157,7 +160,8 @@ pub enum RequestError {
     },
     /// A wire matched no import of any instance.
     #[error(
-        "`--wire {import}={component}` matches no import of the components that were instantiated"
+        "the wire `{import}` = `{component}` (`--wire {import}={component}`, or a compose file's `[wire]`) matches \
+         no import of the components that were instantiated"
     )]
     WireUnused {
         /// The import it names.
