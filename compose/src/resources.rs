@@ -98,13 +98,23 @@ fn resources(types: &Types, world: &World, name: &str) -> Vec<(String, ResourceI
             for ty in f.params.values().chain(&f.result) {
                 value_resources(types, *ty, &mut found);
             }
-            found
-                .into_iter()
-                .map(|r| (types[r].name.clone(), r))
-                .collect()
+            named(types, found)
+        }
+        Some(ItemKind::Type(Type::Value(ty))) => {
+            let mut found = Vec::new();
+            value_resources(types, *ty, &mut found);
+            named(types, found)
         }
         _ => Vec::new(),
     }
+}
+
+/// Each resource with its name.
+fn named(types: &Types, resources: Vec<ResourceId>) -> Vec<(String, ResourceId)> {
+    resources
+        .into_iter()
+        .map(|r| (types[r].name.clone(), r))
+        .collect()
 }
 
 /// Adds to `found` each resource `ty` holds (an `own` or `borrow` anywhere inside), at bottom, once.
