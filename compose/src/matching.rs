@@ -102,7 +102,7 @@ pub(crate) fn run(
         cache: HashSet::new(),
     };
     m.visit(0)?;
-    crate::resources::mark_shared(m.graph, &mut m.instances);
+    crate::resources::mark_shared(m.graph, &mut m.instances, false);
     if let Some(i) = m.used_wires.iter().position(|used| !used) {
         let wire = &wires[i];
         return Err(RequestError::WireUnused {

@@ -157,6 +157,9 @@ pub enum Problem {
         defined_by: String,
         /// The plug that supplies it.
         plugged_by: String,
+        /// Whether a `.wac` document did the wiring (the advice then speaks of the document, not of plugs).
+        #[serde(skip)]
+        in_wac: bool,
     },
 }
 
@@ -283,12 +286,25 @@ impl Problem {
                 resource,
                 defined_by,
                 plugged_by,
-            } => format!(
-                "`{import}` of {consumer} would stay open, but it uses resource `{resource}` of `{defined_by}`, which \
-                 {plugged_by} supplies inside the composition; an import of the result cannot use a resource made \
-                 inside it. Plug `{import}` too (--plug a component that exports it), or leave `{defined_by}` open \
-                 (leave out {plugged_by})"
-            ),
+                in_wac,
+            } => {
+                let advice = if *in_wac {
+                    format!(
+                        "Give `{import}` an instance's export in the document too, or leave `{defined_by}` to be \
+                         imported (do not take it from {plugged_by})"
+                    )
+                } else {
+                    format!(
+                        "Plug `{import}` too (--plug a component that exports it), or leave `{defined_by}` open \
+                         (leave out {plugged_by})"
+                    )
+                };
+                format!(
+                    "`{import}` of {consumer} would stay open, but it uses resource `{resource}` of `{defined_by}`, \
+                     which {plugged_by} supplies inside the composition; an import of the result cannot use a \
+                     resource made inside it. {advice}"
+                )
+            }
         }
     }
 }

@@ -15,8 +15,12 @@ struct Defined {
 }
 
 /// Marks, in every instance, each open import whose type uses a resource that a plugged import of the same
-/// instance defines.
-pub(crate) fn mark_shared(graph: &CompositionGraph, instances: &mut [(NodeId, Instance)]) {
+/// instance defines. `in_wac`: a `.wac` document did the wiring (for the advice's words).
+pub(crate) fn mark_shared(
+    graph: &CompositionGraph,
+    instances: &mut [(NodeId, Instance)],
+    in_wac: bool,
+) {
     let types = graph.types();
     for (node, instance) in instances {
         let Some(package) = graph[*node].package() else {
@@ -54,6 +58,7 @@ pub(crate) fn mark_shared(graph: &CompositionGraph, instances: &mut [(NodeId, In
                         resource: resource.clone(),
                         defined_by: d.import.clone(),
                         plugged_by: d.plugged_by.clone(),
+                        in_wac,
                     },
                 };
             }

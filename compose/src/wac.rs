@@ -328,7 +328,7 @@ fn report(graph: &CompositionGraph) -> Report {
     }
     // An import left open that names a resource of an instance the document makes inside: no encoding can express
     // it (the validator says only `resource types are not the same`), so it is reported as such.
-    crate::resources::mark_shared(graph, &mut instances);
+    crate::resources::mark_shared(graph, &mut instances, true);
     Report {
         instances: instances.into_iter().map(|(_, i)| i).collect(),
         ..Report::default()
