@@ -710,7 +710,9 @@ impl<'a> TypeEncoder<'a> {
     }
 
     fn borrow(&self, state: &mut State, res: ResourceId) -> u32 {
-        assert!(!state.scopes.is_empty());
+        // weld: no assertion that this is inside a type scope. A world-level resource's method
+        // (`[method]r.get`, taking `borrow<r>`) is imported at the composition's top level, where the resource was
+        // imported just before, as `own` already allows.
         let res = state.current.resources[self.0[res].name.as_str()];
         let index = state.current.encodable.type_count();
         state.current.encodable.ty().defined_type().borrow(res);
