@@ -198,7 +198,13 @@ fn describe_nothing(report: &Report) -> String {
             None => import.name.clone(),
         })
         .collect();
-    let wanted = if wanted.is_empty() {
+    let imports_any = report
+        .instances
+        .first()
+        .is_some_and(|root| !root.imports.is_empty());
+    let wanted = if !imports_any {
+        "it imports nothing".to_owned()
+    } else if wanted.is_empty() {
         "it imports nothing but WASI".to_owned()
     } else {
         format!("its imports:\n  - {}", wanted.join("\n  - "))

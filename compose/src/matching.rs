@@ -240,7 +240,13 @@ impl Matcher<'_> {
         import: &str,
         kind: ItemKind,
     ) -> (Decision, Vec<Candidate>) {
-        if let Some(i) = self.wires.iter().position(|w| w.applies_to(import)) {
+        // A wire never plugs the wired component into itself: a forwarding plug that imports and exports one
+        // interface, wired to take an import, keeps its own import to be plugged by the usual rules.
+        if let Some(i) = self
+            .wires
+            .iter()
+            .position(|w| w.applies_to(import) && w.component != consumer)
+        {
             self.used_wires[i] = true;
             let provider = self.wires[i].component;
             return (
@@ -300,7 +306,10 @@ impl Matcher<'_> {
                     export,
                     differences,
                 }),
-                None if rejected.is_empty() => Decision::Open(self.why_open(import, kind)),
+                // Types alone need no provider, whatever versions are on offer (`--closed` allows them).
+                None if rejected.is_empty() || types_only(self.graph.types(), kind) => {
+                    Decision::Open(self.why_open(import, kind))
+                }
                 None => Decision::Open(OpenReason::Version),
             },
             _ => Decision::Fail(Problem::Ambiguous {

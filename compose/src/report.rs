@@ -160,6 +160,9 @@ pub enum Problem {
         /// Whether a `.wac` document did the wiring (the advice then speaks of the document, not of plugs).
         #[serde(skip)]
         in_wac: bool,
+        /// Whether the import is a type (a world's `use` of the resource), which nothing can plug.
+        #[serde(skip)]
+        is_type: bool,
     },
 }
 
@@ -287,8 +290,14 @@ impl Problem {
                 defined_by,
                 plugged_by,
                 in_wac,
+                is_type,
             } => {
-                let advice = if *in_wac {
+                let advice = if *is_type {
+                    format!(
+                        "A type import cannot be plugged: leave `{defined_by}` open (do not take it from \
+                         {plugged_by})"
+                    )
+                } else if *in_wac {
                     format!(
                         "Give `{import}` an instance's export in the document too, or leave `{defined_by}` to be \
                          imported (do not take it from {plugged_by})"

@@ -59,6 +59,7 @@ pub(crate) fn mark_shared(
                         defined_by: d.import.clone(),
                         plugged_by: d.plugged_by.clone(),
                         in_wac,
+                        is_type: matches!(world.imports.get(&import.name), Some(ItemKind::Type(_))),
                     },
                 };
             }
