@@ -89,16 +89,18 @@ pub enum ComposeError {
         /// The first import of the name.
         first: String,
         /// The instance that imports it.
-        first_importer: String,
+        first_importer: Box<str>,
         /// The import that conflicts with it.
         second: String,
         /// The instance that imports that.
-        second_importer: String,
+        second_importer: Box<str>,
         /// Whether the two names differ by their version, so that keeping versions apart would help.
         versions_differ: bool,
         /// What the type merge said.
         #[source]
         source: BoxError,
+        /// The wiring so far (every instance's imports), so the conflict can be seen in context.
+        report: Option<Box<Report>>,
     },
     /// An open import whose type the composition cannot express as an import of its own: a resource (or a type
     /// holding one) that an import takes from an instance with no import of its own to alias it from, such as an
@@ -178,6 +180,7 @@ impl ComposeError {
             ComposeError::Unresolved(report)
             | ComposeError::NothingToCompose(report)
             | ComposeError::Closed { report, .. } => Some(report),
+            ComposeError::ImportConflict { report, .. } => report.as_deref(),
             _ => None,
         }
     }

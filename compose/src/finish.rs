@@ -46,7 +46,12 @@ pub(crate) fn settle_imports(
     report: &mut Report,
     options: &Options,
 ) -> Result<(), ComposeError> {
-    let (imports, merged) = merged_imports(graph, options.keep_import_versions)?;
+    let mut merged = merged_imports(graph, options.keep_import_versions);
+    // A conflict is shown with the wiring that led to it.
+    if let Err(ComposeError::ImportConflict { report: slot, .. }) = &mut merged {
+        *slot = Some(Box::new(report.clone()));
+    }
+    let (imports, merged) = merged?;
     report.imports = imports;
     report.merged = merged;
     check_closed(report, options.closed)
@@ -187,10 +192,11 @@ fn merged_imports(
                     Some((other, first)) => ComposeError::ImportConflict {
                         versions_differ: other != *name,
                         first: other,
-                        first_importer: instance_label(graph, first),
+                        first_importer: instance_label(graph, first).into(),
                         second: name.clone(),
-                        second_importer: instance_label(graph, node),
+                        second_importer: instance_label(graph, node).into(),
                         source: err.into(),
+                        report: None,
                     },
                     // Nothing earlier to conflict with: the import alone cannot be expressed.
                     None => ComposeError::ImportInexpressible {
