@@ -130,9 +130,13 @@ fn short_names(graph: &mut CompositionGraph) {
     let mut used = std::collections::HashSet::new();
     let nodes: Vec<NodeId> = graph.node_ids().collect();
     for node in nodes {
+        if !matches!(graph[node].kind(), NodeKind::Instantiation(_)) {
+            continue;
+        }
+        // A plug's instance has no name of its own: it is named after its component, like the root's.
         let Some(name) = graph[node]
             .name()
-            .filter(|_| matches!(graph[node].kind(), NodeKind::Instantiation(_)))
+            .or_else(|| graph[node].package().map(|p| graph[p].name()))
         else {
             continue;
         };
@@ -143,7 +147,7 @@ fn short_names(graph: &mut CompositionGraph) {
             n += 1;
             short = format!("{stem}-{n}");
         }
-        if short != name {
+        if graph[node].name() != Some(short.as_str()) {
             graph.set_node_name(node, short);
         }
     }
@@ -302,4 +306,55 @@ fn re_export(graph: &mut CompositionGraph, node: NodeId, name: &str) -> Result<(
         .map_err(graph_error)?;
     graph.export(alias, name.to_owned()).map_err(graph_error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Component, Options, compose};
+    use wasmparser::{ComponentName, KnownCustom, Parser, Payload};
+
+    /// The instance names of a component's `component-name` section, in the order they are listed.
+    fn instance_names(bytes: &[u8]) -> Vec<(u32, String)> {
+        let mut names = Vec::new();
+        let mut depth = 0usize;
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload.unwrap() {
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+                Payload::End(_) => depth = depth.saturating_sub(1),
+                Payload::CustomSection(section) if depth == 0 => {
+                    if let KnownCustom::ComponentName(reader) = section.as_known() {
+                        for name in reader {
+                            if let ComponentName::Instances(map) = name.unwrap() {
+                                names.extend(
+                                    map.into_iter()
+                                        .map(|n| n.unwrap())
+                                        .map(|n| (n.index, n.name.to_owned())),
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        names
+    }
+
+    /// Regression: the root's instance was named and a plug's was not, to `wasm-tools print` and `weld inspect`:
+    /// the names were listed in graph order (the root first, at a higher index), and a name map must list its
+    /// indexes in increasing order.
+    #[test]
+    fn every_instance_is_named_in_index_order() {
+        let fixture = |name: &str| weld_fixtures::build(name).unwrap();
+        let composed = compose(
+            Component::new("dir/app.wasm", fixture("app")),
+            vec![Component::new("greeter.wasm", fixture("greeter"))],
+            &Options::default(),
+        )
+        .unwrap();
+        let names = instance_names(&composed.bytes);
+        let labels: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(labels, ["greeter", "app"], "{names:?}");
+        assert!(names.windows(2).all(|w| w[0].0 < w[1].0), "{names:?}");
+    }
 }

@@ -1933,21 +1933,37 @@ impl<'a> CompositionGraphEncoder<'a> {
         let mut modules = NameMap::new();
         let mut values = NameMap::new();
 
-        for index in self.0.graph.node_indices() {
-            let node = &self.0.graph[index];
-            if let Some(name) = &node.name {
-                let map = match node.item_kind {
-                    ItemKind::Type(_) => &mut types,
-                    ItemKind::Func(_) => &mut funcs,
-                    ItemKind::Instance(_) => &mut instances,
-                    ItemKind::Component(_) => &mut components,
-                    ItemKind::Module(_) => &mut modules,
-                    ItemKind::Value(_) => &mut values,
+        // weld: a name map lists its indexes in increasing order (tools such as `wasm-tools print` drop the names
+        // of one that does not); nodes come in graph order, which is not index order (a plug instantiated before
+        // the root gets a higher index), so the names are sorted first.
+        let mut named: Vec<(u8, u32, &str)> = self
+            .0
+            .graph
+            .node_indices()
+            .filter_map(|index| {
+                let node = &self.0.graph[index];
+                let kind = match node.item_kind {
+                    ItemKind::Type(_) => 0,
+                    ItemKind::Func(_) => 1,
+                    ItemKind::Instance(_) => 2,
+                    ItemKind::Component(_) => 3,
+                    ItemKind::Module(_) => 4,
+                    ItemKind::Value(_) => 5,
                 };
-
-                let index = state.node_indexes[&index];
-                map.append(index, name)
-            }
+                Some((kind, state.node_indexes[&index], node.name.as_deref()?))
+            })
+            .collect();
+        named.sort();
+        for (kind, index, name) in named {
+            let map = match kind {
+                0 => &mut types,
+                1 => &mut funcs,
+                2 => &mut instances,
+                3 => &mut components,
+                4 => &mut modules,
+                _ => &mut values,
+            };
+            map.append(index, name)
         }
 
         if !types.is_empty() {
