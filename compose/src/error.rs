@@ -234,10 +234,23 @@ fn describe_problems(report: &Report) -> String {
 }
 
 /// What a validator limit means for a composition: every instance counts, the ones plugs export included.
+/// What a validator message means for a composition, for the shapes weld does not yet catch before encoding (the
+/// validator's own words stay in the cause).
 fn limit_hint(invalid: &weld_wit::Invalid) -> &'static str {
-    if invalid.message.contains("count exceeds limit") {
+    let message = invalid.message.as_str();
+    if message.contains("count exceeds limit") {
         " (a limit of the component-model validator that wasmtime shares; every instance counts, including the \
          instance each plug exports)"
+    } else if message.contains("resource types are not the same") {
+        ": an instance is given a resource from one provider and, in another argument, something that uses the \
+         same resource from another provider (two instances of one interface, or two versions of it); take both \
+         from the same instance"
+    } else if message.contains("not valid to be used as export") {
+        ": an export uses a type that the result neither imports nor exports; export the interface that defines \
+         it as well"
+    } else if message.contains("not valid to be used as import") {
+        ": an import of the result would name a type of an instance inside it; leave the interface that defines \
+         that type open too"
     } else {
         ""
     }
