@@ -89,10 +89,15 @@ fn find_component(labels: &[String], target: &str) -> Result<usize, RequestError
         let (file, stem) = file_and_stem(label);
         (file.to_owned(), stem.to_owned())
     };
+    // A plug named exactly as given wins over others whose file name or stem only match (`a.wasm` beside
+    // `../a.wasm`): that is the path as given, which the ambiguity error asks for.
+    if let Some(exact) = (1..labels.len()).find(|&i| labels[i] == target) {
+        return Ok(exact);
+    }
     let hits: Vec<usize> = (1..labels.len())
         .filter(|&i| {
             let (file, stem) = names(&labels[i]);
-            labels[i] == target || file == target || stem == target
+            file == target || stem == target
         })
         .collect();
     match hits.as_slice() {
@@ -117,4 +122,27 @@ fn find_component(labels: &[String], target: &str) -> Result<usize, RequestError
 /// A graph error as a [`ComposeError`], with its causes.
 pub(crate) fn graph_error(err: impl std::error::Error + Send + Sync + 'static) -> ComposeError {
     ComposeError::Graph(Box::new(err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_component;
+    use crate::error::RequestError;
+
+    /// Regression: with plugs `a.wasm` and `../a.wasm`, the suggested `--wire ...=a.wasm` was refused as
+    /// ambiguous, though it is one plug's path as given.
+    #[test]
+    fn a_wire_to_a_path_as_given_is_not_ambiguous() {
+        let labels = ["root.wasm", "a.wasm", "../a.wasm"].map(String::from);
+        assert_eq!(find_component(&labels, "a.wasm").ok(), Some(1));
+        assert_eq!(find_component(&labels, "../a.wasm").ok(), Some(2));
+        assert!(matches!(
+            find_component(&labels, "a"),
+            Err(RequestError::WireAmbiguous { .. })
+        ));
+        assert!(matches!(
+            find_component(&labels, "root"),
+            Err(RequestError::WireToRoot(_))
+        ));
+    }
 }
