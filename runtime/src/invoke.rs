@@ -58,11 +58,20 @@ impl Export {
     }
 }
 
-/// A type in WIT-like syntax; resources show as `own<resource>` / `borrow<resource>`.
+/// A type in WIT-like syntax; resources show as `own<resource>` / `borrow<resource>`, also inside a list, an
+/// option, a result or a tuple (wasm-wave's display writes `<<UNSUPPORTED>>` for them).
 fn type_text(ty: &Type) -> String {
+    let inner = |ty: Option<Type>| ty.map_or("_".to_owned(), |ty| type_text(&ty));
     match ty {
         Type::Own(_) => "own<resource>".into(),
         Type::Borrow(_) => "borrow<resource>".into(),
+        Type::List(list) => format!("list<{}>", type_text(&list.ty())),
+        Type::Option(option) => format!("option<{}>", type_text(&option.ty())),
+        Type::Result(result) => format!("result<{}, {}>", inner(result.ok()), inner(result.err())),
+        Type::Tuple(tuple) => {
+            let items: Vec<String> = tuple.types().map(|ty| type_text(&ty)).collect();
+            format!("tuple<{}>", items.join(", "))
+        }
         ty => DisplayType(ty).to_string(),
     }
 }
@@ -289,55 +298,66 @@ impl Session {
                 values.push(Val::Option(None));
                 continue;
             };
-            let value = match ty {
-                Type::Own(_) | Type::Borrow(_) => {
-                    let handle = node.as_enum(&source).map_err(|_| {
-                        bad(format!("`{name}` is a resource: pass the name a previous call gave it, such as `counter1`"))
-                    })?;
-                    let resource = self.handles.get(handle).ok_or_else(|| {
-                        bad(format!(
-                            "`{name}`: no resource is called `{handle}` (known: {})",
-                            self.known()
-                        ))
-                    })?;
-                    Val::Resource(*resource)
-                }
-                ty => {
-                    crate::wave_check::check(node, ty, &source, name).map_err(|m| {
-                        bad(format!("`{}`: {} {}", m.path, m.message, locate(m.span)))
-                    })?;
-                    node.to_wasm_value::<Val>(ty, &source)
-                        .map_err(|e| bad(format!("`{name}`: {}", wave_text(&e))))?
-                }
-            };
+            let value = crate::wave_check::to_val(node, ty, &source, name, &self.handles)
+                .map_err(|m| bad(format!("`{}`: {} {}", m.path, m.message, locate(m.span))))?;
             values.push(value);
         }
         Ok(values)
     }
 
-    /// A result in WAVE; a resource is kept and shown by its new name.
+    /// A result in WAVE; each resource in it, at any depth (`some(thing)`), is kept and shown by its new name
+    /// (`counter1`: the resource's name when the function is one of its own, else `resource1`).
     fn show(&mut self, export: &Export, val: &Val) -> Result<String, RunError> {
-        if let Val::Resource(resource) = val {
-            let base = export.resource().unwrap_or("resource").to_owned();
-            let n = self.counts.entry(base.clone()).or_default();
-            *n += 1;
-            let name = format!("{base}{n}");
-            self.handles.insert(name.clone(), *resource);
-            return Ok(name);
-        }
-        val.to_wave().map_err(|e| RunError::InvokeResult {
+        let base = export.resource().unwrap_or("resource").to_owned();
+        let named = self.name_resources(&base, val);
+        named.to_wave().map_err(|e| RunError::InvokeResult {
             function: export.path(),
             source: e.into(),
         })
     }
 
-    fn known(&self) -> String {
-        if self.handles.is_empty() {
-            return "none yet".into();
+    /// `val` with each resource replaced by a fresh name (`{base}{n}`, written as an enum case so that WAVE prints
+    /// it bare), kept for later calls.
+    fn name_resources(&mut self, base: &str, val: &Val) -> Val {
+        let mut each = |vals: &[Val]| vals.iter().map(|v| self.name_resources(base, v)).collect();
+        match val {
+            Val::Resource(resource) => {
+                let n = self.counts.entry(base.to_owned()).or_default();
+                *n += 1;
+                let name = format!("{base}{n}");
+                self.handles.insert(name.clone(), *resource);
+                Val::Enum(name)
+            }
+            Val::List(items) => Val::List(each(items)),
+            Val::Tuple(items) => Val::Tuple(each(items)),
+            Val::Record(fields) => Val::Record(
+                fields
+                    .iter()
+                    .map(|(name, v)| (name.clone(), self.name_resources(base, v)))
+                    .collect(),
+            ),
+            Val::Variant(case, payload) => Val::Variant(
+                case.clone(),
+                payload
+                    .as_ref()
+                    .map(|v| Box::new(self.name_resources(base, v))),
+            ),
+            Val::Option(inner) => Val::Option(
+                inner
+                    .as_ref()
+                    .map(|v| Box::new(self.name_resources(base, v))),
+            ),
+            Val::Result(result) => {
+                let mut inner = |v: &Option<Box<Val>>| {
+                    v.as_ref().map(|v| Box::new(self.name_resources(base, v)))
+                };
+                Val::Result(match result {
+                    Ok(v) => Ok(inner(v)),
+                    Err(v) => Err(inner(v)),
+                })
+            }
+            other => other.clone(),
         }
-        let mut names: Vec<&str> = self.handles.keys().map(String::as_str).collect();
-        names.sort();
-        names.join(", ")
     }
 }
 

@@ -3,9 +3,10 @@
 //! what was given. wasm-wave's own conversion says only `invalid value type`, and it drops a record field the type
 //! does not have without a word; wasmtime's `--invoke` says `missing field "h"` for a missing one.
 
-use wasmtime::component::Type;
+use std::collections::HashMap;
 use wasmtime::component::wasm_wave::ast::{Node, NodeType};
 use wasmtime::component::wasm_wave::wasm::DisplayType;
+use wasmtime::component::{ResourceAny, Type, Val};
 
 /// Why a value does not fit its type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,169 @@ pub(crate) struct Misfit {
 /// cannot stand for (resources, streams, futures) are left to the conversion, which refuses them.
 pub(crate) fn check(node: &Node, ty: &Type, src: &str, name: &str) -> Result<(), Misfit> {
     Checker { src }.value(node, ty, name)
+}
+
+/// The value `node` (parsed from `src`) stands for as a `ty`, once [`check`] has passed: built here rather than by
+/// wasm-wave's conversion, which cannot take a resource inside another value (`list<borrow<thing>>`) nor a flag
+/// written with `%`. A resource is written as the name a call gave it, looked up in `handles`.
+pub(crate) fn to_val(
+    node: &Node,
+    ty: &Type,
+    src: &str,
+    name: &str,
+    handles: &HashMap<String, ResourceAny>,
+) -> Result<Val, Misfit> {
+    check(node, ty, src, name)?;
+    Builder { src, handles }.value(node, ty, name)
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    handles: &'a HashMap<String, ResourceAny>,
+}
+
+impl Builder<'_> {
+    fn value(&self, node: &Node, ty: &Type, path: &str) -> Result<Val, Misfit> {
+        let misfit = |message: String| Misfit {
+            path: path.to_owned(),
+            span: node.span(),
+            message,
+        };
+        let boxed = |val: Option<Val>| val.map(Box::new);
+        Ok(match ty {
+            Type::List(list) => {
+                let element = list.ty();
+                let items = node
+                    .as_list()
+                    .map_err(|_| misfit("expected a list".into()))?;
+                Val::List(
+                    items
+                        .enumerate()
+                        .map(|(i, item)| self.value(item, &element, &format!("{path}[{i}]")))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            Type::Tuple(tuple) => {
+                let items = node
+                    .as_tuple()
+                    .map_err(|_| misfit("expected a tuple".into()))?;
+                Val::Tuple(
+                    items
+                        .zip(tuple.types())
+                        .enumerate()
+                        .map(|(i, (item, ty))| self.value(item, &ty, &format!("{path}.{i}")))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            Type::Record(record) => {
+                let given: Vec<(&str, &Node)> = node
+                    .as_record(self.src)
+                    .map_err(|_| misfit("expected a record".into()))?
+                    .collect();
+                let mut fields = Vec::new();
+                for field in record.fields() {
+                    let value = match given.iter().find(|(name, _)| *name == field.name) {
+                        Some((_, value)) => {
+                            self.value(value, &field.ty, &format!("{path}.{}", field.name))?
+                        }
+                        None => Val::Option(None),
+                    };
+                    fields.push((field.name.to_owned(), value));
+                }
+                Val::Record(fields)
+            }
+            Type::Variant(variant) => {
+                let (label, payload) = node
+                    .as_variant(self.src)
+                    .map_err(|_| misfit("expected a variant case".into()))?;
+                let case = variant.cases().find(|c| c.name == label);
+                let value = match (case.and_then(|c| c.ty), payload) {
+                    (Some(ty), Some(payload)) => {
+                        Some(self.value(payload, &ty, &format!("{path}.{label}"))?)
+                    }
+                    _ => None,
+                };
+                Val::Variant(label.to_owned(), boxed(value))
+            }
+            Type::Enum(_) => Val::Enum(
+                node.as_enum(self.src)
+                    .map_err(|_| misfit("expected a case".into()))?
+                    .to_owned(),
+            ),
+            Type::Flags(_) => Val::Flags(
+                node.as_flags(self.src)
+                    .map_err(|_| misfit("expected flags".into()))?
+                    .map(|flag| flag.strip_prefix('%').unwrap_or(flag).to_owned())
+                    .collect(),
+            ),
+            Type::Option(option) => {
+                let some = option.ty();
+                let inner = match node.ty() {
+                    NodeType::OptionNone => None,
+                    NodeType::OptionSome => {
+                        let inner = node.as_option().ok().flatten();
+                        match inner {
+                            Some(inner) => {
+                                Some(self.value(inner, &some, &format!("{path}.some"))?)
+                            }
+                            None => None,
+                        }
+                    }
+                    _ => Some(self.value(node, &some, path)?),
+                };
+                Val::Option(boxed(inner))
+            }
+            Type::Result(result) => {
+                let payload = |ty: Option<Type>, inner: Option<&Node>, case: &str| match (ty, inner)
+                {
+                    (Some(ty), Some(inner)) => {
+                        self.value(inner, &ty, &format!("{path}.{case}")).map(Some)
+                    }
+                    _ => Ok(None),
+                };
+                match node.ty() {
+                    NodeType::ResultOk | NodeType::ResultErr => {
+                        match node
+                            .as_result()
+                            .map_err(|_| misfit("expected a result".into()))?
+                        {
+                            Ok(inner) => Val::Result(Ok(boxed(payload(result.ok(), inner, "ok")?))),
+                            Err(inner) => {
+                                Val::Result(Err(boxed(payload(result.err(), inner, "err")?)))
+                            }
+                        }
+                    }
+                    _ => Val::Result(Ok(boxed(payload(result.ok(), Some(node), "ok")?))),
+                }
+            }
+            Type::Own(_) | Type::Borrow(_) => {
+                let name = node.as_enum(self.src).map_err(|_| {
+                    misfit(format!(
+                        "expected a resource: the name a call gave it ({})",
+                        self.known()
+                    ))
+                })?;
+                let resource = self.handles.get(name).ok_or_else(|| {
+                    misfit(format!("no resource is called `{name}` ({})", self.known()))
+                })?;
+                Val::Resource(*resource)
+            }
+            // Numbers, chars, strings, bools (checked already), and what WAVE cannot write: wasm-wave converts.
+            ty => node
+                .to_wasm_value::<Val>(ty, self.src)
+                .map_err(|e| misfit(e.to_string()))?,
+        })
+    }
+
+    /// The resources known so far, for an error.
+    fn known(&self) -> String {
+        let mut names: Vec<&str> = self.handles.keys().map(String::as_str).collect();
+        names.sort();
+        match names.as_slice() {
+            [] => "no call has returned a resource yet".to_owned(),
+            names => format!("known: {}", names.join(", ")),
+        }
+    }
 }
 
 struct Checker<'a> {
@@ -370,22 +534,25 @@ mod tests {
     use wasmtime::component::{Component, Type};
     use wasmtime::{Config, Engine};
 
-    /// The parameter types of `f(p: point, s: shape, n: list<tuple<u8, option<string>>>)`.
+    /// The parameter types of `f(p: point, s: shape, n: list<tuple<u8, option<string>>>, f: perm)`.
     fn params() -> Vec<Type> {
         let wat = r#"(component
             (type $point' (record (field "x" s32) (field "y" s32)))
             (export $point "point" (type $point'))
             (type $shape' (variant (case "circle" u32) (case "empty") (case "none")))
             (export $shape "shape" (type $shape'))
+            (type $perm' (flags "read" "write"))
+            (export $perm "perm" (type $perm'))
             (core module $m
                 (memory (export "memory") 1)
                 (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
-                (func (export "f") (param i32 i32 i32 i32 i32 i32)))
+                (func (export "f") (param i32 i32 i32 i32 i32 i32 i32)))
             (core instance $i (instantiate $m))
             (alias core export $i "memory" (core memory $memory))
             (alias core export $i "realloc" (core func $realloc))
             (func (export "f")
                 (param "p" $point) (param "s" $shape) (param "n" (list (tuple u8 (option string))))
+                (param "f" $perm)
                 (canon lift (core func $i "f") (memory $memory) (realloc $realloc)))
         )"#;
         let engine = Engine::new(&Config::new()).unwrap();
@@ -412,6 +579,39 @@ mod tests {
                     .err()
                     .map(|m| format!("{}: {} @ {}", m.path, m.message, &source[m.span]))
             })
+    }
+
+    /// The values `f(ARGS)`'s arguments stand for, built by [`to_val`] (no resources known).
+    fn values(args: &str) -> Vec<Val> {
+        let source = format!("f({args})");
+        let call = UntypedFuncCall::parse(&source).unwrap();
+        let nodes: Vec<_> = call.params_node().unwrap().as_tuple().unwrap().collect();
+        nodes
+            .iter()
+            .zip(params())
+            .zip(["p", "s", "n", "f"])
+            .map(|((node, ty), name)| to_val(node, &ty, &source, name, &HashMap::new()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn values_are_built_as_written_flags_with_percent_included() {
+        let built = values("{x: -1, y: 2}, %none, [(7, some(\"a\")), (8, none)], {%read, write}");
+        assert_eq!(
+            built,
+            [
+                Val::Record(vec![("x".into(), Val::S32(-1)), ("y".into(), Val::S32(2))]),
+                Val::Variant("none".into(), None),
+                Val::List(vec![
+                    Val::Tuple(vec![
+                        Val::U8(7),
+                        Val::Option(Some(Box::new(Val::String("a".into()))))
+                    ]),
+                    Val::Tuple(vec![Val::U8(8), Val::Option(None)]),
+                ]),
+                Val::Flags(vec!["read".into(), "write".into()]),
+            ]
+        );
     }
 
     #[test]

@@ -68,16 +68,16 @@ impl Opts {
             let status = ready.runtime.run_command(&pre, &component, spec)?;
             return Ok(ExitCode::from((status & 0xff) as u8));
         }
-        let mut out = String::new();
+        // Each result is printed as its call returns, so a later call that fails leaves the earlier ones shown.
+        let mut printed = Ok(());
         ready
             .runtime
             .invoke(&pre, spec, &self.invoke, |_, result| {
-                if !result.is_empty() {
-                    out.push_str(&result);
-                    out.push('\n');
+                if !result.is_empty() && printed.is_ok() {
+                    printed = crate::output::print(&format!("{result}\n"));
                 }
             })?;
-        crate::output::print(&out)?;
+        printed?;
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -753,3 +753,21 @@ fn a_wit_package_is_named_for_what_it_is_by_run_compile_serve_and_inspect() {
         serde_json::from_str(&weld(&["inspect", package, "--json"]).ok()).unwrap();
     assert_eq!(json["root"]["kind"], "wit-package");
 }
+
+/// Regression: the results of `--invoke` calls were printed only once every call had returned, so a later call
+/// that trapped hid the earlier results. Each is printed as its call returns.
+#[test]
+fn results_of_earlier_calls_are_printed_when_a_later_call_fails() {
+    let compute = fixture("compute");
+    let run = weld(&[
+        "run",
+        compute.to_str().unwrap(),
+        "--invoke",
+        "sum-squares(10)",
+        "--invoke",
+        "sum-squares(4294967295)",
+    ]);
+    let err = run.fails();
+    assert_eq!(run.stdout(), "285\n");
+    assert!(err.contains("trapped"), "{err}");
+}
