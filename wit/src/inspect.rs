@@ -150,8 +150,18 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection> {
     let wit = match WitSource::from_binary(path, &bytes) {
         Ok(src) => Some(src),
         Err(Error::NoWitMetadata { .. }) => None,
-        Err(err @ Error::LibraryPanic { .. }) if root.kind == NodeKind::Component => {
-            world_unavailable = Some(err.to_string());
+        // A valid component whose types wit-parser cannot take (a bug in it that weld caught, or a shape WIT has
+        // no words for, such as an instance nested in an import): shown without a world.
+        Err(err)
+            if root.kind == NodeKind::Component && crate::validate::validate(&bytes).is_ok() =>
+        {
+            let mut why = err.to_string();
+            let mut cause = std::error::Error::source(&err);
+            while let Some(c) = cause {
+                why.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            world_unavailable = Some(why);
             None
         }
         Err(err) => return Err(err),

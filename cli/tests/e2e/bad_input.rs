@@ -257,6 +257,16 @@ fn inspect_shows_a_component_whose_types_wit_parser_cannot_decode() {
         json["capabilities"]["other_imports"],
         serde_json::json!(["base", "weld:t/user", "weld:t/run"])
     );
+    // An import that holds an instance: valid, but wit-parser refuses it (an error, not a panic).
+    let nested =
+        crate::util::workspace_root().join("fixtures/regressions/wit-parser-nested-instance.wasm");
+    let nested = nested.to_str().unwrap();
+    weld(["wit", nested]).fails();
+    let out = weld(["inspect", nested]).ok();
+    assert!(
+        out.contains("no world: failed to decode") && out.contains("nested  instance"),
+        "{out}"
+    );
 }
 
 /// No failure leaves an output behind, a panic included: with `WELD_FAIL_POINT` (a hook of debug builds) weld
