@@ -206,8 +206,19 @@ impl Session {
             }
         })?;
         let mut results = vec![Val::Bool(false); export.ty.results().len()];
-        func.call(&mut store, &args, &mut results)
-            .map_err(RunError::from_guest)?;
+        func.call(&mut store, &args, &mut results).map_err(|e| {
+            // A name whose resource an earlier call took (an `own` parameter moves it) or dropped.
+            if format!("{e:#}").contains("unknown handle index") {
+                return RunError::InvokeArguments {
+                    expression: expression.to_owned(),
+                    signature: export.signature(),
+                    message: "a resource passed here is gone: an earlier call took it (an `own` parameter \
+                              moves the resource into the callee) or dropped it"
+                        .to_owned(),
+                };
+            }
+            RunError::from_guest(e)
+        })?;
 
         let texts = results
             .iter()

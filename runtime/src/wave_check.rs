@@ -303,7 +303,7 @@ impl Checker<'_> {
                 Ok(())
             }
             Type::Variant(variant) => {
-                if let Some(keyword) = keyword(node)
+                if let Some(keyword) = keyword(node, self.src)
                     && variant.cases().any(|c| c.name == keyword)
                 {
                     return Err(escape_keyword(keyword, misfit));
@@ -326,7 +326,7 @@ impl Checker<'_> {
                 self.payload(label, case_ty.as_ref(), payload, path, &misfit)
             }
             Type::Enum(cases) => {
-                if let Some(keyword) = keyword(node)
+                if let Some(keyword) = keyword(node, self.src)
                     && cases.names().any(|name| name == keyword)
                 {
                     return Err(escape_keyword(keyword, misfit));
@@ -457,7 +457,9 @@ impl Checker<'_> {
         }
         let text = self.text(node);
         let integer = !name.starts_with('f');
-        let why = if integer && text.parse::<i128>().is_err() {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let whole = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+        let why = if integer && !whole && text.parse::<i128>().is_err() {
             "not an integer".to_owned()
         } else {
             format!("out of range for {name}")
@@ -490,8 +492,9 @@ impl Checker<'_> {
     }
 }
 
-/// The WAVE keyword a node was written as (`none`, `some(..)`, `ok(..)`, `err(..)`, `true`, `false`), if any.
-fn keyword(node: &Node) -> Option<&'static str> {
+/// The WAVE keyword a node was written as (`none`, `some(..)`, `ok(..)`, `err(..)`, `true`, `false`, and the
+/// numbers `nan` and `inf`), if any.
+fn keyword(node: &Node, src: &str) -> Option<&'static str> {
     Some(match node.ty() {
         NodeType::OptionNone => "none",
         NodeType::OptionSome => "some",
@@ -499,6 +502,11 @@ fn keyword(node: &Node) -> Option<&'static str> {
         NodeType::ResultErr => "err",
         NodeType::BoolTrue => "true",
         NodeType::BoolFalse => "false",
+        NodeType::Number => match src.get(node.span())? {
+            "nan" => "nan",
+            "inf" => "inf",
+            _ => return None,
+        },
         _ => return None,
     })
 }
@@ -670,6 +678,11 @@ mod tests {
             (
                 "{x: 1, y: 2}, empty, [(1.5, none)]",
                 "n[0].0: `1.5` is not an integer (u8 holds 0 to 255) @ 1.5",
+            ),
+            (
+                "{x: 1, y: 2}, empty, [(123456789012345678901234567890123456789012, none)]",
+                "n[0].0: `123456789012345678901234567890123456789012` is out of range for u8 (u8 holds 0 to 255) @ \
+                 123456789012345678901234567890123456789012",
             ),
             (
                 "{x: 1, y: 2}, empty, [(1,)]",
