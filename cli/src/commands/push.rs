@@ -57,6 +57,16 @@ struct Report {
 impl Opts {
     /// Runs `weld push`.
     pub fn run(self) -> Result<ExitCode> {
+        if self.file.to_str().is_some_and(|f| f.starts_with("oci://")) {
+            return Err(crate::report::usage(
+                "push",
+                format!(
+                    "`{}`: push takes a file; to copy a component between registries, `weld pull` it, then \
+                     `weld push` the file",
+                    self.file.display()
+                ),
+            ));
+        }
         if self.reference.digest.is_some() {
             return Err(crate::report::usage(
                 "push",

@@ -138,6 +138,12 @@ fn bad_usage_exits_2() {
         &["compose", app, "--plug", "oci://"],
         &["pull", "BAD REF!!"],
         &["push", app, "BAD REF!!"],
+        // A reference where the file goes: push takes a file (it said "No such file or directory").
+        &[
+            "push",
+            "oci://localhost:5000/demo/app:1",
+            "localhost:5000/demo/copy:1",
+        ],
         &[
             "push",
             app,
