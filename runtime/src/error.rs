@@ -187,6 +187,19 @@ pub enum RunError {
     /// Any other failure while the guest ran (an error raised by a host function).
     #[error("the run failed")]
     Host(#[source] BoxError),
+    /// An `--invoke` call failed without a trap: the value it returned does not fit its type (a `char` out of
+    /// range, a bad discriminant, invalid UTF-8: the guest is at fault), or passing its values hit one of
+    /// wasmtime's limits.
+    #[error(
+        "calling `{function}` failed: the guest returned a value its type does not allow, or passing the values failed"
+    )]
+    CallFailed {
+        /// The function, as `iface#name` or `name`.
+        function: String,
+        /// What wasmtime said.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl RunError {

@@ -217,7 +217,13 @@ impl Session {
                         .to_owned(),
                 };
             }
-            RunError::from_guest(e)
+            match RunError::from_guest(e) {
+                RunError::Host(source) => RunError::CallFailed {
+                    function: export.path(),
+                    source,
+                },
+                other => other,
+            }
         })?;
 
         let texts = results

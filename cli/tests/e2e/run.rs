@@ -771,3 +771,26 @@ fn results_of_earlier_calls_are_printed_when_a_later_call_fails() {
     assert_eq!(run.stdout(), "285\n");
     assert!(err.contains("trapped"), "{err}");
 }
+
+/// Regression: a value the guest returns that its type does not allow (here a `char` that is a surrogate) was
+/// reported as "the run failed" with wasmtime's words alone; the error names the call and says whose fault it is.
+#[test]
+fn a_result_the_guest_gets_wrong_names_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = dir.path().join("bad.wat");
+    std::fs::write(
+        &wat,
+        r#"(component
+  (core module $m (func (export "c") (result i32) i32.const 0xD800))
+  (core instance $i (instantiate $m))
+  (func (export "c") (result char) (canon lift (core func $i "c")))
+)"#,
+    )
+    .unwrap();
+    let err = weld(&["run", wat.to_str().unwrap(), "--invoke", "c()"]).fails();
+    assert!(
+        err.contains("calling `c` failed: the guest returned a value its type does not allow")
+            && err.contains("out of range for `char`"),
+        "{err}"
+    );
+}
