@@ -794,3 +794,39 @@ fn a_result_the_guest_gets_wrong_names_the_call() {
         "{err}"
     );
 }
+
+/// Regression: a result holding a resource inside an option panicked in wasm-wave's writer (exit 101), and a
+/// resource inside an argument (`list<borrow<thing>>`) was refused as `unsupported type`. Each resource in a
+/// result gets a name, and names may be passed inside values.
+#[test]
+fn resources_inside_results_and_arguments_get_names_and_go_back_in() {
+    let wat = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/e2e/data/nested-resources.wat");
+    let out = weld(&[
+        "run",
+        wat.to_str().unwrap(),
+        "--invoke",
+        "make(5)",
+        "--invoke",
+        "make(0)",
+        "--invoke",
+        "make(7)",
+        "--invoke",
+        "total([resource1, resource2])",
+    ])
+    .ok();
+    assert_eq!(out, "some(resource1)\nnone\nsome(resource2)\n12\n");
+    let err = weld(&[
+        "run",
+        wat.to_str().unwrap(),
+        "--invoke",
+        "make(1)",
+        "--invoke",
+        "total([resource1, resource9])",
+    ])
+    .fails();
+    assert!(
+        err.contains("`things[1]`: no resource is called `resource9` (known: resource1)"),
+        "{err}"
+    );
+}

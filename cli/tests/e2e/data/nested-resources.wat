@@ -1,0 +1,35 @@
+;; `make(n)` returns `option<own<thing>>` (none for 0, else a new `thing` whose rep is n); `total(things)` takes
+;; `list<borrow<thing>>` and returns the sum of their reps. For `weld run --invoke` with resources inside values.
+(component
+  (type $r (resource (rep i32)))
+  (export $thing "thing" (type $r))
+  (core func $new (canon resource.new $r))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (memory (export "mem") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 256)
+    (func (export "make") (param i32) (result i32)
+      (if (i32.eqz (local.get 0))
+        (then (i32.store8 (i32.const 16) (i32.const 0)))
+        (else
+          (i32.store8 (i32.const 16) (i32.const 1))
+          (i32.store (i32.const 20) (call $new (local.get 0)))))
+      i32.const 16)
+    (func (export "total") (param $ptr i32) (param $len i32) (result i32)
+      (local $sum i32)
+      (block $done (loop $next
+        (br_if $done (i32.eqz (local.get $len)))
+        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $ptr))))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 4)))
+        (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+        (br $next)))
+      local.get $sum)
+  )
+  (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+  (alias core export $i "mem" (core memory $mem))
+  (alias core export $i "realloc" (core func $realloc))
+  (func (export "make") (param "n" u32) (result (option (own $thing)))
+    (canon lift (core func $i "make") (memory $mem)))
+  (func (export "total") (param "things" (list (borrow $thing))) (result u32)
+    (canon lift (core func $i "total") (memory $mem) (realloc $realloc)))
+)
