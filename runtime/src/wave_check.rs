@@ -573,24 +573,8 @@ mod tests {
         func.params().map(|(_, ty)| ty).collect()
     }
 
-    /// Checks `f(ARGS)`'s arguments in order, giving the first misfit as `path: message @ text`.
-    fn misfit(args: &str) -> Option<String> {
-        let source = format!("f({args})");
-        let call = UntypedFuncCall::parse(&source).unwrap();
-        let nodes: Vec<_> = call.params_node().unwrap().as_tuple().unwrap().collect();
-        nodes
-            .iter()
-            .zip(params())
-            .zip(["p", "s", "n"])
-            .find_map(|((node, ty), name)| {
-                check(node, &ty, &source, name)
-                    .err()
-                    .map(|m| format!("{}: {} @ {}", m.path, m.message, &source[m.span]))
-            })
-    }
-
-    /// The values `f(ARGS)`'s arguments stand for, built by [`to_val`] (no resources known).
-    fn values(args: &str) -> Vec<Val> {
+    /// `each` of `f(ARGS)`'s arguments, in order, with its parameter's type, the parsed text and the name.
+    fn each_argument<T>(args: &str, each: impl Fn(&Node, &Type, &str, &str) -> T) -> Vec<T> {
         let source = format!("f({args})");
         let call = UntypedFuncCall::parse(&source).unwrap();
         let nodes: Vec<_> = call.params_node().unwrap().as_tuple().unwrap().collect();
@@ -598,8 +582,27 @@ mod tests {
             .iter()
             .zip(params())
             .zip(["p", "s", "n", "f"])
-            .map(|((node, ty), name)| to_val(node, &ty, &source, name, &HashMap::new()).unwrap())
+            .map(|((node, ty), name)| each(node, &ty, &source, name))
             .collect()
+    }
+
+    /// Checks `f(ARGS)`'s arguments in order, giving the first misfit as `path: message @ text`.
+    fn misfit(args: &str) -> Option<String> {
+        each_argument(args, |node, ty, source, name| {
+            check(node, ty, source, name)
+                .err()
+                .map(|m| format!("{}: {} @ {}", m.path, m.message, &source[m.span]))
+        })
+        .into_iter()
+        .flatten()
+        .next()
+    }
+
+    /// The values `f(ARGS)`'s arguments stand for, built by [`to_val`] (no resources known).
+    fn values(args: &str) -> Vec<Val> {
+        each_argument(args, |node, ty, source, name| {
+            to_val(node, ty, source, name, &HashMap::new()).unwrap()
+        })
     }
 
     #[test]
