@@ -243,6 +243,7 @@ fn say_origin(loaded: &Loaded) {
         Origin::Precompiled => format!("using precompiled {file}"),
         Origin::Baseline {
             took,
+            reuse,
             replaced,
             filling,
         } => {
@@ -250,6 +251,7 @@ fn say_origin(loaded: &Loaded) {
                 "compiled {file} with Winch in {}",
                 crate::output::millis(*took)
             );
+            push_reuse(&mut line, *reuse, "trampolines");
             push_replaced(&mut line, replaced.as_ref());
             if *filling {
                 line.push_str("; another process is compiling optimised code into the cache");
@@ -266,12 +268,7 @@ fn say_origin(loaded: &Loaded) {
                 "compiled {file} with Cranelift in {}",
                 crate::output::millis(*took)
             );
-            if let Some(reuse) = reuse.filter(|r| r.lookups > 0) {
-                line.push_str(&format!(
-                    " ({} of {} functions reused from the cache)",
-                    reuse.hits, reuse.lookups
-                ));
-            }
+            push_reuse(&mut line, *reuse, "functions");
             push_replaced(&mut line, replaced.as_ref());
             match stored {
                 Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
@@ -285,6 +282,16 @@ fn say_origin(loaded: &Loaded) {
         }
     };
     eprintln!("weld: {line}");
+}
+
+/// Says how many of the compile's `what` came from the shared store, if it looked any up.
+fn push_reuse(line: &mut String, reuse: Option<weld_runtime::Reuse>, what: &str) {
+    if let Some(reuse) = reuse.filter(|r| r.lookups > 0) {
+        line.push_str(&format!(
+            " ({} of {} {what} reused from the cache)",
+            reuse.hits, reuse.lookups
+        ));
+    }
 }
 
 /// Says why an existing cache entry was not used, if there was one.

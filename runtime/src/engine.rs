@@ -104,15 +104,15 @@ pub fn engine_sharing(
                 .wasm_gc(true)
                 .wasm_function_references(true)
                 .wasm_tail_call(true);
-            if let Some(functions) = functions {
-                config
-                    .enable_incremental_compilation(functions)
-                    .map_err(|e| RunError::Engine(e.into()))?;
-            }
         }
         Compiler::Winch => {
             config.strategy(Strategy::Winch);
         }
+    }
+    if let Some(functions) = functions {
+        config
+            .enable_incremental_compilation(functions)
+            .map_err(|e| RunError::Engine(e.into()))?;
     }
     if let Some(instances) = settings.pooling {
         let instances = instances.max(1);

@@ -104,6 +104,9 @@ pub enum Origin {
     Baseline {
         /// Compile time.
         took: Duration,
+        /// Trampolines looked up in and found in the shared store, when there is one: Winch compiles each
+        /// function itself, and the trampolines that call them from the host with Cranelift, which shares them.
+        reuse: Option<Reuse>,
         /// Why the existing entry is unusable, if there was one.
         replaced: Option<BoxError>,
         /// Whether another process holds the entry's compile lock (is filling it now).
@@ -113,14 +116,19 @@ pub enum Origin {
     Precompiled,
 }
 
-/// Code Cranelift compiled just now, and what became of it.
-struct Fresh {
+/// Code compiled just now.
+struct Compiled {
     component: Component,
     took: Duration,
-    /// Where it was stored, or why it could not be.
-    stored: Result<PathBuf, BoxError>,
     /// The shared functions reused, when there is a store of them.
     reuse: Option<Reuse>,
+}
+
+/// Code Cranelift compiled just now, and what became of it.
+struct Fresh {
+    compiled: Compiled,
+    /// Where it was stored, or why it could not be.
+    stored: Result<PathBuf, BoxError>,
 }
 
 /// What [`Runtime::fill`] did.
@@ -227,7 +235,7 @@ impl Runtime {
             compiler: Compiler::Winch,
             ..self.settings
         };
-        let tier = Tier::new(settings, None)?;
+        let tier = Tier::new(settings, self.functions.clone())?;
         Ok(self.baseline.get_or_init(|| tier))
     }
 
@@ -380,12 +388,15 @@ impl Runtime {
                 Tiering::Winch => Compiler::Winch,
                 Tiering::Auto | Tiering::Cranelift => Compiler::Cranelift,
             };
-            let start = Instant::now();
-            let component = self.compile_with(compiler, path, wasm)?;
-            let took = start.elapsed();
+            let Compiled {
+                component,
+                took,
+                reuse,
+            } = self.compile_with(compiler, path, wasm)?;
             let origin = match compiler {
                 Compiler::Winch => Origin::Baseline {
                     took,
+                    reuse,
                     replaced: None,
                     filling: false,
                 },
@@ -393,7 +404,7 @@ impl Runtime {
                     took,
                     stored: None,
                     replaced: None,
-                    reuse: None,
+                    reuse,
                 },
             };
             return Ok(self.loaded(path, component, origin, compiler));
@@ -421,23 +432,28 @@ impl Runtime {
         // Winch now only when the cache can take the Cranelift code for the next run, and the component is big
         // enough for Winch to save time worth a background compile; otherwise Cranelift now.
         if tiering == Tiering::Auto && cache.writable() && wasm.len() as u64 >= self.winch_from {
-            let start = Instant::now();
-            let component = self.compile_with(Compiler::Winch, path, wasm)?;
+            let Compiled {
+                component,
+                took,
+                reuse,
+            } = self.compile_with(Compiler::Winch, path, wasm)?;
             let origin = Origin::Baseline {
-                took: start.elapsed(),
+                took,
+                reuse,
                 replaced,
                 filling: cache.locked(&key),
             };
             return Ok(self.loaded(path, component, origin, Compiler::Winch));
         }
         let fresh = self.compile_into(cache, &key, path, wasm)?;
+        let Fresh { compiled, stored } = fresh;
         let origin = Origin::Compiled {
-            took: fresh.took,
-            stored: Some(fresh.stored),
+            took: compiled.took,
+            stored: Some(stored),
             replaced,
-            reuse: fresh.reuse,
+            reuse: compiled.reuse,
         };
-        Ok(self.loaded(path, fresh.component, origin, Compiler::Cranelift))
+        Ok(self.loaded(path, compiled.component, origin, Compiler::Cranelift))
     }
 
     /// Compiles `wasm` with Cranelift and stores it as the entry `key`.
@@ -448,28 +464,17 @@ impl Runtime {
         path: &Path,
         wasm: &[u8],
     ) -> Result<Fresh, RunError> {
-        let before = self.reuse().unwrap_or_default();
-        let start = Instant::now();
-        let component = self.compile(path, wasm)?;
-        let took = start.elapsed();
-        let stored = component
+        let compiled = self.compile_with(Compiler::Cranelift, path, wasm)?;
+        let stored = compiled
+            .component
             .serialize()
             .map_err(BoxError::from)
             .and_then(|artifact| {
                 cache
-                    .store(key, &artifact, path, took)
+                    .store(key, &artifact, path, compiled.took)
                     .map_err(BoxError::from)
             });
-        let reuse = self.reuse().map(|now| Reuse {
-            lookups: now.lookups - before.lookups,
-            hits: now.hits - before.hits,
-        });
-        Ok(Fresh {
-            component,
-            took,
-            stored,
-            reuse,
-        })
+        Ok(Fresh { compiled, stored })
     }
 
     /// Compiles `path` with Cranelift into the cache, unless the cache already holds sound code for it or another
@@ -491,30 +496,41 @@ impl Runtime {
         let fresh = self.compile_into(cache, &key, path, &wasm)?;
         Ok(Filled::Stored(
             fresh.stored.map_err(RunError::CacheIo)?,
-            fresh.took,
-            fresh.reuse.unwrap_or_default(),
+            fresh.compiled.took,
+            fresh.compiled.reuse.unwrap_or_default(),
         ))
     }
 
     /// Compiles a component with Cranelift (reusing shared functions when there is a cache).
     pub fn compile(&self, path: &Path, wasm: &[u8]) -> Result<Component, RunError> {
-        self.compile_with(Compiler::Cranelift, path, wasm)
+        Ok(self
+            .compile_with(Compiler::Cranelift, path, wasm)?
+            .component)
     }
 
-    /// Compiles a component with `compiler`.
+    /// Compiles a component with `compiler`, timing it and counting the shared functions it reused.
     fn compile_with(
         &self,
         compiler: Compiler,
         path: &Path,
         wasm: &[u8],
-    ) -> Result<Component, RunError> {
+    ) -> Result<Compiled, RunError> {
         if let Some(on_compile) = &self.on_compile {
             on_compile(path, compiler);
         }
         let engine = &self.tier(compiler)?.engine;
-        Component::new(engine, wasm).map_err(|e| RunError::Compile {
+        let before = self.reuse().unwrap_or_default();
+        let start = Instant::now();
+        let component = Component::new(engine, wasm).map_err(|e| RunError::Compile {
             path: path.to_owned(),
             source: e.into(),
+        })?;
+        let took = start.elapsed();
+        let reuse = self.reuse().map(|now| now.since(before));
+        Ok(Compiled {
+            component,
+            took,
+            reuse,
         })
     }
 
@@ -710,3 +726,6 @@ pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> Run
         _ => err,
     }
 }
+
+#[cfg(test)]
+mod tests;
