@@ -4,8 +4,13 @@
 //! Cranelift keys each function by a hash of its IR and of the compiler's settings, so a language runtime
 //! (CPython, StarlingMonkey) embedded in two different components is compiled once and reused by the second.
 //! One file per function under `functions/`, sharded by the first two hex digits of its key's SHA-256, written
-//! atomically. A file is re-stamped when used, so eviction is least-recently-used here too. Cranelift checks
-//! what it gets back (a value it cannot decode is recompiled), and the store is only written by weld.
+//! atomically. A file is re-stamped when used, so eviction is least-recently-used here too.
+//!
+//! Cranelift runs what it gets back once it decodes (`cranelift_codegen::incremental_cache::try_finish_recompile`
+//! checks only a version marker), so a file swapped for another, or damaged, would become wrong native code.
+//! Each file is therefore sealed: it starts with a tag, the SHA-256 of its key and the SHA-256 of its value, and a
+//! file whose seal does not match its name and contents is a miss: the function is compiled again and the file
+//! rewritten. The compiled-code entries keep the same guarantee with their records (`Cache::lookup`).
 //!
 //! What a process has read or written is also kept in memory: one compile looks up the same key thousands of
 //! times (Winch's trampolines, compiled by Cranelift, depend only on the function's signature, and a language
@@ -27,6 +32,34 @@ use wasmtime::CacheStore;
 /// Values up to this many bytes are kept in memory once read or written: a trampoline is a few hundred bytes,
 /// the values most often looked up again, while a language runtime's big functions are seldom repeated.
 const REMEMBERED_UP_TO: usize = 4096;
+
+/// What a sealed file starts with, before the two digests.
+const TAG: &[u8; 8] = b"weldfn1\n";
+
+/// The length of a seal: the tag, the key's SHA-256, the value's SHA-256.
+const SEAL: usize = TAG.len() + 32 + 32;
+
+/// `value` sealed for the key whose SHA-256 is `digest`.
+fn seal(digest: &[u8; 32], value: &[u8]) -> Vec<u8> {
+    let mut file = Vec::with_capacity(SEAL + value.len());
+    file.extend_from_slice(TAG);
+    file.extend_from_slice(digest);
+    file.extend_from_slice(&Sha256::digest(value));
+    file.extend_from_slice(value);
+    file
+}
+
+/// The value in `file` when its seal is for the key whose SHA-256 is `digest` and matches the value; else None.
+fn unseal(digest: &[u8; 32], mut file: Vec<u8>) -> Option<Vec<u8>> {
+    let (head, value) = file.split_at_checked(SEAL)?;
+    let (tag, digests) = head.split_at(TAG.len());
+    let (key, sum) = digests.split_at(32);
+    if tag != TAG || key != digest || sum != Sha256::digest(value).as_slice() {
+        return None;
+    }
+    file.drain(..SEAL);
+    Some(file)
+}
 
 /// Functions in one directory, with counts of what was asked and found.
 #[derive(Debug)]
@@ -106,8 +139,9 @@ impl CacheStore for FunctionStore {
             Some(bytes) => bytes,
             None => {
                 let mut file = super::open::regular(&self.file(&digest), true, false).ok()?;
-                let mut bytes = Vec::new();
-                file.read_to_end(&mut bytes).ok()?;
+                let mut sealed = Vec::new();
+                file.read_to_end(&mut sealed).ok()?;
+                let bytes = unseal(&digest, sealed)?;
                 let _ = file.set_modified(SystemTime::now());
                 self.remember(digest, &bytes);
                 bytes
@@ -124,8 +158,54 @@ impl CacheStore for FunctionStore {
             return false;
         };
         let written = std::fs::create_dir_all(shard).is_ok()
-            && write_atomically(shard, &file, &value).is_ok();
+            && write_atomically(shard, &file, &seal(&digest, &value)).is_ok();
         self.remember(digest, &value);
         written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_value_opens_only_under_its_own_key_and_unchanged() {
+        let key: [u8; 32] = Sha256::digest(b"key").into();
+        let other: [u8; 32] = Sha256::digest(b"other").into();
+        let file = seal(&key, b"value");
+        assert_eq!(unseal(&key, file.clone()).as_deref(), Some(&b"value"[..]));
+        assert_eq!(unseal(&other, file.clone()), None);
+        let mut damaged = file.clone();
+        *damaged.last_mut().unwrap() ^= 1;
+        assert_eq!(unseal(&key, damaged), None);
+        assert_eq!(unseal(&key, file[..SEAL - 1].to_vec()), None);
+        assert_eq!(unseal(&key, b"value".to_vec()), None);
+    }
+
+    #[test]
+    fn a_file_swapped_for_another_or_damaged_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FunctionStore::new(dir.path().to_owned());
+        assert!(store.insert(b"one", b"first".to_vec()));
+        assert!(store.insert(b"two", b"second".to_vec()));
+        let one = store.file(&Sha256::digest(b"one").into());
+        let two = store.file(&Sha256::digest(b"two").into());
+        // A new process (nothing in memory) reads the files.
+        let fresh = || FunctionStore::new(dir.path().to_owned());
+        assert_eq!(fresh().get(b"one").as_deref(), Some(&b"first"[..]));
+        std::fs::copy(&two, &one).unwrap();
+        assert_eq!(fresh().get(b"one"), None);
+        let mut damaged = std::fs::read(&two).unwrap();
+        *damaged.last_mut().unwrap() ^= 1;
+        std::fs::write(&two, damaged).unwrap();
+        let reader = fresh();
+        assert_eq!(reader.get(b"two"), None);
+        assert_eq!(
+            reader.reuse(),
+            Reuse {
+                lookups: 1,
+                hits: 0
+            }
+        );
     }
 }

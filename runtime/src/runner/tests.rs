@@ -85,3 +85,53 @@ fn a_store_read_by_a_new_process_serves_what_another_wrote() {
     assert!(reuse.lookups > 0, "{reuse:?}");
     assert_eq!(reuse.hits, reuse.lookups, "{reuse:?}");
 }
+
+#[test]
+fn shared_functions_swapped_between_files_are_compiled_again_never_run() {
+    let (dir, runtime, one, _) = setup(Tiering::Cranelift);
+    runtime.load(&one, false).unwrap();
+    // Every file of the store takes the contents of the next one: each still decodes as compiled code.
+    let mut files: Vec<PathBuf> = walk(&dir.path().join("cache/functions"));
+    files.sort();
+    assert!(files.len() > 1, "{files:?}");
+    let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    for (file, bytes) in files.iter().zip(contents.iter().cycle().skip(1)) {
+        std::fs::write(file, bytes).unwrap();
+    }
+    // A new process compiles it again, without its compiled code. Only functions it compiled itself can be
+    // found (two trampolines of one signature); none of the files is taken.
+    let compile_again = || {
+        for entry in std::fs::read_dir(dir.path().join("cache")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "cwasm") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        let again = Runtime::new(
+            EngineSettings::default(),
+            Some(Cache::new(dir.path().join("cache"))),
+        )
+        .unwrap();
+        compiled(&again.load(&one, false).unwrap()).1
+    };
+    let swapped = compile_again();
+    assert!(swapped.hits < swapped.lookups, "{swapped:?}");
+    // The files were rewritten: the next process finds them all.
+    let repaired = compile_again();
+    assert!(repaired.lookups > 0, "{repaired:?}");
+    assert_eq!(repaired.hits, repaired.lookups, "{repaired:?}");
+}
+
+/// Every file under `dir`, at any depth.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
