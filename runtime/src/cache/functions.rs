@@ -207,5 +207,8 @@ mod tests {
                 hits: 0
             }
         );
+        // What Cranelift does on a miss, insert what it compiled, repairs the file.
+        assert!(reader.insert(b"two", b"second".to_vec()));
+        assert_eq!(fresh().get(b"two").as_deref(), Some(&b"second"[..]));
     }
 }
