@@ -4,6 +4,14 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Makes a write past the file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) fail with `EFBIG` instead of killing
+/// weld with `SIGXFSZ`, so the write's error is reported like any other (the compiled-code cache only warns, and
+/// the run goes on) and its temporary file is removed. `main` calls it once, first.
+pub fn errors_for_oversized_writes() {
+    // SAFETY: SIG_IGN installs no handler; only the disposition of one signal changes, for the whole process.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+}
+
 /// Writes `text` to stdout. A closed pipe comes back as an error that `report` treats as a quiet exit.
 pub fn print(text: &str) -> Result<()> {
     let mut out = anstream::stdout().lock();

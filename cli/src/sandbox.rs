@@ -288,7 +288,7 @@ fn say_origin(loaded: &Loaded) {
 fn push_reuse(line: &mut String, reuse: Option<weld_runtime::Reuse>, what: &str) {
     if let Some(reuse) = reuse.filter(|r| r.lookups > 0) {
         line.push_str(&format!(
-            " ({} of {} {what} reused from the cache)",
+            " ({} of {} {what} found in the shared store, not compiled)",
             reuse.hits, reuse.lookups
         ));
     }

@@ -79,10 +79,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
-/// `--timeout`: a duration such as `500ms`, `2s` or `1m30s`.
+/// A duration such as `500ms`, `2s` or `1m30s`, longer than zero (`--timeout`, `--drain-timeout`,
+/// `weld cache clean --older-than`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("the timeout must be longer than zero".into()),
+        Ok(d) if d.is_zero() => Err("it must be longer than zero".into()),
         Ok(d) => Ok(d),
         Err(e) => Err(format!("`{text}`: {e} (use e.g. 500ms, 2s or 1m30s)")),
     }

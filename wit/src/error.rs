@@ -24,6 +24,12 @@ pub enum Error {
         /// The offending path.
         path: PathBuf,
     },
+    /// The file is larger than any input weld reads ([`crate::MAX_INPUT`]), or is endless (`/dev/zero`).
+    #[error("`{}` is larger than {} GiB, the most weld reads as one input", path.display(), crate::MAX_INPUT >> 30)]
+    TooLarge {
+        /// The offending path.
+        path: PathBuf,
+    },
     /// The file is empty.
     #[error("`{}` is empty: expected a WebAssembly binary, WAT text or WIT text", path.display())]
     Empty {

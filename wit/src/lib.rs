@@ -36,7 +36,7 @@ pub use inspect::{
 };
 pub use render::{WitFile, package_files, to_wit};
 pub use source::{
-    Features, SourceKind, WitSource, is_wit_package, load, load_with, panic_message, read_file,
-    read_wasm, wasm_bytes,
+    Features, MAX_INPUT, SourceKind, WitSource, is_wit_package, load, load_with, panic_message,
+    read_file, read_wasm, wasm_bytes,
 };
 pub use validate::{FileKind, Invalid, Validated, features, validate, validate_file};

@@ -99,18 +99,35 @@ fn resolve_wit(
     }
 }
 
-/// Reads a file that must be a file: a directory or an unreadable path is an error naming it.
+/// The most bytes weld reads as one input file: 1 GiB. The largest components today's toolchains make (CPython,
+/// StarlingMonkey, .NET runtimes inside) are tens of MB; a bound keeps a device such as `/dev/zero`, or a wrong
+/// path to a disk image, from filling memory.
+pub const MAX_INPUT: u64 = 1 << 30;
+
+/// Reads a file that must be a file of at most [`MAX_INPUT`] bytes (a pipe is read too, up to that bound): a
+/// directory, a larger or endless file, or an unreadable path is an error naming it.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
     let read_err = |io| Error::Read {
         path: path.to_path_buf(),
         io,
     };
-    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.is_dir() {
         return Err(Error::IsDirectory {
             path: path.to_path_buf(),
         });
     }
-    std::fs::read(path).map_err(read_err)
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_INPUT + 1) as usize);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_INPUT + 1).read_to_end(&mut bytes))
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Reads a WebAssembly file from disk: a binary as is, WAT text compiled to a binary. Errors name the file.
@@ -187,12 +204,20 @@ pub fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'
 
 fn not_wasm(path: &Path, bytes: &[u8]) -> Error {
     let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut reason = format!(
+        "it starts with the bytes `{}`, not the `00 61 73 6d` (\\0asm) magic number of a WebAssembly binary",
+        head.join(" ")
+    );
+    if bytes.starts_with(b"\x7fELF") {
+        // What `weld compile` and `wasmtime compile` write; one wasmtime did not recognise is damaged or foreign.
+        reason.push_str(
+            "; it is an ELF file, as precompiled code (.cwasm) is, but not one this weld can load: damaged, \
+             or not precompiled code at all",
+        );
+    }
     Error::UnknownFormat {
         path: path.to_path_buf(),
-        reason: format!(
-            "it starts with the bytes `{}`, not the `00 61 73 6d` (\\0asm) magic number of a WebAssembly binary",
-            head.join(" ")
-        ),
+        reason,
     }
 }
 

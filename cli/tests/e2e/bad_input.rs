@@ -33,6 +33,14 @@ fn bad_inputs(dir: &Path) -> Vec<(PathBuf, &'static str)> {
             "truncated.wasm",
         ),
         (write("corrupt.wasm", &corrupt), "corrupt.wasm"),
+        // Regression (a user's probe): a truncated .cwasm was only "not WebAssembly".
+        (
+            write(
+                "truncated.cwasm",
+                b"\x7fELF\x02\x01\x01\0\0\0\x03\0\x3e\0\xc8\xff",
+            ),
+            "it is an ELF file, as precompiled code (.cwasm) is",
+        ),
     ]
 }
 
@@ -69,6 +77,20 @@ fn a_directory_where_a_file_is_expected() {
     // For `weld wit` a directory is a WIT package; one without WIT files is an error naming it.
     let err = weld(["wit".as_ref(), tmp.path().as_os_str()]).fails();
     assert!(err.contains(&tmp.path().display().to_string()), "{err}");
+}
+
+/// Regression (a user's probe): `weld run /dev/zero` read until memory ran out.
+#[test]
+fn an_endless_input_is_refused_at_the_bound_not_read_until_memory_runs_out() {
+    for cmd in [&["run"][..], &["compile", "-o", "/dev/null"], &["validate"]] {
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.push("/dev/zero");
+        let err = weld(args).fails_output();
+        assert!(
+            err.contains("`/dev/zero` is larger than 1 GiB"),
+            "{cmd:?}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -294,3 +294,38 @@ fn a_bad_cache_cap_is_a_warning_not_a_failed_run() {
         run.stderr()
     );
 }
+
+/// Regression (a user's probe): under a file-size limit (`ulimit -f`), the cache's write killed weld with
+/// SIGXFSZ before the guest ran, and left a temporary file behind on every try.
+#[test]
+fn a_file_size_limit_leaves_the_cache_unwritten_and_the_run_going() {
+    use std::os::unix::process::CommandExt;
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = command(cache.path());
+    let limit = libc::rlimit {
+        rlim_cur: 8192,
+        rlim_max: 8192,
+    };
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's limits.
+    unsafe {
+        cmd.pre_exec(move || match libc::setrlimit(libc::RLIMIT_FSIZE, &limit) {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        });
+    }
+    let hello = fixture("hello").display().to_string();
+    let run = weld_with(cmd, ["run", "-v", "--compiler", "cranelift", &hello]);
+    assert_eq!(run.ok(), "hello from weld\n");
+    assert!(
+        run.stderr().contains("could not cache it"),
+        "{}",
+        run.stderr()
+    );
+    let compiled = cache.path().join("compiled");
+    let left: Vec<_> = std::fs::read_dir(&compiled)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

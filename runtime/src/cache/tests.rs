@@ -160,3 +160,47 @@ fn usage_clean_and_eviction_go_by_last_use() {
     assert_eq!(cleaned.entries, 1);
     assert_eq!(cache.usage().unwrap().total_bytes, 0);
 }
+
+/// Regression (a user's probe): `weld cache clean` removed the lock of a running fill, so the next run started a
+/// second fill of the same entry.
+#[test]
+fn clean_keeps_the_lock_of_a_compile_still_running_and_removes_free_ones() {
+    let (_dir, cache, engine, _) = setup();
+    let running = cache.key(&engine, &Digest::of(b"running"));
+    let ended = cache.key(&engine, &Digest::of(b"ended"));
+    let held = cache.lock(&running).unwrap().expect("free");
+    drop(cache.lock(&ended).unwrap().expect("free"));
+    let cleaned = cache.clean(None).unwrap();
+    assert_eq!(cleaned.other, 1, "{cleaned:?}");
+    assert!(cache.locked(&running));
+    assert!(!cache.dir.join("locks").join(&ended.0).exists());
+    drop(held);
+    cache.clean(None).unwrap();
+    assert!(!cache.dir.join("locks").exists());
+}
+
+/// Regression (a user's probe): with a file or a FIFO where the folder `functions/` belongs, `weld cache` and
+/// `weld cache clean` failed with "Not a directory", and a run said it could not cache what it had cached.
+#[test]
+fn anything_planted_where_a_folder_belongs_is_listed_and_removed_as_a_file() {
+    let (dir, cache, engine, artifact) = setup();
+    let key = cache.key(&engine, &Digest::of(b"c"));
+    put(&cache, &key, &artifact);
+    std::fs::write(cache.dir.join("functions"), b"planted").unwrap();
+    // A link to a folder elsewhere is removed, not followed: what it points to stays.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(elsewhere.join("ab")).unwrap();
+    std::fs::write(elsewhere.join("ab/cdef"), b"not the cache's").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, cache.dir.join("index")).unwrap();
+    let usage = cache.usage().unwrap();
+    assert_eq!((usage.entries.len(), usage.functions.0), (1, 0));
+    assert_eq!(usage.other.0, 2, "{usage:?}");
+    assert_eq!(cache.evict(u64::MAX, None).unwrap().bytes, 0);
+    let cleaned = cache.clean(None).unwrap();
+    assert_eq!(
+        (cleaned.entries, cleaned.functions, cleaned.other),
+        (1, 0, 2)
+    );
+    assert!(elsewhere.join("ab/cdef").exists());
+    assert_eq!(std::fs::read_dir(&cache.dir).unwrap().count(), 0);
+}

@@ -97,8 +97,9 @@ impl Cache {
     }
 
     /// Removes everything last used more than `older_than` ago, or, when `None`, everything in the cache's
-    /// directory (locks and unknown files too). A run that has an entry mapped keeps its pages (the file is
-    /// unlinked, not truncated).
+    /// directory (unknown files too) but the locks of compiles still running, so that a running `weld cache
+    /// fill` keeps its entry to itself. A run that has an entry mapped keeps its pages (the file is unlinked, not
+    /// truncated).
     pub fn clean(&self, older_than: Option<Duration>) -> std::io::Result<Cleaned> {
         let cutoff = older_than.map(|age| SystemTime::now() - age);
         let mut cleaned = Cleaned::default();
@@ -108,8 +109,13 @@ impl Cache {
             }
         }
         if cutoff.is_none() {
+            let locks = self.dir.join("locks");
             for dir in dirs(&self.dir)? {
-                std::fs::remove_dir_all(dir)?;
+                if dir == locks {
+                    remove_free_locks(&locks, &mut cleaned)?;
+                } else {
+                    std::fs::remove_dir_all(dir)?;
+                }
             }
         }
         Ok(cleaned)
@@ -164,13 +170,19 @@ impl Cache {
             }
             items.push(item);
         }
-        for shard in dirs(&self.dir.join("functions"))? {
-            for (path, meta) in files(&shard)? {
-                items.push(Item::file(Kind::Function, path, &meta));
+        // Folders inside the cache are only read when they are folders: a file, a FIFO or a link planted where one
+        // belongs is an unknown file of the cache's own folder (listed above), removed as such.
+        if let Some(functions) = own_dir(self.dir.join("functions")) {
+            for shard in dirs(&functions)? {
+                for (path, meta) in files(&shard)? {
+                    items.push(Item::file(Kind::Function, path, &meta));
+                }
             }
         }
-        for (path, meta) in files(&self.dir.join("index"))? {
-            items.push(Item::file(Kind::Other, path, &meta));
+        if let Some(index) = own_dir(self.dir.join("index")) {
+            for (path, meta) in files(&index)? {
+                items.push(Item::file(Kind::Other, path, &meta));
+            }
         }
         Ok(items)
     }
@@ -206,6 +218,28 @@ fn remove(item: &Item, cleaned: &mut Cleaned) -> std::io::Result<()> {
     }
     cleaned.bytes += item.bytes;
     Ok(())
+}
+
+/// Removes the compile locks in `locks` that no process holds (a lock held is a `weld cache fill` running), and
+/// the folder when none is left.
+fn remove_free_locks(locks: &Path, cleaned: &mut Cleaned) -> std::io::Result<()> {
+    for (path, meta) in files(locks)? {
+        let free = match super::open::regular(&path, true, false) {
+            Ok(file) => file.try_lock().is_ok(),
+            Err(_) => true, // not a lock weld made
+        };
+        if free {
+            remove(&Item::file(Kind::Other, path, &meta), cleaned)?;
+        }
+    }
+    let _ = std::fs::remove_dir(locks); // fails while a lock is left
+    Ok(())
+}
+
+/// `dir` when it is a directory itself, not a link to one nor anything else.
+fn own_dir(dir: PathBuf) -> Option<PathBuf> {
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    meta.is_dir().then_some(dir)
 }
 
 /// Everything but directories directly in `dir` (regular files, and whatever else was planted there: FIFOs,
