@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 /// Makes a write past the file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) fail with `EFBIG` instead of killing
 /// weld with `SIGXFSZ`, so the write's error is reported like any other (the compiled-code cache only warns, and
-/// the run goes on) and its temporary file is removed. `main` calls it once, first.
+/// the run goes on) and its temporary file is removed. `main` calls it once, first. An ignored signal stays
+/// ignored across `exec`, so the programs weld starts (Docker credential helpers) get the same: their oversized
+/// writes fail rather than kill them.
 pub fn errors_for_oversized_writes() {
-    // SAFETY: SIG_IGN installs no handler; only the disposition of one signal changes, for the whole process.
+    // SAFETY: called before any thread starts; SIG_IGN installs no handler, only the disposition of one signal
+    // changes, for the whole process.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
 }
 

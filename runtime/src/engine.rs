@@ -82,11 +82,30 @@ pub fn engine(settings: EngineSettings) -> Result<Engine, RunError> {
 }
 
 /// Like [`engine`], with Cranelift reusing functions compiled before from `functions` (its incremental
-/// compilation cache) and adding the ones it compiles. No effect with Winch.
+/// compilation cache) and adding the ones it compiles. With Winch, the trampolines Winch has Cranelift compile
+/// are shared that way; that takes weld's patched `wasmtime-internal-winch` (`vendor/README.md`), and a build
+/// without the patch (whose Winch refuses the store) gets a Winch engine that shares nothing rather than an error.
+///
+/// # Errors
+/// [`RunError::Engine`] when wasmtime refuses the configuration (a CPU or platform it cannot compile for).
 pub fn engine_sharing(
     settings: EngineSettings,
     functions: Option<Arc<dyn CacheStore>>,
 ) -> Result<Engine, RunError> {
+    let sharing = functions.is_some();
+    match Engine::new(&config(settings, functions)?) {
+        Err(_) if sharing && settings.compiler == Compiler::Winch => {
+            Engine::new(&config(settings, None)?).map_err(|e| RunError::Engine(e.into()))
+        }
+        engine => engine.map_err(|e| RunError::Engine(e.into())),
+    }
+}
+
+/// The wasmtime configuration of [`engine_sharing`].
+fn config(
+    settings: EngineSettings,
+    functions: Option<Arc<dyn CacheStore>>,
+) -> Result<Config, RunError> {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
@@ -130,5 +149,5 @@ pub fn engine_sharing(
             .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
-    Engine::new(&config).map_err(|e| RunError::Engine(e.into()))
+    Ok(config)
 }

@@ -166,8 +166,8 @@ pub const DEFAULT_WINCH_FROM: u64 = 256 * 1024;
 const GRACE: Duration = Duration::from_millis(500);
 
 impl Runtime {
-    /// A runtime with these engine settings, caching compiled code (and Cranelift's compiled functions, shared
-    /// between components) in `cache` when given. It compiles with `settings.compiler` until
+    /// A runtime with these engine settings, caching compiled code (and the functions Cranelift compiles,
+    /// Winch's trampolines included, shared between components) in `cache` when given. It compiles with `settings.compiler` until
     /// [`Runtime::with_tiering`] says otherwise.
     pub fn new(settings: EngineSettings, cache: Option<Cache>) -> Result<Self, RunError> {
         let functions = cache.as_ref().map(|c| Arc::new(c.functions()));

@@ -24,7 +24,13 @@ pub enum Error {
         /// The offending path.
         path: PathBuf,
     },
-    /// The file is larger than any input weld reads ([`crate::MAX_INPUT`]), or is endless (`/dev/zero`).
+    /// The path is a character or block device (`/dev/zero`, a disk), not a file.
+    #[error("`{}` is a device, not a file", path.display())]
+    Device {
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// The file or pipe is larger than any input weld reads ([`crate::MAX_INPUT`]).
     #[error("`{}` is larger than {} GiB, the most weld reads as one input", path.display(), crate::MAX_INPUT >> 30)]
     TooLarge {
         /// The offending path.

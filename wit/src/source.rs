@@ -105,9 +105,10 @@ fn resolve_wit(
 pub const MAX_INPUT: u64 = 1 << 30;
 
 /// Reads a file that must be a file of at most [`MAX_INPUT`] bytes (a pipe is read too, up to that bound): a
-/// directory, a larger or endless file, or an unreadable path is an error naming it.
+/// directory, a device (`/dev/zero`), a larger file or pipe, or an unreadable path is an error naming it.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
     let read_err = |io| Error::Read {
         path: path.to_path_buf(),
         io,
@@ -115,6 +116,17 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(read_err)?;
     if meta.is_dir() {
         return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let kind = meta.file_type();
+    if kind.is_char_device() || kind.is_block_device() {
+        return Err(Error::Device {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(Error::TooLarge {
             path: path.to_path_buf(),
         });
     }
@@ -211,8 +223,8 @@ fn not_wasm(path: &Path, bytes: &[u8]) -> Error {
     if bytes.starts_with(b"\x7fELF") {
         // What `weld compile` and `wasmtime compile` write; one wasmtime did not recognise is damaged or foreign.
         reason.push_str(
-            "; it is an ELF file, as precompiled code (.cwasm) is, but not one this weld can load: damaged, \
-             or not precompiled code at all",
+            "; it is an ELF file, as precompiled code (.cwasm) is: this command reads WebAssembly. Run \
+             precompiled code with `weld run --allow-precompiled`, or use the .wasm it came from",
         );
     }
     Error::UnknownFormat {

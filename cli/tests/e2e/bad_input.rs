@@ -79,17 +79,28 @@ fn a_directory_where_a_file_is_expected() {
     assert!(err.contains(&tmp.path().display().to_string()), "{err}");
 }
 
-/// Regression (a user's probe): `weld run /dev/zero` read until memory ran out.
+/// Regression (a user's probe): `weld run /dev/zero` read until memory ran out. A device is refused before
+/// anything is read, and so is a file over the bound (a sparse one here, so the test writes nothing).
 #[test]
-fn an_endless_input_is_refused_at_the_bound_not_read_until_memory_runs_out() {
+fn an_endless_or_huge_input_is_refused_not_read_until_memory_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.wasm");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+    let huge = huge.display().to_string();
     for cmd in [&["run"][..], &["compile", "-o", "/dev/null"], &["validate"]] {
-        let mut args: Vec<&str> = cmd.to_vec();
-        args.push("/dev/zero");
-        let err = weld(args).fails_output();
-        assert!(
-            err.contains("`/dev/zero` is larger than 1 GiB"),
-            "{cmd:?}: {err}"
-        );
+        for (input, expected) in [
+            (
+                "/dev/zero",
+                "`/dev/zero` is a device, not a file".to_string(),
+            ),
+            (huge.as_str(), format!("`{huge}` is larger than 1 GiB")),
+        ] {
+            let mut args: Vec<&str> = cmd.to_vec();
+            args.push(input);
+            let err = weld(args).fails_output();
+            assert!(err.contains(&expected), "{cmd:?} {input}: {err}");
+        }
     }
 }
 

@@ -12,11 +12,12 @@
 //! file whose seal does not match its name and contents is a miss: the function is compiled again and the file
 //! rewritten. The compiled-code entries keep the same guarantee with their records (`Cache::lookup`).
 //!
-//! What a process has read or written is also kept in memory: one compile looks up the same key thousands of
-//! times (Winch's trampolines, compiled by Cranelift, depend only on the function's signature, and a language
-//! runtime has tens of thousands of functions with a few hundred signatures), and each lookup on disk would be an
-//! open, a read and a re-stamp. Only small values are kept (see [`REMEMBERED_UP_TO`]), so a whole Cranelift
-//! compile of a 30 MB component does not hold its compiled code twice.
+//! Small values a process has read or been given to store (whether or not the write succeeded) are also kept in
+//! memory: one compile looks up the same key thousands of times (Winch's trampolines, compiled by Cranelift,
+//! depend only on the function's signature, and a language runtime has tens of thousands of functions with a few
+//! hundred signatures), and each lookup on disk would be an open, a read and a re-stamp. The memory is bounded
+//! ([`REMEMBERED_UP_TO`] per value, [`REMEMBERED_AT_MOST`] in all), so a whole Cranelift compile of a 30 MB
+//! component, or a long-lived server, does not hold its compiled code twice.
 
 use super::{hex, write_atomically};
 use sha2::{Digest, Sha256};
@@ -32,6 +33,10 @@ use wasmtime::CacheStore;
 /// Values up to this many bytes are kept in memory once read or written: a trampoline is a few hundred bytes,
 /// the values most often looked up again, while a language runtime's big functions are seldom repeated.
 const REMEMBERED_UP_TO: usize = 4096;
+
+/// The most bytes of values kept in memory: the 550 distinct trampolines of a 30 MB Python+JS composition take
+/// about 0.3 MiB; what comes after the first 8 MiB is read from disk again.
+const REMEMBERED_AT_MOST: usize = 8 << 20;
 
 /// What a sealed file starts with, before the two digests.
 const TAG: &[u8; 8] = b"weldfn1\n";
@@ -62,13 +67,28 @@ fn unseal(digest: &[u8; 32], mut file: Vec<u8>) -> Option<Vec<u8>> {
 }
 
 /// Functions in one directory, with counts of what was asked and found.
-#[derive(Debug)]
 pub struct FunctionStore {
     dir: PathBuf,
-    /// Values this process has read or written, by their file's name.
-    seen: Mutex<HashMap<[u8; 32], Vec<u8>>>,
+    /// Small values this process has read or stored.
+    seen: Mutex<Memo>,
     lookups: AtomicU64,
     hits: AtomicU64,
+}
+
+/// Values kept in memory by their file's name, and their bytes in all.
+#[derive(Default)]
+struct Memo {
+    values: HashMap<[u8; 32], Vec<u8>>,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for FunctionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionStore")
+            .field("dir", &self.dir)
+            .field("reuse", &self.reuse())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How many functions a compile looked up in the store, and found.
@@ -118,16 +138,21 @@ impl FunctionStore {
     /// The value of `digest` this process has read or written.
     fn seen(&self, digest: &[u8; 32]) -> Option<Vec<u8>> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.get(digest).cloned()
+        seen.values.get(digest).cloned()
     }
 
-    /// Remembers the value of `digest` when it is small (up to [`REMEMBERED_UP_TO`] bytes).
+    /// Remembers the value of `digest` when it is small (up to [`REMEMBERED_UP_TO`] bytes) and there is room
+    /// (up to [`REMEMBERED_AT_MOST`] bytes in all).
     fn remember(&self, digest: [u8; 32], value: &[u8]) {
         if value.len() > REMEMBERED_UP_TO {
             return;
         }
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.insert(digest, value.to_vec());
+        if seen.bytes + value.len() > REMEMBERED_AT_MOST || seen.values.contains_key(&digest) {
+            return;
+        }
+        seen.bytes += value.len();
+        seen.values.insert(digest, value.to_vec());
     }
 }
 
@@ -180,6 +205,26 @@ mod tests {
         assert_eq!(unseal(&key, damaged), None);
         assert_eq!(unseal(&key, file[..SEAL - 1].to_vec()), None);
         assert_eq!(unseal(&key, b"value".to_vec()), None);
+    }
+
+    #[test]
+    fn what_is_kept_in_memory_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FunctionStore::new(dir.path().to_owned());
+        for i in 0u32..2100 {
+            store.insert(&i.to_le_bytes(), vec![0; REMEMBERED_UP_TO]);
+        }
+        store.insert(b"big", vec![0; REMEMBERED_UP_TO + 1]);
+        let seen = store.seen.lock().unwrap();
+        assert_eq!(seen.values.len(), REMEMBERED_AT_MOST / REMEMBERED_UP_TO);
+        assert_eq!(seen.bytes, REMEMBERED_AT_MOST);
+        drop(seen);
+        // What is not kept is still found, on disk.
+        assert_eq!(
+            store.get(&2099u32.to_le_bytes()).map(|v| v.len()),
+            Some(REMEMBERED_UP_TO)
+        );
+        assert!(store.get(b"big").is_some());
     }
 
     #[test]

@@ -224,15 +224,29 @@ impl Cache {
     }
 
     /// Takes the compile lock of `key` (`locks/KEY`, an advisory lock held until the file is dropped), or `None`
-    /// when another process holds it.
+    /// when another process holds it. A lock file removed (by `weld cache clean`) between the open and the lock
+    /// is opened again, so the lock held is always the one at the path, which the next process will see.
     pub fn lock(&self, key: &Key) -> std::io::Result<Option<std::fs::File>> {
+        use std::os::unix::fs::MetadataExt;
         let dir = self.dir.join("locks");
-        std::fs::create_dir_all(&dir)?;
-        let file = open::regular(&dir.join(&key.0), true, true)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        let path = dir.join(&key.0);
+        loop {
+            std::fs::create_dir_all(&dir)?;
+            let file = open::regular(&path, true, true)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+            let held = file.metadata()?;
+            match std::fs::metadata(&path) {
+                Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => {
+                    return Ok(Some(file));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
     }
 

@@ -224,11 +224,13 @@ fn remove(item: &Item, cleaned: &mut Cleaned) -> std::io::Result<()> {
 /// the folder when none is left.
 fn remove_free_locks(locks: &Path, cleaned: &mut Cleaned) -> std::io::Result<()> {
     for (path, meta) in files(locks)? {
-        let free = match super::open::regular(&path, true, false) {
-            Ok(file) => file.try_lock().is_ok(),
-            Err(_) => true, // not a lock weld made
+        // Held while the file is removed, so no compile takes it in between: one that opened it before finds it
+        // held (and leaves the compile to a later run) or, once it is gone, opens a new one (`Cache::lock`).
+        let taken = match super::open::regular(&path, true, false) {
+            Ok(file) => file.try_lock().is_ok().then_some(Some(file)),
+            Err(_) => Some(None), // not a lock weld made
         };
-        if free {
+        if let Some(_held) = taken {
             remove(&Item::file(Kind::Other, path, &meta), cleaned)?;
         }
     }
