@@ -26,11 +26,17 @@ fn setup(tiering: Tiering) -> (tempfile::TempDir, Runtime, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let one = component(dir.path(), "one.wat", "local.get 0 i32.const 2 i32.mul");
     let two = component(dir.path(), "two.wat", "local.get 0 i32.const 3 i32.mul");
-    let cache = Cache::new(dir.path().join("cache"));
-    let runtime = Runtime::new(EngineSettings::default(), Some(cache))
-        .unwrap()
-        .with_tiering(tiering);
+    let runtime = runtime_over(dir.path(), tiering);
     (dir, runtime, one, two)
+}
+
+/// A runtime caching in `dir/cache`, picking compilers as `tiering` says: what one process has (a second one
+/// over the same folder starts with nothing in memory).
+fn runtime_over(dir: &Path, tiering: Tiering) -> Runtime {
+    let cache = Cache::new(dir.join("cache"));
+    Runtime::new(EngineSettings::default(), Some(cache))
+        .unwrap()
+        .with_tiering(tiering)
 }
 
 /// What a load compiled: its compiler and the shared functions it looked up and found.
@@ -76,12 +82,7 @@ fn a_store_read_by_a_new_process_serves_what_another_wrote() {
     // A runtime is what one process has; a second one over the same folder starts with nothing in memory.
     let (dir, runtime, one, _) = setup(Tiering::Winch);
     runtime.load(&one, false).unwrap();
-    let again = Runtime::new(
-        EngineSettings::default(),
-        Some(Cache::new(dir.path().join("cache"))),
-    )
-    .unwrap()
-    .with_tiering(Tiering::Winch);
+    let again = runtime_over(dir.path(), Tiering::Winch);
     let (_, reuse) = compiled(&again.load(&one, false).unwrap());
     assert!(reuse.lookups > 0, "{reuse:?}");
     assert_eq!(reuse.hits, reuse.lookups, "{reuse:?}");
@@ -103,12 +104,7 @@ fn shared_functions_swapped_between_files_are_compiled_again_never_run() {
     // A new process compiles it again. Only what it compiled itself can be found (the second trampoline of a
     // signature); none of the files is taken.
     let compile_again = || {
-        let again = Runtime::new(
-            EngineSettings::default(),
-            Some(Cache::new(dir.path().join("cache"))),
-        )
-        .unwrap()
-        .with_tiering(Tiering::Winch);
+        let again = runtime_over(dir.path(), Tiering::Winch);
         compiled(&again.load(&one, false).unwrap()).1
     };
     let swapped = compile_again();
