@@ -167,8 +167,8 @@ const GRACE: Duration = Duration::from_millis(500);
 
 impl Runtime {
     /// A runtime with these engine settings, caching compiled code (and the functions Cranelift compiles,
-    /// Winch's trampolines included, shared between components) in `cache` when given. It compiles with `settings.compiler` until
-    /// [`Runtime::with_tiering`] says otherwise.
+    /// Winch's trampolines included, shared between components) in `cache` when given. It compiles with
+    /// `settings.compiler` until [`Runtime::with_tiering`] says otherwise.
     pub fn new(settings: EngineSettings, cache: Option<Cache>) -> Result<Self, RunError> {
         let functions = cache.as_ref().map(|c| Arc::new(c.functions()));
         let tiering = match settings.compiler {
