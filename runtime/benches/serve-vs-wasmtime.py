@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """HTTP serving, `weld serve` beside `wasmtime serve -S cli` in one run, under load from wrk (16 connections, two
 threads): a Python handler (componentize-py) and a JavaScript one (jco), both from fixtures/interop/http, each
-answering a small body. Both servers give each request a fresh instance (wasmtime's default for WASIp2
-components) and run cached Cranelift code.
+answering a small body; then the WASI 0.3 handlers of fixtures/interop/p3 (componentize-py's wasi:http/service,
+jco's QuickJS backend). Both servers give each WASI 0.2 request a fresh instance (wasmtime's default for WASIp2
+components) and run cached Cranelift code; for WASI 0.3, wasmtime reuses instances by default, so it is also
+measured with `--max-instance-reuse-count 1`, the isolation weld gives.
 
 Reports per component and server: requests per second, p50 and p99 latency, resident memory idle (after start)
 and loaded (the peak while wrk runs), and the time from start to the first answered request with the code cached.
@@ -99,18 +101,32 @@ with tempfile.TemporaryDirectory() as out:
                    cwd=work, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["jco", "componentize", "app.js", "-w", "wit", "-n", "handler", "-o", javascript],
                    cwd=work, check=True, stdout=subprocess.DEVNULL)
+    # The WASI 0.3 handlers (fixtures/interop/p3): componentize-py's wasi:http/service@0.3.0 and jco's QuickJS backend.
+    p3 = os.path.join(out, "p3")
+    shutil.copytree(os.path.join(root, "fixtures/interop/p3"), p3)
+    python3, javascript3 = os.path.join(out, "py-p3.wasm"), os.path.join(out, "js-p3.wasm")
+    subprocess.run(["componentize-py", "-d", "../wit", "-w", "wasi:http/service@0.3.0", "componentize", "app", "-o",
+                    python3], cwd=os.path.join(p3, "python-http"), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["jco", "componentize", "app.js", "--backend", "qjs", "-w", "../wit", "-n", "js-http", "-o",
+                    javascript3], cwd=os.path.join(p3, "js-http"), check=True, stdout=subprocess.DEVNULL)
     env = {**os.environ, "WELD_CACHE_DIR": os.path.join(out, "weld-cache")}
     version = subprocess.run([wasmtime, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"wrk -t2 -c16 -d{seconds}s against each; {version}; weld serve's log and the guests' output to /dev/null")
     print(f"{'component':28} {'server':30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'idle MiB':>9} "
           f"{'loaded MiB':>10} {'ready ms':>9}")
-    for name, component in (("Python (componentize-py)", python), ("JavaScript (jco)", javascript)):
+    for name, component in (("Python (componentize-py)", python), ("JavaScript (jco)", javascript),
+                            ("Python, WASI 0.3", python3), ("JavaScript (qjs), WASI 0.3", javascript3)):
         servers = {
             "weld serve": lambda port: [weld, "serve", component, "--addr", f"127.0.0.1:{port}",
                                         "--compiler", "cranelift"],
+            # wasmtime reuses a WASI 0.3 instance for up to 128 requests (16 at once) by default; weld never does.
             "wasmtime serve -S cli": lambda port: [wasmtime, "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}",
                                                    component],
         }
+        if component in (python3, javascript3):
+            servers["wasmtime serve -S cli, no reuse"] = lambda port: [
+                wasmtime, "serve", "-S", "cli", "--max-instance-reuse-count", "1", "--addr", f"127.0.0.1:{port}",
+                component]
         for label, command in servers.items():
             # A first start compiles and caches the code; the measured one maps it.
             port = free_port()

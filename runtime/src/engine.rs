@@ -107,12 +107,21 @@ fn config(
     functions: Option<Arc<dyn CacheStore>>,
 ) -> Result<Config, RunError> {
     let mut config = Config::new();
+    // The component-model extensions come from weld's one feature set, so that what `weld validate` accepts is
+    // what runs.
+    let extra = weld_wit::component_model_async();
     config
         .wasm_component_model(true)
         .wasm_component_model_async(true)
-        .wasm_component_model_more_async_builtins(true)
-        .wasm_component_model_async_stackful(true)
-        .wasm_component_model_error_context(true)
+        .wasm_component_model_more_async_builtins(
+            extra.contains(wasmparser::WasmFeatures::CM_MORE_ASYNC_BUILTINS),
+        )
+        .wasm_component_model_async_stackful(
+            extra.contains(wasmparser::WasmFeatures::CM_ASYNC_STACKFUL),
+        )
+        .wasm_component_model_error_context(
+            extra.contains(wasmparser::WasmFeatures::CM_ERROR_CONTEXT),
+        )
         .epoch_interruption(settings.interruptible)
         .consume_fuel(settings.fuel);
     match settings.compiler {

@@ -90,7 +90,7 @@ pub enum RunError {
         source: BoxError,
     },
     /// Run as a command, but the component does not export `wasi:cli/run`.
-    #[error("`{}` is not a command (it does not export wasi:cli/run@0.2); call one of its functions with --invoke:{}", path.display(), bullet(functions))]
+    #[error("`{}` is not a command (it does not export wasi:cli/run@0.2 or @0.3); call one of its functions with --invoke:{}", path.display(), bullet(functions))]
     NotACommand {
         /// The file.
         path: PathBuf,
@@ -98,7 +98,7 @@ pub enum RunError {
         functions: Vec<String>,
     },
     /// Served, but the component does not export `wasi:http/incoming-handler`.
-    #[error("`{}` is not an HTTP handler (it does not export wasi:http/incoming-handler@0.2){}", path.display(), instead(path, *command, functions))]
+    #[error("`{}` is not an HTTP handler (it does not export wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3){}", path.display(), instead(path, *command, functions))]
     NotAHandler {
         /// The file.
         path: PathBuf,

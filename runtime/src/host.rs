@@ -1,5 +1,5 @@
 //! The host side of a run: the store's data (WASI context, resource table, HTTP hooks, limiter) and the linker
-//! that provides every standard WASI 0.2 interface.
+//! that provides every standard WASI 0.2 interface and, for the concurrent path, WASI 0.3.
 
 use crate::grants::HttpHosts;
 use crate::limits::Limiter;
@@ -112,10 +112,17 @@ pub fn linker(engine: &Engine) -> Result<Linker<Host>> {
     Ok(linker)
 }
 
-/// The same interfaces as [`linker`], for guests called with wasmtime's `*_async` methods (`weld serve`).
+/// The same interfaces as [`linker`], for guests called with wasmtime's `*_async` methods (`weld serve`, and
+/// `weld run` of a component on the concurrent path), and beside them the WASI 0.3.0 set wasmtime implements
+/// (`wasmtime_wasi::p3`: cli, clocks, filesystem, random, sockets; `wasmtime_wasi_http::p3`: http types and
+/// client), whose functions are concurrent. Both draw on the same WASI context and HTTP hooks, so a component
+/// importing 0.2 and 0.3 side by side (componentize-py's) gets one set of grants. Any 0.3.x import resolves to
+/// the 0.3.0 host, as any 0.2.x does to wasmtime's 0.2.
 pub fn linker_async(engine: &Engine) -> Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     Ok(linker)
 }

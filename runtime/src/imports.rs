@@ -6,8 +6,8 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
-/// The interfaces weld links, per WASI package, at any 0.2.x version.
-const PROVIDED: &[(&str, &[&str])] = &[
+/// The interfaces weld links, per WASI package, at any 0.2.x version (`wasmtime_wasi::p2`, `wasmtime_wasi_http::p2`).
+const PROVIDED_0_2: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
@@ -41,6 +41,41 @@ const PROVIDED: &[(&str, &[&str])] = &[
     ),
     ("http", &["types", "outgoing-handler"]),
 ];
+
+/// The interfaces weld links, per WASI package, at any 0.3.x version: the WASI 0.3.0 set wasmtime 48 implements
+/// (`wasmtime_wasi::p3`, `wasmtime_wasi_http::p3`). `wasi:clocks/timezone` is unstable in 0.3.0 and not linked;
+/// `wasi:cli/types` holds only types and needs nothing.
+const PROVIDED_0_3: &[(&str, &[&str])] = &[
+    (
+        "cli",
+        &[
+            "environment",
+            "exit",
+            "stdin",
+            "stdout",
+            "stderr",
+            "terminal-input",
+            "terminal-output",
+            "terminal-stdin",
+            "terminal-stdout",
+            "terminal-stderr",
+        ],
+    ),
+    ("clocks", &["types", "monotonic-clock", "system-clock"]),
+    ("filesystem", &["types", "preopens"]),
+    ("random", &["random", "insecure", "insecure-seed"]),
+    ("sockets", &["types", "ip-name-lookup"]),
+    ("http", &["types", "client"]),
+];
+
+/// Whether `name` (`wasi:cli/stdout@0.3.0`) is a WASI 0.3 interface: an import that makes a component run on
+/// wasmtime's asynchronous path (a WASI 0.3 host function may only be called from a concurrent call).
+pub(crate) fn is_wasi_0_3(name: &str) -> bool {
+    name.strip_prefix("wasi:")
+        .and_then(|rest| rest.split_once('@'))
+        .and_then(|(_, version)| semver::Version::parse(version).ok())
+        .is_some_and(|v| v.major == 0 && v.minor == 3)
+}
 
 /// An import the host does not provide.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,20 +144,32 @@ fn hint(name: &str, file: &str) -> Option<String> {
     };
     let Some((package, interface)) = path.split_once('/') else {
         return Some(format!(
-            "not one of the standard WASI 0.2 interfaces weld run provides; {plug}"
+            "not one of the standard WASI interfaces weld run provides; {plug}"
         ));
     };
-    let known = PROVIDED
+    let version = version.and_then(|v| semver::Version::parse(v).ok());
+    let provided = match &version {
+        Some(v) if v.major == 0 && v.minor == 2 => PROVIDED_0_2,
+        Some(v) if v.major == 0 && v.minor == 3 => PROVIDED_0_3,
+        _ => &[],
+    };
+    let known = provided
         .iter()
         .any(|(p, interfaces)| *p == package && interfaces.contains(&interface));
-    let version = version.and_then(|v| semver::Version::parse(v).ok());
     match version {
-        Some(v) if v.major == 0 && v.minor == 2 && v.pre.is_empty() && known => None,
-        Some(v) if !(v.major == 0 && v.minor == 2) => Some(format!(
-            "weld run provides WASI 0.2.x, and this is WASI {v}; build the component for WASI 0.2"
+        Some(v) if !v.pre.is_empty() && v.major == 0 && v.minor == 3 => Some(format!(
+            "WASI {v} is a pre-release snapshot of 0.3, which matches only itself; weld run provides the final \
+             WASI 0.3.x (0.3.0 and later): rebuild the component with a toolchain that targets 0.3.0"
         )),
-        None => Some("an unversioned WASI import; weld run provides WASI 0.2.x interfaces by their versioned names".into()),
-        _ => Some(format!("not one of the standard WASI 0.2 interfaces weld run provides; {plug}")),
+        Some(v) if v.pre.is_empty() && known => None,
+        Some(v) if !(v.major == 0 && (v.minor == 2 || v.minor == 3)) => Some(format!(
+            "weld run provides WASI 0.2.x and 0.3.x, and this is WASI {v}; build the component for WASI 0.2 or 0.3"
+        )),
+        None => Some("an unversioned WASI import; weld run provides WASI 0.2.x and 0.3.x interfaces by their versioned names".into()),
+        Some(v) => Some(format!(
+            "not one of the standard WASI {}.{} interfaces weld run provides; {plug}",
+            v.major, v.minor
+        )),
     }
 }
 
@@ -131,13 +178,18 @@ mod tests {
     use super::hint;
 
     #[test]
-    fn standard_wasi_at_any_0_2_version_is_provided() {
+    fn standard_wasi_at_any_0_2_or_0_3_version_is_provided() {
         for name in [
             "wasi:cli/environment@0.2.0",
             "wasi:io/streams@0.2.12",
             "wasi:io/streams@0.2.99",
             "wasi:http/outgoing-handler@0.2.3",
             "wasi:sockets/tcp@0.2.0",
+            "wasi:cli/stdout@0.3.0",
+            "wasi:cli/environment@0.3.2",
+            "wasi:clocks/system-clock@0.3.0",
+            "wasi:filesystem/preopens@0.3.1",
+            "wasi:http/client@0.3.0",
         ] {
             assert_eq!(hint(name, "a.wasm"), None, "{name}");
         }
@@ -151,10 +203,20 @@ mod tests {
                 .contains("weld compose app.wasm --plug")
         );
         assert!(
-            hint("wasi:cli/environment@0.3.0", "a.wasm")
+            hint("wasi:cli/environment@0.4.0", "a.wasm")
                 .unwrap()
-                .contains("WASI 0.3.0")
+                .contains("WASI 0.4.0")
         );
+        assert!(
+            hint("wasi:cli/environment@0.3.0-rc-2026-03-15", "a.wasm")
+                .unwrap()
+                .contains("pre-release")
+        );
+        assert!(hint("wasi:io/streams@0.3.0", "a.wasm").is_some());
+        assert!(hint("wasi:http/handler@0.3.0", "a.wasm").is_some());
+        assert!(super::is_wasi_0_3("wasi:cli/stdout@0.3.2"));
+        assert!(!super::is_wasi_0_3("wasi:cli/stdout@0.2.9"));
+        assert!(!super::is_wasi_0_3("weld:x/y@0.3.0"));
         assert!(
             hint("wasi:keyvalue/store@0.2.0", "a.wasm")
                 .unwrap()

@@ -46,7 +46,12 @@ impl Export {
             [one] => format!(" -> {one}"),
             many => format!(" -> ({})", many.join(", ")),
         };
-        format!("{}: func({}){arrow}", self.name, params.join(", "))
+        let func = if self.ty.async_() {
+            "async func"
+        } else {
+            "func"
+        };
+        format!("{}: {func}({}){arrow}", self.name, params.join(", "))
     }
 
     /// The resource this function belongs to (`counter` for `[method]counter.get`), if any.
@@ -58,9 +63,13 @@ impl Export {
     }
 }
 
-/// A type in WIT-like syntax; resources show as `own<resource>` / `borrow<resource>`, also inside a list, an
-/// option, a result or a tuple (wasm-wave's display writes `<<UNSUPPORTED>>` for them).
-fn type_text(ty: &Type) -> String {
+/// A type in WIT-like syntax; resources show as `own<resource>` / `borrow<resource>`, streams and futures as
+/// `stream<u8>` / `future<string>`, also inside a list, an option, a result or a tuple (wasm-wave's display
+/// writes `<<UNSUPPORTED>>` for them).
+pub(crate) fn type_text(ty: &Type) -> String {
+    if let Some(text) = crate::concurrent::transmit_type_text(ty, type_text) {
+        return text;
+    }
     let inner = |ty: Option<Type>| ty.map_or("_".to_owned(), |ty| type_text(&ty));
     match ty {
         Type::Own(_) => "own<resource>".into(),
@@ -182,12 +191,50 @@ impl Session {
         }
     }
 
-    /// Runs one `--invoke` expression and returns its result in WAVE (empty for a function without results).
+    /// Runs one `--invoke` expression and returns its result in WAVE (empty for a function without results), on
+    /// wasmtime's synchronous path.
     pub fn call(
         &mut self,
         mut store: impl AsContextMut,
         expression: &str,
     ) -> Result<String, RunError> {
+        let call = self.begin(&mut store, expression)?;
+        let mut results = call.results();
+        call.func
+            .call(&mut store, &call.args, &mut results)
+            .map_err(|e| call.failed(e))?;
+        self.finish(&call.export, &results)
+    }
+
+    /// Like [`Session::call`], on wasmtime's concurrent path: an async export is awaited, and the streams and
+    /// futures its result holds are read to their end (a stream shows as the list of its items, a future as its
+    /// value).
+    pub(crate) async fn call_concurrent<S>(
+        &mut self,
+        mut store: S,
+        expression: &str,
+    ) -> Result<String, RunError>
+    where
+        S: AsContextMut,
+        S::Data: Send + 'static,
+    {
+        let call = self.begin(&mut store, expression)?;
+        let mut results = call.results();
+        call.func
+            .call_async(&mut store, &call.args, &mut results)
+            .await
+            .map_err(|e| call.failed(e))?;
+        crate::concurrent::read_transmits(&mut store, &mut results)
+            .await
+            .map_err(|e| RunError::InvokeResult {
+                function: call.export.path(),
+                source: e.into(),
+            })?;
+        self.finish(&call.export, &results)
+    }
+
+    /// Finds the function `expression` calls and reads its arguments.
+    fn begin(&self, mut store: impl AsContextMut, expression: &str) -> Result<Call, RunError> {
         let syntax = |message: String| RunError::InvokeSyntax {
             expression: expression.to_owned(),
             message,
@@ -205,30 +252,19 @@ impl Session {
                 available: self.exports.iter().map(Export::path).collect(),
             }
         })?;
-        let mut results = vec![Val::Bool(false); export.ty.results().len()];
-        func.call(&mut store, &args, &mut results).map_err(|e| {
-            // A name whose resource an earlier call took (an `own` parameter moves it) or dropped.
-            if format!("{e:#}").contains("unknown handle index") {
-                return RunError::InvokeArguments {
-                    expression: expression.to_owned(),
-                    signature: export.signature(),
-                    message: "a resource passed here is gone: an earlier call took it (an `own` parameter \
-                              moves the resource into the callee) or dropped it"
-                        .to_owned(),
-                };
-            }
-            match RunError::from_guest(e) {
-                RunError::Host(source) => RunError::CallFailed {
-                    function: export.path(),
-                    source,
-                },
-                other => other,
-            }
-        })?;
+        Ok(Call {
+            export,
+            func,
+            args,
+            expression: expression.to_owned(),
+        })
+    }
 
+    /// The results in WAVE, joined by `, `.
+    fn finish(&mut self, export: &Export, results: &[Val]) -> Result<String, RunError> {
         let texts = results
             .iter()
-            .map(|val| self.show(&export, val))
+            .map(|val| self.show(export, val))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(texts.join(", "))
     }
@@ -288,6 +324,19 @@ impl Session {
             };
             format!("{}{why} {}", e.kind(), locate(e.span()))
         };
+        // A stream, a future or an error context has no WAVE syntax: say so before reading anything.
+        if let Some((name, ty)) = export
+            .ty
+            .params()
+            .find(|(_, ty)| crate::concurrent::holds_transmit(ty))
+        {
+            return Err(bad(format!(
+                "`{name}` is a {}: WAVE has no syntax for streams, futures or error contexts, so no value of \
+                 this type can be written here; pass it from another component instead (compose one that \
+                 calls this function)",
+                type_text(&ty)
+            )));
+        }
         let wave_error =
             |e: wasmtime::component::wasm_wave::parser::ParserError| bad(wave_text(&e));
         let call = UntypedFuncCall::parse(&source).map_err(wave_error)?;
@@ -345,6 +394,8 @@ impl Session {
                 self.handles.insert(name.clone(), *resource);
                 Val::Enum(name)
             }
+            // An error context has no WAVE form; it is shown by what it is.
+            Val::ErrorContext(_) => Val::Enum("error-context".to_owned()),
             Val::List(items) => Val::List(each(items)),
             Val::Tuple(items) => Val::Tuple(each(items)),
             Val::Record(fields) => Val::Record(
@@ -374,6 +425,44 @@ impl Session {
                 })
             }
             other => other.clone(),
+        }
+    }
+}
+
+/// One call about to be made: the function, its arguments, and the expression that asked for it.
+struct Call {
+    export: Export,
+    func: wasmtime::component::Func,
+    args: Vec<Val>,
+    expression: String,
+}
+
+impl Call {
+    /// Room for the function's results.
+    fn results(&self) -> Vec<Val> {
+        vec![Val::Bool(false); self.export.ty.results().len()]
+    }
+
+    /// What a failed call was: a resource used after an earlier call took it, the guest's fault (a trap, an exit),
+    /// or a value that could not be passed.
+    fn failed(&self, e: wasmtime::Error) -> RunError {
+        // A name whose resource an earlier call took (an `own` parameter moves it) or dropped.
+        if format!("{e:#}").contains("unknown handle index") {
+            return RunError::InvokeArguments {
+                expression: self.expression.clone(),
+                signature: self.export.signature(),
+                message:
+                    "a resource passed here is gone: an earlier call took it (an `own` parameter \
+                          moves the resource into the callee) or dropped it"
+                        .to_owned(),
+            };
+        }
+        match RunError::from_guest(e) {
+            RunError::Host(source) => RunError::CallFailed {
+                function: self.export.path(),
+                source,
+            },
+            other => other,
         }
     }
 }

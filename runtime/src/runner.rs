@@ -2,6 +2,7 @@
 //! command or invoke exports, each run in a fresh store with its grants and limits.
 
 use crate::cache::{self, Cache, Digest, FunctionStore, Reuse, Stamp};
+use crate::concurrent;
 use crate::engine::{Compiler, EngineSettings, engine_sharing};
 use crate::error::{BoxError, RunError};
 use crate::grants::{self, Grants, Stdio};
@@ -29,10 +30,12 @@ pub enum Tiering {
     Winch,
 }
 
-/// One compiler's engine and the linker made for it (a component links only against its own engine's linker).
+/// One compiler's engine and the linkers made for it (a component links only against its own engine's linker):
+/// the synchronous one, and the concurrent one (WASI 0.2 async and 0.3), built when first needed.
 struct Tier {
     engine: Engine,
     linker: Linker<Host>,
+    concurrent: OnceLock<Linker<Host>>,
 }
 
 impl Tier {
@@ -45,7 +48,20 @@ impl Tier {
             functions.map(|f| f as Arc<dyn wasmtime::CacheStore>),
         )?;
         let linker = host::linker(&engine).map_err(|e| RunError::Engine(e.into()))?;
-        Ok(Tier { engine, linker })
+        Ok(Tier {
+            engine,
+            linker,
+            concurrent: OnceLock::new(),
+        })
+    }
+
+    /// The linker for guests called on wasmtime's concurrent path.
+    fn concurrent(&self) -> Result<&Linker<Host>, RunError> {
+        if let Some(linker) = self.concurrent.get() {
+            return Ok(linker);
+        }
+        let linker = host::linker_async(&self.engine).map_err(|e| RunError::Engine(e.into()))?;
+        Ok(self.concurrent.get_or_init(|| linker))
     }
 }
 
@@ -535,9 +551,16 @@ impl Runtime {
     }
 
     /// Checks every import and links the component once; the result instantiates quickly, any number of times.
+    /// A component that imports WASI 0.3 or exports an async function is linked for wasmtime's concurrent path,
+    /// which [`Runtime::run_command`] and [`Runtime::invoke`] then take.
     pub fn prepare(&self, loaded: &Loaded) -> Result<InstancePre<Host>, RunError> {
         let tier = self.tier(loaded.compiler)?;
-        link(loaded, &tier.engine, &tier.linker)
+        let linker = if concurrent::needed(&loaded.component) {
+            tier.concurrent()?
+        } else {
+            &tier.linker
+        };
+        link(loaded, &tier.engine, linker)
     }
 
     /// Like [`Runtime::prepare`] for a `wasi:http/incoming-handler@0.2` component, linked against the
@@ -548,8 +571,7 @@ impl Runtime {
     /// those of [`Runtime::prepare`].
     pub fn prepare_handler(&self, loaded: &Loaded) -> Result<crate::Handler, RunError> {
         let tier = self.tier(loaded.compiler)?;
-        let linker = host::linker_async(&tier.engine).map_err(|e| RunError::Engine(e.into()))?;
-        let pre = link(loaded, &tier.engine, &linker)?;
+        let pre = link(loaded, &tier.engine, tier.concurrent()?)?;
         crate::Handler::new(pre, &loaded.path)
     }
 }
@@ -594,8 +616,8 @@ impl Runtime {
         store_for(engine, wasi, &spec.grants, &spec.limits)
     }
 
-    /// Runs a `wasi:cli/run` command and returns the guest's exit status (0 for `ok`, 1 for `err`, or what it
-    /// passed to `exit`).
+    /// Runs a `wasi:cli/run` command (0.2.x, or 0.3.x on wasmtime's concurrent path) and returns the guest's exit
+    /// status (0 for `ok`, 1 for `err`, or what it passed to `exit`).
     pub fn run_command(
         &self,
         pre: &InstancePre<Host>,
@@ -607,7 +629,7 @@ impl Runtime {
             .component_type()
             .exports(component.engine())
             .map(|(name, _)| name.to_owned())
-            .find(|name| name.starts_with("wasi:cli/run@0.2."))
+            .find(|name| RUN.iter().any(|prefix| name.starts_with(prefix)))
             .ok_or_else(|| RunError::NotACommand {
                 path: path.to_owned(),
                 functions: exports(component.engine(), component)
@@ -618,18 +640,24 @@ impl Runtime {
         let engine = pre.component().engine();
         let mut store = self.store(engine, &spec)?;
         let _watchdog = watchdog(engine, &mut spec);
-        let outcome = (|| {
-            let instance = pre.instantiate(&mut store)?;
-            let iface = instance
-                .get_export_index(&mut store, None, &run)
-                .ok_or_else(|| wasmtime::format_err!("no export {run}"))?;
-            let index = instance
-                .get_export_index(&mut store, Some(&iface), "run")
-                .ok_or_else(|| wasmtime::format_err!("{run} has no `run` function"))?;
-            let func = instance.get_typed_func::<(), (Result<(), ()>,)>(&mut store, index)?;
-            let (result,) = func.call(&mut store, ())?;
-            wasmtime::Result::Ok(result)
-        })();
+        let outcome = if concurrent::needed(component) {
+            let work = async {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let func = run_function(&instance, &mut store, &run)?;
+                let (result,) = func.call_async(&mut store, ()).await?;
+                wasmtime::Result::Ok(result)
+            };
+            concurrent::block_on(spec.limits.timeout, work)
+                .map_err(|e| RunError::Engine(e.into()))?
+                .unwrap_or_else(|| Err(wasmtime::Error::new(wasmtime::Trap::Interrupt)))
+        } else {
+            (|| {
+                let instance = pre.instantiate(&mut store)?;
+                let func = run_function(&instance, &mut store, &run)?;
+                let (result,) = func.call(&mut store, ())?;
+                wasmtime::Result::Ok(result)
+            })()
+        };
         match outcome {
             Ok(Ok(())) => Ok(0),
             Ok(Err(())) => Ok(1),
@@ -652,6 +680,30 @@ impl Runtime {
         let engine = pre.component().engine();
         let mut store = self.store(engine, &spec)?;
         let _watchdog = watchdog(engine, &mut spec);
+        if concurrent::needed(pre.component()) {
+            let limits = spec.limits;
+            let work = async {
+                let instance = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(RunError::from_guest)?;
+                let mut session = invoke::Session::new(engine, pre.component(), instance);
+                for call in calls {
+                    result(call, session.call_concurrent(&mut store, call).await?);
+                }
+                Ok(())
+            };
+            let done = concurrent::block_on(limits.timeout, work)
+                .map_err(|e| RunError::Engine(e.into()))?;
+            return match done {
+                Some(done) => done.map_err(|e| settle(e, &store, &limits)),
+                None => Err(settle(
+                    RunError::from_guest(wasmtime::Error::new(wasmtime::Trap::Interrupt)),
+                    &store,
+                    &limits,
+                )),
+            };
+        }
         let instance = pre
             .instantiate(&mut store)
             .map_err(|e| settle(RunError::from_guest(e), &store, &spec.limits))?;
@@ -664,6 +716,25 @@ impl Runtime {
         }
         Ok(())
     }
+}
+
+/// The export a command has, at any 0.2 or 0.3 version (wasmtime resolves `@0.x.y` to the version it
+/// implements, as it does for imports).
+const RUN: [&str; 2] = ["wasi:cli/run@0.2.", "wasi:cli/run@0.3."];
+
+/// The `run` function of the instance's `run` export (`wasi:cli/run@0.2.x` or `@0.3.x`).
+fn run_function(
+    instance: &wasmtime::component::Instance,
+    mut store: impl wasmtime::AsContextMut,
+    run: &str,
+) -> wasmtime::Result<wasmtime::component::TypedFunc<(), (Result<(), ()>,)>> {
+    let iface = instance
+        .get_export_index(&mut store, None, run)
+        .ok_or_else(|| wasmtime::format_err!("no export {run}"))?;
+    let index = instance
+        .get_export_index(&mut store, Some(&iface), "run")
+        .ok_or_else(|| wasmtime::format_err!("{run} has no `run` function"))?;
+    instance.get_typed_func::<(), (Result<(), ()>,)>(&mut store, index)
 }
 
 /// A store with this WASI context, the HTTP grants of `grants`, and `limits`' memory limit and fuel; with a

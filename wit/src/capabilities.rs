@@ -55,6 +55,9 @@ pub struct Capabilities {
     /// Imports of interfaces that hold only types (no function, no resource), which need nothing: `weld run`
     /// satisfies them with an empty instance, as wasmtime does, and `weld compose` may leave them open.
     pub types_only: Vec<String>,
+    /// Every WASI import by the release line it belongs to (`0.2`, `0.3`; `unversioned`), from its version:
+    /// real components often import two side by side (a language runtime on 0.2, the app's world on 0.3).
+    pub wasi: BTreeMap<String, Vec<String>>,
 }
 
 impl Capabilities {
@@ -63,6 +66,7 @@ impl Capabilities {
         let mut caps = Capabilities::default();
         for (key, item) in &resolve.worlds[world].imports {
             let name = resolve.name_world_key(key);
+            caps.note_release(&name);
             match item {
                 WorldItem::Interface { id, .. } if types_only(resolve, *id) => {
                     caps.types_only.push(name)
@@ -102,6 +106,7 @@ impl Capabilities {
     ) -> Capabilities {
         let mut caps = Capabilities::default();
         for (name, kind) in imports {
+            caps.note_release(name);
             match kind {
                 "instance" => caps.add_interface(name.to_owned()),
                 "type" => {}
@@ -109,6 +114,13 @@ impl Capabilities {
             }
         }
         caps
+    }
+
+    /// Files a WASI import under its release line.
+    fn note_release(&mut self, name: &str) {
+        if let Some(release) = wasi_release(name) {
+            self.wasi.entry(release).or_default().push(name.to_owned());
+        }
     }
 
     fn add_interface(&mut self, name: String) {
@@ -132,6 +144,9 @@ impl Capabilities {
         self.wasi_support.extend(other.wasi_support);
         self.other_imports.extend(other.other_imports);
         self.types_only.extend(other.types_only);
+        for (release, imports) in other.wasi {
+            self.wasi.entry(release).or_default().extend(imports);
+        }
     }
 
     /// True when the component imports nothing at all (interfaces of types alone included).
@@ -141,6 +156,19 @@ impl Capabilities {
             && self.other_imports.is_empty()
             && self.types_only.is_empty()
     }
+}
+
+/// The WASI release line of `name` (`wasi:cli/stdout@0.3.0` -> `0.3`, a pre-release such as `0.3.0-rc-2026-03-15`
+/// -> `0.3.0-rc-2026-03-15`, no version -> `unversioned`), or `None` when it is not a WASI interface.
+pub fn wasi_release(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("wasi:")?;
+    let Some((_, version)) = rest.split_once('@') else {
+        return Some("unversioned".to_owned());
+    };
+    Some(match semver::Version::parse(version) {
+        Ok(v) if v.pre.is_empty() => format!("{}.{}", v.major, v.minor),
+        _ => version.to_owned(),
+    })
 }
 
 /// Whether interface `id` holds only types: no function, and no resource among its types.
@@ -230,6 +258,36 @@ mod tests {
         assert_eq!(caps.needs[&Capability::Stdio], ["wasi:cli/stdout@0.2.0"]);
         assert_eq!(caps.wasi_support, ["wasi:io/streams@0.2.0"]);
         assert_eq!(caps.other_imports, ["base", "log"]);
+        assert_eq!(caps.wasi["0.2"].len(), 2);
+    }
+
+    #[test]
+    fn wasi_0_2_and_0_3_imports_are_told_apart() {
+        let caps = Capabilities::of_component_imports([
+            ("wasi:cli/stdout@0.2.9", "instance"),
+            ("wasi:cli/stdout@0.3.0", "instance"),
+            ("wasi:cli/environment@0.3.2", "instance"),
+            ("wasi:filesystem/types@0.3.0-rc-2026-03-15", "instance"),
+        ]);
+        assert_eq!(
+            caps.needs[&Capability::Stdio],
+            ["wasi:cli/stdout@0.2.9", "wasi:cli/stdout@0.3.0"]
+        );
+        assert_eq!(caps.needs[&Capability::Env], ["wasi:cli/environment@0.3.2"]);
+        assert_eq!(caps.wasi["0.2"], ["wasi:cli/stdout@0.2.9"]);
+        assert_eq!(
+            caps.wasi["0.3"],
+            ["wasi:cli/stdout@0.3.0", "wasi:cli/environment@0.3.2"]
+        );
+        assert_eq!(
+            caps.wasi["0.3.0-rc-2026-03-15"],
+            ["wasi:filesystem/types@0.3.0-rc-2026-03-15"]
+        );
+        assert_eq!(wasi_release("x:y/z@1.0.0"), None);
+        assert_eq!(
+            wasi_release("wasi:cli/stdout").as_deref(),
+            Some("unversioned")
+        );
     }
 
     #[test]

@@ -39,4 +39,6 @@ pub use source::{
     Features, MAX_INPUT, SourceKind, WitSource, is_wit_package, load, load_with, panic_message,
     read_file, read_wasm, wasm_bytes,
 };
-pub use validate::{FileKind, Invalid, Validated, features, validate, validate_file};
+pub use validate::{
+    FileKind, Invalid, Validated, component_model_async, features, validate, validate_file,
+};

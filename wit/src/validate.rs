@@ -10,10 +10,24 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// The feature set weld validates against: the standard features wasmparser enables by default (the WebAssembly
-/// 2.0 and 3.0 proposals and the component model), which is also what wasmtime accepts by default.
+/// The one feature set of weld: what `validate`, `compose`, `push` and `inspect` accept, and what weld's engine
+/// (`weld-runtime`'s `engine`, which reads the component-model flags from here) runs. It is the standard features
+/// wasmparser enables by default (the WebAssembly 2.0 and 3.0 proposals, the component model with async
+/// functions, `stream` and `future`), plus the component-model async extensions that wasmtime 48's engine turns
+/// on for today's toolchains (jco's and componentize-qjs's async built-ins): `error-context` (📝), the
+/// synchronous `stream.*`/`future.*` built-ins (🚝) and stackful async lifts (🚟). wasmparser's defaults alone
+/// refuse these, though wasmtime runs them (WASI 0.3, component-model async: `wasmtime::Config`'s
+/// `wasm_component_model_*` switches).
 pub fn features() -> WasmFeatures {
-    WasmFeatures::default()
+    WasmFeatures::default() | component_model_async()
+}
+
+/// The component-model async extensions weld enables beyond wasmparser's defaults (see [`features`]): the engine
+/// turns on exactly these.
+pub fn component_model_async() -> WasmFeatures {
+    WasmFeatures::CM_ERROR_CONTEXT
+        | WasmFeatures::CM_MORE_ASYNC_BUILTINS
+        | WasmFeatures::CM_ASYNC_STACKFUL
 }
 
 /// What a valid file is.

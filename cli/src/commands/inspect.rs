@@ -164,6 +164,18 @@ fn write_capabilities(out: &mut String, caps: &Capabilities) {
             caps.types_only.join(", ")
         );
     }
+    if !caps.wasi.is_empty() {
+        let releases: Vec<String> = caps
+            .wasi
+            .iter()
+            .map(|(release, imports)| match release.as_str() {
+                "unversioned" => format!("unversioned ({})", imports.len()),
+                "0.3" => format!("0.3 ({}; run and served as a preview)", imports.len()),
+                release => format!("{release} ({})", imports.len()),
+            })
+            .collect();
+        let _ = writeln!(out, "  WASI        {}", releases.join(", "));
+    }
 }
 
 fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {

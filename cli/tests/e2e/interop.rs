@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Copies the folder `from` into `to`, recursively.
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -22,7 +22,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Runs a toolchain command in `dir`, asserting success.
-fn build(dir: &Path, program: &Path, args: &[&str]) {
+pub(crate) fn build(dir: &Path, program: &Path, args: &[&str]) {
     let out = Command::new(program)
         .args(args)
         .current_dir(dir)

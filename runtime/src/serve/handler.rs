@@ -1,4 +1,5 @@
-//! [`Handler`]: a component checked to export `wasi:http/incoming-handler@0.2`, linked once.
+//! [`Handler`]: a component checked to export `wasi:http/incoming-handler@0.2` or `wasi:http/handler@0.3`,
+//! linked once.
 
 use crate::error::RunError;
 use crate::host::Host;
@@ -7,22 +8,36 @@ use std::path::Path;
 use wasmtime::Engine;
 use wasmtime::component::InstancePre;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
 
-/// The prefix of the export a handler has, at any 0.2 version (wasmtime resolves `@0.2.x` to the version it
-/// implements, as it does for imports).
+/// The prefix of the export a WASI 0.2 handler has, at any 0.2 version (wasmtime resolves `@0.2.x` to the version
+/// it implements, as it does for imports).
 const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2.";
+
+/// The prefix of the export a WASI 0.3 handler has (`wasi:http/service@0.3.x` exports it), at any 0.3 version.
+const HANDLER_0_3: &str = "wasi:http/handler@0.3.";
 
 /// A component that handles HTTP requests, linked against the asynchronous host: instantiating it per request is
 /// cheap (no lookups, no type checks).
 pub struct Handler {
-    pub(super) pre: ProxyPre<Host>,
+    pub(super) kind: Kind,
+}
+
+/// Which `wasi:http` a handler speaks.
+pub(super) enum Kind {
+    /// `wasi:http/incoming-handler@0.2.x`: the guest answers through a response outparam.
+    P2(ProxyPre<Host>),
+    /// `wasi:http/handler@0.3.x`: an async `handle` that returns the response (WASI 0.3, a preview: wasmtime's p3
+    /// host is experimental).
+    P3(ServicePre<Host>),
 }
 
 impl Handler {
-    /// Checks that `pre`'s component exports `wasi:http/incoming-handler@0.2.x`.
+    /// Checks that `pre`'s component exports `wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x`.
     ///
     /// # Errors
-    /// [`RunError::NotAHandler`], naming what the component exports instead.
+    /// [`RunError::NotAHandler`], naming what the component exports instead; [`RunError::Link`] when the export
+    /// is there but not of the type wasmtime's bindings expect.
     pub(crate) fn new(pre: InstancePre<Host>, path: &Path) -> Result<Handler, RunError> {
         let component = pre.component();
         let engine = component.engine();
@@ -31,11 +46,23 @@ impl Handler {
             .exports(engine)
             .map(|(name, _)| name.to_owned())
             .collect();
+        let link = |e: wasmtime::Error| RunError::Link {
+            path: path.to_owned(),
+            source: e.into(),
+        };
+        if exported.iter().any(|name| name.starts_with(HANDLER_0_3)) {
+            let pre = ServicePre::new(pre).map_err(link)?;
+            return Ok(Handler {
+                kind: Kind::P3(pre),
+            });
+        }
         if !exported
             .iter()
             .any(|name| name.starts_with(INCOMING_HANDLER))
         {
-            let command = exported.iter().any(|n| n.starts_with("wasi:cli/run@0.2."));
+            let command = exported
+                .iter()
+                .any(|n| n.starts_with("wasi:cli/run@0.2.") || n.starts_with("wasi:cli/run@0.3."));
             return Err(RunError::NotAHandler {
                 path: path.to_owned(),
                 command,
@@ -45,15 +72,25 @@ impl Handler {
                     .collect(),
             });
         }
-        let pre = ProxyPre::new(pre).map_err(|e| RunError::Link {
-            path: path.to_owned(),
-            source: e.into(),
-        })?;
-        Ok(Handler { pre })
+        let pre = ProxyPre::new(pre).map_err(link)?;
+        Ok(Handler {
+            kind: Kind::P2(pre),
+        })
     }
 
     /// The engine its code belongs to.
     pub fn engine(&self) -> &Engine {
-        self.pre.engine()
+        match &self.kind {
+            Kind::P2(pre) => pre.engine(),
+            Kind::P3(pre) => pre.engine(),
+        }
+    }
+
+    /// The WASI release line of the handler's interface: `"0.2"` or `"0.3"`.
+    pub fn wasi(&self) -> &'static str {
+        match &self.kind {
+            Kind::P2(_) => "0.2",
+            Kind::P3(_) => "0.3",
+        }
     }
 }

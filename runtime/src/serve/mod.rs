@@ -1,6 +1,7 @@
-//! Serving a `wasi:http/incoming-handler@0.2` component over HTTP/1.1 (hyper, as wasmtime-wasi-http does): each
-//! request gets a fresh instance of one pre-linked component, with the run's grants and its own limits, so no
-//! state crosses from one request to the next.
+//! Serving a `wasi:http/incoming-handler@0.2` or `wasi:http/handler@0.3` component over HTTP/1.1 (hyper, as
+//! wasmtime-wasi-http does): each request gets a fresh instance of one pre-linked component, with the run's
+//! grants and its own limits, so no state crosses from one request to the next (wasmtime's own `serve` reuses
+//! 0.3 instances between requests; weld does not).
 //!
 //! [`Runtime::prepare_handler`](crate::Runtime::prepare_handler) checks and links the component once;
 //! [`Server::serve`] accepts connections until its shutdown future completes, then drains. What happens is told
@@ -10,6 +11,7 @@
 mod handler;
 mod output;
 mod request;
+mod service;
 mod ticker;
 
 pub use handler::Handler;

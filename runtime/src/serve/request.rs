@@ -2,6 +2,7 @@
 //! `handle` call in a task of its own (its response body may stream after the headers are sent), the response,
 //! and one access record when the guest is done.
 
+use super::handler::Kind;
 use super::output::GuestOutput;
 use super::ticker::Ticker;
 use super::{Access, GuestStream, Handler, Outcome, ServeLog, ServeSpec};
@@ -18,7 +19,7 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime::component::Resource;
 use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 use wasmtime_wasi_http::{Error as HttpError, WasiHttpView};
@@ -80,9 +81,19 @@ impl Shared {
         let cap = self.spec.max_body;
         let req = req.map(|body| capped(body, cap));
         let id = seen.id;
-        match self.start(&seen, req, &reply) {
-            Ok((store, incoming, out)) => {
-                tokio::spawn(self.clone().guest(seen, store, incoming, out, reply, slot));
+        let started = self.store(&seen).and_then(|mut store| {
+            let call = match &self.handler.kind {
+                Kind::P2(_) => {
+                    let (incoming, out) = p2_arguments(&mut store, req, &reply)?;
+                    Call::P2(incoming, out)
+                }
+                Kind::P3(_) => Call::P3(Box::new(req)),
+            };
+            Ok((store, call))
+        });
+        match started {
+            Ok((store, call)) => {
+                tokio::spawn(self.clone().guest(seen, store, call, reply, slot));
             }
             Err(err) => {
                 let status = failure_status(&err);
@@ -131,21 +142,9 @@ impl Shared {
         });
     }
 
-    /// The request's store (grants, output, limits) and the guest's two arguments.
-    #[allow(clippy::type_complexity)]
-    fn start(
-        &self,
-        seen: &Seen,
-        req: hyper::Request<Capped>,
-        reply: &Arc<Reply>,
-    ) -> Result<
-        (
-            Store<Host>,
-            Resource<HostIncomingRequest>,
-            Resource<HostResponseOutparam>,
-        ),
-        RunError,
-    > {
+    /// The request's store: its grants, its output going to the log, its limits, and an epoch callback that
+    /// stops a guest past its deadline and otherwise lets the other requests have the thread at each tick.
+    fn store(&self, seen: &Seen) -> Result<Store<Host>, RunError> {
         let output = |stream| GuestOutput {
             request: seen.id,
             stream,
@@ -161,7 +160,6 @@ impl Shared {
             &self.spec.grants,
             &self.spec.limits,
         )?;
-        // At each epoch tick: stop a guest past its deadline, else let the other requests have the thread.
         let deadline = self.spec.limits.timeout.map(|t| seen.arrived + t);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
@@ -170,19 +168,7 @@ impl Shared {
                 _ => UpdateDeadline::Yield(1),
             })
         });
-        let host_error = |e: wasmtime::Error| RunError::Engine(e.into());
-        let incoming = store
-            .data_mut()
-            .http()
-            .new_incoming_request(Scheme::Http, req)
-            .map_err(host_error)?;
-        let reply = reply.clone();
-        let out = store
-            .data_mut()
-            .http()
-            .new_response_outparam_from_callback(move |result| reply.guest_answered(result))
-            .map_err(host_error)?;
-        Ok((store, incoming, out))
+        Ok(store)
     }
 
     /// Instantiates the handler and calls it, within the request's time limit; answers for a guest that did not,
@@ -191,18 +177,27 @@ impl Shared {
         self: Arc<Self>,
         seen: Seen,
         mut store: Store<Host>,
-        incoming: Resource<HostIncomingRequest>,
-        out: Resource<HostResponseOutparam>,
+        call: Call,
         reply: Arc<Reply>,
         slot: OwnedSemaphorePermit,
     ) {
         let limits = self.spec.limits;
         let call = async {
-            let proxy = self.handler.pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, incoming, out)
-                .await
+            match (&self.handler.kind, call) {
+                (Kind::P2(pre), Call::P2(incoming, out)) => {
+                    let proxy = pre.instantiate_async(&mut store).await?;
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, incoming, out)
+                        .await
+                }
+                (Kind::P3(pre), Call::P3(req)) => {
+                    super::service::handle(pre, &mut store, *req, &reply).await
+                }
+                _ => Err(wasmtime::format_err!(
+                    "a request was prepared for another kind of handler"
+                )),
+            }
         };
         let result = match limits.timeout {
             Some(timeout) => tokio::time::timeout_at((seen.arrived + timeout).into(), call)
@@ -250,8 +245,50 @@ impl Shared {
     }
 }
 
+/// The guest call a request makes, by the handler's kind.
+enum Call {
+    /// `wasi:http/incoming-handler@0.2.x#handle(request, response-outparam)`.
+    P2(
+        Resource<HostIncomingRequest>,
+        Resource<HostResponseOutparam>,
+    ),
+    /// `wasi:http/handler@0.3.x#handle(request)`; the request is made a resource inside the guest's event loop.
+    P3(Box<hyper::Request<Capped>>),
+}
+
+/// A WASI 0.2 handler's two arguments: the incoming request, and the outparam through which its response comes
+/// back to `reply`.
+fn p2_arguments(
+    store: &mut Store<Host>,
+    req: hyper::Request<Capped>,
+    reply: &Arc<Reply>,
+) -> Result<
+    (
+        Resource<HostIncomingRequest>,
+        Resource<HostResponseOutparam>,
+    ),
+    RunError,
+> {
+    let host_error = |e: wasmtime::Error| RunError::Engine(e.into());
+    let incoming = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)
+        .map_err(host_error)?;
+    let reply = reply.clone();
+    let out = store
+        .data_mut()
+        .http()
+        .new_response_outparam_from_callback(move |result| match result {
+            Ok(response) => reply.answered(response),
+            Err(code) => reply.refused(format!("{code:?}")),
+        })
+        .map_err(host_error)?;
+    Ok((incoming, out))
+}
+
 /// The response's way back to hyper: the guest's own (through `response-outparam.set`), else the server's.
-struct Reply {
+pub(super) struct Reply {
     sender: Mutex<Option<oneshot::Sender<Response<HyperOutgoingBody>>>>,
     /// The status sent; 0 before one was.
     status: AtomicU16,
@@ -294,20 +331,17 @@ impl Reply {
         }
     }
 
-    /// `response-outparam.set`: the guest's response, or the error code it answered with (a 500 naming it).
-    fn guest_answered(&self, result: Result<Response<HyperOutgoingBody>, ErrorCode>) {
-        match result {
-            Ok(response) => {
-                let failed = self.failed.clone();
-                self.send(response.map(|body| Cut { body, failed }.boxed_unsync()));
-            }
-            Err(code) => {
-                let text_of = format!("{code:?}");
-                let body = format!("the handler answered with the error {text_of}\n");
-                *self.guest_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text_of);
-                self.send(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
-            }
-        }
+    /// The guest's response; its body is cut if the guest fails while writing it.
+    pub(super) fn answered(&self, response: Response<HyperOutgoingBody>) {
+        let failed = self.failed.clone();
+        self.send(response.map(|body| Cut { body, failed }.boxed_unsync()));
+    }
+
+    /// The guest answered with an error code instead of a response (`text_of` names it): a 500 naming it.
+    pub(super) fn refused(&self, text_of: String) {
+        let body = format!("the handler answered with the error {text_of}\n");
+        *self.guest_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text_of);
+        self.send(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
     }
 }
 
@@ -351,7 +385,7 @@ fn requests(n: usize) -> String {
 }
 
 /// A request body that ends with `HTTP-request-body-size` past the cap.
-type Capped = http_body_util::combinators::MapErr<
+pub(super) type Capped = http_body_util::combinators::MapErr<
     Limited<Incoming>,
     fn(Box<dyn std::error::Error + Send + Sync>) -> HttpError,
 >;
