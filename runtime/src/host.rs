@@ -55,7 +55,8 @@ impl WasiHttpView for Host {
 }
 
 /// Outgoing requests go out only to what `--allow-http` granted; others fail with `HTTP-request-denied`, which
-/// the guest sees as the result of `outgoing-handler.handle`.
+/// the guest sees as the result of 0.2's `outgoing-handler.handle` or 0.3's `client.send` (both go through these
+/// hooks).
 struct HttpHooks {
     allowed: Option<HttpHosts>,
 }

@@ -208,7 +208,8 @@ impl Session {
 
     /// Like [`Session::call`], on wasmtime's concurrent path: an async export is awaited, and the streams and
     /// futures its result holds are read to their end (a stream shows as the list of its items, a future as its
-    /// value).
+    /// value), within [`MAX_READ_BYTES`](crate::MAX_READ_BYTES). A trap or a limit hit while they are written
+    /// fails the call as one hit during it would.
     pub(crate) async fn call_concurrent<S>(
         &mut self,
         mut store: S,
@@ -219,6 +220,19 @@ impl Session {
         S::Data: Send + 'static,
     {
         let call = self.begin(&mut store, expression)?;
+        let unreadable = |source: crate::concurrent::ReadError| RunError::InvokeResult {
+            function: call.export.path(),
+            source: source.into(),
+        };
+        // A result holding a stream or a future weld cannot read: said before the guest runs.
+        if let Some(ty) = call
+            .export
+            .ty
+            .results()
+            .find_map(|ty| crate::concurrent::unreadable(&ty))
+        {
+            return Err(unreadable(crate::concurrent::ReadError::Payload(ty)));
+        }
         let mut results = call.results();
         call.func
             .call_async(&mut store, &call.args, &mut results)
@@ -226,9 +240,9 @@ impl Session {
             .map_err(|e| call.failed(e))?;
         crate::concurrent::read_transmits(&mut store, &mut results)
             .await
-            .map_err(|e| RunError::InvokeResult {
-                function: call.export.path(),
-                source: e.into(),
+            .map_err(|failure| match failure {
+                crate::concurrent::ReadFailure::Unreadable(e) => unreadable(e),
+                crate::concurrent::ReadFailure::Guest(e) => call.failed(e),
             })?;
         self.finish(&call.export, &results)
     }

@@ -54,7 +54,7 @@ mod stdio;
 mod wave_check;
 
 pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
-pub use concurrent::{MAX_STREAM_ITEMS, ReadError};
+pub use concurrent::{MAX_READ_BYTES, ReadError};
 pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
 pub use error::{BoxError, RunError};
 pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio, parse_env};

@@ -563,8 +563,8 @@ impl Runtime {
         link(loaded, &tier.engine, linker)
     }
 
-    /// Like [`Runtime::prepare`] for a `wasi:http/incoming-handler@0.2` component, linked against the
-    /// asynchronous host that [`Server`](crate::Server) calls it with.
+    /// Like [`Runtime::prepare`] for a `wasi:http/incoming-handler@0.2` or `wasi:http/handler@0.3` component,
+    /// linked against the asynchronous host (WASI 0.2 and 0.3) that [`Server`](crate::Server) calls it with.
     ///
     /// # Errors
     /// [`RunError::NotAHandler`] when the component exports no such interface (it names what it exports), and
@@ -647,9 +647,9 @@ impl Runtime {
                 let (result,) = func.call_async(&mut store, ()).await?;
                 wasmtime::Result::Ok(result)
             };
-            concurrent::block_on(spec.limits.timeout, work)
-                .map_err(|e| RunError::Engine(e.into()))?
-                .unwrap_or_else(|| Err(wasmtime::Error::new(wasmtime::Trap::Interrupt)))
+            closed_output(concurrent::run(spec.limits.timeout, async {
+                work.await.map_err(RunError::from_guest)
+            }))
         } else {
             (|| {
                 let instance = pre.instantiate(&mut store)?;
@@ -657,11 +657,12 @@ impl Runtime {
                 let (result,) = func.call(&mut store, ())?;
                 wasmtime::Result::Ok(result)
             })()
+            .map_err(RunError::from_guest)
         };
         match outcome {
             Ok(Ok(())) => Ok(0),
             Ok(Err(())) => Ok(1),
-            Err(err) => match settle(RunError::from_guest(err), &store, &spec.limits) {
+            Err(err) => match settle(err, &store, &spec.limits) {
                 RunError::Exit(status) => Ok(status),
                 other => Err(other),
             },
@@ -693,16 +694,8 @@ impl Runtime {
                 }
                 Ok(())
             };
-            let done = concurrent::block_on(limits.timeout, work)
-                .map_err(|e| RunError::Engine(e.into()))?;
-            return match done {
-                Some(done) => done.map_err(|e| settle(e, &store, &limits)),
-                None => Err(settle(
-                    RunError::from_guest(wasmtime::Error::new(wasmtime::Trap::Interrupt)),
-                    &store,
-                    &limits,
-                )),
-            };
+            return closed_output(concurrent::run(limits.timeout, work))
+                .map_err(|e| settle(e, &store, &limits));
         }
         let instance = pre
             .instantiate(&mut store)
@@ -718,9 +711,22 @@ impl Runtime {
     }
 }
 
+/// `outcome`, unless the guest's stdout was closed by its reader during the run: then the run stopped for that
+/// ([`RunError::OutputClosed`]). WASI 0.3's stdout hands a closed pipe to the guest as an error code it may ignore
+/// or turn into a failure of its own, where 0.2's stops the guest at once (`stdio.rs`); either way the run ends as
+/// `weld run c.wasm | head` should.
+fn closed_output<T>(outcome: Result<T, RunError>) -> Result<T, RunError> {
+    if crate::stdio::stdout_closed() {
+        return Err(RunError::OutputClosed(
+            std::io::ErrorKind::BrokenPipe.into(),
+        ));
+    }
+    outcome
+}
+
 /// The export a command has, at any 0.2 or 0.3 version (wasmtime resolves `@0.x.y` to the version it
 /// implements, as it does for imports).
-const RUN: [&str; 2] = ["wasi:cli/run@0.2.", "wasi:cli/run@0.3."];
+pub(crate) const RUN: [&str; 2] = ["wasi:cli/run@0.2.", "wasi:cli/run@0.3."];
 
 /// The `run` function of the instance's `run` export (`wasi:cli/run@0.2.x` or `@0.3.x`).
 fn run_function(

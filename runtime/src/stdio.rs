@@ -5,10 +5,29 @@
 use bytes::Bytes;
 use std::io::{self, Write as _};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+/// Whether a write to stdout found it closed by its reader: the process has one stdout, so one flag.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the guest's stdout (weld's own) was found closed by its reader.
+pub(crate) fn stdout_closed() -> bool {
+    CLOSED.load(Ordering::Relaxed)
+}
+
+/// `result` of a write to stdout, noting a closed pipe.
+fn noted<T>(result: io::Result<T>) -> io::Result<T> {
+    if let Err(err) = &result
+        && err.kind() == io::ErrorKind::BrokenPipe
+    {
+        CLOSED.store(true, Ordering::Relaxed);
+    }
+    result
+}
 
 /// Largest write the guest is offered at once: wasmtime-wasi's own bound for stdio.
 const PERMIT: usize = 64 * 1024;
@@ -69,11 +88,13 @@ impl AsyncWrite for Stream {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(io::stdout().write(buf))
+        // WASI 0.3's stdout (wasmtime's consumer) gives the guest a `pipe` error code for a closed pipe, which it
+        // may ignore: the run notes it and ends as a closed output (`runner.rs`).
+        Poll::Ready(noted(io::stdout().write(buf)))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(io::stdout().flush())
+        Poll::Ready(noted(io::stdout().flush()))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {

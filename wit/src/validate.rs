@@ -23,7 +23,7 @@ pub fn features() -> WasmFeatures {
 }
 
 /// The component-model async extensions weld enables beyond wasmparser's defaults (see [`features`]): the engine
-/// turns on exactly these.
+/// turns on exactly these, beside the component model and its async functions, which wasmparser's defaults hold.
 pub fn component_model_async() -> WasmFeatures {
     WasmFeatures::CM_ERROR_CONTEXT
         | WasmFeatures::CM_MORE_ASYNC_BUILTINS

@@ -283,3 +283,91 @@ fn a_component_calling_an_async_export_of_a_component_nested_in_it_traps_on_wasm
     let err = run("numbers-drain", &["--invoke", "drain-numbers()"]).fails();
     assert!(err.contains("cannot enter component instance"), "{err}");
 }
+
+/// Regression: a result stream the guest returned and never ended (it exited holding the writable end) made
+/// `weld run --invoke` wait for ever without `--timeout`. With no task of the guest left, weld now says so.
+#[test]
+fn a_stream_the_guest_never_ends_is_reported_once_no_task_is_left() {
+    let err = run("stalled-stream", &["--invoke", "stalled()"]).fails();
+    assert!(
+        err.contains("the guest finished without ending a stream"),
+        "{err}"
+    );
+}
+
+/// Regression: the streams of one result were read one after the other, so a guest that wrote the second before
+/// ending the first hung. They are read together.
+#[test]
+fn the_streams_of_one_result_are_read_together_in_any_order() {
+    assert_eq!(
+        run("two-streams", &["--invoke", "two()"]).ok(),
+        "([], [7])\n"
+    );
+}
+
+/// Regression: the read cap counted items, so a stream of strings each pointing at one 64 KiB string made the host
+/// buffer gigabytes. Bytes are counted, item by item.
+#[test]
+fn a_stream_of_big_strings_is_cut_at_the_read_budget() {
+    let err = run("big-strings", &["--invoke", "f(1000)"]).fails();
+    assert!(err.contains("more than 1048576 bytes"), "{err}");
+    // Within the budget it is read whole: 15 strings of 64 KiB.
+    let out = run("big-strings", &["--invoke", "f(15)"]).ok();
+    assert_eq!(
+        out.matches('"').count(),
+        30,
+        "{}",
+        &out[..200.min(out.len())]
+    );
+}
+
+/// Regression: a trap or a limit hit while the guest wrote a result's stream came out as "cannot show the result
+/// in WAVE" with exit 1; it is the limit, with its exit code.
+#[test]
+fn a_limit_hit_while_a_result_stream_is_written_has_the_limit_s_exit_code() {
+    let err = ends_with(
+        &run(
+            "spin-after-return",
+            &["--timeout", "1s", "--invoke", "spin()"],
+        ),
+        124,
+    );
+    assert!(err.contains("time limit reached"), "{err}");
+    let err = ends_with(
+        &run(
+            "spin-after-return",
+            &["--fuel", "1000000", "--invoke", "spin()"],
+        ),
+        126,
+    );
+    assert!(err.contains("fuel exhausted"), "{err}");
+}
+
+/// Regression: `weld run hello-p3.wasm | head -c0` exited 1 without a word: WASI 0.3's stdout hands the guest a
+/// `pipe` error code (0.2's stops it), and the guest failed on it. The run ends quietly, as for 0.2.
+#[test]
+fn a_closed_stdout_ends_a_wasi_0_3_command_quietly() {
+    let path = p3_fixture("hello-p3");
+    let mut child = Command::new(weld_bin())
+        .env(
+            "WELD_CACHE_DIR",
+            std::env::temp_dir().join("weld-test-cache-p3"),
+        )
+        .args(["run", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn a_result_stream_of_a_type_weld_cannot_read_is_refused_before_the_call() {
+    let err = run("points", &["--invoke", "points()"]).fails();
+    assert!(err.contains("stream<record"), "{err}");
+    assert!(err.contains("weld reads streams and futures of"), "{err}");
+}

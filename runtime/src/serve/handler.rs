@@ -33,7 +33,8 @@ pub(super) enum Kind {
 }
 
 impl Handler {
-    /// Checks that `pre`'s component exports `wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x`.
+    /// Checks that `pre`'s component exports `wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x`; one
+    /// that exports both is served as a 0.3 handler.
     ///
     /// # Errors
     /// [`RunError::NotAHandler`], naming what the component exports instead; [`RunError::Link`] when the export

@@ -19,9 +19,11 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime::component::Resource;
 use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{Error as HttpError, WasiHttpView};
 
 /// What every request's task shares.
@@ -83,11 +85,11 @@ impl Shared {
         let id = seen.id;
         let started = self.store(&seen).and_then(|mut store| {
             let call = match &self.handler.kind {
-                Kind::P2(_) => {
+                Kind::P2(pre) => {
                     let (incoming, out) = p2_arguments(&mut store, req, &reply)?;
-                    Call::P2(incoming, out)
+                    Call::P2(pre.clone(), incoming, out)
                 }
-                Kind::P3(_) => Call::P3(Box::new(req)),
+                Kind::P3(pre) => Call::P3(pre.clone(), Box::new(req)),
             };
             Ok((store, call))
         });
@@ -183,20 +185,15 @@ impl Shared {
     ) {
         let limits = self.spec.limits;
         let call = async {
-            match (&self.handler.kind, call) {
-                (Kind::P2(pre), Call::P2(incoming, out)) => {
+            match call {
+                Call::P2(pre, incoming, out) => {
                     let proxy = pre.instantiate_async(&mut store).await?;
                     proxy
                         .wasi_http_incoming_handler()
                         .call_handle(&mut store, incoming, out)
                         .await
                 }
-                (Kind::P3(pre), Call::P3(req)) => {
-                    super::service::handle(pre, &mut store, *req, &reply).await
-                }
-                _ => Err(wasmtime::format_err!(
-                    "a request was prepared for another kind of handler"
-                )),
+                Call::P3(pre, req) => super::service::handle(&pre, &mut store, *req, &reply).await,
             }
         };
         let result = match limits.timeout {
@@ -249,11 +246,12 @@ impl Shared {
 enum Call {
     /// `wasi:http/incoming-handler@0.2.x#handle(request, response-outparam)`.
     P2(
+        ProxyPre<Host>,
         Resource<HostIncomingRequest>,
         Resource<HostResponseOutparam>,
     ),
     /// `wasi:http/handler@0.3.x#handle(request)`; the request is made a resource inside the guest's event loop.
-    P3(Box<hyper::Request<Capped>>),
+    P3(ServicePre<Host>, Box<hyper::Request<Capped>>),
 }
 
 /// A WASI 0.2 handler's two arguments: the incoming request, and the outparam through which its response comes

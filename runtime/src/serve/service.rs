@@ -5,10 +5,62 @@
 
 use super::request::{Capped, Reply};
 use crate::host::Host;
+use http_body_util::BodyExt;
 use std::future::poll_fn;
+use tokio::sync::oneshot;
 use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
+
+/// `req` with the scheme `http` and the authority of its `Host` header in its URI, where an HTTP/1.1 request in
+/// origin form has neither: the guest reads them with `get-scheme` and `get-authority`, as a 0.2 handler does.
+fn with_authority(req: hyper::Request<Capped>) -> hyper::Request<Capped> {
+    let (mut head, body) = req.into_parts();
+    if head.uri.authority().is_none()
+        && let Some(authority) = head
+            .headers
+            .get(http::header::HOST)
+            .and_then(|host| host.to_str().ok()?.parse::<http::uri::Authority>().ok())
+    {
+        let mut parts = head.uri.clone().into_parts();
+        parts.scheme = Some(http::uri::Scheme::HTTP);
+        parts.authority = Some(authority);
+        if parts.path_and_query.is_none() {
+            parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        }
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            head.uri = uri;
+        }
+    }
+    hyper::Request::from_parts(head, body)
+}
+
+/// A response body that tells, by dropping its sender, when hyper is done with it.
+struct Watched {
+    body: HyperOutgoingBody,
+    _done: Option<oneshot::Sender<()>>,
+}
+
+impl hyper::body::Body for Watched {
+    type Data = bytes::Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
 
 /// What reports an error reading the request's body to the guest's response (wasmtime-wasi-http's
 /// `request_io_result`).
@@ -25,6 +77,10 @@ pub(super) async fn handle(
     reply: &Reply,
 ) -> wasmtime::Result<()> {
     let service = pre.instantiate_async(&mut *store).await?;
+    let req = with_authority(req);
+    // Dropped by hyper once it has sent the response body to its end, or given up on it (the client went).
+    let (body_done, body_sent) = oneshot::channel::<()>();
+    let mut body_done = Some(body_done);
     store
         .run_concurrent(async |accessor| {
             let (request, request_io) = accessor.with(|mut access| -> wasmtime::Result<_> {
@@ -46,11 +102,18 @@ pub(super) async fn handle(
                         let response = access.data_mut().http().table.delete(response)?;
                         response.into_http_with_getter(&mut access, request_io, Host::http)
                     })?;
-                    reply.answered(response);
+                    let done = body_done.take();
+                    reply.answered(
+                        response.map(|body| Watched { body, _done: done }.boxed_unsync()),
+                    );
                 }
                 Err(code) => reply.refused(format!("{code:?}")),
             }
+            drop(body_done.take());
+            // The body and trailers may still be coming from the guest's tasks, or from a host stream the guest
+            // handed on (a file's `read-via-stream`): the event loop runs until both are done.
             poll_fn(|cx| accessor.poll_no_interesting_tasks(cx)).await;
+            let _ = body_sent.await;
             wasmtime::Result::Ok(())
         })
         .await?
