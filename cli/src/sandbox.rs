@@ -263,11 +263,18 @@ fn say_origin(loaded: &Loaded) {
             stored,
             replaced,
             reuse,
+            winch_refused,
         } => {
             let mut line = format!(
                 "compiled {file} with Cranelift in {}",
                 crate::output::millis(*took)
             );
+            if let Some(why) = winch_refused {
+                line.push_str(&format!(
+                    " (Winch cannot compile it: {}; Cranelift's code is cached for the next run)",
+                    weld_wit::one_line(&**why)
+                ));
+            }
             push_reuse(&mut line, *reuse, "functions");
             push_replaced(&mut line, replaced.as_ref());
             match stored {

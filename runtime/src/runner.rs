@@ -114,6 +114,9 @@ pub enum Origin {
         replaced: Option<BoxError>,
         /// Functions looked up in and found in the shared store, when there is one.
         reuse: Option<Reuse>,
+        /// Why Winch could not take the component, when [`Tiering::Auto`] tried it first: Cranelift compiled it
+        /// at once instead, into the cache.
+        winch_refused: Option<BoxError>,
     },
     /// Compiled now by Winch, in this long; not cached. Under [`Tiering::Auto`], the cache wants filling, unless
     /// `filling` says another process is at it.
@@ -421,6 +424,7 @@ impl Runtime {
                     stored: None,
                     replaced: None,
                     reuse,
+                    winch_refused: None,
                 },
             };
             return Ok(self.loaded(path, component, origin, compiler));
@@ -447,19 +451,28 @@ impl Runtime {
         };
         // Winch now only when the cache can take the Cranelift code for the next run, and the component is big
         // enough for Winch to save time worth a background compile; otherwise Cranelift now.
+        // Winch refuses some valid components Cranelift compiles (its configuration lacks GC, so a constant
+        // expression may not read a global; no exceptions or tail calls): those go to Cranelift at once, into the
+        // cache, where the next run finds them.
+        let mut winch_refused = None;
         if tiering == Tiering::Auto && cache.writable() && wasm.len() as u64 >= self.winch_from {
-            let Compiled {
-                component,
-                took,
-                reuse,
-            } = self.compile_with(Compiler::Winch, path, wasm)?;
-            let origin = Origin::Baseline {
-                took,
-                reuse,
-                replaced,
-                filling: cache.locked(&key),
-            };
-            return Ok(self.loaded(path, component, origin, Compiler::Winch));
+            match self.compile_with(Compiler::Winch, path, wasm) {
+                Ok(Compiled {
+                    component,
+                    took,
+                    reuse,
+                }) => {
+                    let origin = Origin::Baseline {
+                        took,
+                        reuse,
+                        replaced,
+                        filling: cache.locked(&key),
+                    };
+                    return Ok(self.loaded(path, component, origin, Compiler::Winch));
+                }
+                Err(RunError::Compile { source, .. }) => winch_refused = Some(source),
+                Err(other) => return Err(other),
+            }
         }
         let fresh = self.compile_into(cache, &key, path, wasm)?;
         let Fresh { compiled, stored } = fresh;
@@ -468,6 +481,7 @@ impl Runtime {
             stored: Some(stored),
             replaced,
             reuse: compiled.reuse,
+            winch_refused,
         };
         Ok(self.loaded(path, compiled.component, origin, Compiler::Cranelift))
     }

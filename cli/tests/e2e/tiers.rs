@@ -329,3 +329,73 @@ fn a_file_size_limit_leaves_the_cache_unwritten_and_the_run_going() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Regression (shared case 17): under `auto`, a component of 256 KiB or more starts on Winch, and Winch's
+/// configuration refuses some valid components Cranelift runs (a constant expression reading a global, tail calls,
+/// exceptions, typed function references): `auto` failed with "cannot compile". Each feature weld's engine
+/// enables now runs on every path weld picks by itself; where Winch refuses, Cranelift compiles at once, says so
+/// under `-v`, and caches it, so the next run maps it. `--compiler winch`, asked for, still says Winch cannot.
+#[test]
+fn every_wasm_feature_runs_on_every_compiler_path_and_auto_falls_back_from_winch() {
+    let features = crate::util::workspace_root().join("fixtures/features");
+    for (name, answer, winch_takes_it) in [
+        ("extended-const", "84\n", false),
+        ("tail-call", "42\n", false),
+        ("exceptions", "42\n", false),
+        ("function-references", "42\n", false),
+        ("simd", "42\n", true),
+    ] {
+        let path = features.join(format!("{name}.wat"));
+        let path = path.to_str().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        // auto, Winch first (WELD_WINCH_FROM=0: every component counts as big).
+        let first = weld_in(cache.path(), &["run", "-v", path, "--invoke", "f()"]);
+        assert_eq!(first.ok(), answer, "{name}");
+        if winch_takes_it {
+            assert!(
+                first.stderr().contains("with Winch"),
+                "{name}: {}",
+                first.stderr()
+            );
+            continue;
+        }
+        assert!(
+            first.stderr().contains("Winch cannot compile it")
+                && first.stderr().contains("cached for the next run"),
+            "{name}: {}",
+            first.stderr()
+        );
+        // The decision is cached: the next run maps Cranelift's code, trying Winch no more.
+        let second = weld_in(cache.path(), &["run", "-v", path, "--invoke", "f()"]);
+        assert_eq!(second.ok(), answer, "{name}");
+        assert!(
+            second.stderr().contains("using cached code"),
+            "{name}: {}",
+            second.stderr()
+        );
+        // Cranelift, and auto for a small component (Cranelift), with no cache.
+        for compiler in ["cranelift", "auto"] {
+            let mut cmd = command(cache.path());
+            cmd.env_remove("WELD_WINCH_FROM");
+            let out = weld_with(
+                cmd,
+                [
+                    "run",
+                    "--no-cache",
+                    "--compiler",
+                    compiler,
+                    path,
+                    "--invoke",
+                    "f()",
+                ],
+            );
+            assert_eq!(out.ok(), answer, "{name} on {compiler}");
+        }
+        // Winch, asked for by name, refuses it and says so.
+        let winch = weld_in(
+            cache.path(),
+            &["run", "--compiler", "winch", path, "--invoke", "f()"],
+        );
+        assert!(winch.fails().contains("cannot compile"), "{name}");
+    }
+}
