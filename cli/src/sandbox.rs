@@ -134,6 +134,7 @@ impl SandboxOpts {
         // Tier up: Cranelift code for the next run, compiled by a background process.
         let tier_up = match loaded.origin {
             Origin::Baseline { filling: false, .. }
+            | Origin::CachedBaseline { filling: false, .. }
                 if self.compiler == CompilerChoice::Auto && caching =>
             {
                 Some(crate::commands::cache::spawn_fill(&local.path, settings))
@@ -241,7 +242,25 @@ fn say_origin(loaded: &Loaded) {
             format!("using cached code for {file} ({}){how}", entry.display())
         }
         Origin::Precompiled => format!("using precompiled {file}"),
+        Origin::CachedBaseline {
+            entry,
+            read,
+            filling,
+        } => {
+            let how = if *read {
+                ""
+            } else {
+                "; found from the file's stamp, without reading it"
+            };
+            let mut line = format!(
+                "using Winch's cached code for {file} ({}){how}",
+                entry.display()
+            );
+            push_filling(&mut line, *filling);
+            line
+        }
         Origin::Baseline {
+            stored,
             took,
             reuse,
             replaced,
@@ -253,9 +272,17 @@ fn say_origin(loaded: &Loaded) {
             );
             push_reuse(&mut line, *reuse, "trampolines");
             push_replaced(&mut line, replaced.as_ref());
-            if *filling {
-                line.push_str("; another process is compiling optimised code into the cache");
+            match stored {
+                Some(Ok(_)) => {
+                    line.push_str("; kept in the cache until optimised code replaces it")
+                }
+                Some(Err(why)) => line.push_str(&format!(
+                    "; could not cache it: {}",
+                    weld_wit::one_line(&**why)
+                )),
+                None => {}
             }
+            push_filling(&mut line, *filling);
             line
         }
         Origin::Compiled {
@@ -289,6 +316,13 @@ fn say_origin(loaded: &Loaded) {
         }
     };
     eprintln!("weld: {line}");
+}
+
+/// Says that another process is filling the cache, if one is.
+fn push_filling(line: &mut String, filling: bool) {
+    if filling {
+        line.push_str("; another process is compiling optimised code into the cache");
+    }
 }
 
 /// Says how many of the compile's `what` came from the shared store, if it looked any up.

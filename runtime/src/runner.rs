@@ -118,9 +118,22 @@ pub enum Origin {
         /// at once instead, into the cache.
         winch_refused: Option<BoxError>,
     },
-    /// Compiled now by Winch, in this long; not cached. Under [`Tiering::Auto`], the cache wants filling, unless
-    /// `filling` says another process is at it.
+    /// Winch's code from the cache entry `entry`, mapped: a run under [`Tiering::Auto`] before the optimised code
+    /// arrived. The cache wants filling, unless `filling` says another process is at it.
+    CachedBaseline {
+        /// The artifact's file.
+        entry: PathBuf,
+        /// Whether the component file was read to find it.
+        read: bool,
+        /// Whether another process holds the optimised entry's compile lock (is filling it now).
+        filling: bool,
+    },
+    /// Compiled now by Winch, in this long. Under [`Tiering::Auto`] it is kept in the cache (`stored`) until the
+    /// optimised code replaces it, and the cache wants filling, unless `filling` says another process is at it.
     Baseline {
+        /// Where the code was cached, or why it could not be (`None`: not cached, under [`Tiering::Winch`] or
+        /// without a cache).
+        stored: Option<Result<PathBuf, BoxError>>,
         /// Compile time.
         took: Duration,
         /// Trampolines looked up in and found in the shared store, when there is one: Winch compiles each
@@ -318,9 +331,10 @@ impl Runtime {
             .cache
             .as_ref()
             .filter(|_| self.tiering != Tiering::Winch)?;
-        let key = cache.key(self.engine(), &cache.index().known(path)?);
+        let digest = cache.index().known(path)?;
+        let key = cache.key(self.engine(), &digest);
         let cache::Lookup::Hit(artifact) = cache.lookup(&key) else {
-            return None;
+            return self.cached_baseline(cache, &key, &digest, name, false);
         };
         // SAFETY: see `compile_cached`.
         let component = unsafe { Component::deserialize_file(self.engine(), &artifact) }.ok()?;
@@ -329,6 +343,34 @@ impl Runtime {
             read: false,
         };
         Some(self.loaded(name, component, origin, Compiler::Cranelift))
+    }
+
+    /// Winch's cached code of `digest`, when [`Tiering::Auto`] finds no optimised code (the entry `optimised`) and a
+    /// run before kept Winch's: mapped as the optimised code is, and checked as it is (an entry swapped or damaged
+    /// is compiled again, never run).
+    fn cached_baseline(
+        &self,
+        cache: &Cache,
+        optimised: &cache::Key,
+        digest: &Digest,
+        name: &Path,
+        read: bool,
+    ) -> Option<Loaded> {
+        if self.tiering != Tiering::Auto {
+            return None;
+        }
+        let engine = &self.tier(Compiler::Winch).ok()?.engine;
+        let cache::Lookup::Hit(artifact) = cache.lookup(&cache.key(engine, digest)) else {
+            return None;
+        };
+        // SAFETY: as in `compile_cached`: written by weld for this engine, its length and checksum checked.
+        let component = unsafe { Component::deserialize_file(engine, &artifact) }.ok()?;
+        let origin = Origin::CachedBaseline {
+            entry: artifact,
+            read,
+            filling: cache.locked(optimised),
+        };
+        Some(self.loaded(name, component, origin, Compiler::Winch))
     }
 
     /// Loads the contents `bytes` (with `digest`) of the file named `path`.
@@ -414,6 +456,7 @@ impl Runtime {
             } = self.compile_with(compiler, path, wasm)?;
             let origin = match compiler {
                 Compiler::Winch => Origin::Baseline {
+                    stored: None,
                     took,
                     reuse,
                     replaced: None,
@@ -455,6 +498,11 @@ impl Runtime {
         // expression may not read a global; no exceptions or tail calls): those go to Cranelift at once, into the
         // cache, where the next run finds them.
         let mut winch_refused = None;
+        if tiering == Tiering::Auto
+            && let Some(loaded) = self.cached_baseline(cache, &key, digest, path, true)
+        {
+            return Ok(loaded);
+        }
         if tiering == Tiering::Auto && cache.writable() && wasm.len() as u64 >= self.winch_from {
             match self.compile_with(Compiler::Winch, path, wasm) {
                 Ok(Compiled {
@@ -462,7 +510,20 @@ impl Runtime {
                     took,
                     reuse,
                 }) => {
+                    // Kept at once, so that the next run maps it rather than compiling again while the optimised
+                    // code is still being made.
+                    let baseline = cache.key(&self.tier(Compiler::Winch)?.engine, digest);
+                    let stored =
+                        component
+                            .serialize()
+                            .map_err(BoxError::from)
+                            .and_then(|artifact| {
+                                cache
+                                    .store(&baseline, &artifact, path, took, "Winch")
+                                    .map_err(BoxError::from)
+                            });
                     let origin = Origin::Baseline {
+                        stored: Some(stored),
                         took,
                         reuse,
                         replaced,
@@ -501,7 +562,7 @@ impl Runtime {
             .map_err(BoxError::from)
             .and_then(|artifact| {
                 cache
-                    .store(key, &artifact, path, compiled.took)
+                    .store(key, &artifact, path, compiled.took, "Cranelift")
                     .map_err(BoxError::from)
             });
         Ok(Fresh { compiled, stored })
@@ -515,20 +576,32 @@ impl Runtime {
             return Err(RunError::NoCache);
         };
         let bytes = weld_wit::read_file(path)?;
-        let key = cache.key(self.engine(), &Digest::of(&bytes));
+        let digest = Digest::of(&bytes);
+        let key = cache.key(self.engine(), &digest);
         let Some(_lock) = cache.lock(&key).map_err(|e| RunError::CacheIo(e.into()))? else {
             return Ok(Filled::Busy);
         };
         if let cache::Lookup::Hit(artifact) = cache.lookup(&key) {
+            self.drop_baseline(cache, &digest);
             return Ok(Filled::Present(artifact));
         }
         let wasm = weld_wit::wasm_bytes(path, &bytes)?;
         let fresh = self.compile_into(cache, &key, path, &wasm)?;
+        if fresh.stored.is_ok() {
+            self.drop_baseline(cache, &digest);
+        }
         Ok(Filled::Stored(
             fresh.stored.map_err(RunError::CacheIo)?,
             fresh.compiled.took,
             fresh.compiled.reuse.unwrap_or_default(),
         ))
+    }
+
+    /// Removes Winch's entry of `digest`, which the optimised code has replaced (what a run finds first now).
+    fn drop_baseline(&self, cache: &Cache, digest: &Digest) {
+        if let Ok(tier) = self.tier(Compiler::Winch) {
+            let _ = cache.remove(&cache.key(&tier.engine, digest));
+        }
     }
 
     /// Compiles a component with Cranelift (reusing shared functions when there is a cache).

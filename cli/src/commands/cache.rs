@@ -176,14 +176,15 @@ fn render(cache: &Cache, usage: &Usage, now: SystemTime) -> String {
         return text;
     }
     text.push_str(&format!(
-        "\n{:<12} {:>10} {:>10}  {}\n",
-        "last used", "size", "compile", "source"
+        "\n{:<12} {:<9} {:>10} {:>10}  {}\n",
+        "last used", "compiler", "size", "compile", "source"
     ));
     for entry in &usage.entries {
         let age = now.duration_since(entry.last_used).unwrap_or_default();
         text.push_str(&format!(
-            "{:<12} {:>10} {:>10}  {}\n",
+            "{:<12} {:<9} {:>10} {:>10}  {}\n",
             format!("{} ago", humantime::format_duration(round(age))),
+            entry.compiler,
             human_size(entry.bytes as usize),
             entry
                 .compile_ms
@@ -228,6 +229,8 @@ struct UsageJson {
 struct EntryJson {
     key: String,
     bytes: u64,
+    /// `Cranelift` (optimised) or `Winch` (baseline, until the optimised code replaces it).
+    compiler: String,
     source: Option<PathBuf>,
     compile_ms: Option<u64>,
     created: String,
@@ -253,6 +256,7 @@ impl UsageJson {
                 .map(|e| EntryJson {
                     key: e.key.clone(),
                     bytes: e.bytes,
+                    compiler: e.compiler.clone(),
                     source: e.source.clone(),
                     compile_ms: e.compile_ms,
                     created: time(e.created),

@@ -100,6 +100,9 @@ struct Record {
     sha256: String,
     source: PathBuf,
     compile_ms: u64,
+    /// The compiler that made the code (records written before weld kept Winch's code have none: Cranelift).
+    #[serde(default)]
+    compiler: Option<String>,
     verified: Option<Recorded>,
 }
 
@@ -250,15 +253,29 @@ impl Cache {
         }
     }
 
+    /// Removes the entry of `key` (its record first, so that a reader never takes a lone artifact for an entry),
+    /// if there is one: a baseline entry once the optimised one replaced it.
+    pub fn remove(&self, key: &Key) -> std::io::Result<()> {
+        for path in [self.record(key), self.artifact(key)] {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Stores `artifact` (compiled from `source` in `took`) as the entry of `key`, then evicts down to the cap.
     /// The record goes first and the artifact second, each written to a temporary file and renamed into place, so
     /// a reader never sees half an entry, and racing writers each leave a whole one.
+    /// `compiler` names the compiler that made it (`Cranelift`, `Winch`), shown by `weld cache`.
     pub fn store(
         &self,
         key: &Key,
         artifact: &[u8],
         source: &Path,
         took: Duration,
+        compiler: &str,
     ) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)?;
         let record = Record {
@@ -267,6 +284,7 @@ impl Cache {
             sha256: hex(&<Sha256 as sha2::Digest>::digest(artifact)),
             source: std::path::absolute(source).unwrap_or_else(|_| source.to_owned()),
             compile_ms: took.as_millis() as u64,
+            compiler: Some(compiler.to_owned()),
             verified: None,
         };
         let json = serde_json::to_vec(&record).map_err(std::io::Error::other)?;

@@ -20,7 +20,13 @@ fn settle(cache: &Cache, key: &Key) {
 /// Stores `artifact` as the entry of `key`.
 fn put(cache: &Cache, key: &Key, artifact: &[u8]) {
     cache
-        .store(key, artifact, Path::new("c.wasm"), Duration::ZERO)
+        .store(
+            key,
+            artifact,
+            Path::new("c.wasm"),
+            Duration::ZERO,
+            "Cranelift",
+        )
         .unwrap();
 }
 
@@ -73,7 +79,13 @@ fn store_then_lookup_maps_the_artifact_file_and_damage_is_caught() {
     let key = cache.key(&engine, &Digest::of(COMPONENT));
     assert!(matches!(cache.lookup(&key), Lookup::Miss));
     let stored = cache
-        .store(&key, &artifact, Path::new("c.wasm"), Duration::ZERO)
+        .store(
+            &key,
+            &artifact,
+            Path::new("c.wasm"),
+            Duration::ZERO,
+            "Cranelift",
+        )
         .unwrap();
     // The artifact file is wasmtime's serialization itself, so it can be mapped.
     assert_eq!(std::fs::read(&stored).unwrap(), artifact);

@@ -13,8 +13,11 @@ pub struct EntryInfo {
     pub bytes: u64,
     /// The component file it was compiled from, when its record says.
     pub source: Option<PathBuf>,
-    /// How long Cranelift took, in milliseconds, when its record says.
+    /// How long the compile took, in milliseconds, when its record says.
     pub compile_ms: Option<u64>,
+    /// The compiler that made the code: `Cranelift` (the optimised tier; also every record that does not say)
+    /// or `Winch` (the baseline tier, kept until the optimised code replaces it).
+    pub compiler: String,
     /// When it was written.
     pub created: SystemTime,
     /// When a run last used it (to a minute).
@@ -77,6 +80,11 @@ impl Cache {
                     bytes: item.bytes,
                     source: item.record.as_ref().map(|r| r.source.clone()),
                     compile_ms: item.record.as_ref().map(|r| r.compile_ms),
+                    compiler: item
+                        .record
+                        .as_ref()
+                        .and_then(|r| r.compiler.clone())
+                        .unwrap_or_else(|| "Cranelift".to_owned()),
                     created: item.created,
                     last_used: item.last_used,
                 }),
