@@ -32,7 +32,7 @@ pub struct SandboxOpts {
     /// addresses and CIDR ranges.
     #[arg(long, value_name = "RANGES", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub allow_net: Option<AddressRanges>,
-    /// Let the guest send HTTP requests (wasi:http/outgoing-handler): to any host, or only these
+    /// Let the guest send HTTP requests (wasi:http/outgoing-handler, 0.3's wasi:http/client): to any host, or only these
     /// comma-separated `host` or `host:port`.
     #[arg(long, value_name = "HOSTS", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub allow_http: Option<HttpHosts>,

@@ -6,6 +6,8 @@ the same toolchains.
 Cases (each tool's cache emptied where the case says so):
   cached      weld run (cached code, settled) | wasmtime run --allow-precompiled X.cwasm (the floor) | wasmtime run
   first       weld run, empty cache (Winch, then Cranelift in the background) | wasmtime run -C cache=n
+  loop        10 weld runs back to back on an empty cache: the second and later runs map the code the first one
+              kept (Winch's) until the optimised code replaces it; when the optimised code arrived
   second      weld run of the second composition, after the first one's code is cached (auto, and cranelift with the
               functions it shares with the first) | wasmtime run -C cache=n of it
 
@@ -100,6 +102,26 @@ with tempfile.TemporaryDirectory() as out:
         firsts["wasmtime run -C cache=n"].append(timed(wt_run + ["-C", "cache=n", one], env))
     for name, samples in firsts.items():
         report(name, samples)
+
+    print("a loop of 10 runs started back to back, empty cache (issue 22): each run's time, and when the optimised")
+    print("code was in the cache")
+    for _ in range(1):
+        shutil.rmtree(cache, ignore_errors=True)
+        began = time.perf_counter()
+        loop, optimised_at = [], None
+        for _ in range(10):
+            loop.append(timed([weld, "run", one], env))
+            listing = subprocess.run([weld, "cache", "--json"], env=env, capture_output=True, text=True).stdout
+            if optimised_at is None and '"compiler": "Cranelift"' in listing:
+                optimised_at = time.perf_counter() - began
+        print("  runs (ms): " + ", ".join(f"{t:.0f}" for t in loop))
+        print(f"  second run: {loop[1]:.1f} ms; slowest from the second on: {max(loop[1:]):.1f} ms")
+        wait_for_fills()
+        if optimised_at is None:
+            optimised_at = time.perf_counter() - began
+            print(f"  optimised code in the cache {optimised_at:.1f} s after the first run started (after the loop)")
+        else:
+            print(f"  optimised code in the cache {optimised_at:.1f} s after the first run started (within the loop)")
 
     print("second composition from the same toolchains, the first one's code cached:")
     seconds = {"weld run (auto: Winch now)": [], "weld run --compiler cranelift (shared functions)": [],

@@ -262,6 +262,16 @@ impl Payload for String {
     }
 }
 
+/// A `stream` or `future` without a payload: each item (a future's one) is `()`.
+impl Payload for () {
+    fn bytes(&self) -> usize {
+        1
+    }
+    fn into_val(self) -> Val {
+        Val::Tuple(Vec::new())
+    }
+}
+
 impl Payload for Vec<u8> {
     fn bytes(&self) -> usize {
         self.len().max(1)
@@ -325,7 +335,8 @@ where
         f64,
         char,
         String,
-        Vec<u8>
+        Vec<u8>,
+        ()
     )
 }
 
@@ -469,7 +480,7 @@ pub(crate) fn transmit_type_text(
 pub(crate) fn unreadable(ty: &wasmtime::component::Type) -> Option<String> {
     use wasmtime::component::Type;
     let readable = |payload: Option<Type>| match payload {
-        None => false,
+        None => true,
         Some(Type::List(list)) => matches!(list.ty(), Type::U8),
         Some(ty) => matches!(
             ty,

@@ -371,3 +371,19 @@ fn a_result_stream_of_a_type_weld_cannot_read_is_refused_before_the_call() {
     assert!(err.contains("stream<record"), "{err}");
     assert!(err.contains("weld reads streams and futures of"), "{err}");
 }
+
+/// Regression (a probe of the preview): a `stream` or `future` without a payload (a bare "done" signal) was
+/// refused as unreadable. Its items are `()`.
+#[test]
+fn streams_and_futures_without_a_payload_and_error_contexts_are_shown() {
+    let out = run(
+        "misc",
+        &[
+            "--invoke", "units()", "--invoke", "unitf()", "--invoke", "ec()",
+        ],
+    )
+    .ok();
+    assert_eq!(out, "[(), (), ()]\n()\nerror-context\n");
+    let err = run("misc", &["--invoke", "nested()"]).fails();
+    assert!(err.contains("future<stream"), "{err}");
+}

@@ -7,6 +7,7 @@ use super::request::{Capped, Reply};
 use crate::host::Host;
 use http_body_util::BodyExt;
 use std::future::poll_fn;
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
@@ -39,6 +40,8 @@ fn with_authority(req: hyper::Request<Capped>) -> hyper::Request<Capped> {
 /// A response body that tells, by dropping its sender, when hyper is done with it.
 struct Watched {
     body: HyperOutgoingBody,
+    /// Why the body failed, if it did.
+    failed: Arc<Mutex<Option<String>>>,
     _done: Option<oneshot::Sender<()>>,
 }
 
@@ -50,7 +53,11 @@ impl hyper::body::Body for Watched {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+        let frame = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Err(e))) = &frame {
+            *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+        }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
@@ -81,6 +88,7 @@ pub(super) async fn handle(
     // Dropped by hyper once it has sent the response body to its end, or given up on it (the client went).
     let (body_done, body_sent) = oneshot::channel::<()>();
     let mut body_done = Some(body_done);
+    let body_failed = Arc::new(Mutex::new(None));
     store
         .run_concurrent(async |accessor| {
             let (request, request_io) = accessor.with(|mut access| -> wasmtime::Result<_> {
@@ -103,9 +111,14 @@ pub(super) async fn handle(
                         response.into_http_with_getter(&mut access, request_io, Host::http)
                     })?;
                     let done = body_done.take();
-                    reply.answered(
-                        response.map(|body| Watched { body, _done: done }.boxed_unsync()),
-                    );
+                    reply.answered(response.map(|body| {
+                        Watched {
+                            body,
+                            failed: body_failed.clone(),
+                            _done: done,
+                        }
+                        .boxed_unsync()
+                    }));
                 }
                 Err(code) => reply.refused(format!("{code:?}")),
             }
@@ -114,7 +127,13 @@ pub(super) async fn handle(
             // handed on (a file's `read-via-stream`): the event loop runs until both are done.
             poll_fn(|cx| accessor.poll_no_interesting_tasks(cx)).await;
             let _ = body_sent.await;
-            wasmtime::Result::Ok(())
+            // A body that failed on its way out (a length it did not keep, its trailers an error): hyper cut the
+            // connection, and the access line says why.
+            let failed = body_failed.lock().unwrap_or_else(|e| e.into_inner()).take();
+            match failed {
+                Some(why) => Err(wasmtime::format_err!("the response body failed: {why}")),
+                None => wasmtime::Result::Ok(()),
+            }
         })
         .await?
 }
