@@ -350,7 +350,7 @@ fn a_file_size_limit_leaves_the_cache_unwritten_and_the_run_going() {
 
 /// Regression (shared case 17): under `auto`, a component of 256 KiB or more starts on Winch, and Winch's
 /// configuration refuses some valid components Cranelift runs (a constant expression reading a global, tail calls,
-/// exceptions, typed function references): `auto` failed with "cannot compile". Each feature weld's engine
+/// exceptions, typed function references, GC): `auto` failed with "cannot compile". Each feature weld's engine
 /// enables now runs on every path weld picks by itself; where Winch refuses, Cranelift compiles at once, says so
 /// under `-v`, and caches it, so the next run maps it. `--compiler winch`, asked for, still says Winch cannot.
 #[test]
@@ -361,6 +361,7 @@ fn every_wasm_feature_runs_on_every_compiler_path_and_auto_falls_back_from_winch
         ("tail-call", "42\n", false),
         ("exceptions", "42\n", false),
         ("function-references", "42\n", false),
+        ("gc", "42\n", false),
         ("simd", "42\n", true),
     ] {
         let path = features.join(format!("{name}.wat"));
