@@ -290,7 +290,17 @@ impl Cache {
         let json = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
         write_atomically(&self.dir, &self.record(key), &json)?;
         let path = self.artifact(key);
-        write_atomically(&self.dir, &path, artifact)?;
+        let written = write_atomically(&self.dir, &path, artifact)?;
+        // The record vouches for the bytes just written by their own stamp, so that a run right after this one maps
+        // the code without reading it (stamp.rs says why that is sound). If this second write fails, the record
+        // without it still holds: the next run checks the checksum instead.
+        let record = Record {
+            verified: Some(Stamp::of(&written).record_written()),
+            ..record
+        };
+        if let Ok(json) = serde_json::to_vec(&record) {
+            let _ = write_atomically(&self.dir, &self.record(key), &json);
+        }
         self.evict(self.cap, Some(key))?;
         Ok(path)
     }
@@ -325,13 +335,15 @@ fn touch(record: &Path) {
     }
 }
 
-/// Writes `bytes` to `target` through a temporary file in `dir` renamed into place.
-fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `target` through a temporary file in `dir` renamed into place, and returns the written file's
+/// metadata, taken through the handle it was written with after the rename (another file renamed to `target`
+/// meanwhile does not change it).
+fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<std::fs::Metadata> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut file, bytes)?;
-    file.persist(target).map_err(|e| e.error)?;
-    Ok(())
+    let file = file.persist(target).map_err(|e| e.error)?;
+    file.metadata()
 }
 
 /// Lower-case hex of `bytes`.

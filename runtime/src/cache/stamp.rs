@@ -9,6 +9,12 @@
 //! in which it was stamped can keep all of its stamp. As in git ("racy git"), a stamp taken less than
 //! [`SETTLE`] after the file's last change is not trusted: the contents are read and checked again, and a new,
 //! settled stamp is recorded then.
+//!
+//! One exception: the stamp weld takes of a file it has just written itself ([`Stamp::record_written`]), through
+//! the handle it wrote with, after renaming it into place. The contents are weld's own bytes, not read back, so
+//! nothing about them is racy; what stays racy is a later write into the same inode within the same tick, which
+//! only a process that writes weld's cache files in place, within milliseconds of their creation, could make.
+//! A file renamed over it has another inode, and any write after that tick moves its change time.
 
 use serde::{Deserialize, Serialize};
 use std::fs::Metadata;
@@ -33,6 +39,9 @@ pub struct Stamp {
 pub struct Recorded {
     stamp: Stamp,
     at_ns: i128,
+    /// Taken by the writer of the file, of the bytes it had just written (see the module documentation).
+    #[serde(default)]
+    written: bool,
 }
 
 impl Stamp {
@@ -58,6 +67,16 @@ impl Stamp {
         Recorded {
             stamp: self,
             at_ns: now_ns(),
+            written: false,
+        }
+    }
+
+    /// This stamp, taken by weld of a file it has just written and renamed into place, through the handle it wrote
+    /// with: it vouches for the file at once, without waiting for it to settle.
+    pub fn record_written(self) -> Recorded {
+        Recorded {
+            written: true,
+            ..self.record()
         }
     }
 
@@ -67,6 +86,7 @@ impl Stamp {
         Recorded {
             stamp: self,
             at_ns: now_ns() + SETTLE.as_nanos() as i128 + 1,
+            written: false,
         }
     }
 }
@@ -77,7 +97,7 @@ impl Recorded {
     pub fn vouches_for(&self, current: &Stamp) -> bool {
         let settle = SETTLE.as_nanos() as i128;
         self.stamp == *current
-            && self.stamp.mtime_ns.max(self.stamp.ctime_ns) + settle <= self.at_ns
+            && (self.written || self.stamp.mtime_ns.max(self.stamp.ctime_ns) + settle <= self.at_ns)
     }
 
     /// Whether it would vouch for its own stamp: false while the file is still settling, and then recording it is
@@ -134,5 +154,19 @@ mod tests {
         let before = stamp_of(&file);
         std::fs::rename(&other, &file).unwrap();
         assert_ne!(before, stamp_of(&file));
+    }
+
+    #[test]
+    fn the_writer_s_own_stamp_vouches_at_once_until_the_file_changes_or_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"one").unwrap();
+        let written = stamp_of(&file).record_written();
+        assert!(written.vouches_for(&stamp_of(&file)));
+        // Replaced by another file of the same length: another inode.
+        let other = dir.path().join("g");
+        std::fs::write(&other, b"one").unwrap();
+        std::fs::rename(&other, &file).unwrap();
+        assert!(!written.vouches_for(&stamp_of(&file)));
     }
 }

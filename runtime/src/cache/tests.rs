@@ -17,6 +17,14 @@ fn settle(cache: &Cache, key: &Key) {
     std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
 }
 
+/// Forgets the stamp an entry's record vouches for, as when the file changed since: the next lookup checks it.
+fn unstamp(cache: &Cache, key: &Key) {
+    let path = cache.record(key);
+    let mut record: Record = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    record.verified = None;
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+}
+
 /// Stores `artifact` as the entry of `key`.
 fn put(cache: &Cache, key: &Key, artifact: &[u8]) {
     cache
@@ -87,8 +95,17 @@ fn store_then_lookup_maps_the_artifact_file_and_damage_is_caught() {
             "Cranelift",
         )
         .unwrap();
-    // The artifact file is wasmtime's serialization itself, so it can be mapped.
+    // The artifact file is wasmtime's serialization itself, so it can be mapped; the record vouches for it by the
+    // stamp its writer took, so a lookup right after finds it without reading it.
     assert_eq!(std::fs::read(&stored).unwrap(), artifact);
+    let record: Record =
+        serde_json::from_slice(&std::fs::read(cache.record(&key)).unwrap()).unwrap();
+    let meta = std::fs::metadata(&stored).unwrap();
+    assert!(
+        record
+            .verified
+            .is_some_and(|v| v.vouches_for(&Stamp::of(&meta)))
+    );
     assert!(matches!(cache.lookup(&key), Lookup::Hit(path) if path == stored));
     settle(&cache, &key);
     assert!(matches!(cache.lookup(&key), Lookup::Hit(_)));
@@ -104,9 +121,10 @@ fn store_then_lookup_maps_the_artifact_file_and_damage_is_caught() {
     std::fs::write(cache.artifact(&key), &artifact[..10]).unwrap();
     assert!(corrupt(cache.lookup(&key)).contains("length"));
 
-    // A core module's artifact with a sound record is still refused: it is not a component.
+    // A core module's artifact with a sound record, once checked, is still refused: it is not a component.
     let module = engine.precompile_module(MODULE).unwrap();
     put(&cache, &key, &module);
+    unstamp(&cache, &key);
     assert!(corrupt(cache.lookup(&key)).contains("compiled component"));
 }
 
