@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wasmtime_cli_path import weld_beside_wasmtime  # noqa: E402
+from wasmtime_cli_path import timed, wait_for_fills, weld_beside_wasmtime  # noqa: E402
 
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 slow_runs = 3
@@ -65,18 +65,6 @@ def build(out, name, py_source=None, js_source=None):
     subprocess.run([weld, "compose", app, "--plug", greeter, "-o", composed], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return os.path.normpath(composed)
-
-
-def timed(cmd, env):
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
-    return (time.perf_counter() - start) * 1000
-
-
-def wait_for_fills():
-    """Waits for weld's background compiles, so that none competes with the next measurement."""
-    while subprocess.run(["pgrep", "-f", "weld cache fill"], stdout=subprocess.DEVNULL).returncode == 0:
-        time.sleep(0.2)
 
 
 def report(name, samples):

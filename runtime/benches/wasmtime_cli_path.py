@@ -1,7 +1,22 @@
-"""Where the wasmtime CLI binary is, for the benchmarks that time it beside weld."""
+"""Where the wasmtime CLI binary is, for the benchmarks that time it beside weld, and the helpers they share."""
 
 import os
 import shutil
+import subprocess
+import time
+
+
+def timed(cmd, env):
+    """Runs `cmd` (its stdout thrown away), asserting success; returns its wall time in milliseconds."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def wait_for_fills():
+    """Waits for weld's background compiles, so that none competes with the next measurement."""
+    while subprocess.run(["pgrep", "-f", "weld cache fill"], stdout=subprocess.DEVNULL).returncode == 0:
+        time.sleep(0.2)
 
 
 def real_wasmtime():

@@ -6,23 +6,23 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
+/// The `wasi:cli` interfaces weld links, the same in 0.2 and 0.3 (0.3's `types` holds only types).
+const CLI: &[&str] = &[
+    "environment",
+    "exit",
+    "stdin",
+    "stdout",
+    "stderr",
+    "terminal-input",
+    "terminal-output",
+    "terminal-stdin",
+    "terminal-stdout",
+    "terminal-stderr",
+];
+
 /// The interfaces weld links, per WASI package, at any 0.2.x version (`wasmtime_wasi::p2`, `wasmtime_wasi_http::p2`).
 const PROVIDED_0_2: &[(&str, &[&str])] = &[
-    (
-        "cli",
-        &[
-            "environment",
-            "exit",
-            "stdin",
-            "stdout",
-            "stderr",
-            "terminal-input",
-            "terminal-output",
-            "terminal-stdin",
-            "terminal-stdout",
-            "terminal-stderr",
-        ],
-    ),
+    ("cli", CLI),
     ("clocks", &["monotonic-clock", "wall-clock"]),
     ("filesystem", &["types", "preopens"]),
     ("io", &["error", "poll", "streams"]),
@@ -46,21 +46,7 @@ const PROVIDED_0_2: &[(&str, &[&str])] = &[
 /// (`wasmtime_wasi::p3`, `wasmtime_wasi_http::p3`). `wasi:clocks/timezone` is unstable in 0.3.0 and not linked;
 /// `wasi:cli/types` holds only types and needs nothing.
 const PROVIDED_0_3: &[(&str, &[&str])] = &[
-    (
-        "cli",
-        &[
-            "environment",
-            "exit",
-            "stdin",
-            "stdout",
-            "stderr",
-            "terminal-input",
-            "terminal-output",
-            "terminal-stdin",
-            "terminal-stdout",
-            "terminal-stderr",
-        ],
-    ),
+    ("cli", CLI),
     ("clocks", &["types", "monotonic-clock", "system-clock"]),
     ("filesystem", &["types", "preopens"]),
     ("random", &["random", "insecure", "insecure-seed"]),
