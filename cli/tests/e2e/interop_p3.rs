@@ -1,7 +1,8 @@
-//! WASI 0.3 components from the real toolchains (`fixtures/interop/p3/`): componentize-py 0.25 commands and HTTP
-//! services, and jco 1.35's QuickJS backend (componentize-qjs) commands, handlers and async exports, built by
-//! the test and run and served by weld. Where wasmtime 49 is on the PATH it runs the same files, and weld must
-//! print what it prints. The toolchains come from PyPI and npm (`.ci/run` installs them).
+//! WASI 0.3 components from the real toolchains (`fixtures/interop/p3/`), built by the test and run and served by
+//! weld: componentize-py 0.25 commands and HTTP services; jco 1.35's QuickJS backend (componentize-qjs) commands,
+//! handlers and async exports; Rust guests of the `wasip3` crate, built with cargo for `wasm32-wasip2`. Where
+//! wasmtime 49 is on the PATH it runs the same files, and weld must print what it prints. The toolchains come
+//! from PyPI, npm and rustup (`.ci/run` installs them).
 
 use crate::interop::{build, copy_dir};
 use crate::serve::{Serving, body};
@@ -254,4 +255,92 @@ fn python_and_javascript_wasi_0_3_handlers_are_served_with_streamed_bodies_and_l
     assert_eq!(spun.status, 500);
     assert!(body(&spun).contains("fuel exhausted"), "{}", body(&spun));
     assert_eq!(body(&fuel.get("/")), "hello from js p3\n");
+}
+
+/// Whether rustup's `wasm32-wasip2` standard library is installed (`.ci/run` adds it).
+fn wasip2_target() -> bool {
+    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    Path::new(&sysroot)
+        .join("lib/rustlib/wasm32-wasip2/lib")
+        .is_dir()
+}
+
+/// Builds the Rust guests of `fixtures/interop/p3/rust` (the `wasip3` crate) for `wasm32-wasip2`, in a target
+/// folder beside weld's own so that later runs reuse it, and returns the command and the handler.
+fn rust_guests() -> (PathBuf, PathBuf) {
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("wasm-guests");
+    let manifest = root.join("fixtures/interop/p3/rust/Cargo.toml");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let args = [
+        "build",
+        "--quiet",
+        "--locked",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+    ];
+    build(&root, Path::new(&cargo), &args);
+    let out = target.join("wasm32-wasip2/release");
+    (out.join("rust_command.wasm"), out.join("rust_http.wasm"))
+}
+
+#[test]
+fn rust_wasi_0_3_guests_run_with_their_grants_and_are_served() {
+    if !wasip2_target() {
+        missing("Rust's wasm32-wasip2 target is not installed (rustup target add wasm32-wasip2)");
+        return;
+    }
+    let (command, handler) = rust_guests();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.txt"), "file contents\n").unwrap();
+    let command = command.to_str().unwrap();
+
+    // Every read goes through WASI 0.3 (a preopen's `open-at` and `read-via-stream`, `get-environment`): denied
+    // by default, given by the grants.
+    let denied = weld_in(dir.path(), &["run", command]).ok();
+    assert_eq!(
+        denied,
+        "hello from rust p3 (wasi:cli/stdout@0.3.2)\ndata.txt: no file\nNAME: no NAME\n"
+    );
+    let expected =
+        "hello from rust p3 (wasi:cli/stdout@0.3.2)\ndata.txt: file contents\nNAME: weld\n";
+    let granted = ["run", "--dir", ".", "--env", "NAME=weld", command];
+    assert_eq!(weld_in(dir.path(), &granted).ok(), expected);
+    let failed = weld_in(dir.path(), &["run", "--env", "NAME=weld", command, "fail"]);
+    assert_eq!(failed.code(), 3, "{}", failed.stderr());
+    let args = ["--dir", ".", "--env", "NAME=weld", command, "fail"];
+    if let Some(printed) = wasmtime_in(dir.path(), &args) {
+        assert_eq!(printed, (expected.to_owned(), 3));
+    }
+    // The 0.3.2 imports are the 0.3 release line, next to std's 0.2.6 ones.
+    let inspected = weld_in(dir.path(), &["inspect", "--json", command]).json();
+    let wasi = &inspected["capabilities"]["wasi"];
+    assert!(
+        wasi["0.3"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|i| i == "wasi:filesystem/preopens@0.3.2")),
+        "{wasi}"
+    );
+
+    let server = Serving::start_on("winch", &handler, &[]);
+    let hello = server.get("/");
+    assert_eq!(hello.status, 200, "{}", body(&hello));
+    assert_eq!(hello.header("x-weld"), Some("p3"));
+    assert_eq!(body(&hello), "hello from rust p3\n");
+    let big: Vec<u8> = (0..1_000_000u32).map(|i| (i * 13 % 253) as u8).collect();
+    let echoed = server.send("POST", "/echo", &big);
+    assert_eq!(echoed.status, 200);
+    assert!(echoed.body == big, "{} bytes came back", echoed.body.len());
+    assert_eq!(server.get("/nope").status, 404);
+    server.wait_for_log("GET /nope 404");
 }
