@@ -80,6 +80,28 @@ pub enum RunError {
         /// Each missing import, with what to do about it.
         imports: Vec<MissingImport>,
     },
+    /// An import of a provided interface whose function is `async` where the host's is sync, or the other way
+    /// round (WASI 0.3 declares some functions `async func`, others plain): the component was built against a
+    /// WIT that is not the standard one.
+    #[error(
+        "cannot link `{}`: {} declares `{function}` {}, but the host's standard WASI {} it {}; rebuild the \
+         component against the WIT of its WASI version",
+        path.display(),
+        import.as_deref().map_or_else(|| "it".to_owned(), |i| format!("its import `{i}`")),
+        if *declared_async { "an `async func`" } else { "a plain (sync) `func`" },
+        if *declared_async { "has" } else { "makes" },
+        if *declared_async { "as a plain `func`" } else { "an `async func`" },
+    )]
+    AsyncMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The instance imported (`wasi:cli/environment@0.3.0`), when the function belongs to one.
+        import: Option<String>,
+        /// The function (`get-arguments`, `[method]descriptor.stat`).
+        function: String,
+        /// Whether the component declares it `async`.
+        declared_async: bool,
+    },
     /// Linking failed for another reason (an import of a provided interface with the wrong type).
     #[error("cannot link `{}`", path.display())]
     Link {
@@ -203,6 +225,37 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// Sorts a failure of wasmtime's linker for the component at `path`: an import whose function differs from
+    /// the host's only in being `async` or not becomes [`RunError::AsyncMismatch`], anything else
+    /// [`RunError::Link`] with wasmtime's reason. wasmtime 48 tells the async mismatch only in its message, with
+    /// advice for embedders (`func_new_concurrent`), so the import and the function are read from its cause
+    /// chain: "component imports instance `I`", "instance export `F` has the wrong type", "type mismatch with
+    /// async: this import is declared `async func` ..." (`wasmtime/src/runtime/component/matching.rs`).
+    pub(crate) fn link(path: &std::path::Path, err: wasmtime::Error) -> Self {
+        let causes: Vec<String> = err.chain().map(ToString::to_string).collect();
+        let quoted = |prefix: &str| {
+            causes.iter().find_map(|cause| {
+                let rest = cause.strip_prefix(prefix)?;
+                Some(rest[..rest.find('`')?].to_owned())
+            })
+        };
+        let mismatch = causes
+            .iter()
+            .find_map(|cause| cause.strip_prefix("type mismatch with async: "));
+        if let (Some(said), Some(function)) = (mismatch, quoted("instance export `")) {
+            return RunError::AsyncMismatch {
+                path: path.to_owned(),
+                import: quoted("component imports instance `"),
+                function,
+                declared_async: said.starts_with("this import is declared `async func`"),
+            };
+        }
+        RunError::Link {
+            path: path.to_owned(),
+            source: err.into(),
+        }
+    }
+
     /// Sorts an error that came out of the guest: an exit, a trap (with its backtrace), or a host failure.
     pub fn from_guest(err: wasmtime::Error) -> Self {
         if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {

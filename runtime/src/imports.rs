@@ -112,8 +112,36 @@ fn holds_only_types(engine: &Engine, item: &ComponentItem) -> bool {
     }
 }
 
+/// Whether weld's host links the import `name` by its name alone: one of the standard WASI interfaces of
+/// [`PROVIDED_0_2`] or [`PROVIDED_0_3`] at a final (not pre-release) 0.2.x or 0.3.x version. wasmtime links any
+/// 0.2.x or 0.3.x import to the version it implements (a pre-release matches only itself: semver). Interfaces that
+/// hold only types need nothing although this says `false` for those outside the tables (`wasi:cli/types@0.3.0`):
+/// that takes the component's types to tell.
+pub fn host_provides(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("wasi:") else {
+        return false;
+    };
+    let Some((path, version)) = rest.split_once('@') else {
+        return false;
+    };
+    let Some((package, interface)) = path.split_once('/') else {
+        return false;
+    };
+    let provided = match semver::Version::parse(version) {
+        Ok(v) if v.pre.is_empty() && v.major == 0 && v.minor == 2 => PROVIDED_0_2,
+        Ok(v) if v.pre.is_empty() && v.major == 0 && v.minor == 3 => PROVIDED_0_3,
+        _ => return false,
+    };
+    provided
+        .iter()
+        .any(|(p, interfaces)| *p == package && interfaces.contains(&interface))
+}
+
 /// Why `name` is not provided, or `None` when it is.
 fn hint(name: &str, file: &str) -> Option<String> {
+    if host_provides(name) {
+        return None;
+    }
     let plug =
         format!("plug it: weld compose {file} --plug <a component that exports it> -o out.wasm");
     let Some(rest) = name.strip_prefix("wasi:") else {
@@ -125,26 +153,17 @@ fn hint(name: &str, file: &str) -> Option<String> {
         Some((path, version)) => (path, Some(version)),
         None => (rest, None),
     };
-    let Some((package, interface)) = path.split_once('/') else {
+    if !path.contains('/') {
         return Some(format!(
             "not one of the standard WASI interfaces weld run provides; {plug}"
         ));
-    };
+    }
     let version = version.and_then(|v| semver::Version::parse(v).ok());
-    let provided = match &version {
-        Some(v) if v.major == 0 && v.minor == 2 => PROVIDED_0_2,
-        Some(v) if v.major == 0 && v.minor == 3 => PROVIDED_0_3,
-        _ => &[],
-    };
-    let known = provided
-        .iter()
-        .any(|(p, interfaces)| *p == package && interfaces.contains(&interface));
     match version {
         Some(v) if !v.pre.is_empty() && v.major == 0 && v.minor == 3 => Some(format!(
             "WASI {v} is a pre-release snapshot of 0.3, which matches only itself; weld run provides the final \
              WASI 0.3.x (0.3.0 and later): rebuild the component with a toolchain that targets 0.3.0"
         )),
-        Some(v) if v.pre.is_empty() && known => None,
         Some(v) if !(v.major == 0 && (v.minor == 2 || v.minor == 3)) => Some(format!(
             "weld run provides WASI 0.2.x and 0.3.x, and this is WASI {v}; build the component for WASI 0.2 or 0.3"
         )),

@@ -59,7 +59,7 @@ pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
 pub use error::{BoxError, RunError};
 pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio, parse_env};
 pub use host::Host;
-pub use imports::MissingImport;
+pub use imports::{MissingImport, host_provides};
 pub use invoke::{Export, exports};
 pub use limits::{LimitHit, Limits, Watchdog, parse_duration, parse_size};
 pub use runner::{

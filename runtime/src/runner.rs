@@ -677,10 +677,7 @@ fn link(
             imports: needs.missing,
         });
     }
-    let link_error = |e: wasmtime::Error| RunError::Link {
-        path: loaded.path.clone(),
-        source: e.into(),
-    };
+    let link_error = |e: wasmtime::Error| RunError::link(&loaded.path, e);
     if needs.types_only.is_empty() {
         return linker
             .instantiate_pre(&loaded.component)

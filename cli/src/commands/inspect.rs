@@ -41,7 +41,14 @@ impl Opts {
         let local = sources.local(&self.file)?;
         let report = weld_wit::inspect_bytes(&local.name, &weld_wit::read_file(&local.path)?)?;
         if self.json {
-            output::print_json(&report)?;
+            let mut json = serde_json::to_value(&report)?;
+            if let Some(caps) = json
+                .get_mut("capabilities")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                caps.insert("unprovided".into(), unprovided(&report.capabilities).into());
+            }
+            output::print_json(&json)?;
         } else {
             output::print(&human(&report))?;
         }
@@ -176,6 +183,29 @@ fn write_capabilities(out: &mut String, caps: &Capabilities) {
             .collect();
         let _ = writeln!(out, "  WASI        {}", releases.join(", "));
     }
+    let unprovided = unprovided(caps);
+    if !unprovided.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not provided by weld run or serve: {} (another WASI release, a pre-release snapshot or an \
+             interface outside the standard set; plug it with `weld compose`)",
+            unprovided.join(", ")
+        );
+    }
+}
+
+/// The WASI imports that weld's host does not link by name (`weld_runtime::host_provides`) and that are not
+/// types only, sorted: the component runs only once something else supplies them.
+fn unprovided(caps: &Capabilities) -> Vec<String> {
+    let mut names: Vec<String> = caps
+        .wasi
+        .values()
+        .flatten()
+        .filter(|name| !weld_runtime::host_provides(name) && !caps.types_only.contains(name))
+        .cloned()
+        .collect();
+    names.sort();
+    names
 }
 
 fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {

@@ -237,6 +237,83 @@ fn inspect_lists_wasi_0_3_imports_as_capabilities_with_their_release() {
 }
 
 #[test]
+fn inspect_flags_wasi_imports_weld_does_not_provide_another_release_a_snapshot_or_an_unknown_interface()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unprovided.wat");
+    let func = r#"(instance (export "get-arguments" (func (result (list string)))))"#;
+    let imports: String = [
+        "wasi:cli/environment@0.4.0",
+        "wasi:cli/stdout@0.3.0-rc-2025-09-16",
+        "wasi:keyvalue/store@0.3.0",
+        "wasi:cli/environment@0.3.0",
+    ]
+    .iter()
+    .map(|name| format!("(import \"{name}\" {func})\n"))
+    .collect();
+    std::fs::write(&path, format!("(component\n{imports})")).unwrap();
+    let path = path.to_str().unwrap();
+    let unprovided = [
+        "wasi:cli/environment@0.4.0",
+        "wasi:cli/stdout@0.3.0-rc-2025-09-16",
+        "wasi:keyvalue/store@0.3.0",
+    ];
+    let out = weld(&["inspect", path]).ok();
+    let line = out
+        .lines()
+        .find(|l| l.contains("not provided by weld run or serve"))
+        .unwrap_or_else(|| panic!("{out}"));
+    for name in unprovided {
+        assert!(line.contains(name), "{line}");
+    }
+    assert!(!line.contains("environment@0.3.0,"), "{line}");
+    let json = weld(&["inspect", "--json", path]).json();
+    assert_eq!(
+        json["capabilities"]["unprovided"],
+        serde_json::json!(unprovided),
+        "{json}"
+    );
+    // What inspect flags is what `weld run` refuses.
+    let refused = weld(&["run", path]).fails();
+    for name in unprovided {
+        assert!(refused.contains(name), "{refused}");
+    }
+    // A component weld runs has none.
+    let env = p3_fixture("env-p3");
+    let json = weld(&["inspect", "--json", env.to_str().unwrap()]).json();
+    assert_eq!(json["capabilities"]["unprovided"], serde_json::json!([]));
+}
+
+#[test]
+fn an_import_async_where_wasi_is_sync_or_the_reverse_is_named_without_wasmtime_s_embedder_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"(import "wasi:cli/environment@0.3.0" (instance (export "get-arguments" (func async (result (list string))))))"#,
+            "its import `wasi:cli/environment@0.3.0` declares `get-arguments` an `async func`, but the host's standard WASI has it as a plain `func`",
+        ),
+        (
+            r#"(import "wasi:filesystem/types@0.3.0" (instance (export "descriptor" (type (sub resource))) (export "[method]descriptor.stat" (func (param "self" (borrow 0)) (result u32)))))"#,
+            "declares `[method]descriptor.stat` a plain (sync) `func`, but the host's standard WASI makes it an `async func`",
+        ),
+    ];
+    for (i, (import, expected)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("mismatch{i}.wat"));
+        std::fs::write(&path, format!("(component {import})")).unwrap();
+        let path = path.to_str().unwrap();
+        for command in [
+            vec!["run", path],
+            vec!["serve", "--addr", "127.0.0.1:0", path],
+        ] {
+            let failed = weld(&command);
+            let stderr = failed.fails();
+            assert!(stderr.contains(expected), "{stderr}");
+            assert!(!stderr.contains("func_new"), "{stderr}");
+        }
+    }
+}
+
+#[test]
 fn two_wasi_0_3_components_composed_over_an_async_interface_run_end_to_end() {
     // consumer imports weld:p3-fixtures/numbers (async functions, one returning a stream<u8>); provider exports it.
     let dir = tempfile::tempdir().unwrap();

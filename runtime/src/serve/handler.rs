@@ -47,10 +47,7 @@ impl Handler {
             .exports(engine)
             .map(|(name, _)| name.to_owned())
             .collect();
-        let link = |e: wasmtime::Error| RunError::Link {
-            path: path.to_owned(),
-            source: e.into(),
-        };
+        let link = |e: wasmtime::Error| RunError::link(path, e);
         if exported.iter().any(|name| name.starts_with(HANDLER_0_3)) {
             let pre = ServicePre::new(pre).map_err(link)?;
             return Ok(Handler {
