@@ -74,6 +74,7 @@ fn request(c: &mut Criterion) {
             max_concurrent: 64,
             max_body: 1 << 20,
             argv0: "handler.wasm".into(),
+            reuse: Default::default(),
         };
         let server = Arc::new(Server::new(handler, spec, Arc::new(NoLog)).expect("a server"));
         let listener = threads

@@ -67,5 +67,5 @@ pub use runner::{
 };
 pub use serve::{
     Access, DEFAULT_DRAIN, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT, Drained, GuestStream, Handler,
-    Outcome, ServeLog, ServeSpec, Server,
+    InstanceReuse, Outcome, ServeLog, ServeSpec, Server,
 };

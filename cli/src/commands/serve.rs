@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use weld_runtime::{
-    Access, DEFAULT_MAX_CONCURRENT, GuestStream, Outcome, ServeLog, ServeSpec, Server,
-    parse_duration, parse_size,
+    Access, DEFAULT_MAX_CONCURRENT, GuestStream, InstanceReuse, Outcome, ServeLog, ServeSpec,
+    Server, parse_duration, parse_size,
 };
 
 /// Serve a component that exports wasi:http/incoming-handler@0.2 over HTTP/1.1. Each request gets a fresh
@@ -47,6 +47,15 @@ pub struct Opts {
     /// How long a shutdown waits for the requests in flight.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub drain_timeout: Duration,
+    /// Requests one instance may serve, one after another, before a fresh one takes over. The default, 1, gives
+    /// every request a fresh instance. More is faster (no instantiation per request) but lets a request see
+    /// what earlier ones left in the instance: globals, heap, caches, open handles. Only for handlers that keep
+    /// nothing of one client from the next. --max-memory then bounds the instance, not the request.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reuse_instances: u32,
+    /// How long a reused instance may wait for its next request before it is dropped (with --reuse-instances).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s", requires = "reuse_instances")]
+    pub idle_instance_timeout: Duration,
     /// The log's format on stderr.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -82,6 +91,10 @@ impl Opts {
             max_concurrent: self.max_concurrent as usize,
             max_body: self.max_body,
             argv0: argv0(&ready.name),
+            reuse: InstanceReuse {
+                max_requests: self.reuse_instances,
+                idle: self.idle_instance_timeout,
+            },
         };
         let log = Arc::new(StderrLog {
             format: self.log_format,

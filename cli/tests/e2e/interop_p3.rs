@@ -250,6 +250,21 @@ fn python_and_javascript_wasi_0_3_handlers_are_served_with_streamed_bodies_and_l
     let log = server.log();
     assert!(log.contains("GET /spin 504"), "{log}");
 
+    // With --reuse-instances, one instance serves requests one after another; one that hit a limit is dropped.
+    let reused = Serving::start_on("winch", js, &["--reuse-instances", "3", "--timeout", "2s"]);
+    let count = || body(&reused.get("/count"));
+    let counts: Vec<String> = (0..4).map(|_| count()).collect();
+    let nth = |n: u32| format!("request {n} of this instance\n");
+    assert_eq!(counts, [nth(1), nth(2), nth(3), nth(1)]);
+    assert_eq!(reused.get("/spin").status, 504);
+    assert_eq!(count(), nth(1));
+    let echoed = reused.send("POST", "/echo", &big);
+    assert!(echoed.body == big, "{} bytes came back", echoed.body.len());
+    // The echo was the instance's second request (only `/count` counts), and the count its third and last.
+    assert_eq!(count(), nth(2));
+    assert_eq!(count(), nth(1));
+    drop(reused);
+
     let fuel = Serving::start_on("winch", js, &["--fuel", "100000000"]);
     let spun = fuel.get("/spin");
     assert_eq!(spun.status, 500);

@@ -174,6 +174,57 @@ fn each_request_gets_a_fresh_instance() {
 }
 
 #[test]
+fn reuse_instances_serves_up_to_n_requests_per_instance_and_drops_one_that_failed_or_idled() {
+    let server = Serving::start(
+        &fixture("handler"),
+        &[
+            "--reuse-instances",
+            "3",
+            "--timeout",
+            "1s",
+            "--idle-instance-timeout",
+            "300ms",
+        ],
+    );
+    let count = |server: &Serving| body(&server.get("/count"));
+    let counts: Vec<String> = (0..4).map(|_| count(&server)).collect();
+    assert_eq!(counts, ["count 1\n", "count 2\n", "count 3\n", "count 1\n"]);
+    // A trap, or a limit, ends the instance: the next request gets a fresh one.
+    assert_eq!(server.get("/trap").status, 500);
+    assert_eq!(count(&server), "count 1\n");
+    assert_eq!(count(&server), "count 2\n");
+    assert_eq!(server.get("/loop").status, 504);
+    assert_eq!(count(&server), "count 1\n");
+    // An instance idle for longer than --idle-instance-timeout is dropped.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(count(&server), "count 1\n");
+    // Each request's output lines carry its own id, whichever instance served it.
+    let first = server.get("/");
+    assert_eq!(first.status, 200);
+    assert_eq!(server.get("/").status, 200);
+    let log = server.wait_for_log("[req 12] GET / 200");
+    for id in [11, 12] {
+        assert!(log.contains(&format!("[req {id}] handling /\n")), "{log}");
+    }
+}
+
+#[test]
+fn idle_instance_timeout_without_reuse_is_bad_usage() {
+    let run = weld([
+        "serve",
+        "--idle-instance-timeout",
+        "2s",
+        fixture("handler").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("--reuse-instances"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
 fn a_trap_is_a_500_and_the_server_keeps_serving() {
     let server = Serving::start(&fixture("handler"), &[]);
     let trapped = server.get("/trap");

@@ -1,7 +1,8 @@
 //! Serving a `wasi:http/incoming-handler@0.2` or `wasi:http/handler@0.3` component over HTTP/1.1 (hyper, as
-//! wasmtime-wasi-http does): each request gets a fresh instance of one pre-linked component, with the run's
-//! grants and its own limits, so no state crosses from one request to the next (wasmtime's own `serve` reuses
-//! 0.3 instances between requests; weld does not).
+//! wasmtime-wasi-http does): by default each request gets a fresh instance of one pre-linked component, with the
+//! run's grants and its own limits, so no state crosses from one request to the next. wasmtime's own `serve`
+//! reuses 0.3 instances between requests by default; weld does only when [`ServeSpec::reuse`] asks for it
+//! ([`InstanceReuse`]), one request at a time per instance.
 //!
 //! [`Runtime::prepare_handler`](crate::Runtime::prepare_handler) checks and links the component once;
 //! [`Server::serve`] accepts connections until its shutdown future completes, then drains. What happens is told
@@ -10,11 +11,13 @@
 
 mod handler;
 mod output;
+mod pool;
 mod request;
 mod service;
 mod ticker;
 
 pub use handler::Handler;
+pub use pool::InstanceReuse;
 
 use crate::error::RunError;
 use crate::grants::Grants;
@@ -55,6 +58,8 @@ pub struct ServeSpec {
     pub max_body: u64,
     /// The guest's argv\[0\] (its only argument).
     pub argv0: String,
+    /// How many requests an instance may serve, one after another (default: one, a fresh instance each).
+    pub reuse: InstanceReuse,
 }
 
 /// Which of the guest's output streams a line came from.
@@ -144,6 +149,7 @@ impl Server {
     ) -> Result<Server, RunError> {
         crate::grants::wasi_builder(&spec.grants, std::slice::from_ref(&spec.argv0))?;
         let permits = spec.max_concurrent.max(1);
+        let reuse = spec.reuse;
         let ticker = Some(ticker::Ticker::start(handler.engine()));
         Ok(Server {
             shared: Arc::new(Shared {
@@ -153,6 +159,7 @@ impl Server {
                 slots: Arc::new(Semaphore::new(permits)),
                 permits,
                 next_id: AtomicU64::new(1),
+                pool: pool::Pool::new(reuse),
                 _ticker: ticker,
             }),
         })
@@ -171,9 +178,12 @@ impl Server {
         let (stop, stopping) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut prune = tokio::time::interval(self.shared.pool.prune_every());
+        prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
+                _ = prune.tick(), if self.shared.spec.reuse.max_requests > 1 => self.shared.pool.prune(),
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         connections.spawn(self.connection(stream, peer, stopping.clone()));

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
@@ -21,7 +22,8 @@ const MAX_LINE: usize = 16 * 1024;
 /// One of a request's output streams, as WASI's stdout or stderr.
 #[derive(Clone)]
 pub(crate) struct GuestOutput {
-    pub(crate) request: u64,
+    /// The id of the request the instance is serving (an instance kept between requests serves several).
+    pub(crate) request: Arc<AtomicU64>,
     pub(crate) stream: GuestStream,
     pub(crate) log: Arc<dyn ServeLog>,
 }
@@ -57,9 +59,11 @@ impl Lines {
     }
 
     fn emit(&self, line: &[u8]) {
-        self.to
-            .log
-            .guest_output(self.to.request, self.to.stream, line);
+        self.to.log.guest_output(
+            self.to.request.load(Ordering::Relaxed),
+            self.to.stream,
+            line,
+        );
     }
 
     fn push(&mut self, mut bytes: &[u8]) {
@@ -155,7 +159,7 @@ mod tests {
     fn lines(writes: &[&[u8]]) -> Vec<(u64, String)> {
         let log = Arc::new(Collect::default());
         let mut lines = Lines::new(GuestOutput {
-            request: 7,
+            request: Arc::new(AtomicU64::new(7)),
             stream: GuestStream::Stdout,
             log: log.clone(),
         });

@@ -4,6 +4,7 @@
 
 use super::handler::Kind;
 use super::output::GuestOutput;
+use super::pool::{Current, Instance, Kept, Pool};
 use super::ticker::Ticker;
 use super::{Access, GuestStream, Handler, Outcome, ServeLog, ServeSpec};
 use crate::error::RunError;
@@ -35,6 +36,8 @@ pub(super) struct Shared {
     pub(super) slots: Arc<Semaphore>,
     pub(super) permits: usize,
     pub(super) next_id: AtomicU64,
+    /// Instances kept between requests (empty unless the spec's reuse allows more than one request each).
+    pub(super) pool: Pool,
     pub(super) _ticker: Option<Ticker>,
 }
 
@@ -83,19 +86,24 @@ impl Shared {
         let cap = self.spec.max_body;
         let req = req.map(|body| capped(body, cap));
         let id = seen.id;
-        let started = self.store(&seen).and_then(|mut store| {
+        let kept = match self.pool.take() {
+            Some(kept) => Ok(kept),
+            None => self.store(),
+        };
+        let started = kept.and_then(|mut kept| {
+            self.begin(&mut kept, &seen)?;
             let call = match &self.handler.kind {
                 Kind::P2(pre) => {
-                    let (incoming, out) = p2_arguments(&mut store, req, &reply)?;
+                    let (incoming, out) = p2_arguments(&mut kept.store, req, &reply)?;
                     Call::P2(pre.clone(), incoming, out)
                 }
                 Kind::P3(pre) => Call::P3(pre.clone(), Box::new(req)),
             };
-            Ok((store, call))
+            Ok((kept, call))
         });
         match started {
-            Ok((store, call)) => {
-                tokio::spawn(self.clone().guest(seen, store, call, reply, slot));
+            Ok((kept, call)) => {
+                tokio::spawn(self.clone().guest(seen, kept, call, reply, slot));
             }
             Err(err) => {
                 let status = failure_status(&err);
@@ -144,11 +152,13 @@ impl Shared {
         });
     }
 
-    /// The request's store: its grants, its output going to the log, its limits, and an epoch callback that
-    /// stops a guest past its deadline and otherwise lets the other requests have the thread at each tick.
-    fn store(&self, seen: &Seen) -> Result<Store<Host>, RunError> {
+    /// A new store: the grants, the guest's output going to the log under the id of the request it serves, the
+    /// limits, and an epoch callback that stops a guest past its request's deadline and otherwise lets the other
+    /// requests have the thread at each tick.
+    fn store(&self) -> Result<Kept, RunError> {
+        let current = Current::default();
         let output = |stream| GuestOutput {
-            request: seen.id,
+            request: current.id.clone(),
             stream,
             log: self.log.clone(),
         };
@@ -162,15 +172,34 @@ impl Shared {
             &self.spec.grants,
             &self.spec.limits,
         )?;
-        let deadline = self.spec.limits.timeout.map(|t| seen.arrived + t);
+        let deadline = current.deadline.clone();
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
+            let deadline = *deadline.lock().unwrap_or_else(|e| e.into_inner());
             Ok(match deadline {
                 Some(deadline) if Instant::now() >= deadline => UpdateDeadline::Interrupt,
                 _ => UpdateDeadline::Yield(1),
             })
         });
-        Ok(store)
+        Ok(Kept::new(store, current))
+    }
+
+    /// Makes `kept` serve `seen`: its id and deadline, and a full tank of fuel (an instance kept between requests
+    /// gets the limit afresh for each).
+    fn begin(&self, kept: &mut Kept, seen: &Seen) -> Result<(), RunError> {
+        kept.current.id.store(seen.id, Ordering::Relaxed);
+        *kept
+            .current
+            .deadline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) =
+            self.spec.limits.timeout.map(|t| seen.arrived + t);
+        if let (Some(fuel), true) = (self.spec.limits.fuel, kept.served > 0) {
+            kept.store
+                .set_fuel(fuel)
+                .map_err(|_| RunError::FuelNotCompiled)?;
+        }
+        Ok(())
     }
 
     /// Instantiates the handler and calls it, within the request's time limit; answers for a guest that did not,
@@ -178,22 +207,40 @@ impl Shared {
     async fn guest(
         self: Arc<Self>,
         seen: Seen,
-        mut store: Store<Host>,
+        kept: Kept,
         call: Call,
         reply: Arc<Reply>,
         slot: OwnedSemaphorePermit,
     ) {
         let limits = self.spec.limits;
+        let Kept {
+            mut store,
+            instance,
+            current,
+            served,
+            ..
+        } = kept;
         let call = async {
             match call {
                 Call::P2(pre, incoming, out) => {
-                    let proxy = pre.instantiate_async(&mut store).await?;
+                    let proxy = match instance {
+                        Some(Instance::P2(proxy)) => proxy,
+                        _ => pre.instantiate_async(&mut store).await?,
+                    };
                     proxy
                         .wasi_http_incoming_handler()
                         .call_handle(&mut store, incoming, out)
-                        .await
+                        .await?;
+                    Ok(Instance::P2(proxy))
                 }
-                Call::P3(pre, req) => super::service::handle(&pre, &mut store, *req, &reply).await,
+                Call::P3(pre, req) => {
+                    let service = match instance {
+                        Some(Instance::P3(service)) => service,
+                        _ => pre.instantiate_async(&mut store).await?,
+                    };
+                    super::service::handle(&service, &mut store, *req, &reply).await?;
+                    Ok(Instance::P3(service))
+                }
             }
         };
         let result = match limits.timeout {
@@ -209,14 +256,13 @@ impl Shared {
         if result.is_err() {
             reply.failed.store(true, Ordering::Release);
         }
-        drop(store);
-        let outcome = match result {
+        let (instance, outcome) = match result {
             Err(err) => {
                 let status = failure_status(&err);
                 reply.send(text(status, &failure_text(&err, seen.id)));
-                Outcome::Failed(err)
+                (None, Outcome::Failed(err))
             }
-            Ok(()) if reply.status() == 0 => {
+            Ok(_) if reply.status() == 0 => {
                 reply.send(text(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &format!(
@@ -224,19 +270,29 @@ impl Shared {
                         seen.id
                     ),
                 ));
-                Outcome::NoResponse
+                (None, Outcome::NoResponse)
             }
-            Ok(()) => match reply
+            Ok(instance) => match reply
                 .guest_error
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .take()
             {
-                Some(code) => Outcome::GuestError(code),
-                None if !reply.delivered() => Outcome::Gone,
-                None => Outcome::Answered,
+                Some(code) => (None, Outcome::GuestError(code)),
+                None if !reply.delivered() => (None, Outcome::Gone),
+                None => (Some(instance), Outcome::Answered),
             },
         };
+        // Only an instance that answered a request in full may serve another; the store of any other goes now.
+        match instance {
+            Some(instance) => {
+                let mut kept = Kept::new(store, current);
+                kept.instance = Some(instance);
+                kept.served = served + 1;
+                self.pool.put(kept);
+            }
+            None => drop(store),
+        }
         drop(slot);
         self.record(&seen, reply.status(), &outcome);
     }

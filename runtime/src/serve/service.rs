@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::p3::bindings::Service;
 
 /// `req` with the scheme `http` and the authority of its `Host` header in its URI, where an HTTP/1.1 request in
 /// origin form has neither: the guest reads them with `get-scheme` and `get-authority`, as a 0.2 handler does.
@@ -75,15 +75,14 @@ type RequestIo = std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send + 'static>,
 >;
 
-/// Instantiates the handler in `store` and serves `req` with it, answering through `reply`. Returns when the
+/// Serves `req` with the handler's instance `service` in `store`, answering through `reply`. Returns when the
 /// guest has no task left (its body written), or with the trap or host error that stopped it.
 pub(super) async fn handle(
-    pre: &ServicePre<Host>,
+    service: &Service,
     store: &mut Store<Host>,
     req: hyper::Request<Capped>,
     reply: &Reply,
 ) -> wasmtime::Result<()> {
-    let service = pre.instantiate_async(&mut *store).await?;
     let req = with_authority(req);
     // Dropped by hyper once it has sent the response body to its end, or given up on it (the client went).
     let (body_done, body_sent) = oneshot::channel::<()>();
