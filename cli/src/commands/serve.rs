@@ -305,6 +305,7 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::NoResponse => "no-response",
         Outcome::GuestError(_) => "guest-error",
         Outcome::Gone => "client-gone",
+        Outcome::Cut => "cut-at-shutdown",
     }
 }
 
@@ -321,6 +322,7 @@ fn outcome_text(outcome: &Outcome) -> Option<String> {
         Outcome::Failed(err) => weld_wit::one_line(err),
         Outcome::NoResponse => "the handler returned without setting a response".into(),
         Outcome::GuestError(code) => format!("the handler answered with the error {code}"),
-        Outcome::Gone => "the client went away before the response was sent".into(),
+        Outcome::Gone => "the client went away before the whole response was sent".into(),
+        Outcome::Cut => "still running when the drain time ran out: cut at shutdown".into(),
     })
 }

@@ -358,4 +358,16 @@ fn rust_wasi_0_3_guests_run_with_their_grants_and_are_served() {
     assert!(echoed.body == big, "{} bytes came back", echoed.body.len());
     assert_eq!(server.get("/nope").status, 404);
     server.wait_for_log("GET /nope 404");
+
+    // A client that leaves in the middle of a 16 MiB body is logged as gone, not as answered.
+    {
+        let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+        let request = format!("GET /big HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut some = [0u8; 4096];
+        stream.read_exact(&mut some).unwrap();
+    }
+    let log = server.wait_for_log("GET /big 200");
+    let line = log.lines().find(|l| l.contains("GET /big")).unwrap();
+    assert!(line.contains("the client went away"), "{line}");
 }

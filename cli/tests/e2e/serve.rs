@@ -493,6 +493,15 @@ fn a_looping_guest_without_a_timeout_neither_starves_other_requests_nor_blocks_t
         "{}",
         server.log()
     );
+    // Every request has its access line, the two cut ones too.
+    let log = server.log();
+    for id in [1, 2] {
+        let line = log
+            .lines()
+            .find(|l| l.starts_with(&format!("[req {id}] GET /loop 503")))
+            .unwrap_or_else(|| panic!("no access line for request {id}:\n{log}"));
+        assert!(line.contains("cut at shutdown"), "{line}");
+    }
     drop(loops);
 }
 

@@ -88,8 +88,11 @@ pub enum Outcome {
     NoResponse,
     /// The guest answered with a `wasi:http` error code instead of a response (500); its debug text.
     GuestError(String),
-    /// The client went away before the guest finished.
+    /// The client went away before the whole response was sent.
     Gone,
+    /// Still running when the shutdown's drain time ran out: its connection was closed. Its status is the one
+    /// sent, or 503 when none was.
+    Cut,
 }
 
 /// One request, when it is over: what the access log says.
@@ -159,6 +162,7 @@ impl Server {
                 slots: Arc::new(Semaphore::new(permits)),
                 permits,
                 next_id: AtomicU64::new(1),
+                in_flight: Default::default(),
                 pool: pool::Pool::new(reuse),
                 _ticker: ticker,
             }),
@@ -205,6 +209,7 @@ impl Server {
         let cut = if drained.is_ok() {
             0
         } else {
+            self.shared.cut_in_flight();
             connections.len()
         };
         connections.abort_all();

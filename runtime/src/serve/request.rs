@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -36,13 +37,17 @@ pub(super) struct Shared {
     pub(super) slots: Arc<Semaphore>,
     pub(super) permits: usize,
     pub(super) next_id: AtomicU64,
+    /// The requests whose guest is running, with their replies: recorded by whoever takes them out, the guest
+    /// when it is done or the drain when its time ran out.
+    pub(super) in_flight: Mutex<HashMap<u64, (Seen, Arc<Reply>)>>,
     /// Instances kept between requests (empty unless the spec's reuse allows more than one request each).
     pub(super) pool: Pool,
     pub(super) _ticker: Option<Ticker>,
 }
 
 /// A request as the access log names it.
-struct Seen {
+#[derive(Clone)]
+pub(super) struct Seen {
     id: u64,
     method: http::Method,
     target: String,
@@ -103,6 +108,8 @@ impl Shared {
         });
         match started {
             Ok((kept, call)) => {
+                self.in_flight()
+                    .insert(seen.id, (seen.clone(), reply.clone()));
                 tokio::spawn(self.clone().guest(seen, kept, call, reply, slot));
             }
             Err(err) => {
@@ -294,7 +301,28 @@ impl Shared {
             None => drop(store),
         }
         drop(slot);
-        self.record(&seen, reply.status(), &outcome);
+        if self.in_flight().remove(&seen.id).is_some() {
+            self.record(&seen, reply.status(), &outcome);
+        }
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Seen, Arc<Reply>)>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records the requests whose guests are still running as cut by the shutdown (their connections are about
+    /// to be closed), so that no request leaves the access log without a line. Returns how many there were.
+    pub(super) fn cut_in_flight(&self) -> usize {
+        let mut cut: Vec<(Seen, Arc<Reply>)> = self.in_flight().drain().map(|(_, v)| v).collect();
+        cut.sort_by_key(|(seen, _)| seen.id);
+        for (seen, reply) in &cut {
+            let status = match reply.status() {
+                0 => StatusCode::SERVICE_UNAVAILABLE.as_u16(),
+                sent => sent,
+            };
+            self.record(seen, status, &Outcome::Cut);
+        }
+        cut.len()
     }
 }
 
@@ -352,6 +380,8 @@ pub(super) struct Reply {
     guest_error: Mutex<Option<String>>,
     /// Whether the guest failed (trap, limit): its response body, if one was sent, is cut.
     failed: Arc<AtomicBool>,
+    /// Whether hyper let go of the response body before its end: the client went while it was being sent.
+    left: Arc<AtomicBool>,
 }
 
 impl Reply {
@@ -362,6 +392,7 @@ impl Reply {
             delivered: AtomicBool::new(false),
             guest_error: Mutex::new(None),
             failed: Arc::new(AtomicBool::new(false)),
+            left: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -369,8 +400,9 @@ impl Reply {
         self.status.load(Ordering::Acquire)
     }
 
+    /// Whether the client took the whole response: hyper took it, and did not drop its body before the end.
     fn delivered(&self) -> bool {
-        self.delivered.load(Ordering::Acquire)
+        self.delivered.load(Ordering::Acquire) && !self.left.load(Ordering::Acquire)
     }
 
     /// Sends `response` unless one was sent.
@@ -388,7 +420,16 @@ impl Reply {
     /// The guest's response; its body is cut if the guest fails while writing it.
     pub(super) fn answered(&self, response: Response<HyperOutgoingBody>) {
         let failed = self.failed.clone();
-        self.send(response.map(|body| Cut { body, failed }.boxed_unsync()));
+        let left = self.left.clone();
+        self.send(response.map(|body| {
+            Cut {
+                body,
+                failed,
+                left,
+                ended: false,
+            }
+            .boxed_unsync()
+        }));
     }
 
     /// The guest answered with an error code instead of a response (`text_of` names it): a 500 naming it.
@@ -401,9 +442,21 @@ impl Reply {
 
 /// The guest's response body, which ends in an error instead of its end when the guest failed while writing it
 /// (so that hyper cuts the connection rather than sending the last chunk of a body that is not whole).
+/// It also tells, when hyper drops it before its end, that the client went while the body was being sent.
 struct Cut {
     body: HyperOutgoingBody,
     failed: Arc<AtomicBool>,
+    left: Arc<AtomicBool>,
+    /// Whether the body's end was reached (its last frame, or hyper saw the end of the stream).
+    ended: bool,
+}
+
+impl Drop for Cut {
+    fn drop(&mut self) {
+        if !self.ended && !hyper::body::Body::is_end_stream(&self.body) {
+            self.left.store(true, Ordering::Release);
+        }
+    }
 }
 
 impl hyper::body::Body for Cut {
@@ -420,8 +473,16 @@ impl hyper::body::Body for Cut {
                     "the handler failed while writing the body".into(),
                 )))))
             }
+            std::task::Poll::Ready(None) => {
+                self.ended = true;
+                std::task::Poll::Ready(None)
+            }
             other => other,
         }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> hyper::body::SizeHint {
