@@ -1,5 +1,5 @@
-//! `weld serve C.wasm`: serve a `wasi:http/incoming-handler` component over HTTP, a fresh sandboxed instance per
-//! request, until SIGINT or SIGTERM.
+//! `weld serve C.wasm`: serve a `wasi:http` handler component (0.2 or 0.3) over HTTP, a fresh sandboxed instance
+//! per request (or one reused for up to `--reuse-instances` requests), until SIGINT or SIGTERM.
 
 use crate::input::Input;
 use crate::sandbox::{Failure, SandboxOpts, argv0};
@@ -14,9 +14,9 @@ use weld_runtime::{
     Server, parse_duration, parse_size,
 };
 
-/// Serve a component that exports wasi:http/incoming-handler@0.2 over HTTP/1.1. Each request gets a fresh
-/// instance, so nothing one request leaves behind is seen by the next; the grants (none unless given) and the
-/// limits apply to each request.
+/// Serve a component that exports wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3 over HTTP/1.1. Each
+/// request gets a fresh instance (unless --reuse-instances says otherwise), so nothing one request leaves behind
+/// is seen by the next; the grants (none unless given) and the limits apply to each request.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
