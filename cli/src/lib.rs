@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod headers;
 pub mod input;
 pub mod options;
 pub mod output;

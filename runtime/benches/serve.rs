@@ -75,6 +75,8 @@ fn request(c: &mut Criterion) {
             max_body: 1 << 20,
             argv0: "handler.wasm".into(),
             reuse: Default::default(),
+            headers: Default::default(),
+            connections: Default::default(),
         };
         let server = Arc::new(Server::new(handler, spec, Arc::new(NoLog)).expect("a server"));
         let listener = threads

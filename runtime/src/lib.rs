@@ -66,6 +66,7 @@ pub use runner::{
     DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering,
 };
 pub use serve::{
-    Access, DEFAULT_DRAIN, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT, Drained, GuestStream, Handler,
-    InstanceReuse, Outcome, ServeLog, ServeSpec, Server,
+    Access, ConnectionLimits, DEFAULT_DRAIN, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MEMORY, Drained, GuestStream,
+    Handler, InstanceReuse, Outcome, ServeLog, ServeSpec, Server,
 };

@@ -1,6 +1,7 @@
 //! `weld serve C.wasm`: serve a `wasi:http` handler component (0.2 or 0.3) over HTTP, a fresh sandboxed instance
 //! per request (or one reused for up to `--reuse-instances` requests), until SIGINT or SIGTERM.
 
+use crate::headers::HeaderArg;
 use crate::input::Input;
 use crate::sandbox::{Failure, SandboxOpts, argv0};
 use anyhow::{Context as _, Result};
@@ -10,8 +11,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use weld_runtime::{
-    Access, DEFAULT_MAX_CONCURRENT, GuestStream, InstanceReuse, Outcome, ServeLog, ServeSpec,
-    Server, parse_duration, parse_size,
+    Access, ConnectionLimits, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_MEMORY, GuestStream,
+    InstanceReuse, Outcome, ServeLog, ServeSpec, Server, parse_duration, parse_size,
 };
 
 /// Serve a component that exports wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3 over HTTP/1.1. Each
@@ -56,12 +57,51 @@ pub struct Opts {
     /// How long a reused instance may wait for its next request before it is dropped (with --reuse-instances).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s", requires = "reuse_instances")]
     pub idle_instance_timeout: Duration,
+    /// Set a header on every request before the handler sees it, replacing the client's values of that name:
+    /// `-H 'name: value'`, repeatable; `-H @FILE` reads one `name: value` a line (blank lines and lines starting
+    /// with `#` skipped). As `wasmtime serve -H`.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE' | @FILE", value_parser = HeaderArg::parse)]
+    pub headers: Vec<HeaderArg>,
+    /// How long a client may take to send a request's headers (also how long a kept-alive connection may stay
+    /// idle); past it the connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub header_read_timeout: Duration,
+    /// Largest request header section (request line and headers); past it the client gets 431.
+    #[arg(long, value_name = "SIZE", value_parser = parse_header_size, default_value = "64KiB")]
+    pub max_header_size: u64,
     /// The log's format on stderr.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// The grants, limits and code options.
     #[command(flatten)]
     pub sandbox: SandboxOpts,
+}
+
+/// Raises the soft limit on open files to the hard one, as servers do (nginx's `worker_rlimit_nofile`, Go's
+/// runtime since 1.19): the usual soft limit, 1,024, lets a few thousand idle connections lock every other
+/// client out. Failing to raise it leaves the limit as it was.
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// `--max-header-size`: a size hyper can take (at least 1 KiB; at most 16 MiB).
+fn parse_header_size(text: &str) -> Result<u64, String> {
+    let size = parse_size(text)?;
+    if !(1024..=16 << 20).contains(&size) {
+        return Err(format!("{text} is out of range: give 1KiB to 16MiB"));
+    }
+    Ok(size)
 }
 
 /// `--log-format`.
@@ -85,9 +125,15 @@ impl Opts {
             .sandbox
             .load(&self.component, Some(self.max_concurrent))?;
         let handler = ready.runtime.prepare_handler(&ready.loaded)?;
+        let mut limits = self.sandbox.limits();
+        limits.max_memory.get_or_insert(DEFAULT_MAX_MEMORY);
+        let mut headers = http::HeaderMap::new();
+        for header in &self.headers {
+            header.add_to(&mut headers)?;
+        }
         let spec = ServeSpec {
             grants: self.sandbox.grants(),
-            limits: self.sandbox.limits(),
+            limits,
             max_concurrent: self.max_concurrent as usize,
             max_body: self.max_body,
             argv0: argv0(&ready.name),
@@ -95,12 +141,18 @@ impl Opts {
                 max_requests: self.reuse_instances,
                 idle: self.idle_instance_timeout,
             },
+            headers,
+            connections: ConnectionLimits {
+                header_read_timeout: self.header_read_timeout,
+                max_header_bytes: self.max_header_size as usize,
+            },
         };
         let log = Arc::new(StderrLog {
             format: self.log_format,
         });
         let granted = spec.grants.describe();
         let server = Server::new(handler, spec, log)?;
+        raise_open_file_limit();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -359,6 +359,20 @@ fn rust_wasi_0_3_guests_run_with_their_grants_and_are_served() {
     assert_eq!(server.get("/nope").status, 404);
     server.wait_for_log("GET /nope 404");
 
+    // `-H` sets headers on every request, replacing the client's; `-H @FILE` reads them from a file.
+    let file = dir.path().join("headers.txt");
+    std::fs::write(&file, "# added by the proxy\nx-region: eu\n").unwrap();
+    let at_file = format!("@{}", file.display());
+    let headed = Serving::start_on("winch", &handler, &["-H", "X-Tenant: acme", "-H", &at_file]);
+    let client = [("x-tenant", "evil"), ("x-other", "kept")];
+    let seen = crate::util::http::request(&headed.addr, "GET", "/headers", &client, b"");
+    let listed = body(&seen);
+    for line in ["x-tenant: acme\n", "x-region: eu\n", "x-other: kept\n"] {
+        assert!(listed.contains(line), "{listed}");
+    }
+    assert!(!listed.contains("evil"), "{listed}");
+    drop(headed);
+
     // A client that leaves in the middle of a 16 MiB body is logged as gone, not as answered.
     {
         let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();

@@ -209,6 +209,80 @@ fn reuse_instances_serves_up_to_n_requests_per_instance_and_drops_one_that_faile
 }
 
 #[test]
+fn slow_and_idle_clients_are_closed_after_the_header_read_timeout_and_others_are_answered() {
+    use std::io::{Read, Write};
+    let server = Serving::start(&fixture("handler"), &["--header-read-timeout", "1s"]);
+    // 200 clients that never finish their header section, and 200 kept-alive connections left idle.
+    let slow: Vec<_> = (0..200)
+        .map(|i| {
+            let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+            write!(stream, "GET / HTTP/1.1\r\nHost: test\r\nX-Slow-{i}: a").unwrap();
+            stream
+        })
+        .collect();
+    let idle: Vec<_> = (0..200)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+    for _ in 0..5 {
+        assert_eq!(server.get("/").status, 200);
+    }
+    // Every one of them is closed by the server within a few seconds.
+    for mut stream in slow.into_iter().chain(idle) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut all = Vec::new();
+        let read = stream.read_to_end(&mut all);
+        assert!(read.is_ok(), "not closed: {read:?}");
+    }
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn a_header_section_over_max_header_size_gets_431_at_once() {
+    let server = Serving::start(&fixture("handler"), &["--max-header-size", "8KiB"]);
+    let big = "a".repeat(9000);
+    let refused = http::request(&server.addr, "GET", "/", &[("x-big", &big)], b"");
+    assert_eq!(refused.status, 431);
+    let fits = "a".repeat(6000);
+    let answered = http::request(&server.addr, "GET", "/", &[("x-fits", &fits)], b"");
+    assert_eq!(answered.status, 200);
+    let bad = weld([
+        "serve",
+        "--max-header-size",
+        "100",
+        fixture("handler").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
+}
+
+#[test]
+fn serve_bad_header_arguments_are_refused() {
+    let handler = fixture("handler");
+    let handler = handler.to_str().unwrap();
+    let usage = weld(["serve", "-H", "no colon", handler]);
+    assert_eq!(usage.code(), 2, "{}", usage.stderr());
+    assert!(usage.stderr().contains("NAME: VALUE"), "{}", usage.stderr());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.txt");
+    std::fs::write(&file, "x-a: 1\nnot a header\n").unwrap();
+    let bad = weld(["serve", "-H", &format!("@{}", file.display()), handler]);
+    let stderr = bad.fails();
+    assert!(
+        stderr.contains("h.txt:2: `not a header` is not a header"),
+        "{stderr}"
+    );
+    let missing = weld(["serve", "-H", "@/nonexistent/h.txt", handler]).fails();
+    assert!(missing.contains("/nonexistent/h.txt"), "{missing}");
+}
+
+#[test]
 fn idle_instance_timeout_without_reuse_is_bad_usage() {
     let run = weld([
         "serve",
@@ -557,12 +631,15 @@ fn a_dir_grant_that_cannot_be_given_is_refused_at_start() {
 }
 
 #[test]
-fn memory_grown_past_its_own_maximum_without_max_memory_is_not_called_a_table_limit() {
+fn memory_grown_without_max_memory_meets_the_default_cap_and_is_not_called_a_table_limit() {
+    // Without --max-memory a request's memory is capped at 1 GiB (64 requests in flight could otherwise take
+    // 64 times what one guest grows to).
     let server = Serving::start(&fixture("handler"), &[]);
     let grown = server.get("/grow");
     assert_eq!(grown.status, 500);
     assert!(
-        body(&grown).contains("the handler failed"),
+        body(&grown)
+            .contains("memory limit reached: the guest tried to grow past --max-memory 1GiB"),
         "{}",
         body(&grown)
     );

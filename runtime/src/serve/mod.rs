@@ -41,6 +41,14 @@ pub const DEFAULT_MAX_CONCURRENT: usize = 64;
 /// `HTTP-request-body-size`.
 pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
 
+/// The smallest read buffer hyper takes (`http1::Builder::max_buf_size` panics below it).
+const MIN_READ_BUFFER: usize = 8192;
+
+/// The memory each request's instance may grow to unless `--max-memory` says otherwise (1 GiB): without a cap,
+/// `--max-concurrent` guests growing without bound could take what the machine has (64 at 4 GiB each is
+/// 256 GiB). wasmtime's serve has no default cap.
+pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
 /// How long a shutdown waits for requests in flight unless told otherwise.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 
@@ -60,7 +68,41 @@ pub struct ServeSpec {
     pub argv0: String,
     /// How many requests an instance may serve, one after another (default: one, a fresh instance each).
     pub reuse: InstanceReuse,
+    /// Headers set on every request before the guest sees it: each name's values here replace the client's
+    /// values of that name (`wasmtime serve -H`).
+    pub headers: http::HeaderMap,
+    /// How long and how much the server keeps of a client before it has a whole request.
+    pub connections: ConnectionLimits,
 }
+
+/// Bounds on clients that are slow on purpose (slowloris) or that keep connections open without using them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time from the start of a request's header section (or from the end of the previous request on a
+    /// kept-alive connection) to its end; past it the connection is closed. hyper's `header_read_timeout`.
+    pub header_read_timeout: Duration,
+    /// Largest header section (request line, headers; also a chunked body's trailers), in bytes: past it the
+    /// client gets 431 and the connection is closed. It also bounds what the server buffers of an unfinished
+    /// header section.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ConnectionLimits {
+    /// 10 s to send a header section (hyper's default is 30 s; nginx's `client_header_timeout` is 60 s), and
+    /// 64 KiB of headers (nginx allows 4 buffers of 8 KiB by default; hyper about 400 KiB).
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
+    }
+}
+
+/// [`ConnectionLimits::header_read_timeout`] unless told otherwise.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// [`ConnectionLimits::max_header_bytes`] unless told otherwise (64 KiB).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 << 10;
 
 /// Which of the guest's output streams a line came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,6 +270,7 @@ impl Server {
         mut stopping: watch::Receiver<bool>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let shared = self.shared.clone();
+        let limits = shared.spec.connections;
         async move {
             let _ = stream.set_nodelay(true);
             let service = hyper::service::service_fn(move |req| {
@@ -236,6 +279,11 @@ impl Server {
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .max_header_size(limits.max_header_bytes)
+                // The read buffer holds at most the header section and one more read.
+                .max_buf_size(limits.max_header_bytes.max(MIN_READ_BUFFER) + MIN_READ_BUFFER)
                 .serve_connection(wasmtime_wasi_http::io::TokioIo::new(stream), service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {

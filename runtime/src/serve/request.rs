@@ -86,6 +86,8 @@ impl Shared {
             let outcome = Outcome::BadRequest("the request has no Host header");
             return self.refuse(&seen, StatusCode::BAD_REQUEST, outcome);
         }
+        let mut req = req;
+        set_headers(req.headers_mut(), &self.spec.headers);
         let (sender, answer) = oneshot::channel();
         let reply = Arc::new(Reply::new(sender));
         let cap = self.spec.max_body;
@@ -487,6 +489,16 @@ impl hyper::body::Body for Cut {
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// Replaces the values in `headers` of every name `set` has with `set`'s values of it.
+fn set_headers(headers: &mut http::HeaderMap, set: &http::HeaderMap) {
+    for name in set.keys() {
+        headers.remove(name);
+    }
+    for (name, value) in set {
+        headers.append(name, value.clone());
     }
 }
 
