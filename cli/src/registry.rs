@@ -9,7 +9,8 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use weld_registry_client::{
-    Auth, Cache, Login, Origin, Progress, Pulled, Registry, Silent, Transfer, Transport,
+    Auth, Cache, Login, Origin, Progress, Pulled, Reference, Registry, RegistryError, Silent,
+    Transfer, Transport,
 };
 
 /// Environment variables holding credentials for every registry (for CI).
@@ -35,6 +36,10 @@ pub struct RegistryOpts {
     /// Read the password or token for --username from stdin.
     #[arg(long, requires = "username")]
     pub password_stdin: bool,
+    /// The largest component a pull downloads: a layer whose manifest declares more is refused before any of it
+    /// is downloaded (a registry can declare, or stream, any size).
+    #[arg(long, value_name = "SIZE", value_parser = weld_runtime::parse_size, default_value = "1GiB")]
+    pub max_size: u64,
 }
 
 impl RegistryOpts {
@@ -57,7 +62,11 @@ impl RegistryOpts {
         } else {
             Arc::new(Silent)
         };
-        Ok(Registry::new(transport, auth, Cache::new(root.join("oci")))?.with_progress(progress))
+        Ok(
+            Registry::new(transport, auth, Cache::new(root.join("oci")))?
+                .with_progress(progress)
+                .with_max_size(self.max_size),
+        )
     }
 
     fn login(&self) -> Result<Option<Login>> {
@@ -164,7 +173,7 @@ impl Sources {
                 self.session.get_or_init(|| session)
             }
         };
-        let pulled = session.pull(reference)?;
+        let pulled = pull(session, reference)?;
         if let Origin::Offline { .. } = pulled.origin {
             crate::report::warn(&describe(&pulled));
         }
@@ -198,6 +207,16 @@ impl weld_compose::Resolver for Sources {
         };
         Ok(self.local(&input)?.read()?)
     }
+}
+
+/// Pulls `reference` with `session`; a layer over `--max-size` is refused with the flag that lets it through.
+pub fn pull(session: &Registry, reference: &Reference) -> Result<Pulled> {
+    session.pull(reference).map_err(|err| match err {
+        RegistryError::TooLarge { size, .. } => {
+            anyhow::anyhow!("{err}; if you trust it, pull it with --max-size {size}")
+        }
+        err => err.into(),
+    })
 }
 
 /// `pulled oci://host/repo:tag sha256:... (from the cache)`.

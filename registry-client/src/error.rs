@@ -69,6 +69,19 @@ pub enum RegistryError {
         /// The registry's words.
         message: String,
     },
+    /// The layer is larger than the session's size cap ([`Registry::with_max_size`](crate::Registry)): refused
+    /// from its manifest, before any of it is downloaded.
+    #[error(
+        "{reference}: its layer is {size} bytes, over the cap of {max} bytes on what a pull downloads; nothing was downloaded"
+    )]
+    TooLarge {
+        /// The artifact asked for.
+        reference: String,
+        /// The layer's size, as its manifest declares it.
+        size: u64,
+        /// The cap.
+        max: u64,
+    },
     /// The artifact is something other than a Wasm component.
     #[error("{reference} is not a WebAssembly artifact: {found}")]
     NotWasm {

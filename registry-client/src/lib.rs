@@ -40,5 +40,5 @@ pub use progress::{Progress, Silent, Transfer};
 pub use pulled::{Origin, Pulled};
 pub use push::{CREATED, PushOptions, Pushed, VERSION};
 pub use reference::{Reference, ReferenceError};
-pub use session::Registry;
+pub use session::{DEFAULT_MAX_SIZE, Registry};
 pub use transport::Transport;

@@ -121,6 +121,13 @@ impl Registry {
                     ),
                 });
             }
+            if layer.size as u64 > self.max_size {
+                return Err(RegistryError::TooLarge {
+                    reference: reference.to_string(),
+                    size: layer.size as u64,
+                    max: self.max_size,
+                });
+            }
             let (path, downloaded) = match self.cache.blob(&layer.digest) {
                 Some(path) => (path, false),
                 None => (

@@ -25,7 +25,14 @@ pub struct Registry {
     clients: Mutex<HashMap<String, Arc<Connection>>>,
     /// Tags resolved in this session, so each is looked up once.
     pub(crate) resolved: Mutex<HashMap<String, Pulled>>,
+    /// The largest layer a pull downloads, in bytes.
+    pub(crate) max_size: u64,
 }
+
+/// The largest layer a pull downloads unless [`Registry::with_max_size`] says otherwise: 1 GiB, the size past
+/// which weld refuses a component file anyway ([`weld_wit::MAX_INPUT`]). A registry can declare any size, and
+/// one that streams without end could otherwise fill the disk.
+pub const DEFAULT_MAX_SIZE: u64 = weld_wit::MAX_INPUT;
 
 /// A client for one registry, with the credentials chosen for it.
 pub(crate) struct Connection {
@@ -53,7 +60,16 @@ impl Registry {
             progress: Arc::new(Silent),
             clients: Mutex::default(),
             resolved: Mutex::default(),
+            max_size: DEFAULT_MAX_SIZE,
         })
+    }
+
+    /// Caps the layers pulls download at `bytes`: a layer whose manifest declares more is refused before any of
+    /// it is downloaded ([`RegistryError::TooLarge`]), and a download stops as soon as the registry sends more
+    /// than the manifest declared, leaving nothing behind.
+    pub fn with_max_size(mut self, bytes: u64) -> Registry {
+        self.max_size = bytes;
+        self
     }
 
     /// Reports blob transfers to `progress`.

@@ -59,7 +59,7 @@ impl Opts {
             PathBuf::from(format!("{name}.wasm"))
         });
         let session = self.registry.session()?;
-        let pulled = session.pull(reference)?;
+        let pulled = crate::registry::pull(&session, reference)?;
         output::copy_atomic(&pulled.path, &output)?;
         if self.json {
             output::print_json(&Report {

@@ -871,3 +871,81 @@ fn oras_pulls_what_weld_pushes_under_the_file_name() {
         std::fs::read(&greeter).unwrap()
     );
 }
+
+#[test]
+fn a_pull_downloads_no_more_than_its_size_cap_nor_than_the_manifest_declares() {
+    let Some(registry) = LocalRegistry::start(Setup::default()) else {
+        return;
+    };
+    let user = User::new();
+    let greeter = fixture("greeter");
+    let bytes = std::fs::read(&greeter).unwrap();
+    let r = registry.reference("demo/greeter:1.0");
+    user.weld(&["push", s(&greeter), &r]).ok();
+    let hex = sha256(&bytes).trim_start_matches("sha256:").to_owned();
+    // No output, no temporary file, no layer in the cache.
+    let nothing_left = |user: &User, out: &Path| {
+        assert!(!out.exists());
+        let tmp = user.cache().join("oci/tmp");
+        assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
+        assert!(!user.cache().join("oci/blobs/sha256").join(&hex).exists());
+    };
+
+    // Over --max-size: refused from the manifest, before the layer is fetched.
+    let fresh = User::new();
+    let out = fresh.path("greeter.wasm");
+    let err = fresh
+        .weld(&["pull", &r, "--max-size", "1KiB", "-o", s(&out)])
+        .fails();
+    let size = bytes.len();
+    assert!(
+        err.contains(&format!(
+            "its layer is {size} bytes, over the cap of 1024 bytes"
+        )) && err.contains(&format!("--max-size {size}")),
+        "{err}"
+    );
+    nothing_left(&fresh, &out);
+
+    // A manifest that declares a 1 TB layer: refused under the default cap (1 GiB), nothing downloaded.
+    let layer = registry.upload_blob("demo/huge", &bytes);
+    let config = registry.upload_blob("demo/huge", b"{}");
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/wasm", "digest": layer, "size": 1_000_000_000_000u64}],
+    });
+    let put = registry.request(
+        "PUT",
+        "/v2/demo/huge/manifests/1.0",
+        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+        manifest.to_string().as_bytes(),
+    );
+    assert_eq!(put.status, 201, "{put:?}");
+    let fresh = User::new();
+    let out = fresh.path("huge.wasm");
+    let err = fresh
+        .weld(&["pull", &registry.reference("demo/huge:1.0"), "-o", s(&out)])
+        .fails();
+    assert!(
+        err.contains("its layer is 1000000000000 bytes, over the cap of 1073741824 bytes"),
+        "{err}"
+    );
+    nothing_left(&fresh, &out);
+
+    // A registry that sends more than the manifest declares: the download stops there, nothing is kept.
+    let stored = registry.blob_file(&sha256(&bytes));
+    let mut longer = bytes.clone();
+    longer.extend(std::iter::repeat_n(0u8, 1 << 20));
+    std::fs::write(&stored, longer).unwrap();
+    let fresh = User::new();
+    let out = fresh.path("greeter.wasm");
+    let err = fresh.weld(&["pull", &r, "-o", s(&out)]).fails();
+    assert!(
+        err.contains(&format!(
+            "the layer is longer than the {size} bytes its manifest says"
+        )) || err.contains("failed verification"),
+        "{err}"
+    );
+    nothing_left(&fresh, &out);
+}
