@@ -20,6 +20,8 @@ pub struct Host {
     hooks: HttpHooks,
     /// The memory and table limits, and whether one was hit.
     pub limiter: Limiter,
+    /// Set by `weld serve` for a WASI 0.2 request: a response body written before the response fails at once.
+    pub(crate) gate: Option<crate::body_gate::ResponseGate>,
 }
 
 impl Host {
@@ -31,6 +33,7 @@ impl Host {
             http: WasiHttpCtx::new(),
             hooks: HttpHooks { allowed: http },
             limiter,
+            gate: None,
         }
     }
 }
@@ -123,6 +126,7 @@ pub fn linker_async(engine: &Engine) -> Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    crate::body_gate::shadow(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     Ok(linker)

@@ -39,6 +39,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod body_gate;
 mod cache;
 mod concurrent;
 mod engine;
@@ -53,6 +54,7 @@ mod serve;
 mod stdio;
 mod wave_check;
 
+pub use body_gate::BodyBeforeResponse;
 pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
 pub use concurrent::{MAX_READ_BYTES, ReadError};
 pub use engine::{Compiler, EngineSettings, engine, engine_sharing};

@@ -44,7 +44,7 @@ impl std::fmt::Display for LimitHit {
             ),
             LimitHit::Timeout(t) => write!(
                 f,
-                "time limit reached: the guest ran longer than --timeout {}",
+                "time limit reached: the guest did not finish within --timeout {}",
                 humantime::format_duration(*t)
             ),
             LimitHit::Fuel(n) => write!(f, "fuel exhausted: the guest used all of --fuel {n}"),

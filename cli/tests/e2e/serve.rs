@@ -282,6 +282,32 @@ fn serve_bad_header_arguments_are_refused() {
     assert!(missing.contains("/nonexistent/h.txt"), "{missing}");
 }
 
+/// Regression (shared case 18, wasmtime issue 12141): a handler that wrote more of its body than the host
+/// buffers before setting its response waited for ever, with no log line, as under wasmtime serve.
+#[test]
+fn a_body_written_before_the_response_is_set_fails_at_once_instead_of_hanging() {
+    for args in [&[][..], &["--timeout", "5s"][..]] {
+        let server = Serving::start(&fixture("handler"), args);
+        let started = Instant::now();
+        let failed = server.get("/before");
+        assert_eq!(failed.status, 500, "{}", body(&failed));
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        let log = server.wait_for_log("GET /before 500");
+        assert!(
+            log.contains(
+                "wrote more of its response body than the host buffers before setting its response"
+            ),
+            "{log}"
+        );
+        // A body written after the response is set streams as before, and the server goes on.
+        assert_eq!(body(&server.get("/")), "hello from a WAT handler\n");
+    }
+}
+
 #[test]
 fn idle_instance_timeout_without_reuse_is_bad_usage() {
     let run = weld([

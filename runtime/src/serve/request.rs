@@ -7,6 +7,7 @@ use super::output::GuestOutput;
 use super::pool::{Current, Instance, Kept, Pool};
 use super::ticker::Ticker;
 use super::{Access, GuestStream, Handler, Outcome, ServeLog, ServeSpec};
+use crate::body_gate::ResponseGate;
 use crate::error::RunError;
 use crate::host::Host;
 use crate::limits::LimitHit;
@@ -101,6 +102,8 @@ impl Shared {
             self.begin(&mut kept, &seen)?;
             let call = match &self.handler.kind {
                 Kind::P2(pre) => {
+                    let gate = ResponseGate::new(reply.set.clone());
+                    kept.store.data_mut().gate = Some(gate);
                     let (incoming, out) = p2_arguments(&mut kept.store, req, &reply)?;
                     Call::P2(pre.clone(), incoming, out)
                 }
@@ -384,6 +387,8 @@ pub(super) struct Reply {
     failed: Arc<AtomicBool>,
     /// Whether hyper let go of the response body before its end: the client went while it was being sent.
     left: Arc<AtomicBool>,
+    /// Whether a response was sent (the guest's, or the server's own).
+    set: Arc<AtomicBool>,
 }
 
 impl Reply {
@@ -395,6 +400,7 @@ impl Reply {
             guest_error: Mutex::new(None),
             failed: Arc::new(AtomicBool::new(false)),
             left: Arc::new(AtomicBool::new(false)),
+            set: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -414,6 +420,7 @@ impl Reply {
         };
         self.status
             .store(response.status().as_u16(), Ordering::Release);
+        self.set.store(true, Ordering::Release);
         if sender.send(response).is_ok() {
             self.delivered.store(true, Ordering::Release);
         }
