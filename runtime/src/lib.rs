@@ -68,7 +68,8 @@ pub use runner::{
     DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering,
 };
 pub use serve::{
-    Access, ConnectionLimits, DEFAULT_DRAIN, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
-    DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MEMORY, Drained, GuestStream,
-    Handler, InstanceReuse, Outcome, ServeLog, ServeSpec, Server,
+    Access, BodyTooSlow, ConnectionLimits, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_DRAIN,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT,
+    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MEMORY, Drained, GuestStream, Handler, InstanceReuse,
+    MIN_BODY_RATE, Outcome, ServeLog, ServeSpec, Server,
 };

@@ -66,6 +66,10 @@ pub struct Opts {
     /// idle); past it the connection is closed.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub header_read_timeout: Duration,
+    /// How long a request body may take, plus one second for every 500 bytes it delivers (Apache's
+    /// mod_reqtimeout rule); past it the body ends with a read timeout, so a slow upload frees its slot.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub body_read_timeout: Duration,
     /// Largest request header section (request line and headers); past it the client gets 431.
     #[arg(long, value_name = "SIZE", value_parser = parse_header_size, default_value = "64KiB")]
     pub max_header_size: u64,
@@ -145,6 +149,7 @@ impl Opts {
             connections: ConnectionLimits {
                 header_read_timeout: self.header_read_timeout,
                 max_header_bytes: self.max_header_size as usize,
+                body_read_timeout: self.body_read_timeout,
             },
         };
         let log = Arc::new(StderrLog {

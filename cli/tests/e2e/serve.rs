@@ -309,6 +309,36 @@ fn a_body_written_before_the_response_is_set_fails_at_once_instead_of_hanging() 
 }
 
 #[test]
+fn a_slow_upload_gives_its_slot_back_after_the_body_read_timeout() {
+    use std::io::Write;
+    let args = ["--max-concurrent", "1", "--body-read-timeout", "1s"];
+    let server = Serving::start(&fixture("handler"), &args);
+    let mut slow = std::net::TcpStream::connect(&server.addr).unwrap();
+    slow.write_all(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 100000\r\n\r\na")
+        .unwrap();
+    server.wait_for_log("[req 1] handling /echo");
+    // The upload holds the only slot...
+    assert_eq!(server.get("/").status, 503);
+    // ... while it trickles a byte every 200 ms, far below 500 bytes a second: after 1 s it is cut, and the
+    // slot comes back.
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..50 {
+            if slow.write_all(b"a").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let started = Instant::now();
+    while server.get("/").status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(8), "{}", server.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.wait_for_log("POST /echo");
+    trickle.join().unwrap();
+}
+
+#[test]
 fn idle_instance_timeout_without_reuse_is_bad_usage() {
     let run = weld([
         "serve",

@@ -11,12 +11,14 @@
 
 mod handler;
 mod output;
+mod paced;
 mod pool;
 mod request;
 mod service;
 mod ticker;
 
 pub use handler::Handler;
+pub use paced::{BodyTooSlow, MIN_BODY_RATE};
 pub use pool::InstanceReuse;
 
 use crate::error::RunError;
@@ -85,21 +87,30 @@ pub struct ConnectionLimits {
     /// client gets 431 and the connection is closed. It also bounds what the server buffers of an unfinished
     /// header section.
     pub max_header_bytes: usize,
+    /// Time a request body may take, plus a second for every [`MIN_BODY_RATE`] bytes it delivers; past it the
+    /// body ends with [`BodyTooSlow`] (the guest reads `connection-read-timeout`), so a slow upload frees its
+    /// `max_concurrent` slot. Apache's `mod_reqtimeout` rule.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
-    /// 10 s to send a header section (hyper's default is 30 s; nginx's `client_header_timeout` is 60 s), and
-    /// 64 KiB of headers (nginx allows 4 buffers of 8 KiB by default; hyper about 400 KiB).
+    /// 10 s to send a header section (hyper's default is 30 s; nginx's `client_header_timeout` is 60 s),
+    /// 64 KiB of headers (nginx allows 4 buffers of 8 KiB by default; hyper about 400 KiB), and 10 s plus a
+    /// second per 500 bytes for a body (`mod_reqtimeout`'s `body=10,MinRate=500`).
     fn default() -> Self {
         ConnectionLimits {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         }
     }
 }
 
 /// [`ConnectionLimits::header_read_timeout`] unless told otherwise.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// [`ConnectionLimits::body_read_timeout`] unless told otherwise.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// [`ConnectionLimits::max_header_bytes`] unless told otherwise (64 KiB).
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 << 10;

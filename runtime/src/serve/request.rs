@@ -4,6 +4,7 @@
 
 use super::handler::Kind;
 use super::output::GuestOutput;
+use super::paced::{BodyTooSlow, Paced};
 use super::pool::{Current, Instance, Kept, Pool};
 use super::ticker::Ticker;
 use super::{Access, GuestStream, Handler, Outcome, ServeLog, ServeSpec};
@@ -92,7 +93,8 @@ impl Shared {
         let (sender, answer) = oneshot::channel();
         let reply = Arc::new(Reply::new(sender));
         let cap = self.spec.max_body;
-        let req = req.map(|body| capped(body, cap));
+        let grace = self.spec.connections.body_read_timeout;
+        let req = req.map(|body| capped(body, cap, grace));
         let id = seen.id;
         let kept = match self.pool.take() {
             Some(kept) => Ok(kept),
@@ -520,17 +522,24 @@ fn requests(n: usize) -> String {
 
 /// A request body that ends with `HTTP-request-body-size` past the cap.
 pub(super) type Capped = http_body_util::combinators::MapErr<
-    Limited<Incoming>,
+    Limited<Paced>,
     fn(Box<dyn std::error::Error + Send + Sync>) -> HttpError,
 >;
 
-fn capped(body: Incoming, cap: u64) -> Capped {
-    Limited::new(body, usize::try_from(cap).unwrap_or(usize::MAX)).map_err(body_error)
+fn capped(body: Incoming, cap: u64, grace: std::time::Duration) -> Capped {
+    Limited::new(
+        Paced::new(body, grace),
+        usize::try_from(cap).unwrap_or(usize::MAX),
+    )
+    .map_err(body_error)
 }
 
 fn body_error(err: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
     if err.is::<LengthLimitError>() {
         return HttpError::HttpRequestBodySize(None);
+    }
+    if err.is::<BodyTooSlow>() {
+        return HttpError::ConnectionReadTimeout;
     }
     match err.downcast::<hyper::Error>() {
         Ok(err) => HttpError::Hyper(*err),
