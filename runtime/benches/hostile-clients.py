@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wasmtime_cli_path import weld_beside_wasmtime  # noqa: E402
+from wasmtime_cli_path import free_port, rss_kib, weld_beside_wasmtime  # noqa: E402
 
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 weld, wasmtime = weld_beside_wasmtime(("cargo",))
@@ -35,20 +35,6 @@ handler = os.path.join(guests, "wasm32-wasip2/release/rust_http.wasm")
 # The clients need many sockets of their own.
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def normal(port):

@@ -27,18 +27,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wasmtime_cli_path import weld_beside_wasmtime  # noqa: E402
+from wasmtime_cli_path import free_port, rss_kib, weld_beside_wasmtime  # noqa: E402
 
 seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 only = sys.argv[2] if len(sys.argv) > 2 else ""
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 weld, wasmtime = weld_beside_wasmtime(("componentize-py", "jco", "wrk"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answered(port):
@@ -49,14 +43,6 @@ def answered(port):
             return s.recv(64).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def start(cmd, env, port):

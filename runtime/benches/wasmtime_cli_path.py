@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -51,3 +52,19 @@ def weld_beside_wasmtime(tools):
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "weld-cli"], check=True,
                    env={**os.environ, "CARGO_TARGET_DIR": target})
     return os.path.join(target, "release", "weld"), wasmtime
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    """The resident memory of process `pid`, in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
