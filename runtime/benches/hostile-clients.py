@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wasmtime_cli_path import free_port, rss_kib, weld_beside_wasmtime  # noqa: E402
+from wasmtime_cli_path import answered, free_port, rss_kib, weld_beside_wasmtime  # noqa: E402
 
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 weld, wasmtime = weld_beside_wasmtime(("cargo",))
@@ -39,12 +39,7 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 def normal(port):
     """One normal request: True when it got a 200 within 2 s."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            return s.recv(64).startswith(b"HTTP/1.1 200")
-    except OSError:
-        return False
+    return answered(port, timeout=2)
 
 
 def normals(port, count):

@@ -27,22 +27,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wasmtime_cli_path import free_port, rss_kib, weld_beside_wasmtime  # noqa: E402
+from wasmtime_cli_path import answered, free_port, rss_kib, weld_beside_wasmtime  # noqa: E402
 
 seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 only = sys.argv[2] if len(sys.argv) > 2 else ""
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 weld, wasmtime = weld_beside_wasmtime(("componentize-py", "jco", "wrk"))
-
-
-def answered(port):
-    """Whether GET / on the port gets a 200."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            return s.recv(64).startswith(b"HTTP/1.1 200")
-    except OSError:
-        return False
 
 
 def start(cmd, env, port):
