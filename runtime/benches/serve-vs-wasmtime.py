@@ -19,7 +19,6 @@ substring of the component's name, picks the components)."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
