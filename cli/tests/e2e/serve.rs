@@ -331,7 +331,11 @@ fn a_slow_upload_gives_its_slot_back_after_the_body_read_timeout() {
     });
     let started = Instant::now();
     while server.get("/").status != 200 {
-        assert!(started.elapsed() < Duration::from_secs(8), "{}", server.log());
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{}",
+            server.log()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     server.wait_for_log("POST /echo");
