@@ -15,6 +15,24 @@ pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 /// Media type of the layer holding the component.
 pub const LAYER_MEDIA_TYPE: &str = "application/wasm";
 
+/// Configs a pull takes beside [`CONFIG_MEDIA_TYPE`], for components pushed by other tools: the older Wasm layout
+/// (oci-client's `application/vnd.wasm.config.v1+json`, still defined there: oci-client issue 224), oras's
+/// config for `oras push REF file:type` (`application/vnd.unknown.config.v1+json`, oras-py and oras before 1.0)
+/// and the empty config of OCI 1.1 artifacts (`application/vnd.oci.empty.v1+json`, oras 1.x). Their config says
+/// nothing a pull needs; the layer is what counts (wasm-pkg-tools issue 32).
+pub const OTHER_CONFIG_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.wasm.config.v1+json",
+    "application/vnd.unknown.config.v1+json",
+    "application/vnd.oci.empty.v1+json",
+];
+
+/// Layers a pull takes as the component: [`LAYER_MEDIA_TYPE`], and the older layout's
+/// `application/vnd.wasm.content.layer.v1+wasm`.
+pub const WASM_LAYER_MEDIA_TYPES: &[&str] = &[
+    LAYER_MEDIA_TYPE,
+    "application/vnd.wasm.content.layer.v1+wasm",
+];
+
 /// Manifest media types a pull accepts, so that what is not a Wasm artifact can be named rather than refused by
 /// content negotiation.
 pub(crate) const ACCEPTED_MANIFESTS: &[&str] = &[
@@ -184,7 +202,9 @@ pub(crate) fn wasm_layer(
     let config = manifest
         .config
         .ok_or_else(|| not_wasm("its manifest has no config".to_owned()))?;
-    if config.media_type != CONFIG_MEDIA_TYPE {
+    let config_known = config.media_type == CONFIG_MEDIA_TYPE
+        || OTHER_CONFIG_MEDIA_TYPES.contains(&config.media_type.as_str());
+    if !config_known {
         let layers: Vec<&str> = manifest
             .layers
             .iter()
@@ -203,11 +223,12 @@ pub(crate) fn wasm_layer(
     let mut wasm = manifest
         .layers
         .into_iter()
-        .filter(|l| l.media_type == LAYER_MEDIA_TYPE);
+        .filter(|l| WASM_LAYER_MEDIA_TYPES.contains(&l.media_type.as_str()));
     match (wasm.next(), wasm.next()) {
         (Some(layer), None) => Ok(layer),
         (None, _) => Err(not_wasm(format!(
-            "its config is {CONFIG_MEDIA_TYPE} but it has no {LAYER_MEDIA_TYPE} layer"
+            "its config is {} but it has no {LAYER_MEDIA_TYPE} layer",
+            config.media_type
         ))),
         (Some(_), Some(_)) => Err(not_wasm(format!(
             "it has several {LAYER_MEDIA_TYPE} layers; a component artifact has one"
@@ -272,6 +293,51 @@ mod tests {
         assert!(err.contains("image index"), "{err}");
         let err = wasm_layer(&reference(), b"<html>").unwrap_err().to_string();
         assert!(err.contains("not valid JSON"), "{err}");
+    }
+
+    /// Regression (shared case 19; wasm-pkg-tools#32, oci-client#224): components pushed by oras (`oras push
+    /// REF app.wasm:application/wasm`, with oras-py's or oras 1.x's config) or in the older Wasm layout were
+    /// refused as "not a WebAssembly artifact".
+    #[test]
+    fn components_pushed_by_oras_or_in_the_older_wasm_layout_are_read() {
+        let manifest = |config: &str, layer: &str, artifact: &str| {
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",{artifact}
+                "config":{{"mediaType":"{config}","digest":"sha256:aa","size":2}},
+                "layers":[{{"mediaType":"{layer}","digest":"sha256:bb","size":3}}]}}"#
+            )
+        };
+        for (config, layer, artifact) in [
+            (
+                "application/vnd.unknown.config.v1+json",
+                "application/wasm",
+                "",
+            ),
+            (
+                "application/vnd.oci.empty.v1+json",
+                "application/wasm",
+                r#""artifactType":"application/vnd.unknown.artifact.v1","#,
+            ),
+            (
+                "application/vnd.wasm.config.v1+json",
+                "application/vnd.wasm.content.layer.v1+wasm",
+                "",
+            ),
+        ] {
+            let bytes = manifest(config, layer, artifact);
+            let found = wasm_layer(&reference(), bytes.as_bytes());
+            assert_eq!(
+                found.map(|l| l.digest).ok().as_deref(),
+                Some("sha256:bb"),
+                "{config}"
+            );
+        }
+        // An artifact of oras's kind that holds something else is still not a component.
+        let text = manifest("application/vnd.unknown.config.v1+json", "text/plain", "");
+        let err = wasm_layer(&reference(), text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has no application/wasm layer"), "{err}");
     }
 
     #[test]

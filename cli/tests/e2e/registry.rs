@@ -949,3 +949,63 @@ fn a_pull_downloads_no_more_than_its_size_cap_nor_than_the_manifest_declares() {
     );
     nothing_left(&fresh, &out);
 }
+
+/// Regression (shared case 19): what oras pushes (`oras push REF app.wasm:application/wasm`: oras-py's config,
+/// or oras 1.x's empty config with an artifact type) and the older Wasm layout were refused as "not a
+/// WebAssembly artifact".
+#[test]
+fn components_pushed_by_oras_or_in_the_older_wasm_layout_are_pulled() {
+    let Some(registry) = LocalRegistry::start(Setup::default()) else {
+        return;
+    };
+    let greeter = fixture("greeter");
+    let bytes = std::fs::read(&greeter).unwrap();
+    let layer = registry.upload_blob("demo/other", &bytes);
+    let config = registry.upload_blob("demo/other", b"{}");
+    let kinds = [
+        (
+            "oras-py",
+            "application/vnd.unknown.config.v1+json",
+            "application/wasm",
+            None,
+        ),
+        (
+            "oras-1x",
+            "application/vnd.oci.empty.v1+json",
+            "application/wasm",
+            Some("application/vnd.unknown.artifact.v1"),
+        ),
+        (
+            "legacy",
+            "application/vnd.wasm.config.v1+json",
+            "application/vnd.wasm.content.layer.v1+wasm",
+            None,
+        ),
+    ];
+    for (tag, config_type, layer_type, artifact_type) in kinds {
+        let mut manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": config_type, "digest": config, "size": 2},
+            "layers": [{
+                "mediaType": layer_type, "digest": layer, "size": bytes.len(),
+                "annotations": {"org.opencontainers.image.title": "greeter.wasm"},
+            }],
+        });
+        if let Some(artifact_type) = artifact_type {
+            manifest["artifactType"] = artifact_type.into();
+        }
+        let put = registry.request(
+            "PUT",
+            &format!("/v2/demo/other/manifests/{tag}"),
+            &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+            manifest.to_string().as_bytes(),
+        );
+        assert_eq!(put.status, 201, "{put:?}");
+        let user = User::new();
+        let out = user.path("pulled.wasm");
+        let r = registry.reference(&format!("demo/other:{tag}"));
+        user.weld(&["pull", &r, "-o", s(&out)]).ok();
+        assert_eq!(std::fs::read(&out).unwrap(), bytes, "{tag}");
+    }
+}
