@@ -27,9 +27,10 @@ Examples:
   weld serve api.wasm --allow-http=api.example.com --env API_KEY --log-format json
 
 A request that hits a limit gets a 5xx naming it (504 for --timeout, 500 for --max-memory and
---fuel) and the server goes on serving. Logs go to stderr: one access line per request and the
-guest's output, each marked with the request's id. SIGINT or SIGTERM stops accepting, lets the
-requests in flight finish (up to --drain-timeout) and exits 0.")]
+--fuel) and the server goes on serving; without --max-memory each request may grow to 1GiB. Logs
+go to stderr: one access line per request and the guest's output, each marked with the request's
+id. SIGINT or SIGTERM stops accepting, lets the requests in flight finish (up to --drain-timeout)
+and exits 0.")]
 pub struct Opts {
     /// The component: `.wasm`, `.wat`, a `.cwasm` from `weld compile` (with --allow-precompiled), or a registry
     /// reference `oci://host[:port]/repo:tag` (or `@sha256:...`), pulled and verified.
@@ -125,16 +126,16 @@ impl Opts {
     }
 
     fn execute(self) -> Result<ExitCode, Failure> {
+        let mut headers = http::HeaderMap::new();
+        for header in &self.headers {
+            header.add_to(&mut headers)?;
+        }
         let ready = self
             .sandbox
             .load(&self.component, Some(self.max_concurrent))?;
         let handler = ready.runtime.prepare_handler(&ready.loaded)?;
         let mut limits = self.sandbox.limits();
         limits.max_memory.get_or_insert(DEFAULT_MAX_MEMORY);
-        let mut headers = http::HeaderMap::new();
-        for header in &self.headers {
-            header.add_to(&mut headers)?;
-        }
         let spec = ServeSpec {
             grants: self.sandbox.grants(),
             limits,
