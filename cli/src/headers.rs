@@ -56,6 +56,20 @@ impl HeaderArg {
     }
 }
 
+/// Headers that say how the request or its connection is framed (RFC 9110 §7.2 and §7.6.1, RFC 9112 §6): the
+/// server takes them from the client, and setting them for the handler would lie about the request.
+const FRAMING: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
 /// `NAME: VALUE` (spaces around the value are dropped): a header, or why it is not one.
 fn header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
     let Some((name, value)) = text.split_once(':') else {
@@ -63,6 +77,12 @@ fn header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
     };
     let name = HeaderName::from_bytes(name.trim().as_bytes())
         .map_err(|_| format!("`{}` is not a valid header name", name.trim()))?;
+    if FRAMING.contains(&name.as_str()) {
+        return Err(format!(
+            "`{name}` cannot be set with -H: it frames the request or the connection, which the server reads \
+             from the client (a forged one would tell the handler a body length or an authority that is not so)"
+        ));
+    }
     let value = HeaderValue::from_str(value.trim()).map_err(|_| {
         format!("the value of `{name}` holds a character a header may not (a control character)")
     })?;
@@ -98,6 +118,17 @@ mod tests {
                 .contains("control character")
         );
         assert!(HeaderArg::parse("@").is_err());
+        // Regression: `-H 'Content-Length: 5'` told the handler a false body length; `Host` and
+        // `Transfer-Encoding` were dropped without a word.
+        for framing in [
+            "Content-Length: 5",
+            "Host: evil.com",
+            "Transfer-Encoding: chunked",
+            "Connection: close",
+        ] {
+            let err = HeaderArg::parse(framing).unwrap_err();
+            assert!(err.contains("cannot be set with -H"), "{err}");
+        }
         assert_eq!(
             HeaderArg::parse("@h.txt").unwrap(),
             HeaderArg::File(PathBuf::from("h.txt"))
