@@ -104,6 +104,16 @@ pub enum RegistryError {
         /// The digest it has.
         actual: String,
     },
+    /// A pull under a signature policy ([`Registry::with_trusted_keys`](crate::Registry::with_trusted_keys))
+    /// found no signature a trusted key verifies; nothing was downloaded.
+    #[error(
+        "{} ({}) has no signature that a trusted key verifies: {}; nothing was downloaded",
+        verification.reference, verification.manifest_digest, verification.summary()
+    )]
+    Unverified {
+        /// What the signatures said.
+        verification: Box<crate::Verification>,
+    },
     /// A file given to push is not a valid component.
     #[error("{}: {message}; nothing was pushed", path.display())]
     InvalidComponent {

@@ -6,6 +6,8 @@
 //!   pushes, wkg and oras pull, and the other way round. Blobs stream; every digest is checked.
 //! - [`Cache`] keeps pulled content by digest, so a pinned reference needs no network and a tag still works when
 //!   its registry is down.
+//! - [`Registry::sign`] and [`Registry::verify`] sign and check components in cosign's format ([`signing`]), and
+//!   [`Registry::with_trusted_keys`] makes pulls refuse a component no trusted key signed.
 //! - [`Auth`] finds credentials (explicit ones, the docker config file and its credential helpers) and
 //!   [`Transport`] says how to connect (HTTPS, a private CA, plain HTTP).
 //!
@@ -30,7 +32,10 @@ mod push;
 mod reference;
 mod retry;
 mod session;
+mod sign;
+pub mod signing;
 mod transport;
+mod verify;
 
 pub use auth::{Auth, Login};
 pub use cache::Cache;
@@ -41,4 +46,6 @@ pub use pulled::{Origin, Pulled};
 pub use push::{CREATED, PushOptions, Pushed, VERSION};
 pub use reference::{Reference, ReferenceError};
 pub use session::{DEFAULT_MAX_SIZE, Registry};
+pub use sign::Signed;
 pub use transport::Transport;
+pub use verify::{Found, Verdict, Verification};

@@ -26,7 +26,10 @@ impl Registry {
         }
         let pulled = match &reference.digest {
             Some(digest) => match self.cached(reference, digest)? {
-                Some(pulled) => pulled,
+                Some(pulled) => {
+                    self.enforce_cached(reference, digest)?;
+                    pulled
+                }
                 None => self.fetch(reference)?,
             },
             None => match self.fetch(reference) {
@@ -59,7 +62,11 @@ impl Registry {
     }
 
     /// A tag whose registry is unreachable: its last known digest, if that content is cached.
+    /// Under a signature policy there is none: signatures are read from the registry.
     fn offline(&self, reference: &Reference, err: RegistryError) -> Result<Pulled, RegistryError> {
+        if !self.trusted.is_empty() {
+            return Err(err);
+        }
         let Some(tag) = self.cache.tag(reference) else {
             return Err(err);
         };
@@ -81,36 +88,7 @@ impl Registry {
         let image = oci_reference(reference);
         self.runtime.block_on(async {
             retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
-            let (manifest, _) = retried(|| async {
-                conn.client
-                    .pull_manifest_raw(&image, &conn.chosen.auth, ACCEPTED_MANIFESTS)
-                    .await
-                    .map_err(|e| match e {
-                        // oci-client checks the manifest against the digest asked for or announced.
-                        OciDistributionError::DigestError(DigestError::VerificationError {
-                            expected,
-                            actual,
-                        }) => RegistryError::DigestMismatch {
-                            reference: reference.to_string(),
-                            what: "manifest",
-                            expected,
-                            actual,
-                        },
-                        e => conn.error(reference, e),
-                    })
-            })
-            .await?;
-            let manifest_digest = digest::of(&manifest);
-            if let Some(expected) = &reference.digest
-                && *expected != manifest_digest
-            {
-                return Err(RegistryError::DigestMismatch {
-                    reference: reference.to_string(),
-                    what: "manifest",
-                    expected: expected.clone(),
-                    actual: manifest_digest,
-                });
-            }
+            let (manifest, manifest_digest) = self.manifest(&conn, reference, &image).await?;
             let layer = wasm_layer(reference, &manifest)?;
             if digest::hex(&layer.digest).is_none() || layer.size < 0 {
                 return Err(RegistryError::NotWasm {
@@ -128,6 +106,7 @@ impl Registry {
                     max: self.max_size,
                 });
             }
+            self.enforce(&conn, reference, &manifest_digest).await?;
             let (path, downloaded) = match self.cache.blob(&layer.digest) {
                 Some(path) => (path, false),
                 None => (
@@ -148,6 +127,46 @@ impl Registry {
                 origin: Origin::Registry { downloaded },
             })
         })
+    }
+
+    /// The manifest `image` resolves to, and its digest, checked against the digest `reference` pins if any.
+    pub(crate) async fn manifest(
+        &self,
+        conn: &Connection,
+        reference: &Reference,
+        image: &oci_client::Reference,
+    ) -> Result<(Vec<u8>, String), RegistryError> {
+        let (manifest, _) = retried(|| async {
+            conn.client
+                .pull_manifest_raw(image, &conn.chosen.auth, ACCEPTED_MANIFESTS)
+                .await
+                .map_err(|e| match e {
+                    // oci-client checks the manifest against the digest asked for or announced.
+                    OciDistributionError::DigestError(DigestError::VerificationError {
+                        expected,
+                        actual,
+                    }) => RegistryError::DigestMismatch {
+                        reference: reference.to_string(),
+                        what: "manifest",
+                        expected,
+                        actual,
+                    },
+                    e => conn.error(reference, e),
+                })
+        })
+        .await?;
+        let manifest_digest = digest::of(&manifest);
+        if let Some(expected) = &reference.digest
+            && *expected != manifest_digest
+        {
+            return Err(RegistryError::DigestMismatch {
+                reference: reference.to_string(),
+                what: "manifest",
+                expected: expected.clone(),
+                actual: manifest_digest,
+            });
+        }
+        Ok((manifest.to_vec(), manifest_digest))
     }
 
     /// Streams the layer into a temporary file while hashing it; moves it into the cache only if the digest and

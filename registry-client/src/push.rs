@@ -122,7 +122,7 @@ impl Registry {
     }
 
     /// Uploads one blob unless the repository already has it; true if it was uploaded.
-    async fn upload(
+    pub(crate) async fn upload(
         &self,
         conn: &Connection,
         reference: &Reference,

@@ -27,6 +27,8 @@ pub struct Registry {
     pub(crate) resolved: Mutex<HashMap<String, Pulled>>,
     /// The largest layer a pull downloads, in bytes.
     pub(crate) max_size: u64,
+    /// Keys one of which must verify a signature of what a pull resolves to; none: no policy.
+    pub(crate) trusted: Vec<crate::signing::PublicKey>,
 }
 
 /// The largest layer a pull downloads unless [`Registry::with_max_size`] says otherwise: 1 GiB, the size past
@@ -61,6 +63,7 @@ impl Registry {
             clients: Mutex::default(),
             resolved: Mutex::default(),
             max_size: DEFAULT_MAX_SIZE,
+            trusted: Vec::new(),
         })
     }
 

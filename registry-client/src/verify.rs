@@ -1,0 +1,383 @@
+//! Verifying cosign signatures of a component in a registry, and the policy that makes a pull refuse a component
+//! no trusted key signed.
+//!
+//! A signature counts only if, in this order: its layer is a Simple Signing payload whose bytes match their
+//! digest; its `dev.cosignproject.cosign/signature` annotation is base64 of an ECDSA P-256 signature that one of
+//! the keys verifies over those bytes; and the payload, of type `cosign container image signature`, names the very
+//! manifest digest being verified (cosign's `specs/SIGNATURE_SPEC.md`; like cosign, the payload's
+//! `docker-reference` is not checked, so a component copied to another repository keeps its signatures).
+
+use crate::digest;
+use crate::error::RegistryError;
+use crate::pull::oci_reference;
+use crate::reference::Reference;
+use crate::retry::retried;
+use crate::session::{Connection, Registry};
+use crate::signing::{
+    PAYLOAD_MEDIA_TYPE, PublicKey, SIGNATURE_ANNOTATION, SIGNATURE_TYPE, SimpleSigning, signature_tag,
+};
+use base64::Engine as _;
+use oci_client::RegistryOperation;
+use oci_client::manifest::{OciDescriptor, OciImageManifest};
+
+/// The largest signature payload weld downloads: cosign's are about 250 bytes.
+const MAX_PAYLOAD: i64 = 64 * 1024;
+
+/// What the signatures stored beside a manifest say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// The reference verified.
+    pub reference: Reference,
+    /// The manifest digest the reference resolved to: what the signatures must name.
+    pub manifest_digest: String,
+    /// Where its signatures are (`REPO:sha256-<hex>.sig`).
+    pub signature_reference: Reference,
+    /// Each signature found, in the order of the signature manifest's layers; empty when there is none.
+    pub signatures: Vec<Found>,
+}
+
+/// One signature found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The digest of its payload layer.
+    pub payload_digest: String,
+    /// What checking it gave.
+    pub verdict: Verdict,
+}
+
+/// What checking one signature gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A trusted key verifies it, and it names the manifest.
+    Verified {
+        /// The index of the key among those given.
+        key: usize,
+        /// [`PublicKey::id`] of that key.
+        key_id: String,
+    },
+    /// No key given verifies it: another signer's, or a signature or payload that was changed.
+    NoTrustedKey,
+    /// A trusted key verifies it, but it signs another manifest (a signature copied from elsewhere).
+    OtherDigest {
+        /// The digest the payload names.
+        signed: String,
+    },
+    /// Not a well-formed cosign signature.
+    Malformed {
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+impl Verification {
+    /// The first signature a trusted key verifies for this manifest, if any.
+    pub fn verified(&self) -> Option<&Found> {
+        self.signatures
+            .iter()
+            .find(|f| matches!(f.verdict, Verdict::Verified { .. }))
+    }
+
+    /// In words: `no signatures`, or `2 signatures: 1 verified by sha256:..., 1 by no trusted key`.
+    pub fn summary(&self) -> String {
+        if self.signatures.is_empty() {
+            return format!("no signatures (nothing at {})", self.signature_reference);
+        }
+        let parts: Vec<String> = self
+            .signatures
+            .iter()
+            .map(|f| match &f.verdict {
+                Verdict::Verified { key_id, .. } => format!("verified by key {key_id}"),
+                Verdict::NoTrustedKey => "not verified by any trusted key".to_owned(),
+                Verdict::OtherDigest { signed } => {
+                    format!("by a trusted key but for another manifest, {signed}")
+                }
+                Verdict::Malformed { why } => format!("malformed: {why}"),
+            })
+            .collect();
+        let count = match parts.len() {
+            1 => "1 signature".to_owned(),
+            n => format!("{n} signatures"),
+        };
+        format!("{count}: {}", parts.join("; "))
+    }
+}
+
+impl Registry {
+    /// Makes pulls refuse, before they download the component, one that carries no signature any of `keys`
+    /// verifies ([`RegistryError::Unverified`]). No keys: no policy, as by default.
+    pub fn with_trusted_keys(mut self, keys: Vec<PublicKey>) -> Registry {
+        self.trusted = keys;
+        self
+    }
+
+    /// Resolves `reference` and checks the signatures stored beside it against `keys`. Finding no signature, or
+    /// none that verifies, is not an error: the [`Verification`] says so.
+    pub fn verify(
+        &self,
+        reference: &Reference,
+        keys: &[PublicKey],
+    ) -> Result<Verification, RegistryError> {
+        let conn = self.connect(reference)?;
+        let image = oci_reference(reference);
+        self.runtime.block_on(async {
+            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
+            let (_, manifest_digest) = self.manifest(&conn, reference, &image).await?;
+            self.signatures(&conn, reference, &manifest_digest, keys)
+                .await
+        })
+    }
+
+    /// The policy check of a pull: an error unless a trusted key verifies a signature of `manifest_digest`.
+    pub(crate) async fn enforce(
+        &self,
+        conn: &Connection,
+        reference: &Reference,
+        manifest_digest: &str,
+    ) -> Result<(), RegistryError> {
+        if self.trusted.is_empty() {
+            return Ok(());
+        }
+        let verification = self
+            .signatures(conn, reference, manifest_digest, &self.trusted)
+            .await?;
+        match verification.verified() {
+            Some(_) => Ok(()),
+            None => Err(RegistryError::Unverified {
+                verification: Box::new(verification),
+            }),
+        }
+    }
+
+    /// [`Registry::enforce`] for content found in the cache, which still needs the registry for the signatures.
+    pub(crate) fn enforce_cached(
+        &self,
+        reference: &Reference,
+        manifest_digest: &str,
+    ) -> Result<(), RegistryError> {
+        if self.trusted.is_empty() {
+            return Ok(());
+        }
+        let conn = self.connect(reference)?;
+        let image = oci_reference(reference);
+        self.runtime.block_on(async {
+            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
+            self.enforce(&conn, reference, manifest_digest).await
+        })
+    }
+
+    /// Reads and checks every signature stored for `manifest_digest` in the repository of `reference`.
+    async fn signatures(
+        &self,
+        conn: &Connection,
+        reference: &Reference,
+        manifest_digest: &str,
+        keys: &[PublicKey],
+    ) -> Result<Verification, RegistryError> {
+        let signature_reference = signature_reference(reference, manifest_digest);
+        let manifest = self
+            .signature_manifest(conn, &signature_reference)
+            .await?;
+        let image = oci_reference(&signature_reference);
+        let mut signatures = Vec::new();
+        for layer in manifest.map(|m| m.layers).unwrap_or_default() {
+            let verdict = match self
+                .payload(conn, &signature_reference, &image, &layer)
+                .await?
+            {
+                Err(why) => Verdict::Malformed { why },
+                Ok(payload) => check(&layer, &payload, manifest_digest, keys),
+            };
+            signatures.push(Found {
+                payload_digest: layer.digest.clone(),
+                verdict,
+            });
+        }
+        Ok(Verification {
+            reference: reference.clone(),
+            manifest_digest: manifest_digest.to_owned(),
+            signature_reference,
+            signatures,
+        })
+    }
+
+    /// The signature manifest at `signature_reference`, or `None` if there is none.
+    pub(crate) async fn signature_manifest(
+        &self,
+        conn: &Connection,
+        signature_reference: &Reference,
+    ) -> Result<Option<OciImageManifest>, RegistryError> {
+        let image = oci_reference(signature_reference);
+        let (bytes, _) = match self.manifest(conn, signature_reference, &image).await {
+            Ok(found) => found,
+            Err(RegistryError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| RegistryError::Protocol {
+                registry: signature_reference.registry.clone(),
+                message: format!(
+                    "{signature_reference}: the signature manifest is not an OCI image manifest ({e})"
+                ),
+            })
+    }
+
+    /// The payload bytes of one signature layer, checked against its digest; `Err(why)` for a layer that cannot
+    /// be a cosign payload (the outer error is for a registry that fails).
+    async fn payload(
+        &self,
+        conn: &Connection,
+        signature_reference: &Reference,
+        image: &oci_client::Reference,
+        layer: &OciDescriptor,
+    ) -> Result<Result<Vec<u8>, String>, RegistryError> {
+        if layer.media_type != PAYLOAD_MEDIA_TYPE {
+            return Ok(Err(format!(
+                "a layer of type {}, not {PAYLOAD_MEDIA_TYPE}",
+                layer.media_type
+            )));
+        }
+        if digest::hex(&layer.digest).is_none() || !(0..=MAX_PAYLOAD).contains(&layer.size) {
+            return Ok(Err(format!(
+                "a payload of digest `{}` and size {}; weld reads sha256 payloads up to {MAX_PAYLOAD} bytes",
+                layer.digest, layer.size
+            )));
+        }
+        let bytes = retried(|| async {
+            let mut bytes = Vec::new();
+            conn.client
+                .pull_blob(image, layer, &mut bytes)
+                .await
+                .map_err(|e| conn.error(signature_reference, e))?;
+            Ok(bytes)
+        })
+        .await?;
+        if digest::of(&bytes) != layer.digest {
+            return Ok(Err(format!(
+                "the payload's bytes do not match its digest {}",
+                layer.digest
+            )));
+        }
+        Ok(Ok(bytes))
+    }
+}
+
+/// Where the signatures of `manifest_digest` are stored: the same repository, tag `sha256-<hex>.sig`.
+pub(crate) fn signature_reference(reference: &Reference, manifest_digest: &str) -> Reference {
+    Reference {
+        tag: Some(signature_tag(manifest_digest)),
+        digest: None,
+        ..reference.clone()
+    }
+}
+
+/// Checks one signature whose payload bytes are `payload`.
+fn check(layer: &OciDescriptor, payload: &[u8], manifest_digest: &str, keys: &[PublicKey]) -> Verdict {
+    let Some(encoded) = layer
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(SIGNATURE_ANNOTATION))
+    else {
+        return Verdict::Malformed {
+            why: format!("no {SIGNATURE_ANNOTATION} annotation"),
+        };
+    };
+    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return Verdict::Malformed {
+            why: format!("its {SIGNATURE_ANNOTATION} annotation is not base64"),
+        };
+    };
+    let Some(key) = keys.iter().position(|k| k.verifies(payload, &signature)) else {
+        return Verdict::NoTrustedKey;
+    };
+    let parsed: SimpleSigning = match serde_json::from_slice(payload) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return Verdict::Malformed {
+                why: format!("its payload is not a Simple Signing document ({e})"),
+            };
+        }
+    };
+    if parsed.critical.kind != SIGNATURE_TYPE {
+        return Verdict::Malformed {
+            why: format!(
+                "its payload's type is `{}`, not `{SIGNATURE_TYPE}`",
+                parsed.critical.kind
+            ),
+        };
+    }
+    let signed = parsed.critical.image.docker_manifest_digest;
+    if signed != manifest_digest {
+        return Verdict::OtherDigest { signed };
+    }
+    Verdict::Verified {
+        key,
+        key_id: keys[key].id(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::PrivateKey;
+    use std::collections::BTreeMap;
+
+    fn layer(payload: &[u8], signature: Option<String>) -> OciDescriptor {
+        OciDescriptor {
+            media_type: PAYLOAD_MEDIA_TYPE.to_owned(),
+            digest: digest::of(payload),
+            size: payload.len() as i64,
+            annotations: signature
+                .map(|s| BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), s)])),
+            ..Default::default()
+        }
+    }
+
+    fn signed(key: &PrivateKey, payload: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(key.sign(payload))
+    }
+
+    #[test]
+    fn each_way_a_signature_can_fail_gets_its_own_verdict() {
+        let key = PrivateKey::generate();
+        let trusted = [PrivateKey::generate().public(), key.public()];
+        let payload = SimpleSigning::new("r/app", "sha256:aa").to_bytes();
+        let check = |layer: &OciDescriptor, payload: &[u8]| check(layer, payload, "sha256:aa", &trusted);
+
+        assert!(matches!(
+            check(&layer(&payload, Some(signed(&key, &payload))), &payload),
+            Verdict::Verified { key: 1, .. }
+        ));
+        let stranger = PrivateKey::generate();
+        assert_eq!(
+            check(&layer(&payload, Some(signed(&stranger, &payload))), &payload),
+            Verdict::NoTrustedKey
+        );
+        let mut tampered = payload.clone();
+        tampered[20] ^= 1;
+        assert_eq!(
+            check(&layer(&payload, Some(signed(&key, &payload))), &tampered),
+            Verdict::NoTrustedKey
+        );
+        let other = SimpleSigning::new("r/app", "sha256:bb").to_bytes();
+        assert_eq!(
+            check(&layer(&other, Some(signed(&key, &other))), &other),
+            Verdict::OtherDigest {
+                signed: "sha256:bb".to_owned()
+            }
+        );
+        assert!(matches!(
+            check(&layer(&payload, None), &payload),
+            Verdict::Malformed { .. }
+        ));
+        assert!(matches!(
+            check(&layer(&payload, Some("%%%".to_owned())), &payload),
+            Verdict::Malformed { .. }
+        ));
+        let not_json = b"signed nonsense".to_vec();
+        assert!(matches!(
+            check(&layer(&not_json, Some(signed(&key, &not_json))), &not_json),
+            Verdict::Malformed { .. }
+        ));
+    }
+}
