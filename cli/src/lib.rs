@@ -10,6 +10,7 @@
 pub mod commands;
 pub mod headers;
 pub mod input;
+pub mod keys;
 pub mod options;
 pub mod output;
 pub mod paths;

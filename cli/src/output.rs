@@ -41,6 +41,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     write_atomic_with(path, |file| file.write_all(contents))
 }
 
+/// Writes `contents` to `path` atomically, readable and writable by the owner only (mode 0600): for private keys.
+pub fn write_atomic_private(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    write_atomic_mode(path, std::fs::Permissions::from_mode(0o600), |file| {
+        file.write_all(contents)
+    })
+}
+
 /// Copies the file `from` to `path` atomically, streaming it (a large file is never held in memory).
 pub fn copy_atomic(from: &Path, path: &Path) -> Result<()> {
     let mut source = std::fs::File::open(from)
@@ -53,10 +61,19 @@ fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
+    write_atomic_mode(path, new_file_permissions(path), fill)
+}
+
+/// [`write_atomic_with`] with the file's permissions given.
+fn write_atomic_mode(
+    path: &Path,
+    permissions: std::fs::Permissions,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".weld-")
-        .permissions(new_file_permissions(path))
+        .permissions(permissions)
         .tempfile_in(dir)
         .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
     fill(tmp.as_file_mut())

@@ -40,6 +40,11 @@ pub struct RegistryOpts {
     /// is downloaded (a registry can declare, or stream, any size).
     #[arg(long, value_name = "SIZE", value_parser = weld_runtime::parse_size, default_value = "1GiB")]
     pub max_size: u64,
+    /// Pull only components signed (in cosign's format) by the key in FILE, a PEM public key; repeatable, and
+    /// added to the keys in WELD_VERIFY_KEYS. A component with no signature one of them verifies is refused
+    /// before it is downloaded.
+    #[arg(long = "verify-key", value_name = "FILE")]
+    pub verify_keys: Vec<PathBuf>,
 }
 
 impl RegistryOpts {
@@ -62,10 +67,12 @@ impl RegistryOpts {
         } else {
             Arc::new(Silent)
         };
+        let trusted = crate::keys::trusted(&self.verify_keys)?;
         Ok(
             Registry::new(transport, auth, Cache::new(root.join("oci")))?
                 .with_progress(progress)
-                .with_max_size(self.max_size),
+                .with_max_size(self.max_size)
+                .with_trusted_keys(trusted.into_iter().map(|(_, key)| key).collect()),
         )
     }
 
@@ -209,12 +216,17 @@ impl weld_compose::Resolver for Sources {
     }
 }
 
-/// Pulls `reference` with `session`; a layer over `--max-size` is refused with the flag that lets it through.
+/// Pulls `reference` with `session`; a layer over `--max-size` is refused with the flag that lets it through, and
+/// a component no trusted key signed with where the keys came from.
 pub fn pull(session: &Registry, reference: &Reference) -> Result<Pulled> {
     session.pull(reference).map_err(|err| match err {
         RegistryError::TooLarge { size, .. } => {
             anyhow::anyhow!("{err}; if you trust it, pull it with --max-size {size}")
         }
+        RegistryError::Unverified { .. } => anyhow::anyhow!(
+            "{err} (trusted keys come from --verify-key and {}; `weld verify` lists the signatures)",
+            crate::keys::VERIFY_KEYS_VAR
+        ),
         err => err.into(),
     })
 }

@@ -14,7 +14,8 @@ use crate::reference::Reference;
 use crate::retry::retried;
 use crate::session::{Connection, Registry};
 use crate::signing::{
-    PAYLOAD_MEDIA_TYPE, PublicKey, SIGNATURE_ANNOTATION, SIGNATURE_TYPE, SimpleSigning, signature_tag,
+    PAYLOAD_MEDIA_TYPE, PublicKey, SIGNATURE_ANNOTATION, SIGNATURE_TYPE, SimpleSigning,
+    signature_tag,
 };
 use base64::Engine as _;
 use oci_client::RegistryOperation;
@@ -174,9 +175,7 @@ impl Registry {
         keys: &[PublicKey],
     ) -> Result<Verification, RegistryError> {
         let signature_reference = signature_reference(reference, manifest_digest);
-        let manifest = self
-            .signature_manifest(conn, &signature_reference)
-            .await?;
+        let manifest = self.signature_manifest(conn, &signature_reference).await?;
         let image = oci_reference(&signature_reference);
         let mut signatures = Vec::new();
         for layer in manifest.map(|m| m.layers).unwrap_or_default() {
@@ -272,7 +271,12 @@ pub(crate) fn signature_reference(reference: &Reference, manifest_digest: &str) 
 }
 
 /// Checks one signature whose payload bytes are `payload`.
-fn check(layer: &OciDescriptor, payload: &[u8], manifest_digest: &str, keys: &[PublicKey]) -> Verdict {
+fn check(
+    layer: &OciDescriptor,
+    payload: &[u8],
+    manifest_digest: &str,
+    keys: &[PublicKey],
+) -> Verdict {
     let Some(encoded) = layer
         .annotations
         .as_ref()
@@ -327,8 +331,7 @@ mod tests {
             media_type: PAYLOAD_MEDIA_TYPE.to_owned(),
             digest: digest::of(payload),
             size: payload.len() as i64,
-            annotations: signature
-                .map(|s| BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), s)])),
+            annotations: signature.map(|s| BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), s)])),
             ..Default::default()
         }
     }
@@ -342,7 +345,8 @@ mod tests {
         let key = PrivateKey::generate();
         let trusted = [PrivateKey::generate().public(), key.public()];
         let payload = SimpleSigning::new("r/app", "sha256:aa").to_bytes();
-        let check = |layer: &OciDescriptor, payload: &[u8]| check(layer, payload, "sha256:aa", &trusted);
+        let check =
+            |layer: &OciDescriptor, payload: &[u8]| check(layer, payload, "sha256:aa", &trusted);
 
         assert!(matches!(
             check(&layer(&payload, Some(signed(&key, &payload))), &payload),
@@ -350,7 +354,10 @@ mod tests {
         ));
         let stranger = PrivateKey::generate();
         assert_eq!(
-            check(&layer(&payload, Some(signed(&stranger, &payload))), &payload),
+            check(
+                &layer(&payload, Some(signed(&stranger, &payload))),
+                &payload
+            ),
             Verdict::NoTrustedKey
         );
         let mut tampered = payload.clone();

@@ -6,11 +6,14 @@ pub mod cache;
 pub mod compile;
 pub mod compose;
 pub mod inspect;
+pub mod key;
 pub mod pull;
 pub mod push;
 pub mod run;
 pub mod serve;
+pub mod sign;
 pub mod validate;
+pub mod verify;
 pub mod wit;
 
 /// The subcommands of `weld`.
@@ -36,6 +39,12 @@ pub enum Command {
     Push(push::Opts),
     /// Pull a component from an OCI registry, verified.
     Pull(pull::Opts),
+    /// Sign a component in an OCI registry, in cosign's format.
+    Sign(sign::Opts),
+    /// Check the signatures of a component in an OCI registry.
+    Verify(verify::Opts),
+    /// Generate signing keys.
+    Key(key::Opts),
 }
 
 impl Command {
@@ -53,6 +62,9 @@ impl Command {
             Command::Cache(opts) => opts.run(),
             Command::Push(opts) => opts.run(),
             Command::Pull(opts) => opts.run(),
+            Command::Sign(opts) => opts.run(),
+            Command::Verify(opts) => opts.run(),
+            Command::Key(opts) => opts.run(),
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct Opts {
     /// The version to record (`org.opencontainers.image.version`); by default the tag, if it is a semver version.
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
+    /// Sign what was pushed with the private key in FILE, as `weld sign` does (cosign's format).
+    #[arg(long, value_name = "FILE")]
+    pub sign: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -52,6 +55,8 @@ struct Report {
     component_digest: String,
     size: u64,
     uploaded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<crate::commands::sign::Report>,
 }
 
 impl Opts {
@@ -80,13 +85,35 @@ impl Opts {
             tag: Some(self.reference.tag().to_owned()),
             ..self.reference.clone()
         };
+        if !self.registry.verify_keys.is_empty() {
+            return Err(crate::report::usage(
+                "push",
+                "--verify-key checks what is pulled; to sign what you push, use --sign KEY",
+            ));
+        }
         let bytes = weld_wit::read_wasm(&self.file)?;
+        // A key that cannot be read stops the push before anything is uploaded.
+        let key = self
+            .sign
+            .as_deref()
+            .map(crate::keys::read_private)
+            .transpose()?;
         let options = PushOptions {
             created: created()?,
             annotations: self.annotations(&reference),
         };
         let session = self.registry.session()?;
         let pushed = session.push(&self.file, bytes, &reference, options)?;
+        let signed = match &key {
+            Some(key) => Some(session.sign(
+                &Reference {
+                    digest: Some(pushed.manifest_digest.clone()),
+                    ..reference.clone()
+                },
+                key,
+            )?),
+            None => None,
+        };
         if self.json {
             output::print_json(&Report {
                 reference: reference.to_string(),
@@ -94,6 +121,7 @@ impl Opts {
                 component_digest: pushed.layer_digest,
                 size: pushed.size,
                 uploaded: pushed.uploaded,
+                signature: signed.as_ref().map(crate::commands::sign::Report::of),
             })?;
         } else {
             let already = if pushed.uploaded {
@@ -107,6 +135,9 @@ impl Opts {
                 human_size(pushed.size as usize),
                 pushed.manifest_digest
             ))?;
+            if let Some(signed) = &signed {
+                output::print(&crate::commands::sign::describe(signed))?;
+            }
         }
         Ok(ExitCode::SUCCESS)
     }

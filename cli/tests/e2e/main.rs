@@ -11,6 +11,7 @@ mod interop_p3;
 mod registry;
 mod run;
 mod serve;
+mod signing;
 mod tiers;
 mod util;
 mod validate;

@@ -11,54 +11,64 @@ use std::process::Command;
 
 /// A user of weld: their own content cache and docker config directory, no credentials from the test's
 /// environment.
-struct User {
+pub(crate) struct User {
     home: tempfile::TempDir,
 }
 
 impl User {
-    fn new() -> User {
+    pub(crate) fn new() -> User {
         User {
             home: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.home.path().join("cache")
     }
 
-    fn docker(&self) -> PathBuf {
+    pub(crate) fn docker(&self) -> PathBuf {
         self.home.path().join("docker")
     }
 
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new(weld_bin());
         cmd.env("WELD_CACHE_DIR", self.cache())
             .env("DOCKER_CONFIG", self.docker())
             .env_remove("WELD_REGISTRY_USERNAME")
-            .env_remove("WELD_REGISTRY_PASSWORD");
+            .env_remove("WELD_REGISTRY_PASSWORD")
+            .env_remove("WELD_VERIFY_KEYS")
+            .env_remove("WELD_KEY_PASSWORD")
+            .env_remove("COSIGN_PASSWORD");
         cmd
     }
 
-    fn weld(&self, args: &[&str]) -> Run {
+    pub(crate) fn weld(&self, args: &[&str]) -> Run {
         weld_with(self.command(), args)
     }
 
+    /// `weld ARGS` with the environment variables `vars` set.
+    pub(crate) fn weld_env(&self, vars: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut cmd = self.command();
+        cmd.envs(vars.iter().copied());
+        weld_with(cmd, args)
+    }
+
     /// `weld ARGS` with `input` on stdin.
-    fn weld_stdin(&self, args: &[&str], input: &str) -> Run {
+    pub(crate) fn weld_stdin(&self, args: &[&str], input: &str) -> Run {
         weld_with_stdin(self.command(), args, input.as_bytes())
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.home.path().join(name)
     }
 }
 
-fn s(path: &Path) -> &str {
+pub(crate) fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
 /// The digest line of `weld push`.
-fn pushed_digest(run: &Run) -> String {
+pub(crate) fn pushed_digest(run: &Run) -> String {
     let out = run.ok();
     out.lines()
         .find_map(|l| l.strip_prefix("digest: "))

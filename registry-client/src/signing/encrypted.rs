@@ -126,8 +126,11 @@ pub(super) fn open(body: &[u8], password: &[u8]) -> Result<Vec<u8>, KeyError> {
 
 /// The 32-byte secretbox key scrypt derives from `password`.
 fn derive(password: &[u8], salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<[u8; 32], KeyError> {
-    let params = scrypt::Params::new(log_n, r, p, 32)
-        .map_err(|e| unsupported(format!("its scrypt parameters (log2 N = {log_n}, r = {r}, p = {p}) are invalid: {e}")))?;
+    let params = scrypt::Params::new(log_n, r, p, 32).map_err(|e| {
+        unsupported(format!(
+            "its scrypt parameters (log2 N = {log_n}, r = {r}, p = {p}) are invalid: {e}"
+        ))
+    })?;
     let mut key = [0u8; 32];
     scrypt::scrypt(password, salt, &params, &mut key).expect("32 bytes is a valid output length");
     Ok(key)
@@ -160,7 +163,10 @@ mod tests {
     fn a_sealed_envelope_opens_with_its_password_only() {
         let sealed = seal(b"secret bytes", b"pw").unwrap();
         let text = String::from_utf8(sealed.clone()).unwrap();
-        assert!(text.contains(r#""N":32768"#) && text.contains("nacl/secretbox"), "{text}");
+        assert!(
+            text.contains(r#""N":32768"#) && text.contains("nacl/secretbox"),
+            "{text}"
+        );
         assert_eq!(open(&sealed, b"pw").unwrap(), b"secret bytes");
         assert!(matches!(open(&sealed, b"pW"), Err(KeyError::WrongPassword)));
         assert!(matches!(open(b"{}", b"pw"), Err(KeyError::Envelope { .. })));
@@ -170,6 +176,9 @@ mod tests {
     fn an_absurd_work_factor_is_refused_before_any_work() {
         let sealed = String::from_utf8(seal(b"x", b"pw").unwrap()).unwrap();
         let huge = sealed.replace(r#""N":32768"#, r#""N":4294967296"#);
-        assert!(matches!(open(huge.as_bytes(), b"pw"), Err(KeyError::Envelope { .. })));
+        assert!(matches!(
+            open(huge.as_bytes(), b"pw"),
+            Err(KeyError::Envelope { .. })
+        ));
     }
 }

@@ -5,9 +5,9 @@
 use super::encrypted;
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
-use pem_rfc7468 as pem;
 use p256::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _};
 use p256::pkcs8::{EncodePublicKey as _, LineEnding};
+use pem_rfc7468 as pem;
 
 /// PEM label of an unencrypted PKCS#8 private key.
 const PKCS8_LABEL: &str = "PRIVATE KEY";
@@ -187,7 +187,11 @@ mod tests {
         let signature = key.sign(b"payload");
         assert!(public.verifies(b"payload", &signature));
         assert!(!public.verifies(b"payload!", &signature));
-        assert!(!PrivateKey::generate().public().verifies(b"payload", &signature));
+        assert!(
+            !PrivateKey::generate()
+                .public()
+                .verifies(b"payload", &signature)
+        );
         assert!(!public.verifies(b"payload", b"not DER"));
     }
 
@@ -202,7 +206,9 @@ mod tests {
         let sealed = key.to_pem(Some(b"hunter2")).unwrap();
         assert!(sealed.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
         assert_eq!(
-            PrivateKey::from_pem(&sealed, Some(b"hunter2")).unwrap().public(),
+            PrivateKey::from_pem(&sealed, Some(b"hunter2"))
+                .unwrap()
+                .public(),
             key.public()
         );
         assert!(matches!(

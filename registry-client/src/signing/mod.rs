@@ -9,7 +9,7 @@ mod payload;
 
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use payload::{
-    Critical, Identity, Image, PAYLOAD_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE, SimpleSigning,
-    signature_tag,
+    Critical, Identity, Image, PAYLOAD_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE,
+    SimpleSigning, signature_tag,
 };
 pub(crate) use payload::{SIGNATURE_CONFIG_MEDIA_TYPE, signature_config};
