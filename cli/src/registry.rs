@@ -249,6 +249,10 @@ pub fn describe(pulled: &Pulled) -> String {
             )
         ),
     };
+    let origin = match &pulled.signed_by {
+        Some(key) => format!("{origin}, signed by key {key}"),
+        None => origin,
+    };
     // A digest reference already names what it resolved to.
     match &pulled.reference.digest {
         Some(_) => format!("pulled oci://{} ({origin})", pulled.reference),

@@ -7,8 +7,12 @@ Each push goes to a fresh repository and each pull starts with an empty weld cac
 component over the loopback. Peak memory is the process's maximum resident set (wait4's ru_maxrss). Reports;
 asserts only that what was pulled is what was pushed.
 
+`weld+sign` pushes with `--sign` (an unencrypted key) and pulls with `--verify-key`; `weld+sign(enc)` signs with a
+key encrypted in cosign's format, whose scrypt derivation (about 0.1 s by design) comes on top.
+
 Run from the repository root: `python3 registry-client/benches/push-pull.py [MB] [RUNS]` (default 50 MB, 5 runs).
-Target: a 100 MB component pushes and pulls with peak memory under 2x its size; weld no slower than wkg."""
+Targets: a 100 MB component pushes and pulls with peak memory under 2x its size; weld no slower than wkg; signing
+and verifying a 30 MB component adds under 100 ms to the push or pull."""
 
 import filecmp
 import json
@@ -67,8 +71,19 @@ with tempfile.TemporaryDirectory() as work:
                 break
             except OSError:
                 time.sleep(0.05)
+        os.environ["WELD_KEY_PASSWORD"] = "bench"
+        keys = os.path.join(work, "keys")
+        os.mkdir(keys)
+        subprocess.run([weld, "key", "generate", f"{keys}/plain", "--no-password"], check=True,
+                       stdout=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "WELD_KEY_PASSWORD"})
+        subprocess.run([weld, "key", "generate", f"{keys}/enc"], check=True, stdout=subprocess.DEVNULL)
         tools = {"weld": (lambda ref: [weld, "push", component, ref],
-                          lambda ref, out: [weld, "pull", ref, "-o", out])}
+                          lambda ref, out: [weld, "pull", ref, "-o", out]),
+                 "weld+sign": (lambda ref: [weld, "push", component, ref, "--sign", f"{keys}/plain.key"],
+                               lambda ref, out: [weld, "pull", ref, "-o", out, "--verify-key", f"{keys}/plain.pub"]),
+                 "weld+sign(enc)": (lambda ref: [weld, "push", component, ref, "--sign", f"{keys}/enc.key"],
+                                    lambda ref, out: [weld, "pull", ref, "-o", out, "--verify-key",
+                                                      f"{keys}/enc.pub"])}
         if wkg:
             tools["wkg"] = (lambda ref: [wkg, "oci", "push", "--insecure", addr, ref, component],
                             lambda ref, out: [wkg, "oci", "pull", "--insecure", addr, ref, "-o", out])
@@ -76,13 +91,18 @@ with tempfile.TemporaryDirectory() as work:
         for run in range(runs):
             for name, (push, pull) in tools.items():
                 env = {**os.environ, "WELD_CACHE_DIR": os.path.join(work, f"cache-{name}-{run}")}
-                ref = f"{addr}/bench/{name}-{run}:1.0"
+                ref = f"{addr}/bench/{name.replace('+', '-').replace('(', '-').rstrip(')')}-{run}:1.0"
                 out = os.path.join(work, f"{name}-{run}.wasm")
                 results.setdefault((name, "push"), []).append(measure(push(ref), env))
                 results.setdefault((name, "pull"), []).append(measure(pull(ref, out), env))
                 assert filecmp.cmp(out, component, shallow=False), f"{name} pulled different bytes"
                 os.remove(out)
                 if name == "weld":
+                    # Signing and verifying alone: what `--sign` and `--verify-key` add to a push or a pull.
+                    results.setdefault(("weld", "sign"), []).append(
+                        measure([weld, "sign", ref, "--key", f"{keys}/plain.key"], env))
+                    results.setdefault(("weld", "verify"), []).append(
+                        measure([weld, "verify", ref, "--key", f"{keys}/plain.pub"], env))
                     # The cache-hit path every `oci://...@sha256:` use takes: re-verify the cached blob, copy it out.
                     digest = subprocess.run([weld, "pull", ref, "-o", out, "--json"], env=env, check=True,
                                             capture_output=True, text=True).stdout
@@ -95,8 +115,8 @@ with tempfile.TemporaryDirectory() as work:
         registry.wait()
 
     print(f"{mb:.1f} MB component, {runs} runs each, registry docker-registry on {addr}")
-    print(f"{'':17} {'median':>9} {'MB/s':>8} {'peak RSS':>10} {'RSS/size':>9}")
+    print(f"{'':22} {'median':>9} {'MB/s':>8} {'peak RSS':>10} {'RSS/size':>9}")
     for (name, op), samples in results.items():
         median = statistics.median(t for t, _ in samples)
         peak = max(m for _, m in samples)
-        print(f"{name + ' ' + op:17} {median:8.3f}s {mb / median:8.1f} {peak:8.1f}MiB {peak * 1.048576 / mb:8.2f}x")
+        print(f"{name + ' ' + op:22} {median:8.3f}s {mb / median:8.1f} {peak:8.1f}MiB {peak * 1.048576 / mb:8.2f}x")

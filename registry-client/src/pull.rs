@@ -26,10 +26,10 @@ impl Registry {
         }
         let pulled = match &reference.digest {
             Some(digest) => match self.cached(reference, digest)? {
-                Some(pulled) => {
-                    self.enforce_cached(reference, digest)?;
-                    pulled
-                }
+                Some(pulled) => Pulled {
+                    signed_by: self.enforce_cached(reference, digest)?,
+                    ..pulled
+                },
                 None => self.fetch(reference)?,
             },
             None => match self.fetch(reference) {
@@ -58,6 +58,7 @@ impl Registry {
             size: layer.size.max(0) as u64,
             path,
             origin: Origin::Cache,
+            signed_by: None,
         }))
     }
 
@@ -106,7 +107,7 @@ impl Registry {
                     max: self.max_size,
                 });
             }
-            self.enforce(&conn, reference, &manifest_digest).await?;
+            let signed_by = self.enforce(&conn, reference, &manifest_digest).await?;
             let (path, downloaded) = match self.cache.blob(&layer.digest) {
                 Some(path) => (path, false),
                 None => (
@@ -125,6 +126,7 @@ impl Registry {
                 size: layer.size as u64,
                 path,
                 origin: Origin::Registry { downloaded },
+                signed_by,
             })
         })
     }

@@ -19,6 +19,9 @@ pub struct Pulled {
     pub path: PathBuf,
     /// Where it came from.
     pub origin: Origin,
+    /// Under a signature policy, [`PublicKey::id`](crate::signing::PublicKey::id) of the trusted key that verified
+    /// its signature; `None` without a policy.
+    pub signed_by: Option<String>,
 }
 
 /// Where pulled content came from.

@@ -78,6 +78,14 @@ impl Verification {
             .find(|f| matches!(f.verdict, Verdict::Verified { .. }))
     }
 
+    /// [`PublicKey::id`] of the key that verified the first signature a trusted key verifies, if any.
+    pub fn verified_by(&self) -> Option<&str> {
+        self.signatures.iter().find_map(|f| match &f.verdict {
+            Verdict::Verified { key_id, .. } => Some(key_id.as_str()),
+            _ => None,
+        })
+    }
+
     /// In words: `no signatures`, or `2 signatures: 1 verified by sha256:..., 1 by no trusted key`.
     pub fn summary(&self) -> String {
         if self.signatures.is_empty() {
@@ -128,21 +136,22 @@ impl Registry {
         })
     }
 
-    /// The policy check of a pull: an error unless a trusted key verifies a signature of `manifest_digest`.
+    /// The policy check of a pull: an error unless a trusted key verifies a signature of `manifest_digest`;
+    /// the id of that key, or `None` when there is no policy.
     pub(crate) async fn enforce(
         &self,
         conn: &Connection,
         reference: &Reference,
         manifest_digest: &str,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Option<String>, RegistryError> {
         if self.trusted.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let verification = self
             .signatures(conn, reference, manifest_digest, &self.trusted)
             .await?;
-        match verification.verified() {
-            Some(_) => Ok(()),
+        match verification.verified_by() {
+            Some(key_id) => Ok(Some(key_id.to_owned())),
             None => Err(RegistryError::Unverified {
                 verification: Box::new(verification),
             }),
@@ -154,9 +163,9 @@ impl Registry {
         &self,
         reference: &Reference,
         manifest_digest: &str,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Option<String>, RegistryError> {
         if self.trusted.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
