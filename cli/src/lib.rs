@@ -11,6 +11,7 @@ pub mod commands;
 pub mod headers;
 pub mod input;
 pub mod keys;
+pub mod lock;
 pub mod options;
 pub mod output;
 pub mod paths;

@@ -5,9 +5,11 @@
 use crate::input::Input;
 use crate::paths::cache_root;
 use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use weld_compose::lock::{Lock, Locked};
 use weld_registry_client::{
     Auth, Cache, Login, Origin, Progress, Pulled, Reference, Registry, RegistryError, Silent,
     Transfer, Transport,
@@ -146,10 +148,20 @@ impl Local {
 
 /// Turns arguments that may be `oci://` references into local files, opening a registry session only if one is
 /// needed and remembering what was pulled, for the summary.
+///
+/// For a lockfile (`weld compose --lock`) it also records what each input was: a file's SHA-256, a reference's
+/// manifest and layer digests. Under `--locked` it fetches each locked reference by its locked digest, and
+/// records what the tag resolves to now, so that a tag that moved shows as drift.
 pub struct Sources {
     opts: RegistryOpts,
     session: OnceLock<Registry>,
     pulled: Mutex<Vec<Pulled>>,
+    /// Whether to record inputs for a lock.
+    recording: bool,
+    /// Under `--locked`: the lock, whose references are fetched by digest.
+    pins: Option<Lock>,
+    /// The inputs met so far, in order (a name met twice is kept once), and what each was.
+    inputs: Mutex<(Vec<String>, HashMap<String, Locked>)>,
 }
 
 impl Sources {
@@ -159,28 +171,129 @@ impl Sources {
             opts: opts.clone(),
             session: OnceLock::new(),
             pulled: Mutex::default(),
+            recording: false,
+            pins: None,
+            inputs: Mutex::default(),
         }
+    }
+
+    /// Records every input for a lock; with `pins` (`--locked`), fetches the references it locked by digest.
+    pub fn locking(mut self, pins: Option<Lock>) -> Sources {
+        self.recording = true;
+        self.pins = pins;
+        self
+    }
+
+    /// The inputs met so far, in the order they were first met.
+    pub fn recorded(&self) -> Vec<Locked> {
+        let inputs = self.inputs.lock().expect("not poisoned");
+        inputs
+            .0
+            .iter()
+            .filter_map(|name| inputs.1.get(name).cloned())
+            .collect()
+    }
+
+    /// Notes that the input `name` comes next, so inputs are recorded in the order given, whenever read.
+    fn note(&self, name: &str) {
+        if !self.recording {
+            return;
+        }
+        let mut inputs = self.inputs.lock().expect("not poisoned");
+        if !inputs.0.iter().any(|n| n == name) {
+            inputs.0.push(name.to_owned());
+        }
+    }
+
+    /// Reads `local` (WAT compiled), recording a file's SHA-256 when locking.
+    pub fn read(&self, local: &Local) -> Result<Vec<u8>> {
+        if !self.recording || local.is_pulled() {
+            return local.read();
+        }
+        let raw = weld_wit::read_file(&local.path)?;
+        let name = local.name.display().to_string();
+        self.record(Locked::File {
+            name,
+            sha256: weld_registry_client::content_digest(&raw),
+        });
+        Ok(weld_wit::wasm_bytes(&local.name, &raw)?.into_owned())
+    }
+
+    fn record(&self, input: Locked) {
+        if !self.recording {
+            return;
+        }
+        self.note(input.name());
+        let mut inputs = self.inputs.lock().expect("not poisoned");
+        inputs.1.insert(input.name().to_owned(), input);
+    }
+
+    fn session(&self) -> Result<&Registry> {
+        Ok(match self.session.get() {
+            Some(session) => session,
+            None => {
+                let session = self.opts.session()?;
+                self.session.get_or_init(|| session)
+            }
+        })
+    }
+
+    /// Pulls `reference` (given as `given`); under `--locked`, by its locked digest, recording what the tag
+    /// resolves to now (the locked digest when the registry cannot be reached, with a warning).
+    fn pull_input(&self, reference: &Reference, given: &str) -> Result<Pulled> {
+        let session = self.session()?;
+        let pinned = match self.pins.as_ref().and_then(|lock| lock.input(given)) {
+            Some(Locked::Registry { manifest, .. }) => Some(manifest.clone()),
+            _ => None,
+        };
+        let Some(locked) = pinned else {
+            let pulled = pull(session, reference)?;
+            self.record(Locked::Registry {
+                name: given.to_owned(),
+                manifest: pulled.manifest_digest.clone(),
+                layer: pulled.layer_digest.clone(),
+            });
+            return Ok(pulled);
+        };
+        let now = match session.resolve(reference) {
+            Ok(now) => now,
+            Err(err) if err.is_unreachable() => {
+                crate::report::warn(&format!(
+                    "{given}: the registry cannot be reached, so whether the tag moved is not checked; using the locked {locked} ({})",
+                    weld_wit::one_line(&err)
+                ));
+                locked.clone()
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let pulled = pull(
+            session,
+            &Reference {
+                digest: Some(locked),
+                ..reference.clone()
+            },
+        )?;
+        self.record(Locked::Registry {
+            name: given.to_owned(),
+            manifest: now,
+            layer: pulled.layer_digest.clone(),
+        });
+        Ok(pulled)
     }
 
     /// `input` as a local file: a path as it is, a registry reference pulled (or found in the cache).
     pub fn local(&self, input: &Input) -> Result<Local> {
-        let reference = match input {
+        self.note(&input.to_string());
+        let (reference, given) = match input {
             Input::File(path) => {
                 return Ok(Local {
                     path: path.clone(),
                     name: path.clone(),
                 });
             }
-            Input::Registry { reference, .. } => reference,
+            Input::Registry { reference, given } => (reference, given),
         };
-        let session = match self.session.get() {
-            Some(session) => session,
-            None => {
-                let session = self.opts.session()?;
-                self.session.get_or_init(|| session)
-            }
-        };
-        let pulled = pull(session, reference)?;
+        let pulled = self.pull_input(reference, given)?;
         if let Origin::Offline { .. } = pulled.origin {
             crate::report::warn(&describe(&pulled));
         }
@@ -212,7 +325,7 @@ impl weld_compose::Resolver for Sources {
             Input::File(path) => Input::File(base.join(path)),
             registry => registry,
         };
-        Ok(self.local(&input)?.read()?)
+        Ok(self.read(&self.local(&input)?)?)
     }
 }
 

@@ -46,6 +46,7 @@ mod error;
 mod file;
 mod finish;
 mod labels;
+pub mod lock;
 mod matching;
 mod names;
 mod report;

@@ -49,3 +49,9 @@ pub use session::{DEFAULT_MAX_SIZE, Registry};
 pub use sign::Signed;
 pub use transport::Transport;
 pub use verify::{Found, Verdict, Verification};
+
+/// The OCI content digest of `bytes`, `sha256:` and 64 lowercase hex digits: what a manifest names a blob by, and
+/// what a lockfile records for a file.
+pub fn content_digest(bytes: &[u8]) -> String {
+    digest::of(bytes)
+}

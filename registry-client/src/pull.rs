@@ -45,6 +45,17 @@ impl Registry {
         Ok(pulled)
     }
 
+    /// The manifest digest `reference` resolves to now, asking the registry (no cache, no download): how a lock
+    /// checks that a tag has not moved.
+    pub fn resolve(&self, reference: &Reference) -> Result<String, RegistryError> {
+        let conn = self.connect(reference)?;
+        let image = oci_reference(reference);
+        self.runtime.block_on(async {
+            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
+            Ok(self.manifest(&conn, reference, &image).await?.1)
+        })
+    }
+
     /// The cached content of manifest `digest`, if the manifest and its layer are both cached and intact.
     fn cached(&self, reference: &Reference, digest: &str) -> Result<Option<Pulled>, RegistryError> {
         let Some(manifest) = self.cache.read_blob(digest) else {

@@ -2,6 +2,7 @@
 //! from a compose file (`-c weld.toml`) or a `.wac` document.
 
 use crate::input::{Input, pair};
+use crate::lock;
 use crate::output::{self, count, human_size};
 use crate::registry::{RegistryOpts, Sources};
 use crate::report::{GOOD, usage};
@@ -69,6 +70,15 @@ pub struct Opts {
     /// For `.wac` documents: the file of one package, overriding `--deps-dir`.
     #[arg(long = "dep", value_name = "NS:NAME=PATH", value_parser = pair)]
     pub deps: Vec<(String, String)>,
+    /// Record in FILE (JSON) what the composition was built from: each file with its SHA-256, each `oci://`
+    /// reference with the manifest and layer digests it resolved to, the options that shape the output, weld's
+    /// version and the output's digest.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Check against --lock's FILE instead of writing it: refuse, before composing, when an input or an option
+    /// differs from it or a tag now resolves to another digest; fetch `oci://` inputs by their locked digests.
+    #[arg(long, requires = "lock")]
+    pub locked: bool,
     /// How to reach the registries of `oci://` components.
     #[command(flatten)]
     pub registry: RegistryOpts,
@@ -96,7 +106,22 @@ impl Opts {
             },
             keep_import_versions: self.no_merge_imports,
         };
-        let sources = Sources::new(&self.registry);
+        let pins = match (&self.lock, self.locked) {
+            (Some(path), true) => Some(lock::read(path)?),
+            _ => None,
+        };
+        let mut sources = Sources::new(&self.registry);
+        if self.lock.is_some() {
+            if self.is_wac() {
+                return Err(usage(
+                    "compose",
+                    "--lock takes compositions given by --plug or a compose file; a .wac document's packages are \
+                     resolved inside the wac front end, which does not report them yet",
+                ));
+            }
+            sources = sources.locking(pins.clone());
+        }
+        let mut config_input = None;
         let (what, output, result) = if let Some(config) = &self.config {
             let file = ComposeFile::load(config, &sources)?;
             options.wires.extend(file.wires);
@@ -104,6 +129,18 @@ impl Opts {
             options.keep_import_versions |= file.keep_import_versions;
             let output = self.output.clone().or(file.output);
             let what = config.display().to_string();
+            if self.lock.is_some() {
+                config_input = Some(lock::file(config)?);
+            }
+            if let Some(pins) = &pins {
+                lock::check(
+                    self.lock_path(),
+                    pins,
+                    config_input.as_ref(),
+                    &sources,
+                    &options,
+                )?;
+            }
             (what, output, compose(file.root, file.plugs, &options))
         } else {
             let root = self
@@ -114,6 +151,9 @@ impl Opts {
                 Input::File(path) if self.is_wac() => self.compose_wac(path, &options)?,
                 _ => {
                     let (root, plugs) = read_components(&sources, root, &self.plugs)?;
+                    if let Some(pins) = &pins {
+                        lock::check(self.lock_path(), pins, None, &sources, &options)?;
+                    }
                     compose(root, plugs, &options)
                 }
             };
@@ -137,14 +177,33 @@ impl Opts {
         let summary = self.summary(&what, output.as_deref(), &composition)?;
         let graph =
             graph.map(|(format, path)| (graphviz::render(&composition.report, format), path));
+        let written_lock = match (&self.lock, &pins) {
+            (_, Some(pins)) => {
+                lock::check_output(self.lock_path(), pins, &composition.bytes)?;
+                None
+            }
+            (Some(path), None) => Some((
+                path,
+                lock::made(config_input, &sources, &options, &composition.bytes).to_json(),
+            )),
+            (None, None) => None,
+        };
         if let Some(path) = &output {
             output::write_atomic(path, &composition.bytes)?;
         }
         if let Some((text, path)) = &graph {
             output::write_atomic(path, text.as_bytes())?;
         }
+        if let Some((path, text)) = &written_lock {
+            output::write_atomic(path, text.as_bytes())?;
+        }
         output::print(&summary)?;
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The lock file (`--lock`), which `--locked` requires.
+    fn lock_path(&self) -> &Path {
+        self.lock.as_deref().unwrap_or(Path::new("weld.lock"))
     }
 
     /// Whether the root is a `.wac` document, which does its own wiring.
@@ -281,7 +340,7 @@ fn read_components(
         .map(|local| {
             Ok(Component::new(
                 local.name.display().to_string(),
-                local.read()?,
+                sources.read(local)?,
             ))
         })
         .collect::<Result<_>>()?;

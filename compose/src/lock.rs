@@ -1,0 +1,410 @@
+//! A lockfile for compositions (`weld compose --lock weld.lock`): every input a composition was built from (each
+//! file with its SHA-256, each registry reference with the manifest and layer digests it resolved to), the options
+//! that shape the output, the weld version and the output's digest. Stored as JSON. [`Lock::drift`] compares a
+//! lock with what a composition is about to use and names every difference, so that `--locked` can refuse before
+//! composing.
+
+use crate::request::{Closed, Options};
+use serde::{Deserialize, Serialize};
+
+/// The format version this crate writes and reads.
+pub const LOCK_VERSION: u32 = 1;
+
+/// A composition's lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    /// [`LOCK_VERSION`].
+    pub version: u32,
+    /// The version of weld that wrote it.
+    pub weld: String,
+    /// The compose file, when the composition came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Locked>,
+    /// The inputs, root first, in the order they were given.
+    pub inputs: Vec<Locked>,
+    /// The options that shape the output.
+    pub options: LockedOptions,
+    /// The composed component.
+    pub output: LockedOutput,
+}
+
+/// One input, as it was when locked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Locked {
+    /// A file: its path as given and the SHA-256 of its bytes (`sha256:<hex>`).
+    File {
+        /// The path as given.
+        name: String,
+        /// `sha256:<hex>` of the file's bytes.
+        sha256: String,
+    },
+    /// A registry reference and what it resolved to.
+    Registry {
+        /// The reference as given (`oci://host/repo:tag`).
+        name: String,
+        /// The manifest digest it resolved to: what `--locked` fetches.
+        manifest: String,
+        /// The component's digest.
+        layer: String,
+    },
+}
+
+impl Locked {
+    /// The input as given.
+    pub fn name(&self) -> &str {
+        match self {
+            Locked::File { name, .. } | Locked::Registry { name, .. } => name,
+        }
+    }
+}
+
+/// The options of [`Options`] that change the output, in a stable written form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedOptions {
+    /// Explicit wiring, `(import, plug)`, in order.
+    pub wires: Vec<(String, String)>,
+    /// `no`, `non-wasi` or `all`.
+    pub closed: String,
+    /// `--no-merge-imports`.
+    pub no_merge_imports: bool,
+}
+
+impl LockedOptions {
+    /// The written form of `options`.
+    pub fn of(options: &Options) -> LockedOptions {
+        LockedOptions {
+            wires: options.wires.clone(),
+            closed: match options.closed {
+                Closed::No => "no",
+                Closed::NonWasi => "non-wasi",
+                Closed::All => "all",
+            }
+            .to_owned(),
+            no_merge_imports: options.keep_import_versions,
+        }
+    }
+}
+
+/// The composed component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedOutput {
+    /// `sha256:<hex>` of its bytes.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// Why a lock cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// Not a lock this version of weld reads.
+    #[error("not a weld lock")]
+    Json(#[source] serde_json::Error),
+    /// A lock of a format version this weld does not read.
+    #[error("lock format version {found}; this weld reads version {LOCK_VERSION}")]
+    Version {
+        /// The version found.
+        found: u32,
+    },
+}
+
+/// One way a composition differs from its lock.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Drift {
+    /// An option differs.
+    #[error("{option} is {now}; the lock says {locked}")]
+    Option {
+        /// Which option (`wires`, `closed`, `no-merge-imports`).
+        option: &'static str,
+        /// The locked value.
+        locked: String,
+        /// The value now.
+        now: String,
+    },
+    /// A file's bytes changed.
+    #[error("`{name}` has SHA-256 {now}; the lock says {locked}")]
+    File {
+        /// The file as given.
+        name: String,
+        /// The locked digest.
+        locked: String,
+        /// The digest now.
+        now: String,
+    },
+    /// A tag resolves to another manifest now.
+    #[error("`{name}` now resolves to {now}; the lock says {locked}")]
+    Moved {
+        /// The reference as given.
+        name: String,
+        /// The locked manifest digest.
+        locked: String,
+        /// The manifest digest it resolves to now.
+        now: String,
+    },
+    /// An input of another kind than locked (a file where a reference was).
+    #[error("`{name}` is a {now}; the lock has a {locked}")]
+    Kind {
+        /// The input as given.
+        name: String,
+        /// `file` or `registry reference`.
+        locked: &'static str,
+        /// `file` or `registry reference`.
+        now: &'static str,
+    },
+    /// An input the lock does not name.
+    #[error("`{name}` is not in the lock")]
+    Added {
+        /// The input as given.
+        name: String,
+    },
+    /// An input the lock names that is not used now.
+    #[error("the lock names `{name}`, which this composition does not use")]
+    Removed {
+        /// The input as locked.
+        name: String,
+    },
+    /// The inputs are the same but in another order (the root is the first).
+    #[error("the inputs are given in another order: the lock has {locked}")]
+    Order {
+        /// The locked order.
+        locked: String,
+    },
+    /// The composed bytes differ although every input matched.
+    #[error(
+        "the composition has SHA-256 {now}; the lock says {locked} (written by weld {locked_by}, this is weld {this})"
+    )]
+    Output {
+        /// The locked digest.
+        locked: String,
+        /// The digest now.
+        now: String,
+        /// The weld version that wrote the lock.
+        locked_by: String,
+        /// This weld's version.
+        this: String,
+    },
+}
+
+impl Lock {
+    /// Reads a lock from its JSON text.
+    pub fn from_json(text: &str) -> Result<Lock, LockError> {
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        let version: Version = serde_json::from_str(text).map_err(LockError::Json)?;
+        if version.version != LOCK_VERSION {
+            return Err(LockError::Version {
+                found: version.version,
+            });
+        }
+        serde_json::from_str(text).map_err(LockError::Json)
+    }
+
+    /// The lock as JSON text, ending with a newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a lock serialises") + "\n"
+    }
+
+    /// The locked input named `name`, if any.
+    pub fn input(&self, name: &str) -> Option<&Locked> {
+        self.inputs.iter().find(|i| i.name() == name)
+    }
+
+    /// Every difference between this lock and a composition about to use `inputs` (root first) and `options`,
+    /// and, when it has a compose file, `config`. Empty when they match.
+    pub fn drift(
+        &self,
+        config: Option<&Locked>,
+        inputs: &[Locked],
+        options: &LockedOptions,
+    ) -> Vec<Drift> {
+        let mut drift = Vec::new();
+        let locked = &self.options;
+        if locked.wires != options.wires {
+            let show = |w: &[(String, String)]| {
+                if w.is_empty() {
+                    "none".to_owned()
+                } else {
+                    w.iter()
+                        .map(|(i, p)| format!("{i}={p}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            drift.push(Drift::Option {
+                option: "wires",
+                locked: show(&locked.wires),
+                now: show(&options.wires),
+            });
+        }
+        if locked.closed != options.closed {
+            drift.push(Drift::Option {
+                option: "closed",
+                locked: locked.closed.clone(),
+                now: options.closed.clone(),
+            });
+        }
+        if locked.no_merge_imports != options.no_merge_imports {
+            drift.push(Drift::Option {
+                option: "no-merge-imports",
+                locked: locked.no_merge_imports.to_string(),
+                now: options.no_merge_imports.to_string(),
+            });
+        }
+        match (&self.config, config) {
+            (Some(was), Some(now)) => drift.extend(compare(was, now)),
+            (Some(was), None) => drift.push(Drift::Removed {
+                name: was.name().to_owned(),
+            }),
+            (None, Some(now)) => drift.push(Drift::Added {
+                name: now.name().to_owned(),
+            }),
+            (None, None) => {}
+        }
+        for now in inputs {
+            match self.input(now.name()) {
+                Some(was) => drift.extend(compare(was, now)),
+                None => drift.push(Drift::Added {
+                    name: now.name().to_owned(),
+                }),
+            }
+        }
+        for was in &self.inputs {
+            if !inputs.iter().any(|i| i.name() == was.name()) {
+                drift.push(Drift::Removed {
+                    name: was.name().to_owned(),
+                });
+            }
+        }
+        let names = |list: &[Locked]| list.iter().map(|i| i.name().to_owned()).collect::<Vec<_>>();
+        if drift.is_empty() && names(&self.inputs) != names(inputs) {
+            drift.push(Drift::Order {
+                locked: names(&self.inputs).join(", "),
+            });
+        }
+        drift
+    }
+}
+
+/// How one locked input differs from the same input now.
+fn compare(was: &Locked, now: &Locked) -> Option<Drift> {
+    let kind = |l: &Locked| match l {
+        Locked::File { .. } => "file",
+        Locked::Registry { .. } => "registry reference",
+    };
+    match (was, now) {
+        (Locked::File { sha256: a, .. }, Locked::File { sha256: b, .. }) if a != b => {
+            Some(Drift::File {
+                name: now.name().to_owned(),
+                locked: a.clone(),
+                now: b.clone(),
+            })
+        }
+        (Locked::Registry { manifest: a, .. }, Locked::Registry { manifest: b, .. }) if a != b => {
+            Some(Drift::Moved {
+                name: now.name().to_owned(),
+                locked: a.clone(),
+                now: b.clone(),
+            })
+        }
+        (Locked::File { .. }, Locked::Registry { .. })
+        | (Locked::Registry { .. }, Locked::File { .. }) => Some(Drift::Kind {
+            name: now.name().to_owned(),
+            locked: kind(was),
+            now: kind(now),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, sha: &str) -> Locked {
+        Locked::File {
+            name: name.to_owned(),
+            sha256: sha.to_owned(),
+        }
+    }
+
+    fn lock() -> Lock {
+        Lock {
+            version: LOCK_VERSION,
+            weld: "0.1.0".to_owned(),
+            config: None,
+            inputs: vec![
+                file("app.wasm", "sha256:a"),
+                Locked::Registry {
+                    name: "oci://r/greeter:1".to_owned(),
+                    manifest: "sha256:m".to_owned(),
+                    layer: "sha256:l".to_owned(),
+                },
+            ],
+            options: LockedOptions::of(&Options::default()),
+            output: LockedOutput {
+                sha256: "sha256:o".to_owned(),
+                size: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn a_lock_round_trips_through_json_and_matches_itself() {
+        let lock = lock();
+        let back = Lock::from_json(&lock.to_json()).unwrap();
+        assert_eq!(back, lock);
+        assert!(lock.drift(None, &lock.inputs, &lock.options).is_empty());
+        assert!(matches!(
+            Lock::from_json(&lock.to_json().replace("\"version\": 1", "\"version\": 9")),
+            Err(LockError::Version { found: 9 })
+        ));
+    }
+
+    #[test]
+    fn every_difference_is_named() {
+        let lock = lock();
+        let moved = Locked::Registry {
+            name: "oci://r/greeter:1".to_owned(),
+            manifest: "sha256:n".to_owned(),
+            layer: "sha256:l".to_owned(),
+        };
+        let now = [
+            file("app.wasm", "sha256:b"),
+            moved,
+            file("extra.wasm", "sha256:e"),
+        ];
+        let options = LockedOptions::of(&Options {
+            closed: Closed::All,
+            ..Options::default()
+        });
+        let drift = lock.drift(None, &now, &options);
+        assert_eq!(drift.len(), 4, "{drift:?}");
+        assert!(matches!(
+            &drift[0],
+            Drift::Option {
+                option: "closed",
+                ..
+            }
+        ));
+        assert!(matches!(&drift[1], Drift::File { name, .. } if name == "app.wasm"));
+        assert!(matches!(&drift[2], Drift::Moved { now, .. } if now == "sha256:n"));
+        assert!(matches!(&drift[3], Drift::Added { name } if name == "extra.wasm"));
+        let fewer = lock.drift(None, &lock.inputs[..1], &lock.options);
+        assert!(
+            matches!(fewer.as_slice(), [Drift::Removed { name }] if name == "oci://r/greeter:1")
+        );
+        let swapped = [lock.inputs[1].clone(), lock.inputs[0].clone()];
+        assert!(matches!(
+            lock.drift(None, &swapped, &lock.options).as_slice(),
+            [Drift::Order { .. }]
+        ));
+    }
+}
