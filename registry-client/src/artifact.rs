@@ -183,12 +183,9 @@ struct AnyManifest {
 
 /// The `application/wasm` layer of the manifest `bytes` fetched for `reference`, or why it is not a Wasm
 /// artifact.
-pub(crate) fn wasm_layer(
-    reference: &Reference,
-    bytes: &[u8],
-) -> Result<OciDescriptor, RegistryError> {
+pub(crate) fn wasm_layer(reference: &str, bytes: &[u8]) -> Result<OciDescriptor, RegistryError> {
     let not_wasm = |found: String| RegistryError::NotWasm {
-        reference: reference.to_string(),
+        reference: reference.to_owned(),
         found,
     };
     let manifest: AnyManifest = serde_json::from_slice(bytes)
@@ -254,7 +251,7 @@ mod tests {
             text.contains(r#""mediaType":"application/vnd.oci.image.manifest.v1+json""#),
             "{text}"
         );
-        let layer = wasm_layer(&reference(), &bytes).unwrap();
+        let layer = wasm_layer(&reference().to_string(), &bytes).unwrap();
         assert_eq!(
             (layer.media_type.as_str(), layer.size),
             (LAYER_MEDIA_TYPE, 4)
@@ -283,15 +280,21 @@ mod tests {
         let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:aa","size":2},
             "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:bb","size":3}]}"#;
-        let err = wasm_layer(&reference(), image).unwrap_err().to_string();
+        let err = wasm_layer(&reference().to_string(), image)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("container image") && err.contains("tar+gzip"),
             "{err}"
         );
         let index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
-        let err = wasm_layer(&reference(), index).unwrap_err().to_string();
+        let err = wasm_layer(&reference().to_string(), index)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("image index"), "{err}");
-        let err = wasm_layer(&reference(), b"<html>").unwrap_err().to_string();
+        let err = wasm_layer(&reference().to_string(), b"<html>")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not valid JSON"), "{err}");
     }
 
@@ -325,7 +328,7 @@ mod tests {
             ),
         ] {
             let bytes = manifest(config, layer, artifact);
-            let found = wasm_layer(&reference(), bytes.as_bytes());
+            let found = wasm_layer(&reference().to_string(), bytes.as_bytes());
             assert_eq!(
                 found.map(|l| l.digest).ok().as_deref(),
                 Some("sha256:bb"),
@@ -334,7 +337,7 @@ mod tests {
         }
         // An artifact of oras's kind that holds something else is still not a component.
         let text = manifest("application/vnd.unknown.config.v1+json", "text/plain", "");
-        let err = wasm_layer(&reference(), text.as_bytes())
+        let err = wasm_layer(&reference().to_string(), text.as_bytes())
             .unwrap_err()
             .to_string();
         assert!(err.contains("has no application/wasm layer"), "{err}");

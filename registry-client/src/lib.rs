@@ -34,6 +34,7 @@ mod retry;
 mod session;
 mod sign;
 pub mod signing;
+mod store;
 mod transport;
 mod verify;
 

@@ -27,7 +27,7 @@ impl Registry {
         let pulled = match &reference.digest {
             Some(digest) => match self.cached(reference, digest)? {
                 Some(pulled) => Pulled {
-                    signed_by: self.enforce_cached(reference, digest)?,
+                    signed_by: self.enforce(reference, digest)?,
                     ..pulled
                 },
                 None => self.fetch(reference)?,
@@ -48,12 +48,8 @@ impl Registry {
     /// The manifest digest `reference` resolves to now, asking the registry (no cache, no download): how a lock
     /// checks that a tag has not moved.
     pub fn resolve(&self, reference: &Reference) -> Result<String, RegistryError> {
-        let conn = self.connect(reference)?;
-        let image = oci_reference(reference);
-        self.runtime.block_on(async {
-            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
-            Ok(self.manifest(&conn, reference, &image).await?.1)
-        })
+        let remote = crate::store::Remote::open(self, reference, RegistryOperation::Pull)?;
+        Ok(remote.resolve(reference)?.1)
     }
 
     /// The cached content of manifest `digest`, if the manifest and its layer are both cached and intact.
@@ -61,7 +57,7 @@ impl Registry {
         let Some(manifest) = self.cache.read_blob(digest) else {
             return Ok(None);
         };
-        let layer = wasm_layer(reference, &manifest)?;
+        let layer = wasm_layer(&reference.to_string(), &manifest)?;
         Ok(self.cache.blob(&layer.digest).map(|path| Pulled {
             reference: reference.clone(),
             manifest_digest: digest.to_owned(),
@@ -98,47 +94,48 @@ impl Registry {
     fn fetch(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
-        self.runtime.block_on(async {
+        let (manifest, manifest_digest) = self.runtime.block_on(async {
             retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
-            let (manifest, manifest_digest) = self.manifest(&conn, reference, &image).await?;
-            let layer = wasm_layer(reference, &manifest)?;
-            if digest::hex(&layer.digest).is_none() || layer.size < 0 {
-                return Err(RegistryError::NotWasm {
-                    reference: reference.to_string(),
-                    found: format!(
-                        "its layer has digest `{}` and size {}; weld takes sha256 digests",
-                        layer.digest, layer.size
-                    ),
-                });
-            }
-            if layer.size as u64 > self.max_size {
-                return Err(RegistryError::TooLarge {
-                    reference: reference.to_string(),
-                    size: layer.size as u64,
-                    max: self.max_size,
-                });
-            }
-            let signed_by = self.enforce(&conn, reference, &manifest_digest).await?;
-            let (path, downloaded) = match self.cache.blob(&layer.digest) {
-                Some(path) => (path, false),
-                None => (
-                    retried(|| self.download(&conn, reference, &image, &layer)).await?,
-                    true,
+            self.manifest(&conn, reference, &image).await
+        })?;
+        let layer = wasm_layer(&reference.to_string(), &manifest)?;
+        if digest::hex(&layer.digest).is_none() || layer.size < 0 {
+            return Err(RegistryError::NotWasm {
+                reference: reference.to_string(),
+                found: format!(
+                    "its layer has digest `{}` and size {}; weld takes sha256 digests",
+                    layer.digest, layer.size
                 ),
-            };
-            self.cache.store_bytes(&manifest, &manifest_digest)?;
-            if reference.digest.is_none() {
-                self.cache.set_tag(reference, &manifest_digest)?;
-            }
-            Ok(Pulled {
-                reference: reference.clone(),
-                manifest_digest,
-                layer_digest: layer.digest.clone(),
+            });
+        }
+        if layer.size as u64 > self.max_size {
+            return Err(RegistryError::TooLarge {
+                reference: reference.to_string(),
                 size: layer.size as u64,
-                path,
-                origin: Origin::Registry { downloaded },
-                signed_by,
-            })
+                max: self.max_size,
+            });
+        }
+        let signed_by = self.enforce(reference, &manifest_digest)?;
+        let (path, downloaded) = match self.cache.blob(&layer.digest) {
+            Some(path) => (path, false),
+            None => (
+                self.runtime
+                    .block_on(retried(|| self.download(&conn, reference, &image, &layer)))?,
+                true,
+            ),
+        };
+        self.cache.store_bytes(&manifest, &manifest_digest)?;
+        if reference.digest.is_none() {
+            self.cache.set_tag(reference, &manifest_digest)?;
+        }
+        Ok(Pulled {
+            reference: reference.clone(),
+            manifest_digest,
+            layer_digest: layer.digest.clone(),
+            size: layer.size as u64,
+            path,
+            origin: Origin::Registry { downloaded },
+            signed_by,
         })
     }
 

@@ -9,14 +9,13 @@
 
 use crate::digest;
 use crate::error::RegistryError;
-use crate::pull::oci_reference;
 use crate::reference::Reference;
-use crate::retry::retried;
-use crate::session::{Connection, Registry};
+use crate::session::Registry;
 use crate::signing::{
     PAYLOAD_MEDIA_TYPE, PublicKey, SIGNATURE_ANNOTATION, SIGNATURE_TYPE, SimpleSigning,
     signature_tag,
 };
+use crate::store::{Remote, Store};
 use base64::Engine as _;
 use oci_client::RegistryOperation;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
@@ -27,12 +26,12 @@ const MAX_PAYLOAD: i64 = 64 * 1024;
 /// What the signatures stored beside a manifest say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
-    /// The reference verified.
-    pub reference: Reference,
+    /// The reference verified, as given.
+    pub reference: String,
     /// The manifest digest the reference resolved to: what the signatures must name.
     pub manifest_digest: String,
-    /// Where its signatures are (`REPO:sha256-<hex>.sig`).
-    pub signature_reference: Reference,
+    /// Where its signatures are (`host/repo:sha256-<hex>.sig`, `oci:DIR:sha256-<hex>.sig`).
+    pub signature_reference: String,
     /// Each signature found, in the order of the signature manifest's layers; empty when there is none.
     pub signatures: Vec<Found>,
 }
@@ -119,6 +118,11 @@ impl Registry {
         self
     }
 
+    /// The keys of the policy ([`Registry::with_trusted_keys`]).
+    pub fn trusted_keys(&self) -> &[PublicKey] {
+        &self.trusted
+    }
+
     /// Resolves `reference` and checks the signatures stored beside it against `keys`. Finding no signature, or
     /// none that verifies, is not an error: the [`Verification`] says so.
     pub fn verify(
@@ -126,40 +130,14 @@ impl Registry {
         reference: &Reference,
         keys: &[PublicKey],
     ) -> Result<Verification, RegistryError> {
-        let conn = self.connect(reference)?;
-        let image = oci_reference(reference);
-        self.runtime.block_on(async {
-            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
-            let (_, manifest_digest) = self.manifest(&conn, reference, &image).await?;
-            self.signatures(&conn, reference, &manifest_digest, keys)
-                .await
-        })
+        let remote = Remote::open(self, reference, RegistryOperation::Pull)?;
+        let (_, manifest_digest) = remote.resolve(reference)?;
+        signatures(&remote, &reference.to_string(), &manifest_digest, keys)
     }
 
     /// The policy check of a pull: an error unless a trusted key verifies a signature of `manifest_digest`;
     /// the id of that key, or `None` when there is no policy.
-    pub(crate) async fn enforce(
-        &self,
-        conn: &Connection,
-        reference: &Reference,
-        manifest_digest: &str,
-    ) -> Result<Option<String>, RegistryError> {
-        if self.trusted.is_empty() {
-            return Ok(None);
-        }
-        let verification = self
-            .signatures(conn, reference, manifest_digest, &self.trusted)
-            .await?;
-        match verification.verified_by() {
-            Some(key_id) => Ok(Some(key_id.to_owned())),
-            None => Err(RegistryError::Unverified {
-                verification: Box::new(verification),
-            }),
-        }
-    }
-
-    /// [`Registry::enforce`] for content found in the cache, which still needs the registry for the signatures.
-    pub(crate) fn enforce_cached(
+    pub(crate) fn enforce(
         &self,
         reference: &Reference,
         manifest_digest: &str,
@@ -167,116 +145,108 @@ impl Registry {
         if self.trusted.is_empty() {
             return Ok(None);
         }
-        let conn = self.connect(reference)?;
-        let image = oci_reference(reference);
-        self.runtime.block_on(async {
-            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
-            self.enforce(&conn, reference, manifest_digest).await
-        })
-    }
-
-    /// Reads and checks every signature stored for `manifest_digest` in the repository of `reference`.
-    async fn signatures(
-        &self,
-        conn: &Connection,
-        reference: &Reference,
-        manifest_digest: &str,
-        keys: &[PublicKey],
-    ) -> Result<Verification, RegistryError> {
-        let signature_reference = signature_reference(reference, manifest_digest);
-        let manifest = self.signature_manifest(conn, &signature_reference).await?;
-        let image = oci_reference(&signature_reference);
-        let mut signatures = Vec::new();
-        for layer in manifest.map(|m| m.layers).unwrap_or_default() {
-            let verdict = match self
-                .payload(conn, &signature_reference, &image, &layer)
-                .await?
-            {
-                Err(why) => Verdict::Malformed { why },
-                Ok(payload) => check(&layer, &payload, manifest_digest, keys),
-            };
-            signatures.push(Found {
-                payload_digest: layer.digest.clone(),
-                verdict,
-            });
-        }
-        Ok(Verification {
-            reference: reference.clone(),
-            manifest_digest: manifest_digest.to_owned(),
-            signature_reference,
-            signatures,
-        })
-    }
-
-    /// The signature manifest at `signature_reference`, or `None` if there is none.
-    pub(crate) async fn signature_manifest(
-        &self,
-        conn: &Connection,
-        signature_reference: &Reference,
-    ) -> Result<Option<OciImageManifest>, RegistryError> {
-        let image = oci_reference(signature_reference);
-        let (bytes, _) = match self.manifest(conn, signature_reference, &image).await {
-            Ok(found) => found,
-            Err(RegistryError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| RegistryError::Protocol {
-                registry: signature_reference.registry.clone(),
-                message: format!(
-                    "{signature_reference}: the signature manifest is not an OCI image manifest ({e})"
-                ),
-            })
-    }
-
-    /// The payload bytes of one signature layer, checked against its digest; `Err(why)` for a layer that cannot
-    /// be a cosign payload (the outer error is for a registry that fails).
-    async fn payload(
-        &self,
-        conn: &Connection,
-        signature_reference: &Reference,
-        image: &oci_client::Reference,
-        layer: &OciDescriptor,
-    ) -> Result<Result<Vec<u8>, String>, RegistryError> {
-        if layer.media_type != PAYLOAD_MEDIA_TYPE {
-            return Ok(Err(format!(
-                "a layer of type {}, not {PAYLOAD_MEDIA_TYPE}",
-                layer.media_type
-            )));
-        }
-        if digest::hex(&layer.digest).is_none() || !(0..=MAX_PAYLOAD).contains(&layer.size) {
-            return Ok(Err(format!(
-                "a payload of digest `{}` and size {}; weld reads sha256 payloads up to {MAX_PAYLOAD} bytes",
-                layer.digest, layer.size
-            )));
-        }
-        let bytes = retried(|| async {
-            let mut bytes = Vec::new();
-            conn.client
-                .pull_blob(image, layer, &mut bytes)
-                .await
-                .map_err(|e| conn.error(signature_reference, e))?;
-            Ok(bytes)
-        })
-        .await?;
-        if digest::of(&bytes) != layer.digest {
-            return Ok(Err(format!(
-                "the payload's bytes do not match its digest {}",
-                layer.digest
-            )));
-        }
-        Ok(Ok(bytes))
+        let remote = Remote::open(self, reference, RegistryOperation::Pull)?;
+        enforce_in(
+            &remote,
+            &reference.to_string(),
+            manifest_digest,
+            &self.trusted,
+        )
+        .map(Some)
     }
 }
 
-/// Where the signatures of `manifest_digest` are stored: the same repository, tag `sha256-<hex>.sig`.
-pub(crate) fn signature_reference(reference: &Reference, manifest_digest: &str) -> Reference {
-    Reference {
-        tag: Some(signature_tag(manifest_digest)),
-        digest: None,
-        ..reference.clone()
+/// An error unless one of `keys` verifies a signature of `manifest_digest` in `store`; else the id of that key.
+pub(crate) fn enforce_in(
+    store: &dyn Store,
+    reference: &str,
+    manifest_digest: &str,
+    keys: &[PublicKey],
+) -> Result<String, RegistryError> {
+    let verification = signatures(store, reference, manifest_digest, keys)?;
+    match verification.verified_by() {
+        Some(key_id) => Ok(key_id.to_owned()),
+        None => Err(RegistryError::Unverified {
+            verification: Box::new(verification),
+        }),
     }
+}
+
+/// Reads and checks every signature `store` holds for `manifest_digest` (which `reference` resolved to).
+pub(crate) fn signatures(
+    store: &dyn Store,
+    reference: &str,
+    manifest_digest: &str,
+    keys: &[PublicKey],
+) -> Result<Verification, RegistryError> {
+    let tag = signature_tag(manifest_digest);
+    let layers = signature_manifest(store, &tag)?
+        .map(|m| m.layers)
+        .unwrap_or_default();
+    let mut signatures = Vec::new();
+    for layer in layers {
+        let verdict = match payload(store, &layer)? {
+            Err(why) => Verdict::Malformed { why },
+            Ok(payload) => check(&layer, &payload, manifest_digest, keys),
+        };
+        signatures.push(Found {
+            payload_digest: layer.digest.clone(),
+            verdict,
+        });
+    }
+    Ok(Verification {
+        reference: reference.to_owned(),
+        manifest_digest: manifest_digest.to_owned(),
+        signature_reference: store.tagged(&tag),
+        signatures,
+    })
+}
+
+/// The signature manifest under `tag` in `store`, or `None` if there is none.
+pub(crate) fn signature_manifest(
+    store: &dyn Store,
+    tag: &str,
+) -> Result<Option<OciImageManifest>, RegistryError> {
+    let Some(bytes) = store.manifest_at(tag)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| RegistryError::Protocol {
+            registry: store.repository(),
+            message: format!(
+                "{}: the signature manifest is not an OCI image manifest ({e})",
+                store.tagged(tag)
+            ),
+        })
+}
+
+/// The payload bytes of one signature layer, checked against its digest; `Err(why)` for a layer that cannot be a
+/// cosign payload (the outer error is for a store that fails).
+fn payload(
+    store: &dyn Store,
+    layer: &OciDescriptor,
+) -> Result<Result<Vec<u8>, String>, RegistryError> {
+    if layer.media_type != PAYLOAD_MEDIA_TYPE {
+        return Ok(Err(format!(
+            "a layer of type {}, not {PAYLOAD_MEDIA_TYPE}",
+            layer.media_type
+        )));
+    }
+    if digest::hex(&layer.digest).is_none() || !(0..=MAX_PAYLOAD).contains(&layer.size) {
+        return Ok(Err(format!(
+            "a payload of digest `{}` and size {}; weld reads sha256 payloads up to {MAX_PAYLOAD} bytes",
+            layer.digest, layer.size
+        )));
+    }
+    let bytes = store.blob(layer)?;
+    if digest::of(&bytes) != layer.digest {
+        return Ok(Err(format!(
+            "the payload's bytes do not match its digest {}",
+            layer.digest
+        )));
+    }
+    Ok(Ok(bytes))
 }
 
 /// Checks one signature whose payload bytes are `payload`.

@@ -121,7 +121,9 @@ impl Opts {
                 component_digest: pushed.layer_digest,
                 size: pushed.size,
                 uploaded: pushed.uploaded,
-                signature: signed.as_ref().map(crate::commands::sign::Report::of),
+                signature: signed.as_ref().map(|signed| {
+                    crate::commands::sign::Report::of(&reference.to_string(), signed)
+                }),
             })?;
         } else {
             let already = if pushed.uploaded {

@@ -51,10 +51,10 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report of `signed`.
-    pub fn of(signed: &Signed) -> Report {
+    /// The report of `signed`, the signing of `reference`.
+    pub fn of(reference: &str, signed: &Signed) -> Report {
         Report {
-            reference: signed.reference.to_string(),
+            reference: reference.to_owned(),
             digest: signed.manifest_digest.clone(),
             signature: signed.signature_reference.to_string(),
             key: signed.key_id.clone(),
@@ -93,7 +93,7 @@ impl Opts {
         let session = self.registry.session()?;
         let signed = session.sign(&self.reference, &key)?;
         if self.json {
-            output::print_json(&Report::of(&signed))?;
+            output::print_json(&Report::of(&self.reference.to_string(), &signed))?;
         } else {
             output::print(&describe(&signed))?;
         }

@@ -1,0 +1,133 @@
+//! Where artifacts and their signatures are read and written: a repository in a registry ([`Remote`]) or an OCI
+//! image layout on disk ([`crate::layout::Layout`]). Signing and verifying are written once, over this trait.
+
+use crate::error::RegistryError;
+use crate::pull::oci_reference;
+use crate::reference::Reference;
+use crate::retry::retried;
+use crate::session::{Connection, Registry};
+use oci_client::RegistryOperation;
+use oci_client::manifest::OciDescriptor;
+use std::sync::Arc;
+
+/// A place holding manifests by tag and blobs by digest.
+pub(crate) trait Store {
+    /// How messages name the manifest under `tag`: `host/repo:tag`, `oci:DIR:tag`.
+    fn tagged(&self, tag: &str) -> String;
+    /// The repository a signature payload names (`docker-reference`): `host/repo`, or the layout's directory.
+    fn repository(&self) -> String;
+    /// The manifest under `tag`, or `None` if there is none.
+    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError>;
+    /// The bytes of the blob `descriptor` names (not yet checked against its digest).
+    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError>;
+    /// Stores `bytes` as the blob `digest`, unless it is there.
+    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError>;
+    /// Stores `bytes` as an OCI image manifest and tags it `tag`.
+    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError>;
+}
+
+/// A repository of a registry, logged in for one kind of operation.
+pub(crate) struct Remote<'a> {
+    registry: &'a Registry,
+    conn: Arc<Connection>,
+    /// The repository (its tag and digest are not used).
+    reference: Reference,
+}
+
+impl<'a> Remote<'a> {
+    /// The repository of `reference`, logged in for `op`.
+    pub(crate) fn open(
+        registry: &'a Registry,
+        reference: &Reference,
+        op: RegistryOperation,
+    ) -> Result<Remote<'a>, RegistryError> {
+        let conn = registry.connect(reference)?;
+        let image = oci_reference(reference);
+        registry
+            .runtime
+            .block_on(retried(|| conn.login(reference, &image, op)))?;
+        Ok(Remote {
+            registry,
+            conn,
+            reference: reference.clone(),
+        })
+    }
+
+    fn at(&self, tag: &str) -> Reference {
+        Reference {
+            tag: Some(tag.to_owned()),
+            digest: None,
+            ..self.reference.clone()
+        }
+    }
+
+    /// The manifest `reference` resolves to, and its digest.
+    pub(crate) fn resolve(
+        &self,
+        reference: &Reference,
+    ) -> Result<(Vec<u8>, String), RegistryError> {
+        let image = oci_reference(reference);
+        self.registry
+            .runtime
+            .block_on(self.registry.manifest(&self.conn, reference, &image))
+    }
+}
+
+impl Store for Remote<'_> {
+    fn tagged(&self, tag: &str) -> String {
+        self.at(tag).to_string()
+    }
+
+    fn repository(&self) -> String {
+        format!("{}/{}", self.reference.registry, self.reference.repository)
+    }
+
+    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        match self.resolve(&self.at(tag)) {
+            Ok((bytes, _)) => Ok(Some(bytes)),
+            Err(RegistryError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+        let image = oci_reference(&self.reference);
+        self.registry.runtime.block_on(retried(|| async {
+            let mut bytes = Vec::new();
+            self.conn
+                .client
+                .pull_blob(&image, descriptor, &mut bytes)
+                .await
+                .map_err(|e| self.conn.error(&self.reference, e))?;
+            Ok(bytes)
+        }))
+    }
+
+    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+        let image = oci_reference(&self.reference);
+        let bytes = bytes::Bytes::copy_from_slice(bytes);
+        self.registry.runtime.block_on(retried(|| {
+            self.registry
+                .upload(&self.conn, &self.reference, &image, bytes.clone(), digest)
+        }))?;
+        Ok(())
+    }
+
+    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
+        let at = self.at(tag);
+        let image = oci_reference(&at);
+        let bytes = bytes::Bytes::copy_from_slice(bytes);
+        self.registry.runtime.block_on(retried(|| async {
+            self.conn
+                .client
+                .push_manifest_raw(
+                    &image,
+                    bytes.clone(),
+                    reqwest::header::HeaderValue::from_static(crate::artifact::MANIFEST_MEDIA_TYPE),
+                )
+                .await
+                .map(drop)
+                .map_err(|e| self.conn.error(&at, e))
+        }))
+    }
+}
