@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use weld_registry_client::layout::{LayoutReference, LayoutReferenceError};
 use weld_registry_client::{Reference, ReferenceError};
 
 /// A component argument: a file, or a registry reference (`oci://host[:port]/repo:tag` or `@sha256:...`).
@@ -16,13 +17,38 @@ pub enum Input {
         /// The argument as given.
         given: String,
     },
+    /// An artifact in an OCI image layout (`oci:DIR[:TAG]`), with the text the user gave.
+    Layout {
+        /// The parsed reference.
+        reference: LayoutReference,
+        /// The argument as given.
+        given: String,
+    },
+}
+
+/// Why an argument is not a valid registry or layout reference.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// A bad `oci://` reference.
+    #[error(transparent)]
+    Registry(#[from] ReferenceError),
+    /// A bad `oci:DIR[:TAG]` reference.
+    #[error(transparent)]
+    Layout(#[from] LayoutReferenceError),
 }
 
 impl Input {
-    /// clap's value parser: text starting with `oci://` must be a valid reference; anything else is a path.
-    pub fn parse(arg: &str) -> Result<Input, ReferenceError> {
+    /// clap's value parser: text starting with `oci://` must be a valid registry reference, text starting with
+    /// `oci:` a valid layout reference (skopeo's syntax; write `./oci:x` for a file of that name); anything else
+    /// is a path.
+    pub fn parse(arg: &str) -> Result<Input, InputError> {
         if Reference::is_reference(arg) {
             Ok(Input::Registry {
+                reference: arg.parse()?,
+                given: arg.to_owned(),
+            })
+        } else if LayoutReference::is_layout(arg) {
+            Ok(Input::Layout {
                 reference: arg.parse()?,
                 given: arg.to_owned(),
             })
@@ -35,7 +61,7 @@ impl Input {
     pub fn name(&self) -> PathBuf {
         match self {
             Input::File(path) => path.clone(),
-            Input::Registry { given, .. } => given.into(),
+            Input::Registry { given, .. } | Input::Layout { given, .. } => given.into(),
         }
     }
 }
@@ -44,7 +70,7 @@ impl fmt::Display for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Input::File(path) => write!(f, "{}", path.display()),
-            Input::Registry { given, .. } => f.write_str(given),
+            Input::Registry { given, .. } | Input::Layout { given, .. } => f.write_str(given),
         }
     }
 }
@@ -57,10 +83,43 @@ pub fn pair(arg: &str) -> Result<(String, String), String> {
     }
 }
 
-/// clap's value parser for a registry reference given alone (`weld push FILE REF`, `weld pull REF`), with or
+/// Where an artifact is, given alone (`weld push FILE REF`, `weld pull REF`, `weld sign`, `weld verify`): a
+/// registry, or an OCI image layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `[oci://]host[:port]/repository[:tag][@digest]`.
+    Registry(Reference),
+    /// `oci:DIR[:TAG]` or `oci:DIR@digest`.
+    Layout(LayoutReference),
+}
+
+impl Target {
+    /// The digest the reference pins, if any.
+    pub fn digest(&self) -> Option<&str> {
+        match self {
+            Target::Registry(r) => r.digest.as_deref(),
+            Target::Layout(r) => r.digest.as_deref(),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Registry(r) => r.fmt(f),
+            Target::Layout(r) => r.fmt(f),
+        }
+    }
+}
+
+/// clap's value parser for [`Target`]: `oci:DIR[:TAG]` is a layout; anything else a registry reference, with or
 /// without `oci://`.
-pub fn reference(arg: &str) -> Result<Reference, ReferenceError> {
-    arg.parse()
+pub fn target(arg: &str) -> Result<Target, InputError> {
+    if LayoutReference::is_layout(arg) {
+        Ok(Target::Layout(arg.parse()?))
+    } else {
+        Ok(Target::Registry(arg.parse()?))
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +134,16 @@ mod tests {
             Ok(Input::Registry { .. })
         ));
         assert!(Input::parse("oci://BAD REF!!").is_err());
+        assert!(matches!(
+            Input::parse("oci:build/app:1"),
+            Ok(Input::Layout { .. })
+        ));
+        assert!(matches!(Input::parse("./oci:x"), Ok(Input::File(_))));
+        assert!(matches!(target("oci:dir"), Ok(Target::Layout(_))));
+        assert!(matches!(
+            target("localhost:5000/a:1"),
+            Ok(Target::Registry(_))
+        ));
         assert_eq!(
             pair("a:b/c=greeter"),
             Ok(("a:b/c".into(), "greeter".into()))

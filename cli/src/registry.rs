@@ -10,6 +10,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use weld_compose::lock::{Lock, Locked};
+use weld_registry_client::layout::FromLayout;
 use weld_registry_client::{
     Auth, Cache, Login, Origin, Progress, Pulled, Reference, Registry, RegistryError, Silent,
     Transfer, Transport,
@@ -162,6 +163,8 @@ pub struct Sources {
     pins: Option<Lock>,
     /// The inputs met so far, in order (a name met twice is kept once), and what each was.
     inputs: Mutex<(Vec<String>, HashMap<String, Locked>)>,
+    /// What was read from OCI layouts, for the summary.
+    read_from_layouts: Mutex<Vec<FromLayout>>,
 }
 
 impl Sources {
@@ -174,6 +177,7 @@ impl Sources {
             recording: false,
             pins: None,
             inputs: Mutex::default(),
+            read_from_layouts: Mutex::default(),
         }
     }
 
@@ -243,12 +247,12 @@ impl Sources {
     fn pull_input(&self, reference: &Reference, given: &str) -> Result<Pulled> {
         let session = self.session()?;
         let pinned = match self.pins.as_ref().and_then(|lock| lock.input(given)) {
-            Some(Locked::Registry { manifest, .. }) => Some(manifest.clone()),
+            Some(Locked::Artifact { manifest, .. }) => Some(manifest.clone()),
             _ => None,
         };
         let Some(locked) = pinned else {
             let pulled = pull(session, reference)?;
-            self.record(Locked::Registry {
+            self.record(Locked::Artifact {
                 name: given.to_owned(),
                 manifest: pulled.manifest_digest.clone(),
                 layer: pulled.layer_digest.clone(),
@@ -273,7 +277,7 @@ impl Sources {
                 ..reference.clone()
             },
         )?;
-        self.record(Locked::Registry {
+        self.record(Locked::Artifact {
             name: given.to_owned(),
             manifest: now,
             layer: pulled.layer_digest.clone(),
@@ -292,6 +296,25 @@ impl Sources {
                 });
             }
             Input::Registry { reference, given } => (reference, given),
+            Input::Layout { reference, given } => {
+                let read = self
+                    .session()?
+                    .pull_from_layout(reference)
+                    .map_err(refusal)?;
+                self.record(Locked::Artifact {
+                    name: given.clone(),
+                    manifest: read.manifest_digest.clone(),
+                    layer: read.layer_digest.clone(),
+                });
+                self.read_from_layouts
+                    .lock()
+                    .expect("not poisoned")
+                    .push(read.clone());
+                return Ok(Local {
+                    path: read.path,
+                    name: input.name(),
+                });
+            }
         };
         let pulled = self.pull_input(reference, given)?;
         if let Origin::Offline { .. } = pulled.origin {
@@ -305,34 +328,60 @@ impl Sources {
         })
     }
 
-    /// One line per reference pulled so far: what it resolved to and where it came from.
+    /// One line per reference pulled (or read from a layout) so far: what it resolved to and where it came from.
     pub fn summary(&self) -> String {
         let mut seen = std::collections::HashSet::new();
-        self.pulled
+        let pulled: String = self
+            .pulled
             .lock()
             .expect("not poisoned")
             .iter()
             .filter(|p| seen.insert(p.reference.to_string()))
             .map(|p| format!("{}\n", describe(p)))
-            .collect()
+            .collect();
+        let read: String = self
+            .read_from_layouts
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|r| seen.insert(r.reference.to_string()))
+            .map(|r| format!("{}\n", describe_layout(r)))
+            .collect();
+        pulled + &read
     }
 }
 
-/// A compose file's components: `oci://` references pulled, anything else a file beside the compose file.
+/// A compose file's components: `oci://` references pulled, anything else (a file, an `oci:DIR` layout) beside
+/// the compose file.
 impl weld_compose::Resolver for Sources {
     fn resolve(&self, reference: &str, base: &Path) -> Result<Vec<u8>, weld_compose::BoxError> {
         let input = match Input::parse(reference)? {
             Input::File(path) => Input::File(base.join(path)),
+            Input::Layout {
+                reference: layout,
+                given,
+            } => Input::Layout {
+                reference: weld_registry_client::layout::LayoutReference {
+                    dir: base.join(&layout.dir),
+                    ..layout
+                },
+                given,
+            },
             registry => registry,
         };
         Ok(self.read(&self.local(&input)?)?)
     }
 }
 
-/// Pulls `reference` with `session`; a layer over `--max-size` is refused with the flag that lets it through, and
-/// a component no trusted key signed with where the keys came from.
+/// Pulls `reference` with `session`, with [`refusal`]'s advice.
 pub fn pull(session: &Registry, reference: &Reference) -> Result<Pulled> {
-    session.pull(reference).map_err(|err| match err {
+    session.pull(reference).map_err(refusal)
+}
+
+/// A pull's error with the flag that changes the outcome: a layer over `--max-size` names the size that lets it
+/// through, and a component no trusted key signed says where the keys came from.
+pub fn refusal(err: RegistryError) -> anyhow::Error {
+    match err {
         RegistryError::TooLarge { size, .. } => {
             anyhow::anyhow!("{err}; if you trust it, pull it with --max-size {size}")
         }
@@ -341,7 +390,19 @@ pub fn pull(session: &Registry, reference: &Reference) -> Result<Pulled> {
             crate::keys::VERIFY_KEYS_VAR
         ),
         err => err.into(),
-    })
+    }
+}
+
+/// `read oci:DIR:TAG sha256:... (signed by key ...)`.
+pub fn describe_layout(read: &FromLayout) -> String {
+    let signed = match &read.signed_by {
+        Some(key) => format!(" (signed by key {key})"),
+        None => String::new(),
+    };
+    match &read.reference.digest {
+        Some(_) => format!("read {}{signed}", read.reference),
+        None => format!("read {} {}{signed}", read.reference, read.manifest_digest),
+    }
 }
 
 /// `pulled oci://host/repo:tag sha256:... (from the cache)`.

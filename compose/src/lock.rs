@@ -1,5 +1,5 @@
 //! A lockfile for compositions (`weld compose --lock weld.lock`): every input a composition was built from (each
-//! file with its SHA-256, each registry reference with the manifest and layer digests it resolved to), the options
+//! file with its SHA-256, each registry or layout reference with the manifest and layer digests it resolved to), the options
 //! that shape the output, the weld version and the output's digest. Stored as JSON. [`Lock::drift`] compares a
 //! lock with what a composition is about to use and names every difference, so that `--locked` can refuse before
 //! composing.
@@ -40,9 +40,10 @@ pub enum Locked {
         /// `sha256:<hex>` of the file's bytes.
         sha256: String,
     },
-    /// A registry reference and what it resolved to.
-    Registry {
-        /// The reference as given (`oci://host/repo:tag`).
+    /// An artifact reference (a registry's `oci://host/repo:tag`, an OCI layout's `oci:DIR:tag`) and what it
+    /// resolved to.
+    Artifact {
+        /// The reference as given.
         name: String,
         /// The manifest digest it resolved to: what `--locked` fetches.
         manifest: String,
@@ -55,7 +56,7 @@ impl Locked {
     /// The input as given.
     pub fn name(&self) -> &str {
         match self {
-            Locked::File { name, .. } | Locked::Registry { name, .. } => name,
+            Locked::File { name, .. } | Locked::Artifact { name, .. } => name,
         }
     }
 }
@@ -152,9 +153,9 @@ pub enum Drift {
     Kind {
         /// The input as given.
         name: String,
-        /// `file` or `registry reference`.
+        /// `file` or `artifact reference`.
         locked: &'static str,
-        /// `file` or `registry reference`.
+        /// `file` or `artifact reference`.
         now: &'static str,
     },
     /// An input the lock does not name.
@@ -297,7 +298,7 @@ impl Lock {
 fn compare(was: &Locked, now: &Locked) -> Option<Drift> {
     let kind = |l: &Locked| match l {
         Locked::File { .. } => "file",
-        Locked::Registry { .. } => "registry reference",
+        Locked::Artifact { .. } => "artifact reference",
     };
     match (was, now) {
         (Locked::File { sha256: a, .. }, Locked::File { sha256: b, .. }) if a != b => {
@@ -307,15 +308,15 @@ fn compare(was: &Locked, now: &Locked) -> Option<Drift> {
                 now: b.clone(),
             })
         }
-        (Locked::Registry { manifest: a, .. }, Locked::Registry { manifest: b, .. }) if a != b => {
+        (Locked::Artifact { manifest: a, .. }, Locked::Artifact { manifest: b, .. }) if a != b => {
             Some(Drift::Moved {
                 name: now.name().to_owned(),
                 locked: a.clone(),
                 now: b.clone(),
             })
         }
-        (Locked::File { .. }, Locked::Registry { .. })
-        | (Locked::Registry { .. }, Locked::File { .. }) => Some(Drift::Kind {
+        (Locked::File { .. }, Locked::Artifact { .. })
+        | (Locked::Artifact { .. }, Locked::File { .. }) => Some(Drift::Kind {
             name: now.name().to_owned(),
             locked: kind(was),
             now: kind(now),
@@ -342,7 +343,7 @@ mod tests {
             config: None,
             inputs: vec![
                 file("app.wasm", "sha256:a"),
-                Locked::Registry {
+                Locked::Artifact {
                     name: "oci://r/greeter:1".to_owned(),
                     manifest: "sha256:m".to_owned(),
                     layer: "sha256:l".to_owned(),
@@ -371,7 +372,7 @@ mod tests {
     #[test]
     fn every_difference_is_named() {
         let lock = lock();
-        let moved = Locked::Registry {
+        let moved = Locked::Artifact {
             name: "oci://r/greeter:1".to_owned(),
             manifest: "sha256:n".to_owned(),
             layer: "sha256:l".to_owned(),

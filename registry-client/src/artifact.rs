@@ -2,7 +2,6 @@
 //! is `application/vnd.wasm.config.v0+json` and whose one layer is the `application/wasm` binary.
 
 use crate::error::{BoxError, RegistryError};
-use crate::reference::Reference;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -116,9 +115,9 @@ pub fn describe(path: &Path, bytes: &[u8]) -> Result<ComponentWorld, RegistryErr
 pub const TITLE: &str = "org.opencontainers.image.title";
 
 /// The file name a pushed component's layer carries as its title: the pushed file's name (`greeter.wasm`; a
-/// `.wat` file is pushed compiled, so `greeter.wat` becomes `greeter.wasm`), or, when there is no file name, the
-/// last part of the repository (`demo/greeter` gives `greeter.wasm`), as wkg names it.
-pub fn layer_title(path: &Path, reference: &Reference) -> String {
+/// `.wat` file is pushed compiled, so `greeter.wat` becomes `greeter.wasm`), or, when there is no file name,
+/// `fallback` (the last part of the repository: `demo/greeter` gives `greeter.wasm`, as wkg names it).
+pub fn layer_title(path: &Path, fallback: &str) -> String {
     let stem = match (path.file_stem(), path.extension()) {
         (Some(_), Some(ext)) if ext == "wasm" => {
             return path
@@ -128,12 +127,8 @@ pub fn layer_title(path: &Path, reference: &Reference) -> String {
                 .into_owned();
         }
         (Some(stem), _) => stem.to_string_lossy().into_owned(),
-        (None, _) => reference
-            .repository
-            .rsplit('/')
-            .next()
-            .unwrap_or("component")
-            .to_owned(),
+        (None, _) if !fallback.is_empty() => fallback.to_owned(),
+        (None, _) => "component".to_owned(),
     };
     format!("{stem}.wasm")
 }
@@ -236,6 +231,7 @@ pub(crate) fn wasm_layer(reference: &str, bytes: &[u8]) -> Result<OciDescriptor,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reference::Reference;
 
     fn reference() -> Reference {
         "localhost:5000/demo/x:1".parse().unwrap()
@@ -265,14 +261,14 @@ mod tests {
     /// its digest.
     #[test]
     fn the_layer_is_titled_with_a_plain_file_name() {
-        let r = reference();
         assert_eq!(
-            layer_title(Path::new("out/greeter.wasm"), &r),
+            layer_title(Path::new("out/greeter.wasm"), "x"),
             "greeter.wasm"
         );
-        assert_eq!(layer_title(Path::new("greeter.wat"), &r), "greeter.wasm");
-        assert_eq!(layer_title(Path::new("greeter"), &r), "greeter.wasm");
-        assert_eq!(layer_title(Path::new(""), &r), "x.wasm");
+        assert_eq!(layer_title(Path::new("greeter.wat"), "x"), "greeter.wasm");
+        assert_eq!(layer_title(Path::new("greeter"), "x"), "greeter.wasm");
+        assert_eq!(layer_title(Path::new(""), "x"), "x.wasm");
+        assert_eq!(layer_title(Path::new(""), ""), "component.wasm");
     }
 
     #[test]

@@ -105,14 +105,28 @@ pub enum RegistryError {
         actual: String,
     },
     /// A pull under a signature policy ([`Registry::with_trusted_keys`](crate::Registry::with_trusted_keys))
-    /// found no signature a trusted key verifies; nothing was downloaded.
+    /// found no signature a trusted key verifies; the component was not fetched (downloaded or copied from a layout).
     #[error(
-        "{} ({}) has no signature that a trusted key verifies: {}; nothing was downloaded",
+        "{} ({}) has no signature that a trusted key verifies: {}; the component was not fetched",
         verification.reference, verification.manifest_digest, verification.summary()
     )]
     Unverified {
         /// What the signatures said.
         verification: Box<crate::Verification>,
+    },
+    /// An OCI image layout that is missing or malformed.
+    #[error("{}: {message}", dir.display())]
+    Layout {
+        /// The layout's directory.
+        dir: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A layout holds nothing under the tag or digest asked for.
+    #[error("{reference}: no such tag or digest in the layout")]
+    NotInLayout {
+        /// The reference asked for.
+        reference: String,
     },
     /// A file given to push is not a valid component.
     #[error("{}: {message}; nothing was pushed", path.display())]

@@ -25,6 +25,7 @@ mod auth;
 mod cache;
 mod digest;
 mod error;
+pub mod layout;
 mod progress;
 mod pull;
 mod pulled;

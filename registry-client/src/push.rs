@@ -34,8 +34,8 @@ pub struct PushOptions {
 /// What a push did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pushed {
-    /// Where it went.
-    pub reference: Reference,
+    /// Where it went (`host/repo:tag`, `oci:DIR:tag`).
+    pub reference: String,
     /// The digest of the manifest: `REF@<digest>` pulls exactly this artifact.
     pub manifest_digest: String,
     /// The digest of the component.
@@ -44,6 +44,62 @@ pub struct Pushed {
     pub size: u64,
     /// False when the registry already had the component's bytes, so only the config and manifest moved.
     pub uploaded: bool,
+}
+
+/// A component made into a Wasm artifact, ready to store: the layer, the config and the manifest.
+pub(crate) struct Built {
+    /// The component's bytes.
+    pub(crate) layer: bytes::Bytes,
+    /// Their digest.
+    pub(crate) layer_digest: String,
+    /// The config blob.
+    pub(crate) config: Vec<u8>,
+    /// The manifest.
+    pub(crate) manifest: Vec<u8>,
+    /// Its digest.
+    pub(crate) manifest_digest: String,
+}
+
+/// Validates `bytes` (read from `path`) as a component and makes the artifact, its layer titled `title`.
+pub(crate) fn build(
+    path: &Path,
+    bytes: Vec<u8>,
+    title: &str,
+    options: PushOptions,
+) -> Result<Built, RegistryError> {
+    // Hashing and validating both read every byte: do them side by side.
+    let (world, layer_digest) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| digest::of(&bytes));
+        let world = artifact::describe(path, &bytes);
+        (world, hashing.join().expect("hashing does not panic"))
+    });
+    let world = world?;
+    let created = humantime::format_rfc3339_seconds(options.created).to_string();
+    let config = WasmConfig {
+        created: created.clone(),
+        author: None,
+        architecture: "wasm".to_owned(),
+        os: "wasip2".to_owned(),
+        layer_digests: vec![layer_digest.clone()],
+        component: Some(world),
+    };
+    let config = serde_json::to_vec(&config).expect("the config serialises");
+    let mut annotations = options.annotations;
+    annotations.entry(CREATED.to_owned()).or_insert(created);
+    let manifest = artifact::manifest(
+        &config,
+        (&layer_digest, bytes.len() as u64, title),
+        annotations,
+    );
+    let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
+    let manifest_digest = digest::of(&manifest);
+    Ok(Built {
+        layer: bytes::Bytes::from(bytes),
+        layer_digest,
+        config,
+        manifest,
+        manifest_digest,
+    })
 }
 
 /// Size of the pieces a component is streamed in.
@@ -58,34 +114,19 @@ impl Registry {
         reference: &Reference,
         options: PushOptions,
     ) -> Result<Pushed, RegistryError> {
-        // Hashing and validating both read every byte: do them side by side.
-        let (world, layer_digest) = std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| digest::of(&bytes));
-            let world = artifact::describe(path, &bytes);
-            (world, hashing.join().expect("hashing does not panic"))
-        });
-        let world = world?;
-        let bytes = bytes::Bytes::from(bytes);
-        let created = humantime::format_rfc3339_seconds(options.created).to_string();
-        let config = WasmConfig {
-            created: created.clone(),
-            author: None,
-            architecture: "wasm".to_owned(),
-            os: "wasip2".to_owned(),
-            layer_digests: vec![layer_digest.clone()],
-            component: Some(world),
-        };
-        let config = serde_json::to_vec(&config).expect("the config serialises");
-        let mut annotations = options.annotations;
-        annotations.entry(CREATED.to_owned()).or_insert(created);
-        let title = artifact::layer_title(path, reference);
-        let manifest = artifact::manifest(
-            &config,
-            (&layer_digest, bytes.len() as u64, &title),
-            annotations,
-        );
-        let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
-        let manifest_digest = digest::of(&manifest);
+        let built = build(
+            path,
+            bytes,
+            &artifact::layer_title(path, reference.repository.rsplit('/').next().unwrap_or("")),
+            options,
+        )?;
+        let Built {
+            layer: bytes,
+            layer_digest,
+            config,
+            manifest,
+            manifest_digest,
+        } = built;
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
         let size = bytes.len() as u64;
@@ -113,7 +154,7 @@ impl Registry {
             Ok::<bool, RegistryError>(uploaded)
         })?;
         Ok(Pushed {
-            reference: reference.clone(),
+            reference: reference.to_string(),
             manifest_digest,
             layer_digest,
             size,

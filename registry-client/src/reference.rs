@@ -172,7 +172,7 @@ fn valid_path_component(component: &str) -> bool {
     }
 }
 
-fn valid_tag(tag: &str) -> bool {
+pub(crate) fn valid_tag(tag: &str) -> bool {
     (1..=128).contains(&tag.len())
         && !tag.starts_with(['.', '-'])
         && tag

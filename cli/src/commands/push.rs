@@ -1,5 +1,6 @@
 //! `weld push FILE REF`: validate a component and publish it to an OCI registry as a Wasm artifact.
 
+use crate::input::Target;
 use crate::output::{self, human_size};
 use crate::registry::RegistryOpts;
 use crate::report::GOOD;
@@ -9,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
-use weld_registry_client::{PushOptions, Reference, VERSION};
+use weld_registry_client::layout::LayoutReference;
+use weld_registry_client::signing::PrivateKey;
+use weld_registry_client::{PushOptions, Pushed, Reference, Registry, Signed, VERSION};
 
 /// Push a component to an OCI registry in the standard Wasm artifact format (config
 /// `application/vnd.wasm.config.v0+json` recording its imports and exports, one `application/wasm` layer), which
@@ -27,9 +30,10 @@ Exit status: 0 once pushed, 1 if the file is not a valid component or the regist
 pub struct Opts {
     /// The component to push (`.wasm`, or `.wat` text).
     pub file: PathBuf,
-    /// Where to push it: `host[:port]/repository[:tag]` (tag `latest` if none), with or without `oci://`.
-    #[arg(value_parser = crate::input::reference)]
-    pub reference: Reference,
+    /// Where to push it: `host[:port]/repository[:tag]` (tag `latest` if none), with or without `oci://`; or an
+    /// OCI image layout, `oci:DIR[:TAG]` (skopeo's syntax), written offline.
+    #[arg(value_parser = crate::input::target)]
+    pub reference: Target,
     /// An annotation of the manifest, `KEY=VALUE` (repeatable).
     #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE", value_parser = annotation)]
     pub annotations: Vec<(String, String)>,
@@ -72,7 +76,7 @@ impl Opts {
                 ),
             ));
         }
-        if self.reference.digest.is_some() {
+        if self.reference.digest().is_some() {
             return Err(crate::report::usage(
                 "push",
                 format!(
@@ -81,10 +85,6 @@ impl Opts {
                 ),
             ));
         }
-        let reference = Reference {
-            tag: Some(self.reference.tag().to_owned()),
-            ..self.reference.clone()
-        };
         if !self.registry.verify_keys.is_empty() {
             return Err(crate::report::usage(
                 "push",
@@ -98,27 +98,29 @@ impl Opts {
             .as_deref()
             .map(crate::keys::read_private)
             .transpose()?;
+        let tag = match &self.reference {
+            Target::Registry(r) => r.tag(),
+            Target::Layout(r) => r.tag(),
+        };
         let options = PushOptions {
             created: created()?,
-            annotations: self.annotations(&reference),
+            annotations: self.annotations(tag),
         };
         let session = self.registry.session()?;
-        let pushed = session.push(&self.file, bytes, &reference, options)?;
-        let signed = match &key {
-            Some(key) => Some(session.sign(
-                &Reference {
-                    digest: Some(pushed.manifest_digest.clone()),
-                    ..reference.clone()
-                },
-                key,
-            )?),
-            None => None,
+        let (pushed, signed) = match &self.reference {
+            Target::Registry(reference) => {
+                self.to_registry(&session, reference, bytes, options, key)?
+            }
+            Target::Layout(reference) => {
+                self.to_layout(&session, reference, bytes, options, key)?
+            }
         };
+        let reference = &pushed.reference;
         if self.json {
             output::print_json(&Report {
-                reference: reference.to_string(),
-                digest: pushed.manifest_digest,
-                component_digest: pushed.layer_digest,
+                reference: reference.clone(),
+                digest: pushed.manifest_digest.clone(),
+                component_digest: pushed.layer_digest.clone(),
                 size: pushed.size,
                 uploaded: pushed.uploaded,
                 signature: signed.as_ref().map(|signed| {
@@ -144,10 +146,60 @@ impl Opts {
         Ok(ExitCode::SUCCESS)
     }
 
-    fn annotations(&self, reference: &Reference) -> BTreeMap<String, String> {
+    /// Pushes to a registry, tag `latest` if none, and signs with `key`.
+    fn to_registry(
+        &self,
+        session: &Registry,
+        reference: &Reference,
+        bytes: Vec<u8>,
+        options: PushOptions,
+        key: Option<PrivateKey>,
+    ) -> Result<(Pushed, Option<Signed>)> {
+        let reference = Reference {
+            tag: Some(reference.tag().to_owned()),
+            ..reference.clone()
+        };
+        let pushed = session.push(&self.file, bytes, &reference, options)?;
+        let signed = match &key {
+            Some(key) => Some(session.sign(
+                &Reference {
+                    digest: Some(pushed.manifest_digest.clone()),
+                    ..reference
+                },
+                key,
+            )?),
+            None => None,
+        };
+        Ok((pushed, signed))
+    }
+
+    /// Writes to an OCI image layout, tag `latest` if none, and signs there with `key`.
+    fn to_layout(
+        &self,
+        session: &Registry,
+        reference: &LayoutReference,
+        bytes: Vec<u8>,
+        options: PushOptions,
+        key: Option<PrivateKey>,
+    ) -> Result<(Pushed, Option<Signed>)> {
+        let pushed = session.push_to_layout(&self.file, bytes, reference, options)?;
+        let signed = match &key {
+            Some(key) => Some(session.sign_in_layout(
+                &LayoutReference {
+                    tag: None,
+                    digest: Some(pushed.manifest_digest.clone()),
+                    ..reference.clone()
+                },
+                key,
+            )?),
+            None => None,
+        };
+        Ok((pushed, signed))
+    }
+
+    fn annotations(&self, tag: &str) -> BTreeMap<String, String> {
         let mut annotations = BTreeMap::new();
         let version = self.version.clone().or_else(|| {
-            let tag = reference.tag();
             semver::Version::parse(tag.strip_prefix('v').unwrap_or(tag))
                 .ok()
                 .map(|_| tag.to_owned())

@@ -1,5 +1,6 @@
 //! `weld sign REF --key KEY`: sign a component in a registry, in cosign's format.
 
+use crate::input::Target;
 use crate::output;
 use crate::registry::RegistryOpts;
 use crate::report::GOOD;
@@ -7,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use weld_registry_client::{Reference, Signed};
+use weld_registry_client::Signed;
 
 /// Sign a component in an OCI registry the way cosign signs: an ECDSA P-256 signature over cosign's Simple
 /// Signing payload (the manifest digest and the repository), stored beside it under the tag `sha256-<hex>.sig`,
@@ -25,9 +26,10 @@ Signatures already there are kept; signing again with the same key adds nothing.
 
 Exit status: 0 once signed, 1 if the key cannot be read or the registry refuses, 2 on bad usage.")]
 pub struct Opts {
-    /// What to sign: `host[:port]/repository[:tag]` or `...@sha256:<digest>`, with or without `oci://`.
-    #[arg(value_parser = crate::input::reference)]
-    pub reference: Reference,
+    /// What to sign: `host[:port]/repository[:tag]` or `...@sha256:<digest>`, with or without `oci://`; or
+    /// `oci:DIR[:TAG]` in an OCI image layout, where the signature is stored too.
+    #[arg(value_parser = crate::input::target)]
+    pub reference: Target,
     /// The private key (PEM: cosign's encrypted key, PKCS#8 or SEC1; ECDSA P-256).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
@@ -91,7 +93,10 @@ impl Opts {
         }
         let key = crate::keys::read_private(&self.key)?;
         let session = self.registry.session()?;
-        let signed = session.sign(&self.reference, &key)?;
+        let signed = match &self.reference {
+            Target::Registry(reference) => session.sign(reference, &key)?,
+            Target::Layout(reference) => session.sign_in_layout(reference, &key)?,
+        };
         if self.json {
             output::print_json(&Report::of(&self.reference.to_string(), &signed))?;
         } else {

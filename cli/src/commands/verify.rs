@@ -1,5 +1,6 @@
 //! `weld verify REF --key PUB`: which signatures a component in a registry has, and which verify.
 
+use crate::input::Target;
 use crate::output;
 use crate::registry::RegistryOpts;
 use crate::report::{DIM, ERROR, GOOD};
@@ -7,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use weld_registry_client::{Reference, Verdict};
+use weld_registry_client::Verdict;
 
 /// Check the cosign signatures of a component in an OCI registry: resolve the reference to its manifest digest,
 /// read the signatures stored under `sha256-<hex>.sig`, and say for each whether a given key verifies it and
@@ -23,9 +24,10 @@ Without --key, the keys of WELD_VERIFY_KEYS are used.
 Exit status: 0 if a key verifies a signature of the component, 1 if none does (or the registry fails),
 2 on bad usage.")]
 pub struct Opts {
-    /// What to verify: `host[:port]/repository[:tag]` or `...@sha256:<digest>`, with or without `oci://`.
-    #[arg(value_parser = crate::input::reference)]
-    pub reference: Reference,
+    /// What to verify: `host[:port]/repository[:tag]` or `...@sha256:<digest>`, with or without `oci://`; or
+    /// `oci:DIR[:TAG]` in an OCI image layout.
+    #[arg(value_parser = crate::input::target)]
+    pub reference: Target,
     /// A trusted public key (PEM, ECDSA P-256), as `weld key generate` or `cosign generate-key-pair` writes it;
     /// repeatable.
     #[arg(long = "key", value_name = "FILE")]
@@ -81,7 +83,10 @@ impl Opts {
         }
         let session = self.registry.session()?;
         let public: Vec<_> = keys.iter().map(|(_, k)| k.clone()).collect();
-        let verification = session.verify(&self.reference, &public)?;
+        let verification = match &self.reference {
+            Target::Registry(reference) => session.verify(reference, &public)?,
+            Target::Layout(reference) => session.verify_in_layout(reference, &public)?,
+        };
         let signatures: Vec<Signature> = verification
             .signatures
             .iter()
@@ -116,7 +121,7 @@ impl Opts {
         let verified = verification.verified().is_some();
         if self.json {
             output::print_json(&Report {
-                reference: verification.reference.to_string(),
+                reference: verification.reference.clone(),
                 digest: verification.manifest_digest.clone(),
                 signature: verification.signature_reference.to_string(),
                 verified,

@@ -63,7 +63,7 @@ fn a_lock_records_every_input_and_locked_refuses_a_changed_file_a_moved_tag_or_a
     assert_eq!(
         lock["inputs"][1],
         serde_json::json!({
-            "kind": "registry", "name": greeter, "manifest": greeter_digest,
+            "kind": "artifact", "name": greeter, "manifest": greeter_digest,
             "layer": sha256(&std::fs::read(fixture("greeter")).unwrap()),
         })
     );

@@ -8,6 +8,7 @@ mod hostile;
 mod inspect;
 mod interop;
 mod interop_p3;
+mod layout;
 mod lock;
 mod registry;
 mod run;

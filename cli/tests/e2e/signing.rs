@@ -199,7 +199,7 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
             && err.contains("no signatures"),
         "{err}"
     );
-    assert!(err.contains("nothing was downloaded"), "{err}");
+    assert!(err.contains("the component was not fetched"), "{err}");
     assert!(!out.exists());
     // The same under `run` (nothing runs) and `compose` (nothing is written).
     let run = user.weld_env(&keys, &["run", &unsigned, "--invoke", "greet(\"x\")"]);
