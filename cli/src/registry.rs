@@ -317,6 +317,7 @@ impl Sources {
             }
         };
         let pulled = self.pull_input(reference, given)?;
+        warn_config(given, &pulled.config_media_type);
         if let Origin::Offline { .. } = pulled.origin {
             crate::report::warn(&describe(&pulled));
         }
@@ -390,6 +391,18 @@ pub fn refusal(err: RegistryError) -> anyhow::Error {
             crate::keys::VERIFY_KEYS_VAR
         ),
         err => err.into(),
+    }
+}
+
+/// Warns that the component `name` came from an artifact whose config is not the Wasm layout's (oras's, an empty
+/// OCI 1.1 config, a runwasi image): it was taken from its one Wasm layer.
+pub fn warn_config(name: &str, config_media_type: &str) {
+    if !weld_registry_client::artifact::is_wasm_config(config_media_type) {
+        crate::report::warn(&format!(
+            "{name}: its config is {config_media_type}, not the Wasm artifact's {}; its one Wasm layer was taken as \
+             the component",
+            weld_registry_client::artifact::CONFIG_MEDIA_TYPE
+        ));
     }
 }
 

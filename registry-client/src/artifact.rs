@@ -25,11 +25,13 @@ pub const OTHER_CONFIG_MEDIA_TYPES: &[&str] = &[
     "application/vnd.oci.empty.v1+json",
 ];
 
-/// Layers a pull takes as the component: [`LAYER_MEDIA_TYPE`], and the older layout's
-/// `application/vnd.wasm.content.layer.v1+wasm`.
+/// Layers a pull takes as the component: [`LAYER_MEDIA_TYPE`], the older layout's
+/// `application/vnd.wasm.content.layer.v1+wasm`, and the component layer of runwasi's images
+/// (`application/vnd.bytecodealliance.wasm.component.layer.v0+wasm`, under an ordinary image config).
 pub const WASM_LAYER_MEDIA_TYPES: &[&str] = &[
     LAYER_MEDIA_TYPE,
     "application/vnd.wasm.content.layer.v1+wasm",
+    "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm",
 ];
 
 /// Manifest media types a pull accepts, so that what is not a Wasm artifact can be named rather than refused by
@@ -176,9 +178,13 @@ struct AnyManifest {
     manifests: Option<serde_json::Value>,
 }
 
-/// The `application/wasm` layer of the manifest `bytes` fetched for `reference`, or why it is not a Wasm
-/// artifact.
-pub(crate) fn wasm_layer(reference: &str, bytes: &[u8]) -> Result<OciDescriptor, RegistryError> {
+/// The one Wasm layer ([`WASM_LAYER_MEDIA_TYPES`]) of the manifest `bytes` fetched for `reference`, whatever its
+/// config, and the config's media type; or why it is not a Wasm artifact (an index, a container image, no Wasm
+/// layer, several).
+pub(crate) fn wasm_layer(
+    reference: &str,
+    bytes: &[u8],
+) -> Result<(OciDescriptor, String), RegistryError> {
     let not_wasm = |found: String| RegistryError::NotWasm {
         reference: reference.to_owned(),
         found,
@@ -194,38 +200,41 @@ pub(crate) fn wasm_layer(reference: &str, bytes: &[u8]) -> Result<OciDescriptor,
     let config = manifest
         .config
         .ok_or_else(|| not_wasm("its manifest has no config".to_owned()))?;
-    let config_known = config.media_type == CONFIG_MEDIA_TYPE
-        || OTHER_CONFIG_MEDIA_TYPES.contains(&config.media_type.as_str());
-    if !config_known {
-        let layers: Vec<&str> = manifest
-            .layers
-            .iter()
-            .map(|l| l.media_type.as_str())
-            .collect();
-        return Err(not_wasm(format!(
-            "it is a container image or another artifact (config {}, layers {}); a Wasm artifact has config {CONFIG_MEDIA_TYPE}",
-            config.media_type,
-            if layers.is_empty() {
-                "none".to_owned()
-            } else {
-                layers.join(", ")
-            }
-        )));
-    }
+    let layers: Vec<&str> = manifest
+        .layers
+        .iter()
+        .map(|l| l.media_type.as_str())
+        .collect();
+    let layers = if layers.is_empty() {
+        "none".to_owned()
+    } else {
+        layers.join(", ")
+    };
     let mut wasm = manifest
         .layers
         .into_iter()
         .filter(|l| WASM_LAYER_MEDIA_TYPES.contains(&l.media_type.as_str()));
     match (wasm.next(), wasm.next()) {
-        (Some(layer), None) => Ok(layer),
+        (Some(layer), None) => Ok((layer, config.media_type)),
+        (None, _) if is_wasm_config(&config.media_type) => Err(not_wasm(format!(
+            "its config is {} but it has no {LAYER_MEDIA_TYPE} layer (layers {layers})",
+            config.media_type
+        ))),
         (None, _) => Err(not_wasm(format!(
-            "its config is {} but it has no {LAYER_MEDIA_TYPE} layer",
+            "it is a container image or another artifact (config {}, layers {layers}); a Wasm artifact has one \
+             {LAYER_MEDIA_TYPE} layer",
             config.media_type
         ))),
         (Some(_), Some(_)) => Err(not_wasm(format!(
-            "it has several {LAYER_MEDIA_TYPE} layers; a component artifact has one"
+            "it has several Wasm layers ({layers}); a component artifact has one"
         ))),
     }
+}
+
+/// True for the config of the Wasm artifact layout, current or older: [`CONFIG_MEDIA_TYPE`] or
+/// `application/vnd.wasm.config.v1+json`. A pull takes a component under any other config too, and says so.
+pub fn is_wasm_config(media_type: &str) -> bool {
+    media_type == CONFIG_MEDIA_TYPE || media_type == OTHER_CONFIG_MEDIA_TYPES[0]
 }
 
 #[cfg(test)]
@@ -247,7 +256,8 @@ mod tests {
             text.contains(r#""mediaType":"application/vnd.oci.image.manifest.v1+json""#),
             "{text}"
         );
-        let layer = wasm_layer(&reference().to_string(), &bytes).unwrap();
+        let (layer, config) = wasm_layer(&reference().to_string(), &bytes).unwrap();
+        assert_eq!(config, CONFIG_MEDIA_TYPE);
         assert_eq!(
             (layer.media_type.as_str(), layer.size),
             (LAYER_MEDIA_TYPE, 4)
@@ -326,13 +336,32 @@ mod tests {
             let bytes = manifest(config, layer, artifact);
             let found = wasm_layer(&reference().to_string(), bytes.as_bytes());
             assert_eq!(
-                found.map(|l| l.digest).ok().as_deref(),
-                Some("sha256:bb"),
+                found.ok().map(|(l, c)| (l.digest, c)),
+                Some(("sha256:bb".to_owned(), config.to_owned())),
                 "{config}"
             );
         }
+        // runwasi's images: an ordinary image config and its component layer type.
+        let runwasi = manifest(
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm",
+            "",
+        );
+        let (layer, config) = wasm_layer(&reference().to_string(), runwasi.as_bytes()).unwrap();
+        assert_eq!(
+            (layer.digest.as_str(), is_wasm_config(&config)),
+            ("sha256:bb", false)
+        );
         // An artifact of oras's kind that holds something else is still not a component.
         let text = manifest("application/vnd.unknown.config.v1+json", "text/plain", "");
+        let err = wasm_layer(&reference().to_string(), text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("another artifact") && err.contains("text/plain"),
+            "{err}"
+        );
+        let text = manifest(CONFIG_MEDIA_TYPE, "text/plain", "");
         let err = wasm_layer(&reference().to_string(), text.as_bytes())
             .unwrap_err()
             .to_string();

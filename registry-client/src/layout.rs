@@ -135,6 +135,8 @@ pub struct FromLayout {
     pub path: PathBuf,
     /// Under a signature policy, the id of the trusted key that verified it.
     pub signed_by: Option<String>,
+    /// The media type of the artifact's config (see [`Pulled::config_media_type`](crate::Pulled)).
+    pub config_media_type: String,
 }
 
 /// An OCI image layout on disk.
@@ -387,7 +389,7 @@ impl Registry {
     ) -> Result<FromLayout, RegistryError> {
         let layout = Layout::new(&reference.dir);
         let (manifest, manifest_digest) = layout.resolve(reference)?;
-        let layer = wasm_layer(&reference.to_string(), &manifest)?;
+        let (layer, config_media_type) = wasm_layer(&reference.to_string(), &manifest)?;
         if layer.size < 0 || layer.size as u64 > self.max_size {
             return Err(RegistryError::TooLarge {
                 reference: reference.to_string(),
@@ -416,6 +418,7 @@ impl Registry {
             size: layer.size as u64,
             path,
             signed_by,
+            config_media_type,
         })
     }
 

@@ -57,8 +57,9 @@ impl Registry {
         let Some(manifest) = self.cache.read_blob(digest) else {
             return Ok(None);
         };
-        let layer = wasm_layer(&reference.to_string(), &manifest)?;
+        let (layer, config_media_type) = wasm_layer(&reference.to_string(), &manifest)?;
         Ok(self.cache.blob(&layer.digest).map(|path| Pulled {
+            config_media_type,
             reference: reference.clone(),
             manifest_digest: digest.to_owned(),
             layer_digest: layer.digest.clone(),
@@ -98,7 +99,7 @@ impl Registry {
             retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
             self.manifest(&conn, reference, &image).await
         })?;
-        let layer = wasm_layer(&reference.to_string(), &manifest)?;
+        let (layer, config_media_type) = wasm_layer(&reference.to_string(), &manifest)?;
         if digest::hex(&layer.digest).is_none() || layer.size < 0 {
             return Err(RegistryError::NotWasm {
                 reference: reference.to_string(),
@@ -136,6 +137,7 @@ impl Registry {
             path,
             origin: Origin::Registry { downloaded },
             signed_by,
+            config_media_type,
         })
     }
 

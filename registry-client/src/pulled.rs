@@ -22,6 +22,10 @@ pub struct Pulled {
     /// Under a signature policy, [`PublicKey::id`](crate::signing::PublicKey::id) of the trusted key that verified
     /// its signature; `None` without a policy.
     pub signed_by: Option<String>,
+    /// The media type of the artifact's config: [`CONFIG_MEDIA_TYPE`](crate::artifact::CONFIG_MEDIA_TYPE) for a
+    /// Wasm artifact, something else for what other tools push (see
+    /// [`is_wasm_config`](crate::artifact::is_wasm_config)).
+    pub config_media_type: String,
 }
 
 /// Where pulled content came from.

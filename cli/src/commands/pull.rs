@@ -63,6 +63,10 @@ impl Opts {
         let (pulled, said) = match &self.reference {
             Target::Registry(reference) => {
                 let pulled = crate::registry::pull(&session, reference)?;
+                crate::registry::warn_config(
+                    &self.reference.to_string(),
+                    &pulled.config_media_type,
+                );
                 let cached = !matches!(pulled.origin, Origin::Registry { downloaded: true });
                 let said = describe(&pulled);
                 (

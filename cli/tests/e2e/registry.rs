@@ -964,7 +964,8 @@ fn a_pull_downloads_no_more_than_its_size_cap_nor_than_the_manifest_declares() {
 /// or oras 1.x's empty config with an artifact type) and the older Wasm layout were refused as "not a
 /// WebAssembly artifact".
 #[test]
-fn components_pushed_by_oras_or_in_the_older_wasm_layout_are_pulled() {
+fn components_pushed_by_oras_runwasi_or_in_the_older_wasm_layout_are_pulled_and_container_images_are_not()
+ {
     let Some(registry) = LocalRegistry::start(Setup::default()) else {
         return;
     };
@@ -991,6 +992,18 @@ fn components_pushed_by_oras_or_in_the_older_wasm_layout_are_pulled() {
             "application/vnd.wasm.content.layer.v1+wasm",
             None,
         ),
+        (
+            "runwasi",
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm",
+            None,
+        ),
+        (
+            "container",
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            None,
+        ),
     ];
     for (tag, config_type, layer_type, artifact_type) in kinds {
         let mut manifest = serde_json::json!({
@@ -1015,7 +1028,23 @@ fn components_pushed_by_oras_or_in_the_older_wasm_layout_are_pulled() {
         let user = User::new();
         let out = user.path("pulled.wasm");
         let r = registry.reference(&format!("demo/other:{tag}"));
-        user.weld(&["pull", &r, "-o", s(&out)]).ok();
+        let pull = user.weld(&["pull", &r, "-o", s(&out)]);
+        if tag == "container" {
+            // A real container image is still refused, with the reason.
+            let err = pull.fails();
+            assert!(
+                err.contains("container image") && err.contains("tar+gzip"),
+                "{err}"
+            );
+            assert!(!out.exists());
+            continue;
+        }
+        pull.ok();
         assert_eq!(std::fs::read(&out).unwrap(), bytes, "{tag}");
+        // A config other than the Wasm layout's (current or older) is pulled with a warning.
+        let warned = pull.stderr().contains(&format!(
+            "its config is {config_type}, not the Wasm artifact's"
+        ));
+        assert_eq!(warned, tag != "legacy", "{tag}: {}", pull.stderr());
     }
 }
