@@ -201,15 +201,9 @@ fn a_lock_records_layout_inputs_by_digest() {
     let layout = format!("oci:{}:1", s(&dir));
     let digest = pushed_digest(&user.weld(&["push", s(&fixture("greeter")), &layout]));
     let lock = user.path("weld.lock");
-    user.weld(&[
-        "compose",
-        s(&fixture("app")),
-        "--plug",
-        &layout,
-        "--lock",
-        s(&lock),
-    ])
-    .ok();
+    let app = fixture("app");
+    let compose = ["compose", s(&app), "--plug", &layout, "--lock", s(&lock)];
+    user.weld(&compose).ok();
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
     assert_eq!(json["inputs"][1]["kind"], "artifact");
@@ -217,16 +211,6 @@ fn a_lock_records_layout_inputs_by_digest() {
     assert_eq!(json["inputs"][1]["manifest"], digest.as_str());
     // Retagging the layout to another artifact is drift.
     user.weld(&["push", s(&fixture("hello")), &layout]).ok();
-    let err = user
-        .weld(&[
-            "compose",
-            s(&fixture("app")),
-            "--plug",
-            &layout,
-            "--lock",
-            s(&lock),
-            "--locked",
-        ])
-        .fails();
+    let err = user.weld(&[&compose[..], &["--locked"]].concat()).fails();
     assert!(err.contains("now resolves to"), "{err}");
 }

@@ -182,17 +182,24 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
     user.weld_env(&keys, &["pull", &signed, "-o", s(&out)]).ok();
     std::fs::remove_file(&out).unwrap();
 
-    // Unsigned: refused before the download, naming the reference and the digest, nothing written.
-    let err = user
-        .weld(&[
-            "pull",
-            &unsigned,
-            "--verify-key",
-            s(&alice_pub),
-            "-o",
-            s(&out),
-        ])
-        .fails();
+    // Each refusal names the reference and the digest, and leaves no file.
+    let refused_pull = |reference: &str| {
+        let err = user
+            .weld(&[
+                "pull",
+                reference,
+                "--verify-key",
+                s(&alice_pub),
+                "-o",
+                s(&out),
+            ])
+            .fails();
+        assert!(!out.exists(), "{err}");
+        err
+    };
+
+    // Unsigned: refused before the download.
+    let err = refused_pull(&unsigned);
     assert!(
         err.contains("demo/app:unsigned")
             && err.contains(&unsigned_digest)
@@ -200,7 +207,6 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
         "{err}"
     );
     assert!(err.contains("the component was not fetched"), "{err}");
-    assert!(!out.exists());
     // The same under `run` (nothing runs) and `compose` (nothing is written).
     let run = user.weld_env(&keys, &["run", &unsigned, "--invoke", "greet(\"x\")"]);
     assert!(run.fails().contains(&unsigned_digest), "{}", run.stderr());
@@ -225,18 +231,8 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
     assert!(!composed.exists());
 
     // Signed by another key.
-    let err = user
-        .weld(&[
-            "pull",
-            &by_bob,
-            "--verify-key",
-            s(&alice_pub),
-            "-o",
-            s(&out),
-        ])
-        .fails();
+    let err = refused_pull(&by_bob);
     assert!(err.contains("not verified by any trusted key"), "{err}");
-    assert!(!out.exists());
 
     // A valid signature of another digest, copied to the unsigned one's signature tag.
     let sig = registry.request(
@@ -264,16 +260,7 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
         json["signatures"][0]["signed_digest"],
         signed_digest.as_str()
     );
-    let err = user
-        .weld(&[
-            "pull",
-            &unsigned,
-            "--verify-key",
-            s(&alice_pub),
-            "-o",
-            s(&out),
-        ])
-        .fails();
+    let err = refused_pull(&unsigned);
     assert!(err.contains("for another manifest"), "{err}");
 
     // A tampered signature on the signed one: refused, until alice signs again (her signature is added beside it).
@@ -288,18 +275,8 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
     };
     *annotation = format!("{}{flipped}{}", &text[..10], &text[11..]).into();
     put(&sig_tag(&signed_digest), manifest.to_string().as_bytes());
-    let err = user
-        .weld(&[
-            "pull",
-            &signed,
-            "--verify-key",
-            s(&alice_pub),
-            "-o",
-            s(&out),
-        ])
-        .fails();
+    let err = refused_pull(&signed);
     assert!(err.contains("not verified by any trusted key"), "{err}");
-    assert!(!out.exists());
     user.weld(&["sign", &signed, "--key", s(&alice)]).ok();
     let listed = user.weld(&["verify", &signed, "--key", s(&alice_pub)]).ok();
     assert!(
