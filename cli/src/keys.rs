@@ -13,31 +13,31 @@ pub const COSIGN_PASSWORD_VAR: &str = "COSIGN_PASSWORD";
 /// Public keys trusted by every pull, separated like `PATH` (`:`), besides `--verify-key`.
 pub const VERIFY_KEYS_VAR: &str = "WELD_VERIFY_KEYS";
 
-/// The key password from the environment: `WELD_KEY_PASSWORD`, else `COSIGN_PASSWORD`. Set but empty is an
-/// empty password, as cosign reads it.
-pub fn password() -> Option<String> {
-    std::env::var(PASSWORD_VAR)
-        .or_else(|_| std::env::var(COSIGN_PASSWORD_VAR))
-        .ok()
+/// The key password from the environment and the variable it came from: `WELD_KEY_PASSWORD`, else
+/// `COSIGN_PASSWORD`. Set but empty is an empty password, as cosign reads it; a value that is not UTF-8 is an
+/// error rather than a fall back on the other variable.
+pub fn password() -> Result<Option<(String, &'static str)>> {
+    for var in [PASSWORD_VAR, COSIGN_PASSWORD_VAR] {
+        match std::env::var(var) {
+            Ok(value) => return Ok(Some((value, var))),
+            Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{var} is not valid UTF-8"),
+            Err(std::env::VarError::NotPresent) => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Reads the private key in `path`, opening an encrypted one with [`password`].
 pub fn read_private(path: &Path) -> Result<PrivateKey> {
     let text = read_text(path)?;
-    let password = password();
-    PrivateKey::from_pem(&text, password.as_deref().map(str::as_bytes)).map_err(|e| {
-        let hint = match e {
-            KeyError::NeedsPassword => format!(
+    let password = password()?;
+    let given = password.as_ref().map(|(p, _)| p.as_bytes());
+    PrivateKey::from_pem(&text, given).map_err(|e| {
+        let hint = match (&e, &password) {
+            (KeyError::NeedsPassword, _) => format!(
                 "; give its password in {PASSWORD_VAR} (or {COSIGN_PASSWORD_VAR}, as cosign reads it)"
             ),
-            KeyError::WrongPassword => format!(
-                " (the password came from {})",
-                if std::env::var_os(PASSWORD_VAR).is_some() {
-                    PASSWORD_VAR
-                } else {
-                    COSIGN_PASSWORD_VAR
-                }
-            ),
+            (KeyError::WrongPassword, Some((_, var))) => format!(" (the password came from {var})"),
             _ => String::new(),
         };
         anyhow::Error::new(e).context(format!(
@@ -54,31 +54,35 @@ pub fn read_public(path: &Path) -> Result<PublicKey> {
         .with_context(|| format!("`{}` is not a usable public key", path.display()))
 }
 
-/// The trusted keys: the files given (`--verify-key`), then those in `WELD_VERIFY_KEYS`, each with its file.
-pub fn trusted(given: &[PathBuf]) -> Result<Vec<(PathBuf, PublicKey)>> {
-    let from_env: Vec<PathBuf> = std::env::var_os(VERIFY_KEYS_VAR)
+/// The files named by `WELD_VERIFY_KEYS`, in order.
+pub fn from_env() -> Vec<PathBuf> {
+    std::env::var_os(VERIFY_KEYS_VAR)
         .map(|v| {
             std::env::split_paths(&v)
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         })
-        .unwrap_or_default();
-    given
+        .unwrap_or_default()
+}
+
+/// Reads the public keys in `paths`, each with its file; an error names the file and `origin`, the flag or
+/// variable that named it.
+pub fn read_all(paths: &[PathBuf], origin: &str) -> Result<Vec<(PathBuf, PublicKey)>> {
+    paths
         .iter()
-        .chain(&from_env)
         .map(|path| {
             read_public(path)
                 .map(|key| (path.clone(), key))
-                .with_context(|| {
-                    let origin = if given.contains(path) {
-                        "--verify-key"
-                    } else {
-                        VERIFY_KEYS_VAR
-                    };
-                    format!("cannot trust `{}` (from {origin})", path.display())
-                })
+                .with_context(|| format!("cannot trust `{}` (from {origin})", path.display()))
         })
         .collect()
+}
+
+/// The keys of a pull's policy: the `--verify-key` files, then those in `WELD_VERIFY_KEYS`.
+pub fn trusted(given: &[PathBuf]) -> Result<Vec<(PathBuf, PublicKey)>> {
+    let mut keys = read_all(given, "--verify-key")?;
+    keys.extend(read_all(&from_env(), VERIFY_KEYS_VAR)?);
+    Ok(keys)
 }
 
 fn read_text(path: &Path) -> Result<String> {

@@ -52,8 +52,17 @@ pub struct RegistryOpts {
 
 impl RegistryOpts {
     /// A registry session with these options, the credentials they and the environment give, weld's content
-    /// cache and, on a terminal, progress bars.
+    /// cache, on a terminal progress bars, and the signature policy of `--verify-key` and `WELD_VERIFY_KEYS`.
     pub fn session(&self) -> Result<Registry> {
+        let trusted = crate::keys::trusted(&self.verify_keys)?;
+        Ok(self
+            .connection()?
+            .with_trusted_keys(trusted.into_iter().map(|(_, key)| key).collect()))
+    }
+
+    /// [`RegistryOpts::session`] without a signature policy: for the commands that publish or check signatures
+    /// themselves (`push`, `sign`, `verify`).
+    pub fn connection(&self) -> Result<Registry> {
         let transport = Transport {
             insecure: self.insecure,
             ca_file: self.ca_file.clone(),
@@ -70,12 +79,10 @@ impl RegistryOpts {
         } else {
             Arc::new(Silent)
         };
-        let trusted = crate::keys::trusted(&self.verify_keys)?;
         Ok(
             Registry::new(transport, auth, Cache::new(root.join("oci")))?
                 .with_progress(progress)
-                .with_max_size(self.max_size)
-                .with_trusted_keys(trusted.into_iter().map(|(_, key)| key).collect()),
+                .with_max_size(self.max_size),
         )
     }
 
@@ -211,13 +218,17 @@ impl Sources {
 
     /// Reads `local` (WAT compiled), recording a file's SHA-256 when locking.
     pub fn read(&self, local: &Local) -> Result<Vec<u8>> {
+        self.read_as(local, &local.name.display().to_string())
+    }
+
+    /// [`Sources::read`], recording the file under `name`.
+    fn read_as(&self, local: &Local, name: &str) -> Result<Vec<u8>> {
         if !self.recording || local.is_pulled() {
             return local.read();
         }
         let raw = weld_wit::read_file(&local.path)?;
-        let name = local.name.display().to_string();
         self.record(Locked::File {
-            name,
+            name: name.to_owned(),
             sha256: weld_registry_client::content_digest(&raw),
         });
         Ok(weld_wit::wasm_bytes(&local.name, &raw)?.into_owned())
@@ -285,9 +296,15 @@ impl Sources {
         Ok(pulled)
     }
 
-    /// `input` as a local file: a path as it is, a registry reference pulled (or found in the cache).
+    /// `input` as a local file: a path as it is, a registry reference pulled (or found in the cache), a layout's
+    /// artifact read into the cache.
     pub fn local(&self, input: &Input) -> Result<Local> {
-        self.note(&input.to_string());
+        self.local_as(input, &input.to_string())
+    }
+
+    /// [`Sources::local`], a lock recording the input under `name`.
+    fn local_as(&self, input: &Input, name: &str) -> Result<Local> {
+        self.note(name);
         let (reference, given) = match input {
             Input::File(path) => {
                 return Ok(Local {
@@ -370,7 +387,8 @@ impl weld_compose::Resolver for Sources {
             },
             registry => registry,
         };
-        Ok(self.read(&self.local(&input)?)?)
+        // A lock names each component as the compose file writes it, however the file itself was named.
+        Ok(self.read_as(&self.local_as(&input, reference)?, reference)?)
     }
 }
 

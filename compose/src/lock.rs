@@ -112,6 +112,14 @@ pub enum LockError {
         /// The version found.
         found: u32,
     },
+    /// A digest that is not `sha256:` and 64 lowercase hex digits.
+    #[error("`{name}` is locked to `{digest}`, which is not a sha256 digest")]
+    Digest {
+        /// The input.
+        name: String,
+        /// The digest as written.
+        digest: String,
+    },
 }
 
 /// One way a composition differs from its lock.
@@ -205,7 +213,29 @@ impl Lock {
                 found: version.version,
             });
         }
-        serde_json::from_str(text).map_err(LockError::Json)
+        let lock: Lock = serde_json::from_str(text).map_err(LockError::Json)?;
+        let digests = lock
+            .config
+            .iter()
+            .chain(&lock.inputs)
+            .flat_map(|input| match input {
+                Locked::File { name, sha256 } => vec![(name, sha256)],
+                Locked::Artifact {
+                    name,
+                    manifest,
+                    layer,
+                } => vec![(name, manifest), (name, layer)],
+            });
+        let output = ("output".to_owned(), lock.output.sha256.clone());
+        for (name, digest) in digests.chain(std::iter::once((&output.0, &output.1))) {
+            if !is_sha256(digest) {
+                return Err(LockError::Digest {
+                    name: name.clone(),
+                    digest: digest.clone(),
+                });
+            }
+        }
+        Ok(lock)
     }
 
     /// The lock as JSON text, ending with a newline.
@@ -294,6 +324,13 @@ impl Lock {
     }
 }
 
+/// True for `sha256:` and 64 lowercase hex digits.
+fn is_sha256(digest: &str) -> bool {
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 /// How one locked input differs from the same input now.
 fn compare(was: &Locked, now: &Locked) -> Option<Drift> {
     let kind = |l: &Locked| match l {
@@ -336,22 +373,26 @@ mod tests {
         }
     }
 
+    fn d(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
+
     fn lock() -> Lock {
         Lock {
             version: LOCK_VERSION,
             weld: "0.1.0".to_owned(),
             config: None,
             inputs: vec![
-                file("app.wasm", "sha256:a"),
+                file("app.wasm", &d('a')),
                 Locked::Artifact {
                     name: "oci://r/greeter:1".to_owned(),
-                    manifest: "sha256:m".to_owned(),
-                    layer: "sha256:l".to_owned(),
+                    manifest: d('b'),
+                    layer: d('c'),
                 },
             ],
             options: LockedOptions::of(&Options::default()),
             output: LockedOutput {
-                sha256: "sha256:o".to_owned(),
+                sha256: d('e'),
                 size: 1,
             },
         }
@@ -367,6 +408,11 @@ mod tests {
             Lock::from_json(&lock.to_json().replace("\"version\": 1", "\"version\": 9")),
             Err(LockError::Version { found: 9 })
         ));
+        let bad = lock.to_json().replace(&d('b'), "sha256:../../etc");
+        assert!(matches!(
+            Lock::from_json(&bad),
+            Err(LockError::Digest { .. })
+        ));
     }
 
     #[test]
@@ -374,13 +420,13 @@ mod tests {
         let lock = lock();
         let moved = Locked::Artifact {
             name: "oci://r/greeter:1".to_owned(),
-            manifest: "sha256:n".to_owned(),
-            layer: "sha256:l".to_owned(),
+            manifest: d('f'),
+            layer: d('c'),
         };
         let now = [
-            file("app.wasm", "sha256:b"),
+            file("app.wasm", &d('0')),
             moved,
-            file("extra.wasm", "sha256:e"),
+            file("extra.wasm", &d('1')),
         ];
         let options = LockedOptions::of(&Options {
             closed: Closed::All,
@@ -396,7 +442,7 @@ mod tests {
             }
         ));
         assert!(matches!(&drift[1], Drift::File { name, .. } if name == "app.wasm"));
-        assert!(matches!(&drift[2], Drift::Moved { now, .. } if now == "sha256:n"));
+        assert!(matches!(&drift[2], Drift::Moved { now, .. } if *now == d('f')));
         assert!(matches!(&drift[3], Drift::Added { name } if name == "extra.wasm"));
         let fewer = lock.drift(None, &lock.inputs[..1], &lock.options);
         assert!(

@@ -54,6 +54,9 @@ pub enum LayoutReferenceError {
     /// The digest is not `sha256:` and 64 lowercase hex digits.
     #[error("`{0}` is not a digest: expected `sha256:` followed by 64 lowercase hex digits")]
     BadDigest(String),
+    /// Both a tag and a digest, which could disagree.
+    #[error("`{0}` gives a tag and a digest: give one (`oci:DIR:TAG` or `oci:DIR@sha256:...`)")]
+    TagAndDigest(String),
 }
 
 impl LayoutReference {
@@ -88,13 +91,17 @@ impl FromStr for LayoutReference {
             }
             _ => (rest, None),
         };
-        // As skopeo reads it: the last `:` not followed by a `/` starts the tag.
-        let (dir, tag) = match rest.rsplit_once(':') {
-            Some((dir, tag)) if !tag.contains('/') => (dir, Some(tag)),
-            _ => (rest, None),
+        // As skopeo reads it (containers/image's `oci` transport): the first `:` ends the directory, which
+        // therefore holds none.
+        let (dir, tag) = match rest.split_once(':') {
+            Some((dir, tag)) => (dir, Some(tag)),
+            None => (rest, None),
         };
         if dir.is_empty() {
             return Err(LayoutReferenceError::NoDirectory(s.to_owned()));
+        }
+        if tag.is_some() && digest.is_some() {
+            return Err(LayoutReferenceError::TagAndDigest(s.to_owned()));
         }
         if let Some(tag) = tag.filter(|t| !crate::reference::valid_tag(t)) {
             return Err(LayoutReferenceError::BadTag(tag.to_owned()));
@@ -139,6 +146,14 @@ pub struct FromLayout {
     pub config_media_type: String,
 }
 
+/// True for the tags cosign attaches to an artifact (`sha256-<hex>.sig`, `.att`, `.sbom`): not artifacts to read.
+fn is_attached(tag: &str) -> bool {
+    tag.starts_with("sha256-") && [".sig", ".att", ".sbom"].iter().any(|s| tag.ends_with(s))
+}
+
+/// The largest manifest weld reads from a layout, as registries cap them: 4 MiB.
+const MAX_MANIFEST: u64 = 4 << 20;
+
 /// An OCI image layout on disk.
 pub(crate) struct Layout {
     dir: PathBuf,
@@ -164,8 +179,31 @@ impl Layout {
         }
     }
 
-    /// `index.json`, or an empty index when `create` and there is no layout yet.
+    /// `index.json`, or an empty index when `create` and there is no layout yet. An existing layout must say it
+    /// is one, in `oci-layout`, with version 1.x.
     fn index(&self, create: bool) -> Result<serde_json::Value, RegistryError> {
+        let marker = self.dir.join("oci-layout");
+        match std::fs::read(&marker) {
+            Ok(bytes) => {
+                let version = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| v["imageLayoutVersion"].as_str().map(str::to_owned));
+                if !version.as_deref().is_some_and(|v| v.starts_with("1.")) {
+                    return Err(self.bad(format!(
+                        "its oci-layout names layout version {}; weld reads 1.x",
+                        version.as_deref().unwrap_or("none")
+                    )));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(self.bad(
+                    "not an OCI image layout: it has no oci-layout file (`weld push FILE oci:DIR:TAG` writes one)"
+                        .to_owned(),
+                ));
+            }
+            Err(e) => return Err(RegistryError::file(&marker, e)),
+        }
         let path = self.dir.join("index.json");
         match std::fs::read(&path) {
             Ok(bytes) => {
@@ -223,7 +261,7 @@ impl Layout {
             None => {
                 let artifacts: Vec<OciDescriptor> = entries
                     .into_iter()
-                    .filter(|d| !tag_of(d).is_some_and(|t| t.ends_with(".sig")))
+                    .filter(|d| !tag_of(d).is_some_and(|t| is_attached(&t)))
                     .collect();
                 match artifacts.len() {
                     1 => Ok(artifacts.into_iter().next()),
@@ -241,10 +279,10 @@ impl Layout {
         }
     }
 
-    /// A blob's bytes, checked against its digest.
+    /// A manifest's bytes (at most [`MAX_MANIFEST`]), checked against its digest.
     fn read_blob(&self, digest: &str) -> Result<Vec<u8>, RegistryError> {
         let path = self.blob_path(digest)?;
-        let bytes = std::fs::read(&path).map_err(|e| RegistryError::file(&path, e))?;
+        let bytes = self.read_at_most(&path, MAX_MANIFEST)?;
         let actual = digest::of(&bytes);
         if actual != digest {
             return Err(RegistryError::DigestMismatch {
@@ -255,6 +293,37 @@ impl Layout {
             });
         }
         Ok(bytes)
+    }
+
+    /// The file at `path`, refused if it has more than `max` bytes.
+    fn read_at_most(&self, path: &Path, max: u64) -> Result<Vec<u8>, RegistryError> {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .map_err(|e| RegistryError::file(path, e))?;
+        if bytes.len() as u64 > max {
+            return Err(self.bad(format!(
+                "{} has more than the {max} bytes expected of it",
+                path.display()
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// True if the blob file `path` is there and its content hashes to `digest` (a damaged blob is rewritten).
+    fn holds(&self, path: &Path, digest: &str) -> bool {
+        let Ok(mut file) = std::fs::File::open(path) else {
+            return false;
+        };
+        let mut hasher = Hasher::default();
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            match file.read(&mut buffer) {
+                Ok(0) => return hasher.finish() == digest,
+                Ok(n) => hasher.update(&buffer[..n]),
+                Err(_) => return false,
+            }
+        }
     }
 
     /// The manifest `reference` names and its digest.
@@ -286,7 +355,10 @@ impl Layout {
             "size": manifest.len(),
             "annotations": {REF_NAME: tag},
         }));
-        self.write(&self.dir.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
+        let marker = self.dir.join("oci-layout");
+        if !marker.is_file() {
+            self.write(&marker, LAYOUT_FILE.as_bytes())?;
+        }
         let text = serde_json::to_vec(&index).expect("the index serialises");
         self.write(&self.dir.join("index.json"), &text)
     }
@@ -297,8 +369,12 @@ impl Store for Layout {
         format!("{}{}:{tag}", LayoutReference::SCHEME, self.dir.display())
     }
 
+    /// The layout's directory name, not its path: a signature should not carry where it was made.
     fn repository(&self) -> String {
-        self.dir.display().to_string()
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "layout".to_owned())
     }
 
     fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
@@ -315,12 +391,12 @@ impl Store for Layout {
 
     fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
         let path = self.blob_path(&descriptor.digest)?;
-        std::fs::read(&path).map_err(|e| RegistryError::file(&path, e))
+        self.read_at_most(&path, descriptor.size.max(0) as u64)
     }
 
     fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
         let path = self.blob_path(digest)?;
-        if path.is_file() {
+        if self.holds(&path, digest) {
             return Ok(());
         }
         self.write(&path, bytes)
@@ -361,7 +437,7 @@ impl Registry {
             options,
         )?;
         let layout = Layout::new(&reference.dir);
-        let uploaded = !layout.blob_path(&layer_digest)?.is_file();
+        let uploaded = !layout.holds(&layout.blob_path(&layer_digest)?, &layer_digest);
         layout.put_blob(&layer, &layer_digest)?;
         layout.put_blob(&config, &digest::of(&config))?;
         layout.put_blob(&manifest, &manifest_digest)?;
@@ -446,14 +522,23 @@ impl Registry {
             }
             size += n as u64;
             if size > layer.size as u64 {
-                break;
+                return Err(layout.bad(format!(
+                    "{reference}: the layer {} is longer than the {} bytes its manifest says",
+                    layer.digest, layer.size
+                )));
             }
             hasher.update(&buffer[..n]);
             file.write_all(&buffer[..n])
                 .map_err(|e| RegistryError::file(file.path(), e))?;
         }
         let actual = hasher.finish();
-        if actual != layer.digest || size != layer.size as u64 {
+        if size != layer.size as u64 {
+            return Err(layout.bad(format!(
+                "{reference}: the layer {} has {size} bytes, its manifest says {}",
+                layer.digest, layer.size
+            )));
+        }
+        if actual != layer.digest {
             return Err(RegistryError::DigestMismatch {
                 reference: reference.to_string(),
                 what: "layer",

@@ -18,7 +18,8 @@ pub(crate) trait Store {
     fn repository(&self) -> String;
     /// The manifest under `tag`, or `None` if there is none.
     fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError>;
-    /// The bytes of the blob `descriptor` names (not yet checked against its digest).
+    /// The bytes of the blob `descriptor` names (not yet checked against its digest); an error, before more is
+    /// read, if there are more than its size says.
     fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError>;
     /// Stores `bytes` as the blob `digest`, unless it is there.
     fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError>;
@@ -91,14 +92,34 @@ impl Store for Remote<'_> {
     }
 
     fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+        use futures_util::StreamExt as _;
         let image = oci_reference(&self.reference);
+        let declared = descriptor.size.max(0) as usize;
         self.registry.runtime.block_on(retried(|| async {
-            let mut bytes = Vec::new();
-            self.conn
+            let mut stream = self
+                .conn
                 .client
-                .pull_blob(&image, descriptor, &mut bytes)
+                .pull_blob_stream(&image, descriptor)
                 .await
                 .map_err(|e| self.conn.error(&self.reference, e))?;
+            let mut bytes = Vec::with_capacity(declared.min(1 << 20));
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| RegistryError::BrokenTransfer {
+                    registry: self.reference.registry.clone(),
+                    digest: descriptor.digest.clone(),
+                    source: e,
+                })?;
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > declared {
+                    return Err(RegistryError::Protocol {
+                        registry: self.reference.registry.clone(),
+                        message: format!(
+                            "{}: blob {} is longer than the {declared} bytes its descriptor says",
+                            self.reference, descriptor.digest
+                        ),
+                    });
+                }
+            }
             Ok(bytes)
         }))
     }

@@ -185,9 +185,14 @@ pub(crate) fn signatures(
         .unwrap_or_default();
     let mut signatures = Vec::new();
     for layer in layers {
-        let verdict = match payload(store, &layer)? {
-            Err(why) => Verdict::Malformed { why },
-            Ok(payload) => check(&layer, &payload, manifest_digest, keys),
+        let verdict = match payload(store, &layer) {
+            Ok(Ok(payload)) => check(&layer, &payload, manifest_digest, keys),
+            Ok(Err(why)) => Verdict::Malformed { why },
+            // One signature that cannot be read leaves the others to be checked; a store out of reach stops all.
+            Err(err) if err.is_unreachable() => return Err(err),
+            Err(err) => Verdict::Malformed {
+                why: format!("its payload cannot be read: {}", weld_wit::one_line(&err)),
+            },
         };
         signatures.push(Found {
             payload_digest: layer.digest.clone(),

@@ -57,7 +57,7 @@ impl Opts {
 
 impl Generate {
     fn run(self) -> Result<ExitCode> {
-        let password = match (crate::keys::password(), self.no_password) {
+        let password = match (crate::keys::password()?.map(|(p, _)| p), self.no_password) {
             (Some(_), true) => {
                 return Err(crate::report::usage(
                     "key",

@@ -106,7 +106,7 @@ impl Opts {
             created: created()?,
             annotations: self.annotations(tag),
         };
-        let session = self.registry.session()?;
+        let session = self.registry.connection()?;
         let (pushed, signed) = match &self.reference {
             Target::Registry(reference) => {
                 self.to_registry(&session, reference, bytes, options, key)?

@@ -92,7 +92,7 @@ impl Opts {
             ));
         }
         let key = crate::keys::read_private(&self.key)?;
-        let session = self.registry.session()?;
+        let session = self.registry.connection()?;
         let signed = match &self.reference {
             Target::Registry(reference) => session.sign(reference, &key)?,
             Target::Layout(reference) => session.sign_in_layout(reference, &key)?,

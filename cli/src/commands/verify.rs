@@ -69,9 +69,15 @@ struct Signature {
 impl Opts {
     /// Runs `weld verify`.
     pub fn run(self) -> Result<ExitCode> {
-        let mut trusted = self.registry.verify_keys.clone();
-        trusted.extend(self.keys.iter().cloned());
-        let keys = crate::keys::trusted(&trusted)?;
+        // The keys given (`--key`, or `--verify-key` as on other commands), else those of WELD_VERIFY_KEYS.
+        let mut keys = crate::keys::read_all(&self.keys, "--key")?;
+        keys.extend(crate::keys::read_all(
+            &self.registry.verify_keys,
+            "--verify-key",
+        )?);
+        if keys.is_empty() {
+            keys = crate::keys::read_all(&crate::keys::from_env(), crate::keys::VERIFY_KEYS_VAR)?;
+        }
         if keys.is_empty() {
             return Err(crate::report::usage(
                 "verify",
@@ -81,7 +87,7 @@ impl Opts {
                 ),
             ));
         }
-        let session = self.registry.session()?;
+        let session = self.registry.connection()?;
         let public: Vec<_> = keys.iter().map(|(_, k)| k.clone()).collect();
         let verification = match &self.reference {
             Target::Registry(reference) => session.verify(reference, &public)?,

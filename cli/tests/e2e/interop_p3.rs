@@ -252,13 +252,15 @@ fn python_and_javascript_wasi_0_3_handlers_are_served_with_streamed_bodies_and_l
 
     // With --reuse-instances, one instance serves requests one after another; one that hit a limit is dropped.
     let reused = Serving::start_on("winch", js, &["--reuse-instances", "3", "--timeout", "2s"]);
-    let count = || body(&reused.get("/count"));
+    // Each request settles before the next (Serving::get_settled): an instance is back in the pool only after
+    // its client has the whole response.
+    let count = || body(&reused.get_settled("/count"));
     let counts: Vec<String> = (0..4).map(|_| count()).collect();
     let nth = |n: u32| format!("request {n} of this instance\n");
     assert_eq!(counts, [nth(1), nth(2), nth(3), nth(1)]);
-    assert_eq!(reused.get("/spin").status, 504);
+    assert_eq!(reused.get_settled("/spin").status, 504);
     assert_eq!(count(), nth(1));
-    let echoed = reused.send("POST", "/echo", &big);
+    let echoed = reused.send_settled("POST", "/echo", &big);
     assert!(echoed.body == big, "{} bytes came back", echoed.body.len());
     // The echo was the instance's second request (only `/count` counts), and the count its third and last.
     assert_eq!(count(), nth(2));

@@ -147,9 +147,22 @@ fn bad_layouts_are_named_and_nothing_is_written() {
     let missing_dir = format!("oci:{}:1", s(&user.path("nowhere")));
     let err = user.weld(&["pull", &missing_dir, "-o", s(&out)]).fails();
     assert!(
-        err.contains("nowhere") && err.contains("no index.json"),
+        err.contains("nowhere") && err.contains("no oci-layout file"),
         "{err}"
     );
+
+    // A directory that is not a layout, or one of a version weld does not read.
+    let other = user.path("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(
+        other.join("oci-layout"),
+        r#"{"imageLayoutVersion":"2.0.0"}"#,
+    )
+    .unwrap();
+    let err = user
+        .weld(&["pull", &format!("oci:{}:1", s(&other)), "-o", s(&out)])
+        .fails();
+    assert!(err.contains("layout version 2.0.0"), "{err}");
 
     let dir = user.path("two");
     for tag in ["a", "b"] {

@@ -203,6 +203,22 @@ fn a_compose_file_is_locked_with_its_components() {
         "--locked",
     ];
     weld_in(&user, &dir, &locked).ok();
+    // Regression: the lock names components as the compose file writes them, so another spelling of the compose
+    // file's path (`./weld.toml`, or from another folder) is no drift.
+    let mut respelled = locked;
+    respelled[2] = "./weld.toml";
+    weld_in(&user, &dir, &respelled).ok();
+    let from_above = [
+        "compose",
+        "-c",
+        "project/weld.toml",
+        "-o",
+        "project/again.wasm",
+        "--lock",
+        "project/weld.lock",
+        "--locked",
+    ];
+    weld_in(&user, user.path("").as_path(), &from_above).ok();
     std::fs::write(dir.join("weld.toml"), format!("# a comment\n{toml}")).unwrap();
     let err = weld_in(&user, &dir, &locked).fails();
     assert!(err.contains("`weld.toml` has SHA-256"), "{err}");

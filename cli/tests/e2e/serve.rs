@@ -83,6 +83,29 @@ impl Serving {
         self.send("GET", path, b"")
     }
 
+    /// `GET path`, returning once the request's access line is logged: the server is done with it (an instance
+    /// it keeps is back in the pool, one it drops is gone), so the next request sees that.
+    pub fn get_settled(&self, path: &str) -> http::Response {
+        self.send_settled("GET", path, b"")
+    }
+
+    /// [`Serving::send`], returning once the request's access line is logged (see [`Serving::get_settled`]).
+    pub fn send_settled(&self, method: &str, path: &str, body: &[u8]) -> http::Response {
+        let line = format!(" {method} {path} ");
+        let before = self.log().matches(&line).count();
+        let response = self.send(method, path, body);
+        let start = Instant::now();
+        while self.log().matches(&line).count() <= before {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no access line for {method} {path}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        response
+    }
+
     /// What it wrote to stderr so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
@@ -186,14 +209,16 @@ fn reuse_instances_serves_up_to_n_requests_per_instance_and_drops_one_that_faile
             "300ms",
         ],
     );
-    let count = |server: &Serving| body(&server.get("/count"));
+    // Each request settles before the next: an instance goes back to the pool only after its client has the
+    // whole response, so a client quicker than that would find the pool empty and get a fresh instance.
+    let count = |server: &Serving| body(&server.get_settled("/count"));
     let counts: Vec<String> = (0..4).map(|_| count(&server)).collect();
     assert_eq!(counts, ["count 1\n", "count 2\n", "count 3\n", "count 1\n"]);
     // A trap, or a limit, ends the instance: the next request gets a fresh one.
-    assert_eq!(server.get("/trap").status, 500);
+    assert_eq!(server.get_settled("/trap").status, 500);
     assert_eq!(count(&server), "count 1\n");
     assert_eq!(count(&server), "count 2\n");
-    assert_eq!(server.get("/loop").status, 504);
+    assert_eq!(server.get_settled("/loop").status, 504);
     assert_eq!(count(&server), "count 1\n");
     // An instance idle for longer than --idle-instance-timeout is dropped.
     std::thread::sleep(Duration::from_millis(800));

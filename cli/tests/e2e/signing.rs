@@ -141,6 +141,17 @@ fn weld_signatures_verify_with_an_independent_verifier_and_the_other_way_round()
         std::fs::read(&out).unwrap(),
         std::fs::read(fixture("hello")).unwrap()
     );
+    // Regression: `verify --key` trusts the keys given, not WELD_VERIFY_KEYS besides them; and a broken
+    // WELD_VERIFY_KEYS does not stop push or sign, which do not pull.
+    let env = [("WELD_VERIFY_KEYS", s(&python_pub))];
+    let only_given = user.weld_env(&env, &["verify", &other, "--key", s(&public)]);
+    assert_eq!(only_given.code(), 1, "{}", only_given.stdout());
+    let broken = [("WELD_VERIFY_KEYS", "/nonexistent.pub")];
+    user.weld_env(
+        &broken,
+        &["sign", &other, "--key", s(&user.path("bob.key"))],
+    )
+    .ok();
     // ... and not alice's key.
     let refused = user.weld(&["verify", &other, "--key", s(&public)]);
     assert!(refused.fails().is_empty(), "{}", refused.stderr());

@@ -25,6 +25,10 @@ const R: u32 = 8;
 const P: u32 = 1;
 /// The largest work factor weld accepts when reading an envelope: N = 2^20 (1 GiB at r = 8).
 const MAX_LOG_N: u8 = 20;
+/// The most memory scrypt may take reading an envelope (128 · r · N bytes): 1 GiB.
+const MAX_MEMORY: u64 = 1 << 30;
+/// The largest parallelism weld accepts reading an envelope (cosign writes 1).
+const MAX_P: u32 = 16;
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -104,6 +108,16 @@ pub(super) fn open(body: &[u8], password: &[u8]) -> Result<Vec<u8>, KeyError> {
             )));
         }
     };
+    if params.r == 0
+        || params.p == 0
+        || params.p > MAX_P
+        || 128 * u64::from(params.r) * (1u64 << log_n) > MAX_MEMORY
+    {
+        return Err(unsupported(format!(
+            "scrypt r = {}, p = {} with N = 2^{log_n}: weld takes at most 1 GiB of work memory and p up to {MAX_P}",
+            params.r, params.p
+        )));
+    }
     let bytes = |what: &str, text: &str| {
         STANDARD
             .decode(text)

@@ -61,6 +61,16 @@ pub enum KeyError {
     OpenSslEncrypted,
 }
 
+/// `text` without a leading `EC PARAMETERS` block, which `openssl ecparam -genkey` writes before the key.
+fn without_ec_parameters(text: &str) -> &str {
+    const END: &str = "-----END EC PARAMETERS-----";
+    let text = text.trim();
+    match text.strip_prefix("-----BEGIN EC PARAMETERS-----") {
+        Some(rest) => rest.split_once(END).map_or(text, |(_, key)| key.trim()),
+        None => text,
+    }
+}
+
 /// A private key that signs: ECDSA P-256 with SHA-256, as cosign signs.
 #[derive(Clone)]
 pub struct PrivateKey(SigningKey);
@@ -80,7 +90,8 @@ impl PrivateKey {
     /// Reads a PEM private key: PKCS#8, SEC1, or cosign's encrypted form, which needs `password` (cosign's
     /// `COSIGN_PASSWORD`; an empty password is a password).
     pub fn from_pem(text: &str, password: Option<&[u8]>) -> Result<PrivateKey, KeyError> {
-        let (label, der) = pem::decode_vec(text.trim().as_bytes()).map_err(KeyError::NotPem)?;
+        let (label, der) =
+            pem::decode_vec(without_ec_parameters(text).as_bytes()).map_err(KeyError::NotPem)?;
         let key = match label {
             PKCS8_LABEL => SigningKey::from_pkcs8_der(&der).map_err(KeyError::NotP256)?,
             SEC1_LABEL => p256::SecretKey::from_sec1_der(&der)
@@ -252,6 +263,17 @@ mod tests {
         assert!(sec1.starts_with("-----BEGIN EC PRIVATE KEY-----"));
         assert_eq!(
             PrivateKey::from_pem(&sec1, None).unwrap().public(),
+            key.public()
+        );
+        // `openssl ecparam -name prime256v1 -genkey` writes the curve's parameters first.
+        let with_parameters = format!(
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{}",
+            sec1.as_str()
+        );
+        assert_eq!(
+            PrivateKey::from_pem(&with_parameters, None)
+                .unwrap()
+                .public(),
             key.public()
         );
     }
