@@ -71,16 +71,14 @@ impl Registry {
     }
 
     /// A tag whose registry is unreachable: its last known digest, if that content is cached.
-    /// Under a signature policy there is none: signatures are read from the registry.
+    /// Under a signature policy, the signatures kept in the cache when it was last pulled must verify.
     fn offline(&self, reference: &Reference, err: RegistryError) -> Result<Pulled, RegistryError> {
-        if !self.trusted.is_empty() {
-            return Err(err);
-        }
         let Some(tag) = self.cache.tag(reference) else {
             return Err(err);
         };
         match self.cached(reference, &tag.digest)? {
             Some(pulled) => Ok(Pulled {
+                signed_by: self.enforce(reference, &tag.digest)?,
                 origin: Origin::Offline {
                     resolved: tag.resolved,
                     why: weld_wit::one_line(&err),

@@ -1,6 +1,7 @@
 //! Where artifacts and their signatures are read and written: a repository in a registry ([`Remote`]) or an OCI
 //! image layout on disk ([`crate::layout::Layout`]). Signing and verifying are written once, over this trait.
 
+use crate::cache::Cache;
 use crate::error::RegistryError;
 use crate::pull::oci_reference;
 use crate::reference::Reference;
@@ -54,7 +55,7 @@ impl<'a> Remote<'a> {
         })
     }
 
-    fn at(&self, tag: &str) -> Reference {
+    pub(crate) fn at(&self, tag: &str) -> Reference {
         Reference {
             tag: Some(tag.to_owned()),
             digest: None,
@@ -150,5 +151,110 @@ impl Store for Remote<'_> {
                 .map(drop)
                 .map_err(|e| self.conn.error(&at, e))
         }))
+    }
+}
+
+/// A store read through, keeping what it reads in the content cache (manifests under their tags, blobs by
+/// digest), so that the signatures a pull verified can be verified again when the registry is out of reach.
+pub(crate) struct Recorded<'a> {
+    /// Where the reads go.
+    pub(crate) inner: &'a Remote<'a>,
+    /// Where they are kept.
+    pub(crate) cache: &'a Cache,
+}
+
+impl Store for Recorded<'_> {
+    fn tagged(&self, tag: &str) -> String {
+        self.inner.tagged(tag)
+    }
+
+    fn repository(&self) -> String {
+        self.inner.repository()
+    }
+
+    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        let found = self.inner.manifest_at(tag)?;
+        if let Some(bytes) = &found {
+            let digest = crate::digest::of(bytes);
+            self.cache.store_bytes(bytes, &digest)?;
+            self.cache.set_tag(&self.inner.at(tag), &digest)?;
+        }
+        Ok(found)
+    }
+
+    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+        let bytes = self.inner.blob(descriptor)?;
+        if crate::digest::of(&bytes) == descriptor.digest {
+            self.cache.store_bytes(&bytes, &descriptor.digest)?;
+        }
+        Ok(bytes)
+    }
+
+    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+        self.inner.put_blob(bytes, digest)
+    }
+
+    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
+        self.inner.put_manifest(bytes, tag)
+    }
+}
+
+/// What [`Recorded`] kept of a repository: read only, for checking signatures offline.
+pub(crate) struct Cached<'a> {
+    /// The content cache.
+    pub(crate) cache: &'a Cache,
+    /// The repository (its tag and digest are not used).
+    pub(crate) reference: Reference,
+}
+
+impl Cached<'_> {
+    fn at(&self, tag: &str) -> Reference {
+        Reference {
+            tag: Some(tag.to_owned()),
+            digest: None,
+            ..self.reference.clone()
+        }
+    }
+
+    fn read_only(&self) -> RegistryError {
+        RegistryError::Protocol {
+            registry: self.reference.registry.clone(),
+            message: "the content cache is read here, not written".to_owned(),
+        }
+    }
+}
+
+impl Store for Cached<'_> {
+    fn tagged(&self, tag: &str) -> String {
+        format!("{} (cached)", self.at(tag))
+    }
+
+    fn repository(&self) -> String {
+        format!("{}/{}", self.reference.registry, self.reference.repository)
+    }
+
+    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        Ok(self
+            .cache
+            .tag(&self.at(tag))
+            .and_then(|entry| self.cache.read_blob(&entry.digest)))
+    }
+
+    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+        self.cache
+            .read_blob(&descriptor.digest)
+            .ok_or_else(|| RegistryError::NotFound {
+                registry: self.reference.registry.clone(),
+                reference: self.reference.to_string(),
+                message: format!("{} is not in the content cache", descriptor.digest),
+            })
+    }
+
+    fn put_blob(&self, _: &[u8], _: &str) -> Result<(), RegistryError> {
+        Err(self.read_only())
+    }
+
+    fn put_manifest(&self, _: &[u8], _: &str) -> Result<(), RegistryError> {
+        Err(self.read_only())
     }
 }

@@ -15,7 +15,7 @@ use crate::signing::{
     PAYLOAD_MEDIA_TYPE, PublicKey, SIGNATURE_ANNOTATION, SIGNATURE_TYPE, SimpleSigning,
     signature_tag,
 };
-use crate::store::{Remote, Store};
+use crate::store::{Cached, Recorded, Remote, Store};
 use base64::Engine as _;
 use oci_client::RegistryOperation;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
@@ -136,7 +136,9 @@ impl Registry {
     }
 
     /// The policy check of a pull: an error unless a trusted key verifies a signature of `manifest_digest`;
-    /// the id of that key, or `None` when there is no policy.
+    /// the id of that key, or `None` when there is no policy. The signatures read are kept in the content cache;
+    /// when the registry cannot be reached, those kept are checked instead (and if none are kept, the registry's
+    /// error is returned).
     pub(crate) fn enforce(
         &self,
         reference: &Reference,
@@ -145,14 +147,31 @@ impl Registry {
         if self.trusted.is_empty() {
             return Ok(None);
         }
-        let remote = Remote::open(self, reference, RegistryOperation::Pull)?;
-        enforce_in(
-            &remote,
-            &reference.to_string(),
-            manifest_digest,
-            &self.trusted,
-        )
-        .map(Some)
+        let name = reference.to_string();
+        let online = Remote::open(self, reference, RegistryOperation::Pull).and_then(|remote| {
+            let recorded = Recorded {
+                inner: &remote,
+                cache: &self.cache,
+            };
+            enforce_in(&recorded, &name, manifest_digest, &self.trusted)
+        });
+        match online {
+            Err(err) if err.is_unreachable() => {
+                let cached = Cached {
+                    cache: &self.cache,
+                    reference: reference.clone(),
+                };
+                match enforce_in(&cached, &name, manifest_digest, &self.trusted) {
+                    Err(RegistryError::Unverified { verification })
+                        if verification.signatures.is_empty() =>
+                    {
+                        Err(err)
+                    }
+                    offline => offline.map(Some),
+                }
+            }
+            online => online.map(Some),
+        }
     }
 }
 

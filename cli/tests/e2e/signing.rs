@@ -394,3 +394,43 @@ fn key_generate_protects_the_private_key_and_sign_names_what_is_missing() {
         "{err}"
     );
 }
+
+#[test]
+fn a_verify_policy_holds_offline_with_the_signatures_kept_when_it_last_passed() {
+    let Some(mut registry) = LocalRegistry::start(Setup::default()) else {
+        return;
+    };
+    let user = User::new();
+    user.weld(&["key", "generate", s(&user.path("k")), "--no-password"])
+        .ok();
+    let (key, public) = (user.path("k.key"), user.path("k.pub"));
+    let signed = registry.reference("demo/app:1");
+    let unsigned = registry.reference("demo/other:1");
+    let digest =
+        pushed_digest(&user.weld(&["push", s(&fixture("hello")), &signed, "--sign", s(&key)]));
+    user.weld(&["push", s(&fixture("greeter")), &unsigned]).ok();
+    let out = user.path("out.wasm");
+    let pull = |r: &str, policy: bool| {
+        let mut args = vec!["pull", r, "-o", s(&out)];
+        if policy {
+            args.extend(["--verify-key", s(&public)]);
+        }
+        user.weld(&args)
+    };
+    pull(&signed, true).ok();
+    pull(&unsigned, false).ok();
+
+    registry.stop();
+    let offline = pull(&signed, true).ok();
+    assert!(
+        offline.contains("from the cache") && offline.contains("signed by key sha256:"),
+        "{offline}"
+    );
+    let pinned = format!("{}@{digest}", signed.rsplit_once(':').unwrap().0);
+    assert!(pull(&pinned, true).ok().contains("signed by key"));
+    // Content cached without its signatures passes no policy offline: the registry's error says why.
+    std::fs::remove_file(&out).unwrap();
+    let err = pull(&unsigned, true).fails();
+    assert!(err.contains("cannot reach registry"), "{err}");
+    assert!(!out.exists());
+}
