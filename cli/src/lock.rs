@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 use std::path::Path;
 use weld_compose::Options;
 use weld_compose::lock::{Drift, LOCK_VERSION, Lock, Locked, LockedOptions, LockedOutput};
-use weld_registry_client::content_digest;
 
 /// Reads the lock in `path`.
 pub fn read(path: &Path) -> Result<Lock> {
@@ -20,25 +19,42 @@ pub fn file(path: &Path) -> Result<Locked> {
     let bytes = weld_wit::read_file(path)?;
     Ok(Locked::File {
         name: path.display().to_string(),
-        sha256: content_digest(&bytes),
+        sha256: weld_compose::lock::sha256(&bytes),
     })
 }
 
-/// Refuses, naming every difference, when what `sources` resolved and `options` differ from `lock`.
+/// Refuses, naming every difference, when `inputs` and `options` differ from `lock`; `done` says what this
+/// leaves undone (`nothing was composed`).
 pub fn check(
     path: &Path,
     lock: &Lock,
     config: Option<&Locked>,
-    sources: &Sources,
+    inputs: &[Locked],
     options: &Options,
+    done: &str,
 ) -> Result<()> {
-    let drift = lock.drift(config, &sources.recorded(), &LockedOptions::of(options));
-    refuse(path, &drift, "nothing was composed")
+    let drift = lock.drift(config, inputs, &LockedOptions::of(options));
+    refuse(path, &drift, done)
+}
+
+/// What a composition used: the inputs `sources` resolved, or a `.wac` document's packages.
+pub fn inputs(sources: &Sources, composition: &weld_compose::Composition) -> Vec<Locked> {
+    if composition.packages.is_empty() {
+        return sources.recorded();
+    }
+    composition
+        .packages
+        .iter()
+        .map(|(name, sha256)| Locked::Package {
+            name: name.clone(),
+            sha256: sha256.clone(),
+        })
+        .collect()
 }
 
 /// Refuses when the composed `bytes` differ from the lock's output although every input matched.
 pub fn check_output(path: &Path, lock: &Lock, bytes: &[u8]) -> Result<()> {
-    let now = content_digest(bytes);
+    let now = weld_compose::lock::sha256(bytes);
     if now == lock.output.sha256 {
         return Ok(());
     }
@@ -51,16 +67,16 @@ pub fn check_output(path: &Path, lock: &Lock, bytes: &[u8]) -> Result<()> {
     refuse(path, &drift, "nothing was written")
 }
 
-/// The lock of a composition that gave `bytes`.
-pub fn made(config: Option<Locked>, sources: &Sources, options: &Options, bytes: &[u8]) -> Lock {
+/// The lock of a composition of `inputs` that gave `bytes`.
+pub fn made(config: Option<Locked>, inputs: Vec<Locked>, options: &Options, bytes: &[u8]) -> Lock {
     Lock {
         version: LOCK_VERSION,
         weld: env!("CARGO_PKG_VERSION").to_owned(),
         config,
-        inputs: sources.recorded(),
+        inputs,
         options: LockedOptions::of(options),
         output: LockedOutput {
-            sha256: content_digest(bytes),
+            sha256: weld_compose::lock::sha256(bytes),
             size: bytes.len() as u64,
         },
     }

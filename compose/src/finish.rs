@@ -101,7 +101,11 @@ pub(crate) fn validated(bytes: Vec<u8>, mut report: Report) -> Result<Compositio
             report.imports.push(name);
         }
     }
-    Ok(Composition { bytes, report })
+    Ok(Composition {
+        bytes,
+        report,
+        packages: Vec::new(),
+    })
 }
 
 /// The names a (valid) component imports at its top level, in order.

@@ -40,6 +40,14 @@ pub enum Locked {
         /// `sha256:<hex>` of the file's bytes.
         sha256: String,
     },
+    /// A package a `.wac` document names (`ns:name[@version]`), and the SHA-256 of the bytes it was read as
+    /// ([`Composition::packages`](crate::Composition::packages)).
+    Package {
+        /// The package's name.
+        name: String,
+        /// `sha256:<hex>` of its bytes.
+        sha256: String,
+    },
     /// An artifact reference (a registry's `oci://host/repo:tag`, an OCI layout's `oci:DIR:tag`) and what it
     /// resolved to.
     Artifact {
@@ -56,7 +64,9 @@ impl Locked {
     /// The input as given.
     pub fn name(&self) -> &str {
         match self {
-            Locked::File { name, .. } | Locked::Artifact { name, .. } => name,
+            Locked::File { name, .. }
+            | Locked::Package { name, .. }
+            | Locked::Artifact { name, .. } => name,
         }
     }
 }
@@ -136,10 +146,10 @@ pub enum Drift {
         /// The value now.
         now: String,
     },
-    /// A file's bytes changed.
+    /// A file's or a package's bytes changed.
     #[error("`{name}` has SHA-256 {now}; the lock says {locked}")]
     File {
-        /// The file as given.
+        /// The file as given, or the package's name.
         name: String,
         /// The locked digest.
         locked: String,
@@ -161,9 +171,9 @@ pub enum Drift {
     Kind {
         /// The input as given.
         name: String,
-        /// `file` or `artifact reference`.
+        /// `file`, `package` or `artifact reference`.
         locked: &'static str,
-        /// `file` or `artifact reference`.
+        /// `file`, `package` or `artifact reference`.
         now: &'static str,
     },
     /// An input the lock does not name.
@@ -219,7 +229,9 @@ impl Lock {
             .iter()
             .chain(&lock.inputs)
             .flat_map(|input| match input {
-                Locked::File { name, sha256 } => vec![(name, sha256)],
+                Locked::File { name, sha256 } | Locked::Package { name, sha256 } => {
+                    vec![(name, sha256)]
+                }
                 Locked::Artifact {
                     name,
                     manifest,
@@ -324,6 +336,18 @@ impl Lock {
     }
 }
 
+/// `sha256:<hex>` of `bytes`, as a lock records a file or a package.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in hash {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
 /// True for `sha256:` and 64 lowercase hex digits.
 fn is_sha256(digest: &str) -> bool {
     digest
@@ -335,30 +359,29 @@ fn is_sha256(digest: &str) -> bool {
 fn compare(was: &Locked, now: &Locked) -> Option<Drift> {
     let kind = |l: &Locked| match l {
         Locked::File { .. } => "file",
+        Locked::Package { .. } => "package",
         Locked::Artifact { .. } => "artifact reference",
     };
     match (was, now) {
-        (Locked::File { sha256: a, .. }, Locked::File { sha256: b, .. }) if a != b => {
-            Some(Drift::File {
+        (Locked::File { sha256: a, .. }, Locked::File { sha256: b, .. })
+        | (Locked::Package { sha256: a, .. }, Locked::Package { sha256: b, .. }) => {
+            (a != b).then(|| Drift::File {
                 name: now.name().to_owned(),
                 locked: a.clone(),
                 now: b.clone(),
             })
         }
-        (Locked::Artifact { manifest: a, .. }, Locked::Artifact { manifest: b, .. }) if a != b => {
-            Some(Drift::Moved {
+        (Locked::Artifact { manifest: a, .. }, Locked::Artifact { manifest: b, .. }) => (a != b)
+            .then(|| Drift::Moved {
                 name: now.name().to_owned(),
                 locked: a.clone(),
                 now: b.clone(),
-            })
-        }
-        (Locked::File { .. }, Locked::Artifact { .. })
-        | (Locked::Artifact { .. }, Locked::File { .. }) => Some(Drift::Kind {
+            }),
+        _ => Some(Drift::Kind {
             name: now.name().to_owned(),
             locked: kind(was),
             now: kind(now),
         }),
-        _ => None,
     }
 }
 

@@ -55,4 +55,8 @@ pub struct Composition {
     pub bytes: Vec<u8>,
     /// The wiring, import by import.
     pub report: Report,
+    /// For a `.wac` document, the packages it was composed from, in its order: `ns:name[@version]` and the
+    /// SHA-256 of the bytes read (`sha256:<hex>`; a WIT folder's as encoded). Empty for other compositions, whose
+    /// inputs the caller gave.
+    pub packages: Vec<(String, String)>,
 }

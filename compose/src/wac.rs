@@ -97,6 +97,10 @@ fn compose_document(
         .filter(|(_, bytes)| is_wit_package_binary(bytes))
         .map(|(key, _)| key.name.to_owned())
         .collect();
+    let read: Vec<(String, String)> = packages
+        .iter()
+        .map(|(key, bytes)| (key.to_string(), crate::lock::sha256(bytes)))
+        .collect();
     let resolution = parsed.resolve(packages).map_err(|e| {
         match wit_packages
             .iter()
@@ -117,7 +121,9 @@ fn compose_document(
     }
     settle_imports(graph, &mut report, options)?;
     report.exports = exports(graph);
-    validated(bytes, report)
+    let mut composition = validated(bytes, report)?;
+    composition.packages = read;
+    Ok(composition)
 }
 
 /// Why a package of the document could not be found.

@@ -112,15 +112,10 @@ impl Opts {
         };
         let mut sources = Sources::new(&self.registry);
         if self.lock.is_some() {
-            if self.is_wac() {
-                return Err(usage(
-                    "compose",
-                    "--lock takes compositions given by --plug or a compose file; a .wac document's packages are \
-                     resolved inside the wac front end, which does not report them yet",
-                ));
-            }
             sources = sources.locking(pins.clone());
         }
+        const NOT_COMPOSED: &str = "nothing was composed";
+        // The compose file or `.wac` document, which a lock records beside the inputs.
         let mut config_input = None;
         let (what, output, result) = if let Some(config) = &self.config {
             let file = ComposeFile::load(config, &sources)?;
@@ -133,12 +128,14 @@ impl Opts {
                 config_input = Some(lock::file(config)?);
             }
             if let Some(pins) = &pins {
+                let inputs = sources.recorded();
                 lock::check(
                     self.lock_path(),
                     pins,
                     config_input.as_ref(),
-                    &sources,
+                    &inputs,
                     &options,
+                    NOT_COMPOSED,
                 )?;
             }
             (what, output, compose(file.root, file.plugs, &options))
@@ -148,11 +145,24 @@ impl Opts {
                 .as_ref()
                 .expect("clap requires ROOT without --config");
             let result = match root {
-                Input::File(path) if self.is_wac() => self.compose_wac(path, &options)?,
+                Input::File(path) if self.is_wac() => {
+                    if self.lock.is_some() {
+                        config_input = Some(lock::file(path)?);
+                    }
+                    self.compose_wac(path, &options)?
+                }
                 _ => {
                     let (root, plugs) = read_components(&sources, root, &self.plugs)?;
                     if let Some(pins) = &pins {
-                        lock::check(self.lock_path(), pins, None, &sources, &options)?;
+                        let inputs = sources.recorded();
+                        lock::check(
+                            self.lock_path(),
+                            pins,
+                            None,
+                            &inputs,
+                            &options,
+                            NOT_COMPOSED,
+                        )?;
                     }
                     compose(root, plugs, &options)
                 }
@@ -177,14 +187,28 @@ impl Opts {
         let summary = self.summary(&what, output.as_deref(), &composition)?;
         let graph =
             graph.map(|(format, path)| (graphviz::render(&composition.report, format), path));
+        let inputs = lock::inputs(&sources, &composition);
         let written_lock = match (&self.lock, &pins) {
             (_, Some(pins)) => {
+                // A `.wac` document's packages are known only once wac has read them: checked here, before
+                // anything is written.
+                if self.is_wac() {
+                    let nothing = "nothing was written";
+                    lock::check(
+                        self.lock_path(),
+                        pins,
+                        config_input.as_ref(),
+                        &inputs,
+                        &options,
+                        nothing,
+                    )?;
+                }
                 lock::check_output(self.lock_path(), pins, &composition.bytes)?;
                 None
             }
             (Some(path), None) => Some((
                 path,
-                lock::made(config_input, &sources, &options, &composition.bytes).to_json(),
+                lock::made(config_input, inputs, &options, &composition.bytes).to_json(),
             )),
             (None, None) => None,
         };

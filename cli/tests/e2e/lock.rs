@@ -223,3 +223,71 @@ fn a_compose_file_is_locked_with_its_components() {
     let err = weld_in(&user, &dir, &locked).fails();
     assert!(err.contains("`weld.toml` has SHA-256"), "{err}");
 }
+
+#[test]
+fn a_wac_document_is_locked_with_the_packages_it_read() {
+    let user = User::new();
+    let dir = user.path("wac");
+    let deps = dir.join("deps/weld");
+    std::fs::create_dir_all(&deps).unwrap();
+    for name in ["app2", "reverse", "upper"] {
+        std::fs::copy(fixture(name), deps.join(format!("{name}.wasm"))).unwrap();
+    }
+    std::fs::write(
+        dir.join("chain.wac"),
+        "package weld:chain;\n\nlet upper = new weld:upper {};\nlet reverse = new weld:reverse { ...upper };\n\
+         let app = new weld:app2 { ...reverse, ... };\n\nexport app[\"wasi:cli/run@0.2.12\"];\n",
+    )
+    .unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut args = vec![
+            "compose",
+            "chain.wac",
+            "-o",
+            "out.wasm",
+            "--lock",
+            "weld.lock",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    weld_in(&user, &dir, &args(&[])).ok();
+    let lock = lock_json(&dir.join("weld.lock"));
+    assert_eq!(lock["config"]["name"], "chain.wac");
+    let packages: Vec<(String, String)> = lock["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            assert_eq!(i["kind"], "package");
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                i["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = ["upper", "reverse", "app2"]
+        .iter()
+        .map(|n| {
+            (
+                format!("weld:{n}"),
+                sha256(&std::fs::read(fixture(n)).unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(packages, expected);
+    let out = std::fs::read(dir.join("out.wasm")).unwrap();
+    weld_in(&user, &dir, &args(&["--locked"])).ok();
+
+    // A package changed in the deps folder (a custom section added: it still composes): refused, the output
+    // left as it was.
+    let mut changed = std::fs::read(fixture("upper")).unwrap();
+    changed.extend_from_slice(b"\x00\x05\x04note");
+    std::fs::write(deps.join("upper.wasm"), changed).unwrap();
+    let err = weld_in(&user, &dir, &args(&["--locked"])).fails();
+    assert!(
+        err.contains("`weld:upper` has SHA-256") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(dir.join("out.wasm")).unwrap(), out);
+}
