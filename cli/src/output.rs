@@ -65,11 +65,35 @@ fn write_atomic_with(
 }
 
 /// [`write_atomic_with`] with the file's permissions given.
+///
+/// What is at `path` decides how: a symbolic link is followed (its target is replaced, the link stays); a device,
+/// a FIFO or a socket is written to as it is (`-o /dev/stdout`, `-o /dev/null`), never replaced by a file; a
+/// directory is refused.
 fn write_atomic_mode(
     path: &Path,
     permissions: std::fs::Permissions,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => resolve_link(path)?,
+        _ => path.to_path_buf(),
+    };
+    let path = target.as_path();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            anyhow::bail!("cannot write `{}`: it is a directory", path.display())
+        }
+        Ok(meta) if !meta.is_file() => {
+            // A device, a FIFO or a socket: written through, as a shell redirection would.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("failed to open `{}`", path.display()))?;
+            return fill(&mut file)
+                .with_context(|| format!("failed to write `{}`", path.display()));
+        }
+        _ => {}
+    }
     let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".weld-")
@@ -84,6 +108,25 @@ fn write_atomic_mode(
         .map_err(|e| e.error)
         .with_context(|| format!("failed to write `{}`", path.display()))?;
     Ok(())
+}
+
+/// Where the symbolic link `path` leads, followed to the end (the last target may not exist yet: it is created).
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let next = std::fs::read_link(&at)
+                    .with_context(|| format!("failed to read the link `{}`", at.display()))?;
+                at = parent_dir(&at).join(next);
+            }
+            _ => return Ok(at),
+        }
+    }
+    anyhow::bail!(
+        "cannot write `{}`: too many levels of symbolic links",
+        path.display()
+    )
 }
 
 /// A duration in milliseconds with one decimal (`18.1 ms`).

@@ -109,3 +109,42 @@ fn a_read_only_directory_is_an_error_and_leaves_nothing_behind() {
     assert!(err.contains("Read-only file system"), "{err}");
     assert!(read_only.entries().is_empty());
 }
+
+/// Regression: `-o` onto a symbolic link, a FIFO or a device replaced it with a plain file (as root, `-o /dev/null`
+/// turned /dev/null into a file). A link is followed, a FIFO or device is written through, a directory refused.
+#[test]
+fn an_output_that_is_a_link_a_fifo_or_a_directory_is_written_through_or_refused_never_replaced() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.wasm");
+    let link = dir.path().join("link.wasm");
+    std::os::unix::fs::symlink("target.wasm", &link).unwrap();
+    weld(crate::util::compose_greet_args(&link)).ok();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let composed = std::fs::read(&target).unwrap();
+    assert!(composed.starts_with(b"\0asm"));
+
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    weld(crate::util::compose_greet_args(&fifo)).ok();
+    assert_eq!(reader.join().unwrap(), composed);
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+
+    let err = weld(crate::util::compose_greet_args(dir.path())).fails();
+    assert!(err.contains("is a directory"), "{err}");
+}
