@@ -54,15 +54,21 @@ pub fn read_public(path: &Path) -> Result<PublicKey> {
         .with_context(|| format!("`{}` is not a usable public key", path.display()))
 }
 
-/// The files named by `WELD_VERIFY_KEYS`, in order.
-pub fn from_env() -> Vec<PathBuf> {
-    std::env::var_os(VERIFY_KEYS_VAR)
-        .map(|v| {
-            std::env::split_paths(&v)
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+/// The files named by `WELD_VERIFY_KEYS`, in order. Set but naming no file (`""`, `":"`, what `"$A:$B"` gives
+/// when both are unset) is an error: a policy that silently checks nothing would be worse than none.
+pub fn from_env() -> Result<Vec<PathBuf>> {
+    let Some(value) = std::env::var_os(VERIFY_KEYS_VAR) else {
+        return Ok(Vec::new());
+    };
+    let paths: Vec<PathBuf> = std::env::split_paths(&value)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    if paths.is_empty() {
+        anyhow::bail!(
+            "{VERIFY_KEYS_VAR} is set but names no key file; unset it to pull without a signature policy"
+        );
+    }
+    Ok(paths)
 }
 
 /// Reads the public keys in `paths`, each with its file; an error names the file and `origin`, the flag or
@@ -81,7 +87,7 @@ pub fn read_all(paths: &[PathBuf], origin: &str) -> Result<Vec<(PathBuf, PublicK
 /// The keys of a pull's policy: the `--verify-key` files, then those in `WELD_VERIFY_KEYS`.
 pub fn trusted(given: &[PathBuf]) -> Result<Vec<(PathBuf, PublicKey)>> {
     let mut keys = read_all(given, "--verify-key")?;
-    keys.extend(read_all(&from_env(), VERIFY_KEYS_VAR)?);
+    keys.extend(read_all(&from_env()?, VERIFY_KEYS_VAR)?);
     Ok(keys)
 }
 

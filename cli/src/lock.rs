@@ -5,13 +5,26 @@ use crate::registry::Sources;
 use anyhow::{Context, Result};
 use std::path::Path;
 use weld_compose::Options;
-use weld_compose::lock::{Drift, LOCK_VERSION, Lock, Locked, LockedOptions, LockedOutput};
+use weld_compose::lock::{
+    Drift, LOCK_VERSION, Lock, LockError, Locked, LockedOptions, LockedOutput,
+};
 
 /// Reads the lock in `path`.
 pub fn read(path: &Path) -> Result<Lock> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--locked: failed to read the lock `{}`", path.display()))?;
-    Lock::from_json(&text).with_context(|| format!("`{}` is not a weld lock", path.display()))
+    Lock::from_json(&text).map_err(|err| {
+        let what = match &err {
+            LockError::Version { found } if *found > LOCK_VERSION => format!(
+                "`{}` was written by a newer weld (lock format {found}; this weld, {}, reads {LOCK_VERSION}): \
+                 upgrade weld, or compose without --locked to rewrite the lock",
+                path.display(),
+                env!("CARGO_PKG_VERSION")
+            ),
+            _ => format!("`{}` is not a usable weld lock", path.display()),
+        };
+        anyhow::Error::new(err).context(what)
+    })
 }
 
 /// A file input (the compose file) as locked: its path as given and its SHA-256.
@@ -55,7 +68,7 @@ pub fn inputs(sources: &Sources, composition: &weld_compose::Composition) -> Vec
 /// Refuses when the composed `bytes` differ from the lock's output although every input matched.
 pub fn check_output(path: &Path, lock: &Lock, bytes: &[u8]) -> Result<()> {
     let now = weld_compose::lock::sha256(bytes);
-    if now == lock.output.sha256 {
+    if now == lock.output.sha256 && bytes.len() as u64 == lock.output.size {
         return Ok(());
     }
     let drift = [Drift::Output {
@@ -80,6 +93,56 @@ pub fn made(config: Option<Locked>, inputs: Vec<Locked>, options: &Options, byte
             size: bytes.len() as u64,
         },
     }
+}
+
+/// Checks, before anything is written, that the lock can be written to `path` and would overwrite neither the
+/// output nor an input file.
+pub fn writable(
+    path: &Path,
+    output: Option<&Path>,
+    inputs: &[Locked],
+    config: Option<&Locked>,
+) -> Result<()> {
+    let same = |other: &Path| match (std::path::absolute(path), std::path::absolute(other)) {
+        (Ok(a), Ok(b)) => {
+            a == b
+                || std::fs::canonicalize(&a)
+                    .ok()
+                    .is_some_and(|a| std::fs::canonicalize(&b).ok() == Some(a))
+        }
+        _ => false,
+    };
+    if output.is_some_and(same) {
+        anyhow::bail!(
+            "--lock `{}` is also the output (-o): give the lock a file of its own",
+            path.display()
+        );
+    }
+    for input in inputs.iter().chain(config) {
+        if let Locked::File { name, .. } = input
+            && same(Path::new(name))
+        {
+            anyhow::bail!(
+                "--lock `{}` is an input of the composition: give the lock a file of its own",
+                path.display()
+            );
+        }
+    }
+    if path.is_dir() {
+        anyhow::bail!("--lock `{}` is a directory", path.display());
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "--lock `{}`: the folder `{}` does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 fn refuse(path: &Path, drift: &[Drift], what: &str) -> Result<()> {

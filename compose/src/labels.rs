@@ -4,8 +4,18 @@
 use wac_graph::{CompositionGraph, NodeId};
 
 /// The file name and stem of a component's label: `greeter.wasm` and `greeter` for `dir/greeter.wasm`,
-/// `greeter:1.0` and `greeter` for `oci://host/demo/greeter:1.0`.
+/// `greeter:1.0` and `greeter` for `oci://host/demo/greeter:1.0`, and the directory's name twice for an OCI
+/// layout's `oci:build/greeter:1.0` (skopeo's syntax: the first `:` ends the directory).
 pub fn file_and_stem(label: &str) -> (&str, &str) {
+    if let Some(rest) = label
+        .strip_prefix("oci:")
+        .filter(|_| !label.starts_with("oci://"))
+    {
+        let dir = rest.split([':', '@']).next().unwrap_or(rest);
+        let dir = dir.trim_end_matches('/');
+        let name = dir.rsplit('/').next().unwrap_or(dir);
+        return (name, name);
+    }
     let file = label.rsplit(['/', '\\']).next().unwrap_or(label);
     let stem = if label.starts_with("oci://") {
         file.split([':', '@']).next().unwrap_or(file)
@@ -28,6 +38,16 @@ pub(crate) fn instance_label(graph: &CompositionGraph, node: NodeId) -> String {
 #[cfg(test)]
 mod tests {
     use super::file_and_stem;
+
+    #[test]
+    fn layouts_are_named_after_their_directory() {
+        assert_eq!(
+            file_and_stem("oci:build/greeter:1.0"),
+            ("greeter", "greeter")
+        );
+        assert_eq!(file_and_stem("oci:back:v2"), ("back", "back"));
+        assert_eq!(file_and_stem("oci:/abs/x/@sha256:00"), ("x", "x"));
+    }
 
     #[test]
     fn stems_drop_the_folder_the_extension_and_the_tag() {

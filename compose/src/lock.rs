@@ -122,6 +122,9 @@ pub enum LockError {
         /// The version found.
         found: u32,
     },
+    /// A value the lock cannot hold (an unknown `closed`, an input named twice).
+    #[error("{0}")]
+    Invalid(String),
     /// A digest that is not `sha256:` and 64 lowercase hex digits.
     #[error("`{name}` is locked to `{digest}`, which is not a sha256 digest")]
     Digest {
@@ -188,11 +191,13 @@ pub enum Drift {
         /// The input as locked.
         name: String,
     },
-    /// The inputs are the same but in another order (the root is the first).
-    #[error("the inputs are given in another order: the lock has {locked}")]
-    Order {
-        /// The locked order.
+    /// Another root (the first input); the plugs' order does not change the result.
+    #[error("the root is `{now}`; the lock's is `{locked}`")]
+    Root {
+        /// The locked root.
         locked: String,
+        /// The root now.
+        now: String,
     },
     /// The composed bytes differ although every input matched.
     #[error(
@@ -238,6 +243,19 @@ impl Lock {
                     layer,
                 } => vec![(name, manifest), (name, layer)],
             });
+        if !["no", "non-wasi", "all"].contains(&lock.options.closed.as_str()) {
+            return Err(LockError::Invalid(format!(
+                "`closed` is `{}`; it is `no`, `non-wasi` or `all`",
+                lock.options.closed
+            )));
+        }
+        let mut names = std::collections::HashSet::new();
+        if let Some(twice) = lock.inputs.iter().find(|i| !names.insert(i.name())) {
+            return Err(LockError::Invalid(format!(
+                "`{}` is named twice among the inputs",
+                twice.name()
+            )));
+        }
         let output = ("output".to_owned(), lock.output.sha256.clone());
         for (name, digest) in digests.chain(std::iter::once((&output.0, &output.1))) {
             if !is_sha256(digest) {
@@ -326,11 +344,16 @@ impl Lock {
                 });
             }
         }
-        let names = |list: &[Locked]| list.iter().map(|i| i.name().to_owned()).collect::<Vec<_>>();
-        if drift.is_empty() && names(&self.inputs) != names(inputs) {
-            drift.push(Drift::Order {
-                locked: names(&self.inputs).join(", "),
-            });
+        // The root is the first input; the plugs may come in any order (the result does not depend on it). A
+        // `.wac` document's packages are all named by the document, so their order says nothing either.
+        let root = |list: &[Locked]| match list.first() {
+            Some(Locked::Package { .. }) | None => None,
+            Some(first) => Some(first.name().to_owned()),
+        };
+        if let (Some(locked), Some(now)) = (root(&self.inputs), root(inputs))
+            && locked != now
+        {
+            drift.push(Drift::Root { locked, now });
         }
         drift
     }
@@ -371,12 +394,32 @@ fn compare(was: &Locked, now: &Locked) -> Option<Drift> {
                 now: b.clone(),
             })
         }
-        (Locked::Artifact { manifest: a, .. }, Locked::Artifact { manifest: b, .. }) => (a != b)
-            .then(|| Drift::Moved {
+        (
+            Locked::Artifact {
+                manifest: a,
+                layer: la,
+                ..
+            },
+            Locked::Artifact {
+                manifest: b,
+                layer: lb,
+                ..
+            },
+        ) if a == b => {
+            // The same manifest always names the same layer: a lock whose layer differs was edited.
+            (la != lb).then(|| Drift::File {
+                name: now.name().to_owned(),
+                locked: la.clone(),
+                now: lb.clone(),
+            })
+        }
+        (Locked::Artifact { manifest: a, .. }, Locked::Artifact { manifest: b, .. }) => {
+            Some(Drift::Moved {
                 name: now.name().to_owned(),
                 locked: a.clone(),
                 now: b.clone(),
-            }),
+            })
+        }
         _ => Some(Drift::Kind {
             name: now.name().to_owned(),
             locked: kind(was),
@@ -474,7 +517,46 @@ mod tests {
         let swapped = [lock.inputs[1].clone(), lock.inputs[0].clone()];
         assert!(matches!(
             lock.drift(None, &swapped, &lock.options).as_slice(),
-            [Drift::Order { .. }]
+            [Drift::Root { .. }]
+        ));
+        let mut plugs = lock.clone();
+        plugs.inputs.push(file("b.wasm", &d('2')));
+        let reordered = [
+            plugs.inputs[0].clone(),
+            plugs.inputs[2].clone(),
+            plugs.inputs[1].clone(),
+        ];
+        assert!(
+            plugs.drift(None, &reordered, &plugs.options).is_empty(),
+            "the plugs' order is free"
+        );
+    }
+
+    #[test]
+    fn hand_edited_locks_are_refused_or_caught() {
+        let lock = lock();
+        let text = lock.to_json();
+        let maybe = text.replace("\"closed\": \"no\"", "\"closed\": \"maybe\"");
+        assert!(matches!(
+            Lock::from_json(&maybe),
+            Err(LockError::Invalid(_))
+        ));
+        let mut twice = lock.clone();
+        twice.inputs.push(lock.inputs[0].clone());
+        assert!(matches!(
+            Lock::from_json(&twice.to_json()),
+            Err(LockError::Invalid(_))
+        ));
+        // A layer edited under an unchanged manifest is drift.
+        let mut edited = lock.inputs.clone();
+        edited[1] = Locked::Artifact {
+            name: "oci://r/greeter:1".to_owned(),
+            manifest: d('b'),
+            layer: d('9'),
+        };
+        assert!(matches!(
+            lock.drift(None, &edited, &lock.options).as_slice(),
+            [Drift::File { .. }]
         ));
     }
 }

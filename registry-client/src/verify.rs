@@ -22,6 +22,9 @@ use oci_client::manifest::{OciDescriptor, OciImageManifest};
 
 /// The largest signature payload weld downloads: cosign's are about 250 bytes.
 const MAX_PAYLOAD: i64 = 64 * 1024;
+/// The most signatures weld checks for one manifest; a signature manifest with more is refused as a whole, so
+/// that a registry cannot stall a pull with thousands of them.
+const MAX_SIGNATURES: usize = 256;
 
 /// What the signatures stored beside a manifest say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +91,7 @@ impl Verification {
     /// In words: `no signatures`, or `2 signatures: 1 verified by sha256:..., 1 by no trusted key`.
     pub fn summary(&self) -> String {
         if self.signatures.is_empty() {
-            return format!("no signatures (nothing at {})", self.signature_reference);
+            return format!("no signatures at {}", self.signature_reference);
         }
         let parts: Vec<String> = self
             .signatures
@@ -202,9 +205,21 @@ pub(crate) fn signatures(
     let layers = signature_manifest(store, &tag)?
         .map(|m| m.layers)
         .unwrap_or_default();
+    if layers.len() > MAX_SIGNATURES {
+        return Err(RegistryError::Protocol {
+            registry: store.repository(),
+            message: format!(
+                "{} holds {} signatures, more than the {MAX_SIGNATURES} weld checks",
+                store.tagged(&tag),
+                layers.len()
+            ),
+        });
+    }
     let mut signatures = Vec::new();
+    // Payloads by digest: several signatures of one payload (one per key) fetch it once.
+    let mut fetched = std::collections::HashMap::new();
     for layer in layers {
-        let verdict = match payload(store, &layer) {
+        let verdict = match payload(store, &layer, &mut fetched) {
             Ok(Ok(payload)) => check(&layer, &payload, manifest_digest, keys),
             Ok(Err(why)) => Verdict::Malformed { why },
             // One signature that cannot be read leaves the others to be checked; a store out of reach stops all.
@@ -250,6 +265,7 @@ pub(crate) fn signature_manifest(
 fn payload(
     store: &dyn Store,
     layer: &OciDescriptor,
+    fetched: &mut std::collections::HashMap<String, Vec<u8>>,
 ) -> Result<Result<Vec<u8>, String>, RegistryError> {
     if layer.media_type != PAYLOAD_MEDIA_TYPE {
         return Ok(Err(format!(
@@ -263,6 +279,9 @@ fn payload(
             layer.digest, layer.size
         )));
     }
+    if let Some(bytes) = fetched.get(&layer.digest) {
+        return Ok(Ok(bytes.clone()));
+    }
     let bytes = store.blob(layer)?;
     if digest::of(&bytes) != layer.digest {
         return Ok(Err(format!(
@@ -270,6 +289,7 @@ fn payload(
             layer.digest
         )));
     }
+    fetched.insert(layer.digest.clone(), bytes.clone());
     Ok(Ok(bytes))
 }
 

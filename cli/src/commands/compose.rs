@@ -206,10 +206,13 @@ impl Opts {
                 lock::check_output(self.lock_path(), pins, &composition.bytes)?;
                 None
             }
-            (Some(path), None) => Some((
-                path,
-                lock::made(config_input, inputs, &options, &composition.bytes).to_json(),
-            )),
+            (Some(path), None) => {
+                lock::writable(path, output.as_deref(), &inputs, config_input.as_ref())?;
+                Some((
+                    path,
+                    lock::made(config_input, inputs, &options, &composition.bytes).to_json(),
+                ))
+            }
             (None, None) => None,
         };
         if let Some(path) = &output {

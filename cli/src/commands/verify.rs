@@ -76,7 +76,7 @@ impl Opts {
             "--verify-key",
         )?);
         if keys.is_empty() {
-            keys = crate::keys::read_all(&crate::keys::from_env(), crate::keys::VERIFY_KEYS_VAR)?;
+            keys = crate::keys::read_all(&crate::keys::from_env()?, crate::keys::VERIFY_KEYS_VAR)?;
         }
         if keys.is_empty() {
             return Err(crate::report::usage(

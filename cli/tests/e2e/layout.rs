@@ -208,15 +208,32 @@ fn bad_layouts_are_named_and_nothing_is_written() {
 }
 
 #[test]
-fn a_lock_records_layout_inputs_by_digest() {
+fn a_composition_from_a_layout_is_the_one_from_the_file_and_its_lock_records_the_digests() {
     let user = User::new();
-    let dir = user.path("plugs");
-    let layout = format!("oci:{}:1", s(&dir));
+    let dir = user.path("layouts/greeter");
+    let layout = format!("oci:{}:1.0", s(&dir));
     let digest = pushed_digest(&user.weld(&["push", s(&fixture("greeter")), &layout]));
     let lock = user.path("weld.lock");
     let app = fixture("app");
+    let (from_layout, from_file) = (user.path("from-layout.wasm"), user.path("from-file.wasm"));
     let compose = ["compose", s(&app), "--plug", &layout, "--lock", s(&lock)];
-    user.weld(&compose).ok();
+    user.weld(&[&compose[..], &["-o", s(&from_layout)]].concat())
+        .ok();
+    // Regression: the instance was named after the `oci:` text (`greeter:1`), so the bytes differed.
+    let greeter = fixture("greeter");
+    user.weld(&[
+        "compose",
+        s(&app),
+        "--plug",
+        s(&greeter),
+        "-o",
+        s(&from_file),
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read(&from_layout).unwrap(),
+        std::fs::read(&from_file).unwrap()
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
     assert_eq!(json["inputs"][1]["kind"], "artifact");

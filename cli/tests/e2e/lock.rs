@@ -222,6 +222,19 @@ fn a_compose_file_is_locked_with_its_components() {
     std::fs::write(dir.join("weld.toml"), format!("# a comment\n{toml}")).unwrap();
     let err = weld_in(&user, &dir, &locked).fails();
     assert!(err.contains("`weld.toml` has SHA-256"), "{err}");
+
+    // Regression: the lock was written over the output or an input, or after the output when it could not be.
+    let lock_on = |lock: &str, out: &str| {
+        let args = ["compose", "-c", "weld.toml", "-o", out, "--lock", lock];
+        weld_in(&user, &dir, &args).fails()
+    };
+    let app = std::fs::read(dir.join("app.wasm")).unwrap();
+    assert!(lock_on("same.wasm", "same.wasm").contains("is also the output"));
+    assert!(!dir.join("same.wasm").exists());
+    assert!(lock_on("app.wasm", "x.wasm").contains("is an input"));
+    assert_eq!(std::fs::read(dir.join("app.wasm")).unwrap(), app);
+    assert!(lock_on("nodir/weld.lock", "y.wasm").contains("does not exist"));
+    assert!(!dir.join("y.wasm").exists());
 }
 
 #[test]

@@ -146,6 +146,16 @@ fn weld_signatures_verify_with_an_independent_verifier_and_the_other_way_round()
     let env = [("WELD_VERIFY_KEYS", s(&python_pub))];
     let only_given = user.weld_env(&env, &["verify", &other, "--key", s(&public)]);
     assert_eq!(only_given.code(), 1, "{}", only_given.stdout());
+    // Regression: a WELD_VERIFY_KEYS that names no file (`"$A:$B"` with both unset) turned the policy off.
+    let empty = user.weld_env(
+        &[("WELD_VERIFY_KEYS", ":")],
+        &["pull", &other, "-o", s(&user.path("x.wasm"))],
+    );
+    assert!(
+        empty.fails().contains("names no key file"),
+        "{}",
+        empty.stderr()
+    );
     let broken = [("WELD_VERIFY_KEYS", "/nonexistent.pub")];
     user.weld_env(
         &broken,
