@@ -78,16 +78,33 @@ impl Generate {
             }
             (password, false) => password,
         };
+        if self.prefix.as_os_str().is_empty()
+            || self.prefix.as_os_str().to_string_lossy().ends_with('/')
+            || self.prefix.file_name().is_none()
+        {
+            return Err(crate::report::usage(
+                "key",
+                format!(
+                    "`{}` names a folder, not the keys: give a prefix such as `{}weld`",
+                    self.prefix.display(),
+                    self.prefix.display()
+                ),
+            ));
+        }
         let private = with_extension(&self.prefix, "key");
         let public = with_extension(&self.prefix, "pub");
-        if !self.force {
-            for path in [&private, &public] {
-                if path.exists() {
-                    return Err(crate::report::usage(
-                        "key",
-                        format!("`{}` exists; pass --force to replace it", path.display()),
-                    ));
-                }
+        // Both files are checked before either is written, so a failure never leaves half a pair.
+        for path in [&private, &public] {
+            // A dangling symbolic link is something there too.
+            let there = std::fs::symlink_metadata(path).ok();
+            if there.as_ref().is_some_and(|m| m.is_dir()) {
+                anyhow::bail!("`{}` is a directory", path.display());
+            }
+            if there.is_some() && !self.force {
+                return Err(crate::report::usage(
+                    "key",
+                    format!("`{}` exists; pass --force to replace it", path.display()),
+                ));
             }
         }
         let key = PrivateKey::generate();
@@ -96,10 +113,10 @@ impl Generate {
             .context("failed to encode the private key")?;
         output::write_atomic_private(&private, pem.as_bytes())?;
         output::write_atomic(&public, key.public().to_pem().as_bytes())?;
-        let protection = if password.is_some() {
-            "encrypted with the password, in cosign's format"
-        } else {
-            "unencrypted, readable by you only"
+        let protection = match password.as_deref() {
+            Some("") => "encrypted with an empty password, in cosign's format (as cosign allows)",
+            Some(_) => "encrypted with the password, in cosign's format",
+            None => "unencrypted, readable by you only",
         };
         output::print(&format!(
             "{GOOD}wrote{GOOD:#} {} ({protection}) and {}\nkey: {}\n",

@@ -36,6 +36,12 @@ pub enum KeyError {
     /// The key is not an ECDSA P-256 key, or its encoding is broken.
     #[error("not an ECDSA P-256 key (cosign's keys are P-256)")]
     NotP256(#[source] p256::pkcs8::Error),
+    /// A well-formed key of another algorithm or curve.
+    #[error("{found}, not an ECDSA P-256 key (cosign's keys are P-256)")]
+    Algorithm {
+        /// What it is: `an RSA key`, `an Ed25519 key`, `an EC key on curve P-384`.
+        found: String,
+    },
     /// A SEC1 key that does not decode.
     #[error("not an ECDSA P-256 key in SEC1 form")]
     BadSec1(#[source] p256::elliptic_curve::Error),
@@ -71,6 +77,34 @@ fn without_ec_parameters(text: &str) -> &str {
     }
 }
 
+/// An error naming the algorithm (and curve) of a key that is not ECDSA P-256; `Ok` for P-256 (or what cannot
+/// be told, left to the decoder).
+fn check_algorithm(
+    algorithm: &p256::pkcs8::spki::AlgorithmIdentifierRef<'_>,
+) -> Result<(), KeyError> {
+    let found = match algorithm.oid.to_string().as_str() {
+        "1.2.840.10045.2.1" => match algorithm.parameters_oid().map(|o| o.to_string()) {
+            Ok(curve) if curve == "1.2.840.10045.3.1.7" => return Ok(()),
+            Ok(curve) => {
+                let name = match curve.as_str() {
+                    "1.3.132.0.34" => "P-384".to_owned(),
+                    "1.3.132.0.35" => "P-521".to_owned(),
+                    "1.3.132.0.10" => "secp256k1".to_owned(),
+                    other => other.to_owned(),
+                };
+                format!("an EC key on curve {name}")
+            }
+            Err(_) => return Ok(()),
+        },
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => "an RSA key".to_owned(),
+        "1.3.101.112" => "an Ed25519 key".to_owned(),
+        "1.3.101.113" => "an Ed448 key".to_owned(),
+        "1.2.840.10040.4.1" => "a DSA key".to_owned(),
+        other => format!("a key of algorithm {other}"),
+    };
+    Err(KeyError::Algorithm { found })
+}
+
 /// A private key that signs: ECDSA P-256 with SHA-256, as cosign signs.
 #[derive(Clone)]
 pub struct PrivateKey(SigningKey);
@@ -93,7 +127,12 @@ impl PrivateKey {
         let (label, der) =
             pem::decode_vec(without_ec_parameters(text).as_bytes()).map_err(KeyError::NotPem)?;
         let key = match label {
-            PKCS8_LABEL => SigningKey::from_pkcs8_der(&der).map_err(KeyError::NotP256)?,
+            PKCS8_LABEL => {
+                if let Ok(info) = p256::pkcs8::PrivateKeyInfo::try_from(der.as_slice()) {
+                    check_algorithm(&info.algorithm)?;
+                }
+                SigningKey::from_pkcs8_der(&der).map_err(KeyError::NotP256)?
+            }
             SEC1_LABEL => p256::SecretKey::from_sec1_der(&der)
                 .map(SigningKey::from)
                 .map_err(KeyError::BadSec1)?,
@@ -152,6 +191,10 @@ impl PublicKey {
                 found: label.to_owned(),
                 expected: "a public key (`PUBLIC KEY`)",
             });
+        }
+        let (_, der) = pem::decode_vec(text.trim().as_bytes()).map_err(KeyError::NotPem)?;
+        if let Ok(info) = p256::pkcs8::spki::SubjectPublicKeyInfoRef::try_from(der.as_slice()) {
+            check_algorithm(&info.algorithm)?;
         }
         VerifyingKey::from_public_key_pem(text.trim())
             .map(PublicKey)
@@ -249,10 +292,11 @@ mod tests {
         ));
         // An Ed25519 public key (RFC 8410's example) is valid SPKI, not P-256.
         let ed25519 = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
-        assert!(matches!(
-            PublicKey::from_pem(ed25519),
-            Err(KeyError::NotP256(_))
-        ));
+        let err = PublicKey::from_pem(ed25519).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "an Ed25519 key, not an ECDSA P-256 key (cosign's keys are P-256)"
+        );
     }
 
     #[test]
