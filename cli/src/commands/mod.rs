@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 pub mod cache;
 pub mod compile;
+pub mod completions;
 pub mod compose;
 pub mod inspect;
 pub mod key;
+pub mod man;
 pub mod pull;
 pub mod push;
 pub mod run;
@@ -45,6 +47,10 @@ pub enum Command {
     Verify(verify::Opts),
     /// Generate signing keys.
     Key(key::Opts),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Opts),
+    /// Print weld's manual page, or write all of them to a folder.
+    Man(man::Opts),
 }
 
 impl Command {
@@ -65,6 +71,8 @@ impl Command {
             Command::Sign(opts) => opts.run(),
             Command::Verify(opts) => opts.run(),
             Command::Key(opts) => opts.run(),
+            Command::Completions(opts) => opts.run(),
+            Command::Man(opts) => opts.run(),
         }
     }
 }
