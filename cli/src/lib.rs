@@ -5,7 +5,6 @@
 //! arguments in [`input`], [`options`] and [`sandbox`], registry access in [`registry`], and output helpers in [`output`],
 //! [`report`] and [`wiring`]. The work itself is done by `weld-wit`, `weld-compose`, `weld-runtime` and
 //! `weld-registry-client` (docs/architecture.md).
-#![deny(missing_docs)]
 
 pub mod commands;
 pub mod headers;

@@ -5,6 +5,7 @@
 //! whole composition is built and encoded, and validation rejects it, so that case times everything up to the
 //! verdict. Run: `cargo bench -p weld-compose --bench compose`; the whole-process comparison
 //! with `wac` is `compose/benches/compose-vs-wac.sh`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn benches`.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use weld_compose::{Component, Options, compose};

@@ -3,8 +3,9 @@
 use crate::reference::ReferenceError;
 use std::path::PathBuf;
 
-/// A boxed error from a library underneath (reqwest, hyper, rustls, oci-client), its causes kept.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// A boxed error from a library underneath (reqwest, hyper, rustls, oci-client), its causes kept: weld's one
+/// definition, from `weld-wit`.
+pub use weld_wit::BoxError;
 
 /// An error of a push, a pull or the content cache.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@
 //!
 //! Run: `cargo bench -p weld-runtime --bench run`; whole-process start-up beside `wasmtime run` is
 //! `runtime/benches/run-vs-wasmtime.py`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn benches`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -5,6 +5,7 @@
 //!
 //! Run: `cargo bench -p weld-runtime --bench serve`; the whole server under load beside `wasmtime serve` is
 //! `runtime/benches/serve-vs-wasmtime.py`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn benches`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::io::{BufRead, BufReader, Read, Write};

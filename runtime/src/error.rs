@@ -5,8 +5,9 @@ use crate::imports::MissingImport;
 use crate::limits::LimitHit;
 use std::path::PathBuf;
 
-/// A boxed error from wasmtime (or another library without a typed error), its causes kept.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// A boxed error from wasmtime (or another library without a typed error), its causes kept: weld's one
+/// definition, from `weld-wit`.
+pub use weld_wit::BoxError;
 
 /// A failed or stopped run.
 #[derive(Debug, thiserror::Error)]

@@ -37,7 +37,6 @@
 //! assert_eq!(results, ["5"]);
 //! # Ok::<(), weld_runtime::RunError>(())
 //! ```
-#![deny(missing_docs)]
 
 mod body_gate;
 mod cache;

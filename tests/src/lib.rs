@@ -2,7 +2,6 @@
 //! a real OCI registry ([`registry`]) and a fault-injecting proxy ([`fault`]), and the drivers and generators of
 //! the property run and the fuzz targets ([`robust`]). The end-to-end tests live with the binary they test
 //! (`cli/tests/e2e`), which hands its path over as `CARGO_BIN_EXE_weld`.
-#![deny(missing_docs)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! Validation throughput on a generated component of at least 10 MB (the number `weld validate` is held to:
 //! at least `wasm-tools validate` on the same file). Run: `cargo bench -p weld-wit --bench validate`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn benches`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

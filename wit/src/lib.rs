@@ -15,7 +15,6 @@
 //! ).unwrap();
 //! assert!(weld_wit::to_wit(&src).unwrap().contains("hi: func(name: string) -> string;"));
 //! ```
-#![deny(missing_docs)]
 
 mod capabilities;
 mod diagnostic;

@@ -104,11 +104,24 @@ fn resolve_wit(
 /// path to a disk image, from filling memory.
 pub const MAX_INPUT: u64 = 1 << 30;
 
+/// True for a character or block device. Only Unix has them; elsewhere nothing is one (the size bound still
+/// applies to what is read).
+#[cfg(unix)]
+fn is_device(kind: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    kind.is_char_device() || kind.is_block_device()
+}
+
+/// See the Unix version: no devices elsewhere.
+#[cfg(not(unix))]
+fn is_device(_: &std::fs::FileType) -> bool {
+    false
+}
+
 /// Reads a file that must be a file of at most [`MAX_INPUT`] bytes (a pipe is read too, up to that bound): a
 /// directory, a device (`/dev/zero`), a larger file or pipe, or an unreadable path is an error naming it.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
-    use std::os::unix::fs::FileTypeExt;
     let read_err = |io| Error::Read {
         path: path.to_path_buf(),
         io,
@@ -119,8 +132,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
             path: path.to_path_buf(),
         });
     }
-    let kind = meta.file_type();
-    if kind.is_char_device() || kind.is_block_device() {
+    if is_device(&meta.file_type()) {
         return Err(Error::Device {
             path: path.to_path_buf(),
         });

@@ -131,6 +131,7 @@ impl Serving {
     /// Sends `signal` and waits for the exit, at most 30 seconds.
     pub fn stop(&mut self, signal: i32) -> std::process::ExitStatus {
         let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours; the pid is our own child's.
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill");
         let start = Instant::now();
         loop {

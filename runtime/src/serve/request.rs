@@ -142,12 +142,12 @@ impl Shared {
     ) -> Response<HyperOutgoingBody> {
         let body = match &outcome {
             Outcome::Busy(n) => format!(
-                "server busy: {} in flight, the most --max-concurrent allows; try again\n",
+                "server busy: {} in flight, the most this server takes at once; try again\n",
                 requests(*n)
             ),
             Outcome::BadRequest(why) => format!("bad request: {why}\n"),
             Outcome::TooLarge(cap) => {
-                format!("request body too large: the most --max-body allows is {cap} bytes\n")
+                format!("request body too large: this server takes at most {cap} bytes\n")
             }
             _ => String::new(),
         };
