@@ -93,7 +93,7 @@ impl Registry {
     fn fetch(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
-        let (manifest, manifest_digest) = self.runtime.block_on(async {
+        let (manifest, manifest_digest) = self.block_on(async {
             retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
             self.manifest(&conn, reference, &image).await
         })?;
@@ -118,8 +118,7 @@ impl Registry {
         let (path, downloaded) = match self.cache.blob(&layer.digest) {
             Some(path) => (path, false),
             None => (
-                self.runtime
-                    .block_on(retried(|| self.download(&conn, reference, &image, &layer)))?,
+                self.block_on(retried(|| self.download(&conn, reference, &image, &layer)))?,
                 true,
             ),
         };

@@ -130,7 +130,7 @@ impl Registry {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
         let size = bytes.len() as u64;
-        let uploaded = self.runtime.block_on(async {
+        let uploaded = self.block_on(async {
             retried(|| conn.login(reference, &image, RegistryOperation::Push)).await?;
             let uploaded =
                 retried(|| self.upload(&conn, reference, &image, bytes.clone(), &layer_digest))

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 
 /// Talks to registries: push, pull, and the content cache.
 ///
-/// The methods block; inside, a single-threaded runtime drives the transfers.
+/// The methods block; inside, a single-threaded runtime drives the transfers. They may be called from async code
+/// too (inside a tokio runtime): the work then runs on a thread of its own.
 pub struct Registry {
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) transport: Transport,
@@ -79,6 +80,25 @@ impl Registry {
     pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Registry {
         self.progress = progress;
         self
+    }
+
+    /// Runs `work` to its end on the session's runtime. Called from inside another tokio runtime (an async
+    /// embedder), where blocking on a runtime would panic, the work runs on a thread of its own while the
+    /// caller's thread waits.
+    pub(crate) fn block_on<F>(&self, work: F) -> F::Output
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.runtime.block_on(work);
+        }
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.runtime.block_on(work))
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     }
 
     /// The content cache.
@@ -310,4 +330,43 @@ fn code_name(code: &OciErrorCode) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("{code:?}"))
+}
+
+#[cfg(test)]
+mod embedding {
+    use super::*;
+
+    /// Regression: called from inside a tokio runtime (an async embedder), the blocking API panicked ("Cannot
+    /// start a runtime from within a runtime"); it now answers, here that nothing listens on the port.
+    #[test]
+    fn the_blocking_api_works_inside_an_async_embedder() {
+        let cache = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let registry = Registry::new(
+            Transport {
+                insecure: true,
+                ca_file: None,
+                read_timeout: Some(std::time::Duration::from_secs(2)),
+            },
+            Auth {
+                explicit: None,
+                docker_config: None,
+            },
+            Cache::new(cache.path()),
+        )
+        .unwrap();
+        let reference: Reference = format!("127.0.0.1:{port}/demo/x:1").parse().unwrap();
+        let embedder = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = embedder
+            .block_on(async { registry.resolve(&reference) })
+            .unwrap_err();
+        assert!(err.is_unreachable(), "{err}");
+    }
 }

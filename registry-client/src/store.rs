@@ -45,9 +45,7 @@ impl<'a> Remote<'a> {
     ) -> Result<Remote<'a>, RegistryError> {
         let conn = registry.connect(reference)?;
         let image = oci_reference(reference);
-        registry
-            .runtime
-            .block_on(retried(|| conn.login(reference, &image, op)))?;
+        registry.block_on(retried(|| conn.login(reference, &image, op)))?;
         Ok(Remote {
             registry,
             conn,
@@ -70,7 +68,6 @@ impl<'a> Remote<'a> {
     ) -> Result<(Vec<u8>, String), RegistryError> {
         let image = oci_reference(reference);
         self.registry
-            .runtime
             .block_on(self.registry.manifest(&self.conn, reference, &image))
     }
 }
@@ -96,7 +93,7 @@ impl Store for Remote<'_> {
         use futures_util::StreamExt as _;
         let image = oci_reference(&self.reference);
         let declared = descriptor.size.max(0) as usize;
-        self.registry.runtime.block_on(retried(|| async {
+        self.registry.block_on(retried(|| async {
             let mut stream = self
                 .conn
                 .client
@@ -128,7 +125,7 @@ impl Store for Remote<'_> {
     fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
         let image = oci_reference(&self.reference);
         let bytes = bytes::Bytes::copy_from_slice(bytes);
-        self.registry.runtime.block_on(retried(|| {
+        self.registry.block_on(retried(|| {
             self.registry
                 .upload(&self.conn, &self.reference, &image, bytes.clone(), digest)
         }))?;
@@ -139,7 +136,7 @@ impl Store for Remote<'_> {
         let at = self.at(tag);
         let image = oci_reference(&at);
         let bytes = bytes::Bytes::copy_from_slice(bytes);
-        self.registry.runtime.block_on(retried(|| async {
+        self.registry.block_on(retried(|| async {
             self.conn
                 .client
                 .push_manifest_raw(
