@@ -18,6 +18,7 @@ pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod sandbox;
+pub mod tier_up;
 pub mod wiring;
 
 pub use commands::Command;

@@ -137,7 +137,7 @@ impl SandboxOpts {
             | Origin::CachedBaseline { filling: false, .. }
                 if self.compiler == CompilerChoice::Auto && caching =>
             {
-                Some(crate::commands::cache::spawn_fill(&local.path, settings))
+                Some(crate::tier_up::spawn_fill(&local.path, settings))
             }
             _ => None,
         };

@@ -6,7 +6,7 @@ use wac_graph::{CompositionGraph, NodeId};
 /// The file name and stem of a component's label: `greeter.wasm` and `greeter` for `dir/greeter.wasm`,
 /// `greeter:1.0` and `greeter` for `oci://host/demo/greeter:1.0`, and the directory's name twice for an OCI
 /// layout's `oci:build/greeter:1.0` (skopeo's syntax: the first `:` ends the directory).
-pub fn file_and_stem(label: &str) -> (&str, &str) {
+pub(crate) fn file_and_stem(label: &str) -> (&str, &str) {
     if let Some(rest) = label
         .strip_prefix("oci:")
         .filter(|_| !label.starts_with("oci://"))

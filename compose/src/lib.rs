@@ -58,8 +58,7 @@ mod wac;
 pub use engine::compose;
 pub use error::{ComposeError, RequestError};
 pub use file::ComposeFile;
-pub use labels::file_and_stem;
-pub use names::{Relation, is_wasi, relate, split};
+pub use names::is_wasi;
 pub use report::{
     Candidate, Difference, Import, Instance, Merge, OpenReason, Outcome, Problem, Report, Rule,
 };

@@ -9,7 +9,7 @@ use wac_types::are_semver_compatible;
 
 /// How an export's name relates to an import's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Relation {
+pub(crate) enum Relation {
     /// The very same name.
     Exact,
     /// The same interface at a semver-compatible version.
@@ -22,7 +22,7 @@ pub enum Relation {
 
 /// Splits a name at its version: `wasi:io/streams@0.2.9` gives (`wasi:io/streams`, `Some(0.2.9)`). A name without
 /// a (valid) version keeps its whole text as the base.
-pub fn split(name: &str) -> (&str, Option<Version>) {
+pub(crate) fn split(name: &str) -> (&str, Option<Version>) {
     match name.rsplit_once('@') {
         Some((base, version)) => match Version::parse(version) {
             Ok(v) => (base, Some(v)),
@@ -33,7 +33,7 @@ pub fn split(name: &str) -> (&str, Option<Version>) {
 }
 
 /// Relates an export name to an import name.
-pub fn relate(import: &str, export: &str) -> Relation {
+pub(crate) fn relate(import: &str, export: &str) -> Relation {
     if import == export {
         return Relation::Exact;
     }

@@ -72,31 +72,6 @@ impl Opts {
     }
 }
 
-/// Starts `weld cache fill` for `component` in the background, detached (its own process group, no stdio), so it
-/// outlives the run that starts it and a Ctrl-C of that run does not stop it. Returns its process id.
-pub fn spawn_fill(component: &Path, settings: EngineSettings) -> std::io::Result<u32> {
-    use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.args(["cache", "fill"])
-        .arg(std::path::absolute(component)?)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
-    if settings.fuel {
-        cmd.arg("--fuel");
-    }
-    if settings.interruptible {
-        cmd.arg("--interruptible");
-    }
-    let mut child = cmd.spawn()?;
-    let id = child.id();
-    // Reaped by a thread, so a long-lived weld leaves no zombie behind.
-    std::thread::spawn(move || child.wait());
-    Ok(id)
-}
-
 /// `weld cache fill`: at a lower priority than the runs it serves, compiles into the cache.
 fn fill(cache: Cache, component: &Path, fuel: bool, interruptible: bool) -> Result<ExitCode> {
     // SAFETY: setpriority only changes this process's scheduling priority; it touches no memory of ours.
