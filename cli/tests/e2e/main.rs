@@ -2,6 +2,7 @@
 //! servers. One test binary, one module per command or concern.
 
 mod bad_input;
+mod cli_output;
 mod completions;
 mod compose;
 mod disk;
