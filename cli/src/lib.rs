@@ -2,11 +2,14 @@
 //! diagnostics, progress bars) and exit codes.
 //!
 //! `main.rs` only parses and dispatches; every subcommand lives in its own module under [`commands`], with shared
-//! arguments in [`input`], [`options`] and [`sandbox`], registry access in [`registry`], and output helpers in [`output`],
-//! [`report`] and [`wiring`]. The work itself is done by `weld-wit`, `weld-compose`, `weld-runtime` and
-//! `weld-registry-client` (docs/architecture.md).
+//! arguments in [`input`], [`options`] and [`sandbox`], registry access in [`registry`], signing keys in [`keys`],
+//! the lockfile in [`lock`], the background tier-up in [`tier_up`], and output in [`output`] (stdout), [`files`]
+//! (atomic writes), [`units`] (numbers for people), [`report`] (errors) and [`wiring`] (composition reports). The
+//! work itself is done by `weld-wit`, `weld-compose`, `weld-runtime` and `weld-registry-client`
+//! (docs/architecture.md).
 
 pub mod commands;
+pub mod files;
 pub mod headers;
 pub mod input;
 pub mod keys;
@@ -19,6 +22,7 @@ pub mod registry;
 pub mod report;
 pub mod sandbox;
 pub mod tier_up;
+pub mod units;
 pub mod wiring;
 
 pub use commands::Command;

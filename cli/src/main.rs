@@ -4,7 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    weld_cli::output::errors_for_oversized_writes();
+    weld_cli::files::errors_for_oversized_writes();
     let cli = weld_cli::Cli::parse();
     cli.color.apply();
     weld_cli::report::catch_panics(|| match cli.command.run() {

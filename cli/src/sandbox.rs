@@ -268,7 +268,7 @@ fn say_origin(loaded: &Loaded) {
         } => {
             let mut line = format!(
                 "compiled {file} with Winch in {}",
-                crate::output::millis(*took)
+                crate::units::millis(*took)
             );
             push_reuse(&mut line, *reuse, "trampolines");
             push_replaced(&mut line, replaced.as_ref());
@@ -294,7 +294,7 @@ fn say_origin(loaded: &Loaded) {
         } => {
             let mut line = format!(
                 "compiled {file} with Cranelift in {}",
-                crate::output::millis(*took)
+                crate::units::millis(*took)
             );
             if let Some(why) = winch_refused {
                 line.push_str(&format!(

@@ -1,7 +1,8 @@
 //! `weld cache`: what the cache of compiled code holds, and cleaning it; `weld cache fill`, hidden, is the
 //! background compile that a first run on Winch starts.
 
-use crate::output::{self, human_size};
+use crate::output;
+use crate::units::human_size;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -88,7 +89,7 @@ fn fill(cache: Cache, component: &Path, fuel: bool, interruptible: bool) -> Resu
         Filled::Stored(entry, took, reuse) => format!(
             "compiled {} in {} ({} of {} functions reused): {}\n",
             component.display(),
-            output::millis(took),
+            crate::units::millis(took),
             reuse.hits,
             reuse.lookups,
             entry.display()

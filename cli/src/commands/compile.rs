@@ -1,6 +1,7 @@
 //! `weld compile C.wasm -o C.cwasm`: compile a component to native code ahead of time.
 
-use crate::output::{self, human_size};
+use crate::output;
+use crate::units::human_size;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,13 +61,13 @@ impl Opts {
         let output = self
             .output
             .unwrap_or_else(|| self.component.with_extension("cwasm"));
-        output::write_atomic(&output, &artifact)?;
+        crate::files::write_atomic(&output, &artifact)?;
         output::print(&format!(
             "compiled {} -> {} ({}) in {}\n",
             self.component.display(),
             output.display(),
             human_size(artifact.len()),
-            output::millis(start.elapsed())
+            crate::units::millis(start.elapsed())
         ))?;
         Ok(ExitCode::SUCCESS)
     }

@@ -3,9 +3,10 @@
 
 use crate::input::{Input, pair};
 use crate::lock;
-use crate::output::{self, count, human_size};
+use crate::output;
 use crate::registry::{RegistryOpts, Sources};
 use crate::report::{GOOD, usage};
+use crate::units::{count, human_size};
 use crate::wiring::{explain, graphviz};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -216,13 +217,13 @@ impl Opts {
             (None, None) => None,
         };
         if let Some(path) = &output {
-            output::write_atomic(path, &composition.bytes)?;
+            crate::files::write_atomic(path, &composition.bytes)?;
         }
         if let Some((text, path)) = &graph {
-            output::write_atomic(path, text.as_bytes())?;
+            crate::files::write_atomic(path, text.as_bytes())?;
         }
         if let Some((path, text)) = &written_lock {
-            output::write_atomic(path, text.as_bytes())?;
+            crate::files::write_atomic(path, text.as_bytes())?;
         }
         output::print(&summary)?;
         Ok(ExitCode::SUCCESS)

@@ -2,9 +2,10 @@
 //! components and modules with sizes, custom sections and producers, and the capabilities it needs.
 
 use crate::input::Input;
-use crate::output::{self, count, human_size};
+use crate::output;
 use crate::registry::{RegistryOpts, Sources};
 use crate::report::{DIM, HEADING};
+use crate::units::{count, human_size};
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::process::ExitCode;

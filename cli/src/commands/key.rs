@@ -111,8 +111,8 @@ impl Generate {
         let pem = key
             .to_pem(password.as_deref().map(str::as_bytes))
             .context("failed to encode the private key")?;
-        output::write_atomic_private(&private, pem.as_bytes())?;
-        output::write_atomic(&public, key.public().to_pem().as_bytes())?;
+        crate::files::write_atomic_private(&private, pem.as_bytes())?;
+        crate::files::write_atomic(&public, key.public().to_pem().as_bytes())?;
         let protection = match password.as_deref() {
             Some("") => "encrypted with an empty password, in cosign's format (as cosign allows)",
             Some(_) => "encrypted with the password, in cosign's format",

@@ -30,10 +30,10 @@ impl Opts {
         };
         let mut pages = Vec::new();
         collect(command, &mut pages)?;
-        let written = crate::output::write_tree(dir, &pages)?;
+        let written = crate::files::write_tree(dir, &pages)?;
         crate::output::print(&format!(
             "wrote {} in {}\n",
-            crate::output::count(written.len(), "manual page"),
+            crate::units::count(written.len(), "manual page"),
             dir.display()
         ))?;
         Ok(ExitCode::SUCCESS)

@@ -1,9 +1,10 @@
 //! `weld pull REF`: fetch a component from an OCI registry, verified, into a file.
 
 use crate::input::Target;
-use crate::output::{self, human_size};
+use crate::output;
 use crate::registry::{RegistryOpts, describe, describe_layout};
 use crate::report::GOOD;
+use crate::units::human_size;
 use anyhow::Result;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -98,7 +99,7 @@ impl Opts {
             }
         };
         let (digest, component_digest, size, path, cached) = pulled;
-        output::copy_atomic(&path, &output)?;
+        crate::files::copy_atomic(&path, &output)?;
         if self.json {
             output::print_json(&Report {
                 reference: self.reference.to_string(),

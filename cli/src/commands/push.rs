@@ -1,9 +1,10 @@
 //! `weld push FILE REF`: validate a component and publish it to an OCI registry as a Wasm artifact.
 
 use crate::input::Target;
-use crate::output::{self, human_size};
+use crate::output;
 use crate::registry::RegistryOpts;
 use crate::report::GOOD;
+use crate::units::human_size;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -78,7 +78,7 @@ pub fn describe(signed: &Signed) -> String {
         signed.manifest_digest,
         signed.key_id,
         signed.signature_reference,
-        output::count(signed.signatures, "signature")
+        crate::units::count(signed.signatures, "signature")
     )
 }
 

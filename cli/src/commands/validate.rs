@@ -1,9 +1,10 @@
 //! `weld validate FILE...`: validate core modules and components, many files in parallel.
 
 use crate::input::Input;
-use crate::output::{self, count, human_size};
+use crate::output;
 use crate::registry::{Local, RegistryOpts, Sources};
 use crate::report::{DIM, ERROR, GOOD};
+use crate::units::{count, human_size};
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;

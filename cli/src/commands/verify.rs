@@ -180,7 +180,7 @@ fn human(
     if verified {
         out.push_str(&format!(
             "{GOOD}verified{GOOD:#}: {count} of {}\n",
-            output::count(signatures.len(), "signature")
+            crate::units::count(signatures.len(), "signature")
         ));
     } else {
         out.push_str(&format!(

@@ -69,7 +69,7 @@ impl Opts {
                 .map(|f| (f.path, f.contents))
                 .collect();
             refuse_foreign_wit(dir, &files)?;
-            for path in output::write_tree(dir, &files)? {
+            for path in crate::files::write_tree(dir, &files)? {
                 eprintln!("wrote {}", path.display());
             }
         } else {

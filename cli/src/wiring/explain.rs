@@ -1,8 +1,8 @@
 //! The human renderings of a [`Report`]: the short summary printed after every compose, and the full wiring table
 //! of `--explain`. Styled with the CLI's palette; anstream strips the styles where colour is off.
 
-use crate::output::count;
 use crate::report::{DIM, ERROR, GOOD, HEADING};
+use crate::units::count;
 use weld_compose::{Outcome, Report, Rule, is_wasi};
 
 /// The longest import name that the table aligns the others to.
