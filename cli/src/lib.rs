@@ -23,6 +23,7 @@ pub mod report;
 pub mod sandbox;
 pub mod tier_up;
 pub mod units;
+pub mod values;
 pub mod wiring;
 
 pub use commands::Command;

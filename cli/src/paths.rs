@@ -39,7 +39,7 @@ pub fn winch_from() -> u64 {
 /// that ends `; {meaning} {default}`. A bad tuning variable must not stop a run.
 fn size_from_env(var: &str, default: u64, meaning: &str) -> u64 {
     match std::env::var(var) {
-        Ok(text) if !text.is_empty() => weld_runtime::parse_size(&text).unwrap_or_else(|why| {
+        Ok(text) if !text.is_empty() => crate::values::parse_size(&text).unwrap_or_else(|why| {
             eprintln!(
                 "weld: warning: ignoring {var}={text} ({why}); {meaning} {}",
                 crate::units::human_size(default as usize)

@@ -41,7 +41,7 @@ pub struct RegistryOpts {
     pub password_stdin: bool,
     /// The largest component a pull downloads: a layer whose manifest declares more is refused before any of it
     /// is downloaded (a registry can declare, or stream, any size).
-    #[arg(long, value_name = "SIZE", value_parser = weld_runtime::parse_size, default_value = "1GiB")]
+    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size, default_value = "1GiB")]
     pub max_size: u64,
     /// Pull only components signed (in cosign's format) by the key in FILE, a PEM public key; repeatable, and
     /// added to the keys in WELD_VERIFY_KEYS. A component with no signature one of them verifies is refused

@@ -3,13 +3,14 @@
 
 use crate::input::Input;
 use crate::registry::{RegistryOpts, Sources};
+use crate::values::{dir_grant, parse_duration, parse_env, parse_size};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use weld_runtime::{
     AddressRanges, DirGrant, EngineSettings, Grants, HttpHosts, Limits, Loaded, Origin, RunError,
-    Runtime, Tiering, parse_duration, parse_env, parse_size,
+    Runtime, Tiering,
 };
 
 /// The sandbox options of `weld run` and `weld serve`.
@@ -17,10 +18,10 @@ use weld_runtime::{
 pub struct SandboxOpts {
     /// Let the guest use the host directory HOST, seen as GUEST (default: the same path); a `:ro` suffix makes it
     /// read-only.
-    #[arg(long, value_name = "HOST[::GUEST][:ro]")]
+    #[arg(long, value_name = "HOST[::GUEST][:ro]", value_parser = dir_grant)]
     pub dir: Vec<DirGrant>,
     /// Like --dir, read-only.
-    #[arg(long, value_name = "HOST[::GUEST]")]
+    #[arg(long, value_name = "HOST[::GUEST]", value_parser = dir_grant)]
     pub dir_ro: Vec<DirGrant>,
     /// Set an environment variable for the guest; NAME alone passes the host's value.
     #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_env)]

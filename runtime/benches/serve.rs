@@ -11,9 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use weld_runtime::{
-    Access, EngineSettings, GuestStream, Runtime, ServeLog, ServeSpec, Server, parse_duration,
-};
+use weld_runtime::{Access, EngineSettings, GuestStream, Runtime, ServeLog, ServeSpec, Server};
 
 /// Drops every record: the bench measures the server, not a log.
 struct NoLog;
@@ -88,7 +86,7 @@ fn request(c: &mut Criterion) {
         let serving = {
             let server = server.clone();
             threads.spawn(async move {
-                let drain = parse_duration("1s").expect("a duration");
+                let drain = std::time::Duration::from_secs(1);
                 server
                     .serve(listener, async { drop(stopped.await) }, drain)
                     .await

@@ -36,29 +36,6 @@ pub struct DirGrant {
     pub read_only: bool,
 }
 
-impl FromStr for DirGrant {
-    type Err = String;
-
-    fn from_str(spec: &str) -> Result<Self, String> {
-        let (spec, read_only) = match spec.strip_suffix(":ro") {
-            Some(rest) if !rest.ends_with(':') => (rest, true),
-            _ => (spec, false),
-        };
-        let (host, guest) = match spec.split_once("::") {
-            Some((host, guest)) => (host, guest),
-            None => (spec, spec),
-        };
-        if host.is_empty() || guest.is_empty() {
-            return Err(format!("`{spec}`: expected HOST[::GUEST][:ro]"));
-        }
-        Ok(DirGrant {
-            host: host.into(),
-            guest: guest.into(),
-            read_only,
-        })
-    }
-}
-
 impl Grants {
     /// What the guest may use, one line per kind, for a server's start-up message: directories with their guest
     /// paths and modes, environment variable names (never their values), network ranges, HTTP hosts. Empty when
@@ -90,20 +67,6 @@ impl Grants {
             lines.push(format!("outgoing HTTP to {http}"));
         }
         lines
-    }
-}
-
-/// `--env NAME=VALUE`, or `--env NAME` for the host's value.
-pub fn parse_env(spec: &str) -> Result<(String, String), String> {
-    match spec.split_once('=') {
-        Some(("", _)) => Err(format!("`{spec}`: the variable has no name")),
-        Some((name, value)) => Ok((name.into(), value.into())),
-        None => match std::env::var(spec) {
-            Ok(value) => Ok((spec.into(), value)),
-            Err(_) => Err(format!(
-                "`{spec}` is not set on the host (give it a value: --env {spec}=VALUE)"
-            )),
-        },
     }
 }
 
@@ -277,65 +240,6 @@ pub(crate) fn wasi_builder(grants: &Grants, args: &[String]) -> Result<WasiCtxBu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dir_specs() {
-        let d = |s: &str| DirGrant::from_str(s).unwrap();
-        assert_eq!(
-            d("data"),
-            DirGrant {
-                host: "data".into(),
-                guest: "data".into(),
-                read_only: false
-            }
-        );
-        assert_eq!(
-            d("data::/srv"),
-            DirGrant {
-                host: "data".into(),
-                guest: "/srv".into(),
-                read_only: false
-            }
-        );
-        assert_eq!(
-            d("data::/srv:ro"),
-            DirGrant {
-                host: "data".into(),
-                guest: "/srv".into(),
-                read_only: true
-            }
-        );
-        assert_eq!(
-            d("data:ro"),
-            DirGrant {
-                host: "data".into(),
-                guest: "data".into(),
-                read_only: true
-            }
-        );
-        // `::ro` names the guest path `ro`, it does not mean read-only.
-        assert_eq!(
-            d("data::ro"),
-            DirGrant {
-                host: "data".into(),
-                guest: "ro".into(),
-                read_only: false
-            }
-        );
-        assert!(DirGrant::from_str("::/srv").is_err());
-    }
-
-    #[test]
-    fn env_specs() {
-        assert_eq!(parse_env("A=b=c").unwrap(), ("A".into(), "b=c".into()));
-        assert_eq!(parse_env("A=").unwrap(), ("A".into(), String::new()));
-        assert!(parse_env("=x").is_err());
-        assert!(
-            parse_env("WELD_SURELY_UNSET_VARIABLE")
-                .unwrap_err()
-                .contains("not set on the host")
-        );
-    }
 
     #[test]
     fn address_ranges() {

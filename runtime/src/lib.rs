@@ -58,11 +58,11 @@ pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
 pub use concurrent::{MAX_READ_BYTES, ReadError};
 pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
 pub use error::{BoxError, RunError};
-pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio, parse_env};
+pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio};
 pub use host::Host;
 pub use imports::{MissingImport, host_provides};
 pub use invoke::{Export, exports};
-pub use limits::{LimitHit, Limits, Watchdog, parse_duration, parse_size};
+pub use limits::{LimitHit, Limits, Watchdog};
 pub use runner::{
     DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering,
 };

@@ -52,43 +52,6 @@ impl std::fmt::Display for LimitHit {
     }
 }
 
-/// `--max-memory`: a byte count with an optional unit: `B`, `K`/`KB`/`KiB`, `M`/`MB`/`MiB`, `G`/`GB`/`GiB`
-/// (all binary: 1K = 1024 bytes).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size (such as 64MiB or 1G)"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        _ => {
-            return Err(format!(
-                "`{unit}` is not a size unit (use B, KiB, MiB or GiB)"
-            ));
-        }
-    };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("`{text}` is too large"))
-}
-
-/// A duration such as `500ms`, `2s` or `1m30s`, longer than zero (`--timeout`, `--drain-timeout`,
-/// `weld cache clean --older-than`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("it must be longer than zero".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("`{text}`: {e} (use e.g. 500ms, 2s or 1m30s)")),
-    }
-}
-
 /// A size in the largest binary unit that divides it.
 fn size_text(bytes: u64) -> String {
     for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
@@ -239,28 +202,8 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
-        assert_eq!(parse_size("16m"), Ok(16 << 20));
-        assert_eq!(parse_size("1G"), Ok(1 << 30));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("64 KiB"), Ok(64 << 10));
-        assert!(parse_size("16 parsecs").unwrap_err().contains("size unit"));
-        assert!(parse_size("lots").unwrap_err().contains("not a size"));
-        assert!(
-            parse_size("99999999999999G")
-                .unwrap_err()
-                .contains("too large")
-        );
         assert_eq!(size_text(16 << 20), "16MiB");
         assert_eq!(size_text(1000), "1000B");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("soon").unwrap_err().contains("500ms"));
     }
 
     #[test]

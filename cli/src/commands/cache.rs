@@ -3,12 +3,13 @@
 
 use crate::output;
 use crate::units::human_size;
+use crate::values::parse_duration;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
-use weld_runtime::{Cache, Cleaned, EngineSettings, Filled, Runtime, Usage, parse_duration};
+use weld_runtime::{Cache, Cleaned, EngineSettings, Filled, Runtime, Usage};
 
 /// Show what the cache of compiled code holds (compiled components, most recently used first, and the
 /// functions they share), or clean it. The cache lives in `$WELD_CACHE_DIR/compiled` (default

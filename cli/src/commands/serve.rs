@@ -4,6 +4,7 @@
 use crate::headers::HeaderArg;
 use crate::input::Input;
 use crate::sandbox::{Failure, SandboxOpts, argv0};
+use crate::values::{parse_duration, parse_size};
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use weld_runtime::{
     Access, ConnectionLimits, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_MEMORY, GuestStream,
-    InstanceReuse, Outcome, ServeLog, ServeSpec, Server, parse_duration, parse_size,
+    InstanceReuse, Outcome, ServeLog, ServeSpec, Server,
 };
 
 /// Serve a component that exports wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3 over HTTP/1.1. Each
