@@ -263,7 +263,6 @@ fn say_origin(loaded: &Loaded) {
         Origin::Baseline {
             stored,
             took,
-            reuse,
             replaced,
             filling,
         } => {
@@ -271,7 +270,6 @@ fn say_origin(loaded: &Loaded) {
                 "compiled {file} with Winch in {}",
                 crate::units::millis(*took)
             );
-            push_reuse(&mut line, *reuse, "trampolines");
             push_replaced(&mut line, replaced.as_ref());
             match stored {
                 Some(Ok(_)) => {
@@ -303,7 +301,7 @@ fn say_origin(loaded: &Loaded) {
                     weld_wit::one_line(&**why)
                 ));
             }
-            push_reuse(&mut line, *reuse, "functions");
+            push_reuse(&mut line, *reuse);
             push_replaced(&mut line, replaced.as_ref());
             match stored {
                 Some(Ok(entry)) => line.push_str(&format!("; cached at {}", entry.display())),
@@ -326,11 +324,11 @@ fn push_filling(line: &mut String, filling: bool) {
     }
 }
 
-/// Says how many of the compile's `what` came from the shared store, if it looked any up.
-fn push_reuse(line: &mut String, reuse: Option<weld_runtime::Reuse>, what: &str) {
+/// Says how many of the compile's functions came from the shared store, if it looked any up.
+fn push_reuse(line: &mut String, reuse: Option<weld_runtime::Reuse>) {
     if let Some(reuse) = reuse.filter(|r| r.lookups > 0) {
         line.push_str(&format!(
-            " ({} of {} {what} found in the shared store, not compiled)",
+            " ({} of {} functions found in the shared store, not compiled)",
             reuse.hits, reuse.lookups
         ));
     }

@@ -82,9 +82,9 @@ pub fn engine(settings: EngineSettings) -> Result<Engine, RunError> {
 }
 
 /// Like [`engine`], with Cranelift reusing functions compiled before from `functions` (its incremental
-/// compilation cache) and adding the ones it compiles. With Winch, the trampolines Winch has Cranelift compile
-/// are shared that way; that takes weld's patched `wasmtime-internal-winch` (`vendor/README.md`), and a build
-/// without the patch (whose Winch refuses the store) gets a Winch engine that shares nothing rather than an error.
+/// compilation cache) and adding the ones it compiles. A Winch engine is built without the store: wasmtime 48's
+/// Winch refuses one (`enable_incremental_compilation` fails, "not supported on this platform"), so Winch compiles
+/// everything it is given, trampolines included.
 ///
 /// # Errors
 /// [`RunError::Engine`] when wasmtime refuses the configuration (a CPU or platform it cannot compile for).
@@ -92,13 +92,8 @@ pub fn engine_sharing(
     settings: EngineSettings,
     functions: Option<Arc<dyn CacheStore>>,
 ) -> Result<Engine, RunError> {
-    let sharing = functions.is_some();
-    match Engine::new(&config(settings, functions)?) {
-        Err(_) if sharing && settings.compiler == Compiler::Winch => {
-            Engine::new(&config(settings, None)?).map_err(|e| RunError::Engine(e.into()))
-        }
-        engine => engine.map_err(|e| RunError::Engine(e.into())),
-    }
+    let functions = functions.filter(|_| settings.compiler == Compiler::Cranelift);
+    Engine::new(&config(settings, functions)?).map_err(|e| RunError::Engine(e.into()))
 }
 
 /// The wasmtime configuration of [`engine_sharing`].

@@ -136,9 +136,6 @@ pub enum Origin {
         stored: Option<Result<PathBuf, BoxError>>,
         /// Compile time.
         took: Duration,
-        /// Trampolines looked up in and found in the shared store, when there is one: Winch compiles each
-        /// function itself, and the trampolines that call them from the host with Cranelift, which shares them.
-        reuse: Option<Reuse>,
         /// Why the existing entry is unusable, if there was one.
         replaced: Option<BoxError>,
         /// Whether another process holds the entry's compile lock (is filling it now).
@@ -198,8 +195,8 @@ pub const DEFAULT_WINCH_FROM: u64 = 256 * 1024;
 const GRACE: Duration = Duration::from_millis(500);
 
 impl Runtime {
-    /// A runtime with these engine settings, caching compiled code (and the functions Cranelift compiles,
-    /// Winch's trampolines included, shared between components) in `cache` when given. It compiles with
+    /// A runtime with these engine settings, caching compiled code (and the functions Cranelift compiles, shared
+    /// between components) in `cache` when given. It compiles with
     /// `settings.compiler` until [`Runtime::with_tiering`] says otherwise.
     pub fn new(settings: EngineSettings, cache: Option<Cache>) -> Result<Self, RunError> {
         let functions = cache.as_ref().map(|c| Arc::new(c.functions()));
@@ -267,7 +264,7 @@ impl Runtime {
             compiler: Compiler::Winch,
             ..self.settings
         };
-        let tier = Tier::new(settings, self.functions.clone())?;
+        let tier = Tier::new(settings, None)?;
         Ok(self.baseline.get_or_init(|| tier))
     }
 
@@ -458,7 +455,6 @@ impl Runtime {
                 Compiler::Winch => Origin::Baseline {
                     stored: None,
                     took,
-                    reuse,
                     replaced: None,
                     filling: false,
                 },
@@ -506,9 +502,7 @@ impl Runtime {
         if tiering == Tiering::Auto && cache.writable() && wasm.len() as u64 >= self.winch_from {
             match self.compile_with(Compiler::Winch, path, wasm) {
                 Ok(Compiled {
-                    component,
-                    took,
-                    reuse,
+                    component, took, ..
                 }) => {
                     // Kept at once, so that the next run maps it rather than compiling again while the optimised
                     // code is still being made.
@@ -525,7 +519,6 @@ impl Runtime {
                     let origin = Origin::Baseline {
                         stored: Some(stored),
                         took,
-                        reuse,
                         replaced,
                         filling: cache.locked(&key),
                     };
