@@ -126,6 +126,9 @@ pub enum ComposeError {
     /// Encoding the graph failed.
     #[error("failed to encode the composed component")]
     Encode(#[source] wac_graph::EncodeError),
+    /// weld's encoder could not write the composition.
+    #[error("failed to encode the composition")]
+    Encoding(#[source] crate::encode::EncodeError),
     /// The encoded result does not validate.
     #[error("the composed component is invalid{}", limit_hint(.0))]
     Invalid(#[source] weld_wit::Invalid),

@@ -2,6 +2,7 @@
 //! version become one), enforce `--closed`, export what the root exports, encode, and validate the result before
 //! anyone writes it.
 
+use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Wanted};
 use crate::engine::graph_error;
 use crate::error::ComposeError;
 use crate::labels::{file_and_stem, instance_label};
@@ -10,7 +11,7 @@ use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Composition, Options};
 use indexmap::IndexMap;
 use std::collections::HashSet;
-use wac_graph::types::{SubtypeChecker, TypeAggregator, are_semver_compatible};
+use wac_graph::types::{ItemKind, SubtypeChecker, TypeAggregator, are_semver_compatible};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
 
 /// Finishes a composition whose instances were wired by matching: the interfaces of types alone that plugs
@@ -23,7 +24,6 @@ pub(crate) fn finish_plugged(
     (root, type_exports): (NodeId, &[(NodeId, String)]),
     options: &Options,
 ) -> Result<Composition, ComposeError> {
-    settle_imports(&graph, &mut report, options)?;
     let root_exports = export_names(&graph, root);
     for (provider, name) in type_exports {
         if !root_exports.contains(name) {
@@ -33,11 +33,125 @@ pub(crate) fn finish_plugged(
     for name in &root_exports {
         re_export(&mut graph, root, name)?;
     }
-    report.exports = exports(&graph);
     short_names(&mut graph);
-    let bytes =
-        guard_encoder(|| graph.encode(encode_options(options)))?.map_err(ComposeError::Encode)?;
+    let plan = Plan::of(&graph).map_err(ComposeError::Encoding)?;
+    let loaded = plan
+        .components
+        .iter()
+        .map(|(label, bytes)| Loaded::read(label, bytes))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ComposeError::Encoding)?;
+    let imports = match own_imports(&graph, &plan, &loaded, options.keep_import_versions) {
+        Ok(imports) => imports,
+        Err(mut conflict) => {
+            if let ComposeError::ImportConflict { report: slot, .. } = &mut conflict {
+                *slot = Some(Box::new(report.clone()));
+            }
+            return Err(conflict);
+        }
+    };
+    report.imports = imports.reported().map(|i| i.name.clone()).collect();
+    report.merged = merges(&imports);
+    check_closed(&report, options.closed)?;
+    report.exports = exports(&graph);
+    let bytes = encode::encode(&plan, &loaded, &imports).map_err(|e| match e {
+        EncodeError::Import {
+            import,
+            component,
+            source,
+        } => ComposeError::ImportInexpressible {
+            importer: plan
+                .instances
+                .iter()
+                .position(|i| i.component == component)
+                .map_or_else(
+                    || plan.components[component].0.to_owned(),
+                    |i| instance_name(&plan, i),
+                ),
+            source,
+            import,
+        },
+        other => ComposeError::Encoding(other),
+    })?;
     validated(bytes, report)
+}
+
+/// The composition's imports as weld's encoder writes them; a conflict names both importers.
+fn own_imports(
+    graph: &CompositionGraph,
+    plan: &Plan<'_>,
+    loaded: &[Loaded],
+    keep_versions: bool,
+) -> Result<Imports, ComposeError> {
+    let mut cache = HashSet::new();
+    let mut checker = SubtypeChecker::new(&mut cache);
+    let types = graph.types();
+    let kind = |item: Item<'_>| -> anyhow::Result<ItemKind> {
+        let world = &types[graph[plan.packages[item.component]].ty()];
+        let kind = *world
+            .imports
+            .get(item.import)
+            .ok_or_else(|| anyhow::anyhow!("no import `{}`", item.import))?;
+        match (item.export, kind) {
+            (None, kind) => Ok(kind),
+            (Some(export), ItemKind::Instance(id)) => types[id]
+                .exports
+                .get(export)
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("no export `{export}` in `{}`", item.import)),
+            (Some(_), _) => anyhow::bail!("`{}` is not an instance", item.import),
+        }
+    };
+    // Asked as wac's merge asks it (the later import against the earlier), so its messages read the same way.
+    let mut check = |offered: Item<'_>, wanted: Item<'_>| -> anyhow::Result<()> {
+        checker.is_subtype(kind(wanted)?, types, kind(offered)?, types)
+    };
+    Imports::of_plan(plan, loaded, keep_versions, &mut check).map_err(|conflict| {
+        let Conflict {
+            first,
+            second,
+            source,
+        } = conflict;
+        let label = |w: &Wanted| instance_name(plan, w.importer);
+        ComposeError::ImportConflict {
+            versions_differ: first.name != second.name,
+            first_importer: label(&first).into(),
+            second_importer: label(&second).into(),
+            first: first.name,
+            second: second.name,
+            source: source.into(),
+            report: None,
+        }
+    })
+}
+
+/// What an instance is called in messages: its name in the result, else its component's label.
+fn instance_name(plan: &Plan<'_>, instance: usize) -> String {
+    let instance = &plan.instances[instance];
+    instance
+        .name
+        .clone()
+        .unwrap_or_else(|| plan.components[instance.component].0.to_owned())
+}
+
+/// The imports that became one under another name, older names by version.
+fn merges(imports: &Imports) -> Vec<Merge> {
+    imports
+        .reported()
+        .filter_map(|import| {
+            let mut from: Vec<String> = Vec::new();
+            for w in &import.wanted {
+                if w.name != import.name && !from.contains(&w.name) {
+                    from.push(w.name.clone());
+                }
+            }
+            from.sort_by_key(|name| names::split(name).1);
+            (!from.is_empty()).then(|| Merge {
+                into: import.name.clone(),
+                from,
+            })
+        })
+        .collect()
 }
 
 /// The report's imports and merges from `graph`, then the `--closed` check.
@@ -109,7 +223,7 @@ pub(crate) fn validated(bytes: Vec<u8>, mut report: Report) -> Result<Compositio
 }
 
 /// The names a (valid) component imports at its top level, in order.
-fn top_level_imports(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn top_level_imports(bytes: &[u8]) -> Vec<String> {
     use wasmparser::Payload;
     let mut names = Vec::new();
     let mut depth = 0usize;

@@ -4,8 +4,9 @@
 //! exports transitively: an explicit wire first, then the one plug exporting the same name or a semver-compatible
 //! version, always checked with the component-model subtype check of `wac-types`. Each plug is instantiated once and
 //! shared. Open imports that differ only by a compatible version become one import of the newest (unless
-//! [`Options::keep_import_versions`]), `--closed` is enforced, and the graph is encoded with `wac-graph` and
-//! validated before it is returned. The [`Report`] says what happened to every import and why; it is data, and
+//! [`Options::keep_import_versions`]), `--closed` is enforced, and the graph is encoded by weld's own encoder
+//! (from each input's own types, so uses, aliases and world-level types stay as written) and validated before it is
+//! returned. The [`Report`] says what happened to every import and why; it is data, and
 //! serialises as the stable JSON documented in docs/compose.md.
 //!
 //! Two other front doors lead to the same engine: [`ComposeFile`] reads a `weld.toml` compose file, finding its
@@ -40,6 +41,7 @@
 //! ```
 
 mod diff;
+mod encode;
 mod engine;
 mod error;
 mod file;
@@ -55,6 +57,7 @@ mod resources;
 mod typefmt;
 mod wac;
 
+pub use encode::EncodeError;
 pub use engine::compose;
 pub use error::{ComposeError, RequestError};
 pub use file::ComposeFile;

@@ -1,0 +1,197 @@
+//! What to encode, read off a wired composition graph: the components, their instances in an order where every
+//! argument exists before it is passed, the arguments, and the exports.
+
+use super::EncodeError;
+use std::collections::HashMap;
+use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
+
+/// A composition to encode.
+pub(crate) struct Plan<'g> {
+    /// The components, each once, in the order their first instance is made: (label, bytes).
+    pub(crate) components: Vec<(&'g str, &'g [u8])>,
+    /// Their packages in the graph, in the same order.
+    pub(crate) packages: Vec<PackageId>,
+    /// The instances, every one after those it takes arguments from.
+    pub(crate) instances: Vec<Instance>,
+    /// The composition's exports: (name, instance, export of that instance).
+    pub(crate) exports: Vec<(String, usize, String)>,
+    /// The exports of instances passed on or exported, in graph order: (instance, export). Each is aliased right
+    /// after its instance is made.
+    pub(crate) aliases: Vec<(usize, String)>,
+}
+
+/// One instance of a component.
+pub(crate) struct Instance {
+    /// The graph node it comes from.
+    pub(crate) node: NodeId,
+    /// Its component (an index into [`Plan::components`]).
+    pub(crate) component: usize,
+    /// Its name in the result's name section.
+    pub(crate) name: Option<String>,
+    /// Its arguments, in the order they were given: (import name, what it is given). Imports without one are
+    /// open: the composition imports them.
+    pub(crate) args: Vec<(String, Arg)>,
+}
+
+/// What an import of an instance is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Arg {
+    /// An export of an earlier instance: (instance, export name).
+    Export(usize, String),
+    /// A whole earlier instance.
+    Instance(usize),
+}
+
+impl<'g> Plan<'g> {
+    /// Reads the plan off `graph`: instantiations, aliases of their exports, and exports of those aliases.
+    ///
+    /// # Errors
+    /// [`EncodeError::Unsupported`] for a node the encoder does not take (explicit imports and type definitions
+    /// of a `.wac` document), [`EncodeError::Cycle`] when instances take arguments from each other.
+    pub(crate) fn of(graph: &'g CompositionGraph) -> Result<Plan<'g>, EncodeError> {
+        let order = instance_order(graph)?;
+        let index: HashMap<NodeId, usize> =
+            order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let mut packages: Vec<PackageId> = Vec::new();
+        let mut components = Vec::new();
+        let mut instances = Vec::with_capacity(order.len());
+        for &node in &order {
+            let package = graph[node].package().ok_or(EncodeError::Unsupported {
+                what: "an instantiation without a component",
+            })?;
+            let component = match packages.iter().position(|p| *p == package) {
+                Some(at) => at,
+                None => {
+                    packages.push(package);
+                    components.push((graph[package].name(), graph[package].bytes()));
+                    packages.len() - 1
+                }
+            };
+            let mut args = Vec::new();
+            for (name, source) in graph.get_instantiation_arguments(node) {
+                args.push((name.to_owned(), arg(graph, &index, source)?));
+            }
+            instances.push(Instance {
+                node,
+                component,
+                name: graph[node].name().map(str::to_owned),
+                args,
+            });
+        }
+        let mut exports = Vec::new();
+        for node in graph.node_ids() {
+            let Some(name) = graph[node].export_name() else {
+                continue;
+            };
+            match arg(graph, &index, node)? {
+                Arg::Export(instance, export) => exports.push((name.to_owned(), instance, export)),
+                Arg::Instance(_) => {
+                    return Err(EncodeError::Unsupported {
+                        what: "exporting a whole instance",
+                    });
+                }
+            }
+        }
+        let mut aliases = Vec::new();
+        for node in graph.node_ids() {
+            if matches!(graph[node].kind(), NodeKind::Alias)
+                && let Ok(Arg::Export(instance, export)) = arg(graph, &index, node)
+            {
+                aliases.push((instance, export));
+            }
+        }
+        Ok(Plan {
+            components,
+            packages,
+            instances,
+            exports,
+            aliases,
+        })
+    }
+}
+
+/// What node `source` gives when passed or exported.
+fn arg(
+    graph: &CompositionGraph,
+    index: &HashMap<NodeId, usize>,
+    source: NodeId,
+) -> Result<Arg, EncodeError> {
+    match graph[source].kind() {
+        NodeKind::Alias => {
+            let (instance, export) =
+                graph
+                    .get_alias_source(source)
+                    .ok_or(EncodeError::Unsupported {
+                        what: "an alias without a source",
+                    })?;
+            let instance = index.get(&instance).ok_or(EncodeError::Unsupported {
+                what: "an alias of something other than an instance",
+            })?;
+            Ok(Arg::Export(*instance, export.to_owned()))
+        }
+        NodeKind::Instantiation(_) => Ok(Arg::Instance(index[&source])),
+        NodeKind::Import(_) => Err(EncodeError::Unsupported {
+            what: "an explicit import",
+        }),
+        NodeKind::Definition => Err(EncodeError::Unsupported {
+            what: "a type definition",
+        }),
+    }
+}
+
+/// The graph's instantiations, each after every instantiation it takes an argument from; independent ones keep
+/// graph order.
+fn instance_order(graph: &CompositionGraph) -> Result<Vec<NodeId>, EncodeError> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let nodes: Vec<NodeId> = graph
+        .node_ids()
+        .filter(|n| matches!(graph[*n].kind(), NodeKind::Instantiation(_)))
+        .collect();
+    let mut marks: HashMap<NodeId, Mark> = nodes.iter().map(|n| (*n, Mark::New)).collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    // Iterative depth-first search: (node, whether its dependencies were pushed).
+    for &start in &nodes {
+        let mut stack = vec![(start, false)];
+        while let Some((node, expanded)) = stack.pop() {
+            match (marks[&node], expanded) {
+                (Mark::Done, _) => {}
+                (Mark::Open, true) => {
+                    marks.insert(node, Mark::Done);
+                    order.push(node);
+                }
+                (Mark::Open, false) => return Err(EncodeError::Cycle),
+                (Mark::New, _) => {
+                    marks.insert(node, Mark::Open);
+                    stack.push((node, true));
+                    let mut deps: Vec<NodeId> = graph
+                        .get_instantiation_arguments(node)
+                        .filter_map(|(_, source)| source_instance(graph, source))
+                        .collect();
+                    deps.reverse();
+                    for dep in deps {
+                        match marks.get(&dep) {
+                            Some(Mark::Done) | None => {}
+                            Some(Mark::Open) => return Err(EncodeError::Cycle),
+                            Some(Mark::New) => stack.push((dep, false)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The instantiation an argument comes from, if any.
+fn source_instance(graph: &CompositionGraph, source: NodeId) -> Option<NodeId> {
+    match graph[source].kind() {
+        NodeKind::Alias => graph.get_alias_source(source).map(|(n, _)| n),
+        NodeKind::Instantiation(_) => Some(source),
+        _ => None,
+    }
+}
