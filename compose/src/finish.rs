@@ -5,13 +5,12 @@
 use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Wanted};
 use crate::engine::graph_error;
 use crate::error::ComposeError;
-use crate::labels::{file_and_stem, instance_label};
+use crate::labels::file_and_stem;
 use crate::names;
 use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Composition, Options};
-use indexmap::IndexMap;
-use std::collections::HashSet;
-use wac_graph::types::{ItemKind, SubtypeChecker, TypeAggregator, are_semver_compatible};
+use std::collections::{HashMap, HashSet};
+use wac_graph::types::{ItemKind, SubtypeChecker};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
 
 /// Finishes a composition whose instances were wired by matching: the interfaces of types alone that plugs
@@ -20,7 +19,7 @@ use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
 /// `root` has its exports re-exported, and the instances are named by their components' stems.
 pub(crate) fn finish_plugged(
     mut graph: CompositionGraph,
-    mut report: Report,
+    report: Report,
     (root, type_exports): (NodeId, &[(NodeId, String)]),
     options: &Options,
 ) -> Result<Composition, ComposeError> {
@@ -34,14 +33,31 @@ pub(crate) fn finish_plugged(
         re_export(&mut graph, root, name)?;
     }
     short_names(&mut graph);
-    let plan = Plan::of(&graph).map_err(ComposeError::Encoding)?;
+    finish_graph(&graph, None, report, options)
+}
+
+/// Encodes a wired graph with weld's encoder: works out the result's imports (open imports that differ only by a
+/// compatible version become one), enforces `--closed`, encodes and validates. `explicit` is a component whose
+/// imports are the graph's explicit imports (see [`Plan::of`]).
+///
+/// # Errors
+/// [`ComposeError::ImportConflict`] naming both importers, [`ComposeError::Closed`],
+/// [`ComposeError::ImportInexpressible`] for an import that cannot be written, [`ComposeError::Encoding`],
+/// [`ComposeError::Invalid`].
+pub(crate) fn finish_graph(
+    graph: &CompositionGraph,
+    explicit: Option<&[u8]>,
+    mut report: Report,
+    options: &Options,
+) -> Result<Composition, ComposeError> {
+    let plan = Plan::of(graph, explicit).map_err(ComposeError::Encoding)?;
     let loaded = plan
         .components
         .iter()
         .map(|(label, bytes)| Loaded::read(label, bytes))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ComposeError::Encoding)?;
-    let imports = match own_imports(&graph, &plan, &loaded, options.keep_import_versions) {
+    let imports = match own_imports(graph, &plan, &loaded, options.keep_import_versions) {
         Ok(imports) => imports,
         Err(mut conflict) => {
             if let ComposeError::ImportConflict { report: slot, .. } = &mut conflict {
@@ -53,7 +69,7 @@ pub(crate) fn finish_plugged(
     report.imports = imports.reported().map(|i| i.name.clone()).collect();
     report.merged = merges(&imports);
     check_closed(&report, options.closed)?;
-    report.exports = exports(&graph);
+    report.exports = exports(graph);
     let bytes = encode::encode(&plan, &loaded, &imports).map_err(|e| match e {
         EncodeError::Import {
             import,
@@ -86,12 +102,19 @@ fn own_imports(
     let mut cache = HashSet::new();
     let mut checker = SubtypeChecker::new(&mut cache);
     let types = graph.types();
+    let explicit: HashMap<&str, ItemKind> = graph
+        .node_ids()
+        .filter_map(|n| match graph[n].kind() {
+            NodeKind::Import(name) => Some((name.as_str(), graph[n].item_kind())),
+            _ => None,
+        })
+        .collect();
     let kind = |item: Item<'_>| -> anyhow::Result<ItemKind> {
-        let world = &types[graph[plan.packages[item.component]].ty()];
-        let kind = *world
-            .imports
-            .get(item.import)
-            .ok_or_else(|| anyhow::anyhow!("no import `{}`", item.import))?;
+        let kind = match plan.packages.get(item.component) {
+            Some(package) => types[graph[*package].ty()].imports.get(item.import),
+            None => explicit.get(item.import),
+        };
+        let kind = *kind.ok_or_else(|| anyhow::anyhow!("no import `{}`", item.import))?;
         match (item.export, kind) {
             (None, kind) => Ok(kind),
             (Some(export), ItemKind::Instance(id)) => types[id]
@@ -112,7 +135,10 @@ fn own_imports(
             second,
             source,
         } = conflict;
-        let label = |w: &Wanted| instance_name(plan, w.importer);
+        let label = |w: &Wanted| match w.importer {
+            Some(instance) => instance_name(plan, instance),
+            None => "the document".to_owned(),
+        };
         ComposeError::ImportConflict {
             versions_differ: first.name != second.name,
             first_importer: label(&first).into(),
@@ -152,23 +178,6 @@ fn merges(imports: &Imports) -> Vec<Merge> {
             })
         })
         .collect()
-}
-
-/// The report's imports and merges from `graph`, then the `--closed` check.
-pub(crate) fn settle_imports(
-    graph: &CompositionGraph,
-    report: &mut Report,
-    options: &Options,
-) -> Result<(), ComposeError> {
-    let mut merged = merged_imports(graph, options.keep_import_versions);
-    // A conflict is shown with the wiring that led to it.
-    if let Err(ComposeError::ImportConflict { report: slot, .. }) = &mut merged {
-        *slot = Some(Box::new(report.clone()));
-    }
-    let (imports, merged) = merged?;
-    report.imports = imports;
-    report.merged = merged;
-    check_closed(report, options.closed)
 }
 
 /// The names the composition exports.
@@ -269,92 +278,6 @@ fn short_names(graph: &mut CompositionGraph) {
             graph.set_node_name(node, short);
         }
     }
-}
-
-/// The imports the encoder will give the composition, computed the way wac-graph's encoder computes them (its
-/// `TypeAggregator`, over the instances' unsatisfied imports in graph order, then explicit imports): imports of
-/// one name are merged into one type that satisfies all importers, and imports of one interface at versions on
-/// one semver track become one import of the newest version. Returns the final import names and the merges; fails,
-/// naming both importers, where two imports cannot be merged because their types conflict.
-fn merged_imports(
-    graph: &CompositionGraph,
-    keep_versions: bool,
-) -> Result<(Vec<String>, Vec<Merge>), ComposeError> {
-    let mut cache = HashSet::new();
-    let mut checker = SubtypeChecker::new(&mut cache);
-    let mut aggregator = TypeAggregator::default();
-    if keep_versions {
-        aggregator = aggregator.keeping_versions();
-    }
-    let mut first_importer: IndexMap<String, NodeId> = IndexMap::new();
-    let mut names: Vec<String> = Vec::new();
-    for node in graph.node_ids() {
-        let (NodeKind::Instantiation(_), Some(package)) =
-            (graph[node].kind(), graph[node].package())
-        else {
-            continue;
-        };
-        let satisfied: HashSet<&str> = graph
-            .get_instantiation_arguments(node)
-            .map(|(name, _)| name)
-            .collect();
-        for (name, kind) in &graph.types()[graph[package].ty()].imports {
-            if satisfied.contains(name.as_str()) {
-                continue;
-            }
-            let earlier = first_importer
-                .iter()
-                .find(|(other, _)| {
-                    *other == name || !keep_versions && are_semver_compatible(other, name)
-                })
-                .map(|(other, node)| (other.clone(), *node));
-            aggregator = aggregator
-                .aggregate(name, graph.types(), *kind, &mut checker)
-                .map_err(|err| match earlier.clone() {
-                    Some((other, first)) => ComposeError::ImportConflict {
-                        versions_differ: other != *name,
-                        first: other,
-                        first_importer: instance_label(graph, first).into(),
-                        second: name.clone(),
-                        second_importer: instance_label(graph, node).into(),
-                        source: err.into(),
-                        report: None,
-                    },
-                    // Nothing earlier to conflict with: the import alone cannot be expressed.
-                    None => ComposeError::ImportInexpressible {
-                        import: name.clone(),
-                        importer: instance_label(graph, node),
-                        source: err.into(),
-                    },
-                })?;
-            first_importer.entry(name.clone()).or_insert(node);
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
-    }
-    let mut merges: Vec<Merge> = Vec::new();
-    for name in &names {
-        let into = aggregator.canonical_import_name(name);
-        if into == name {
-            continue;
-        }
-        match merges.iter_mut().find(|m| m.into == into) {
-            Some(merge) => merge.from.push(name.clone()),
-            None => merges.push(Merge {
-                into: into.to_owned(),
-                from: vec![name.clone()],
-            }),
-        }
-    }
-    for merge in &mut merges {
-        merge.from.sort_by_key(|name| names::split(name).1);
-    }
-    let imports = aggregator
-        .imports()
-        .map(|(name, _)| name.to_owned())
-        .collect();
-    Ok((imports, merges))
 }
 
 /// Under `--closed`, fails when an import it forbids stays open, naming each with who imports it and why. An

@@ -5,7 +5,7 @@
 //! wac's spans, so it points at the same `file:line:column` as `wac compose` does.
 
 use crate::error::ComposeError;
-use crate::finish::{encode_options, exports, guard_encoder, settle_imports, validated};
+use crate::finish::{encode_options, finish_graph, guard_encoder};
 use crate::labels::instance_label;
 use crate::report::{Import, Instance, OpenReason, Outcome, Report, Rule};
 use crate::request::{Composition, Options};
@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use wac_graph::types::BorrowedPackageKey;
-use wac_graph::{CompositionGraph, NodeId, NodeKind};
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind};
 use wac_resolver::FileSystemPackageResolver;
 use weld_wit::SourceError;
 
@@ -111,19 +111,85 @@ fn compose_document(
         }
     })?;
     refuse_wit_packages(document, &source, &keys, resolution.graph())?;
-    // Encoded first: wac knows the spans of its encoding errors only through the resolution.
-    let bytes = guard_encoder(|| resolution.encode(encode_options(options)).map_err(Box::new))?
-        .map_err(|e| document_error(path, &source, *e))?;
     let graph = resolution.graph();
-    let mut report = report(graph);
+    // The two conflicts wac finds while encoding are its diagnostics, with the document's spans, which only its
+    // encoder knows: an explicit import that an instantiation also leaves open, and implicit imports whose types
+    // cannot merge. weld asks wac's encoder when it finds one.
+    let spanned = |found: ComposeError| -> ComposeError {
+        match guard_encoder(|| resolution.encode(encode_options(options)).map_err(Box::new)) {
+            Ok(Err(e)) => document_error(path, &source, *e),
+            _ => found,
+        }
+    };
+    if let Some(name) = explicit_clash(graph) {
+        return Err(spanned(ComposeError::Graph(
+            format!("the explicit import `{name}` is also left open by an instantiation").into(),
+        )));
+    }
+    let report = report(graph);
     if report.problems().next().is_some() {
         return Err(ComposeError::Unresolved(Box::new(report)));
     }
-    settle_imports(graph, &mut report, options)?;
-    report.exports = exports(graph);
-    let mut composition = validated(bytes, report)?;
+    let explicit = explicit_imports(graph)?;
+    let mut composition =
+        finish_graph(graph, explicit.as_deref(), report, options).map_err(|e| match e {
+            ComposeError::ImportConflict { .. } => spanned(e),
+            other => other,
+        })?;
     composition.packages = read;
     Ok(composition)
+}
+
+/// The name of an explicit import that an instantiation also leaves open, if any: wac refuses such a document
+/// (two imports of one name).
+fn explicit_clash(graph: &CompositionGraph) -> Option<String> {
+    let explicit: Vec<&str> = graph
+        .node_ids()
+        .filter_map(|n| match graph[n].kind() {
+            NodeKind::Import(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    graph.node_ids().find_map(|node| {
+        let package = graph[node].package()?;
+        let given: Vec<&str> = graph
+            .get_instantiation_arguments(node)
+            .map(|(name, _)| name)
+            .collect();
+        graph.types()[graph[package].ty()]
+            .imports
+            .keys()
+            .find(|name| !given.contains(&name.as_str()) && explicit.contains(&name.as_str()))
+            .cloned()
+    })
+}
+
+/// A component that imports exactly the document's explicit imports (`import x: ns:pkg/iface;`), with the types
+/// the document gives them, and nothing else: wac's encoder writes it from the graph's type model, and weld's
+/// encoder then takes those imports from it as from any component. `None` when there are none.
+fn explicit_imports(graph: &CompositionGraph) -> Result<Option<Vec<u8>>, ComposeError> {
+    let mut imports = graph.clone();
+    let others: Vec<NodeId> = imports
+        .node_ids()
+        .filter(|n| !matches!(imports[*n].kind(), NodeKind::Import(_)))
+        .collect();
+    if others.len() == imports.node_ids().count() {
+        return Ok(None);
+    }
+    for node in others {
+        if imports.node_ids().any(|n| n == node) {
+            imports.remove_node(node);
+        }
+    }
+    let options = EncodeOptions {
+        define_components: true,
+        validate: false,
+        processor: None,
+        ..EncodeOptions::default()
+    };
+    guard_encoder(|| imports.encode(options))?
+        .map(Some)
+        .map_err(ComposeError::Encode)
 }
 
 /// Why a package of the document could not be found.

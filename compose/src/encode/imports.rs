@@ -21,8 +21,8 @@ pub(crate) struct Wanted {
     pub(crate) component: usize,
     /// The import's name in that component.
     pub(crate) name: String,
-    /// The first instance that wants it.
-    pub(crate) importer: usize,
+    /// The first instance that wants it (an index into [`Plan::instances`]), or `None` for an explicit import.
+    pub(crate) importer: Option<usize>,
     /// Whether it is open (no argument), rather than imported for the types another open import uses.
     pub(crate) open: bool,
 }
@@ -215,32 +215,76 @@ fn check_group<'a>(
     loaded: &[Loaded],
     check: &mut dyn FnMut(Item<'_>, Item<'_>) -> anyhow::Result<()>,
 ) -> Result<(), Conflict> {
-    let mut offered: HashMap<Option<&str>, &Wanted> = HashMap::new();
+    let item = |w: &'a Wanted, export| Item {
+        component: w.component,
+        import: &w.name,
+        export,
+    };
+    let conflict = |first: &Wanted, second: &Wanted, source| Conflict {
+        first: first.clone(),
+        second: second.clone(),
+        source,
+    };
+    let instance = |w: &Wanted| match loaded[w.component].import(&w.name) {
+        Some(ComponentEntityType::Instance(id)) => Some(id),
+        _ => None,
+    };
+    let Some(head) = wanted.first() else {
+        return Ok(());
+    };
+    let mut offered: HashMap<&str, &Wanted> = HashMap::new();
     for w in wanted {
-        let exports: Vec<Option<&str>> = match loaded[w.component].import(&w.name) {
-            Some(ComponentEntityType::Instance(id)) => loaded[w.component].types[id]
-                .exports
-                .keys()
-                .map(|e| Some(e.as_str()))
-                .collect(),
-            _ => vec![None],
+        let Some(id) = instance(w) else {
+            // Not an instance: the whole item must fit what the first importer was given.
+            if !std::ptr::eq(w, head) {
+                check(item(head, None), item(w, None)).map_err(|e| conflict(head, w, e))?;
+            }
+            continue;
         };
-        for export in exports {
-            match offered.get(&export) {
-                None => {
-                    offered.insert(export, w);
-                }
-                Some(first) => {
-                    let item = |w: &'a Wanted| Item {
-                        component: w.component,
-                        import: &w.name,
-                        export,
+        if instance(head).is_none() {
+            check(item(head, None), item(w, None)).map_err(|e| conflict(head, w, e))?;
+        }
+        for (export, entry) in &loaded[w.component].types[id].exports {
+            let Some(first) = offered.get(export.as_str()).copied() else {
+                offered.insert(export, w);
+                continue;
+            };
+            check(item(first, Some(export)), item(w, Some(export)))
+                .map_err(|e| conflict(first, w, e))?;
+            // A type both take from elsewhere must come from the same interface in both (at versions the merge
+            // makes one): the merged import can take it from only one.
+            if let ComponentEntityType::Type { referenced, .. } = entry.ty
+                && let Some(ComponentEntityType::Instance(first_id)) =
+                    loaded[first.component].import(&first.name)
+                && let Some(ComponentEntityType::Type {
+                    referenced: first_referenced,
+                    ..
+                }) = loaded[first.component].types[first_id]
+                    .exports
+                    .get(export)
+                    .map(|e| e.ty)
+            {
+                let origin = |w: &Wanted, id| {
+                    loaded[w.component]
+                        .owner(id)
+                        .map(|(owner, _)| names::split(owner).0.to_owned())
+                        .filter(|owner| *owner != names::split(&w.name).0)
+                };
+                let (a, b) = (origin(first, first_referenced), origin(w, referenced));
+                if a != b {
+                    let from = |o: &Option<String>| match o {
+                        Some(owner) => format!("interface `{owner}`"),
+                        None => "the interface itself".to_owned(),
                     };
-                    check(item(first), item(w)).map_err(|source| Conflict {
-                        first: (*first).clone(),
-                        second: w.clone(),
-                        source,
-                    })?;
+                    return Err(conflict(
+                        first,
+                        w,
+                        anyhow::anyhow!(
+                            "type `{export}` comes from {} for one importer and from {} for the other",
+                            from(&a),
+                            from(&b)
+                        ),
+                    ));
                 }
             }
         }
@@ -267,7 +311,19 @@ fn wanted(plan: &Plan<'_>, loaded: &[Loaded]) -> Vec<Wanted> {
                 wanted.push(Wanted {
                     component: instance.component,
                     name: name.clone(),
-                    importer: i,
+                    importer: Some(i),
+                    open: true,
+                });
+            }
+        }
+    }
+    if let Some(explicit) = plan.explicit {
+        for name in &loaded[explicit].imports {
+            if seen.insert((explicit, name.clone())) {
+                wanted.push(Wanted {
+                    component: explicit,
+                    name: name.clone(),
+                    importer: None,
                     open: true,
                 });
             }

@@ -127,6 +127,7 @@ pub(crate) fn encode(
                         })?
                 }
                 Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
+                Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
             };
             args.push((name.as_str(), kind, at));
         }
@@ -156,11 +157,20 @@ pub(crate) fn encode(
             aliases.insert((*from, export.clone()), (kind, at));
         }
     }
-    for (name, from, export) in &plan.exports {
-        let kind = export_kind(&loaded[plan.instances[*from].component], export)?;
-        let at = match aliases.get(&(*from, export.clone())) {
-            Some(&(_, at)) => at,
-            None => outer.builder.alias_export(instances[*from], export, kind),
+    for (name, what) in &plan.exports {
+        let (kind, at) = match what {
+            Arg::Export(from, export) => match aliases.get(&(*from, export.clone())) {
+                Some(&found) => found,
+                None => {
+                    let kind = export_kind(&loaded[plan.instances[*from].component], export)?;
+                    (
+                        kind,
+                        outer.builder.alias_export(instances[*from], export, kind),
+                    )
+                }
+            },
+            Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
+            Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
         };
         outer.builder.export(name.as_str(), kind, at, None);
     }
@@ -182,6 +192,23 @@ pub(crate) fn encode(
     wasm_encoder::Encode::encode(&producers, &mut bytes);
     outer.builder.raw_custom_section(&bytes);
     Ok(outer.builder.finish())
+}
+
+/// The composition's import that an explicit import of the graph became: its kind and index.
+fn explicit_import(
+    plan: &Plan<'_>,
+    outer: &Outer<'_>,
+    imports: &Imports,
+    name: &str,
+) -> Result<(ComponentExportKind, u32), EncodeError> {
+    let not_imported = || EncodeError::NotImported {
+        import: name.to_owned(),
+    };
+    let import = plan
+        .explicit
+        .and_then(|explicit| imports.of(explicit, name))
+        .ok_or_else(not_imported)?;
+    outer.imported[import].ok_or_else(not_imported)
 }
 
 /// The kind of a component's export `name`.

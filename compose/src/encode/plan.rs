@@ -13,11 +13,14 @@ pub(crate) struct Plan<'g> {
     pub(crate) packages: Vec<PackageId>,
     /// The instances, every one after those it takes arguments from.
     pub(crate) instances: Vec<Instance>,
-    /// The composition's exports: (name, instance, export of that instance).
-    pub(crate) exports: Vec<(String, usize, String)>,
+    /// The composition's exports: (name, what it exports).
+    pub(crate) exports: Vec<(String, Arg)>,
     /// The exports of instances passed on or exported, in graph order: (instance, export). Each is aliased right
     /// after its instance is made.
     pub(crate) aliases: Vec<(usize, String)>,
+    /// The component whose imports are the graph's explicit imports (a `.wac` document's `import` statements),
+    /// never instantiated: an index into `components`.
+    pub(crate) explicit: Option<usize>,
 }
 
 /// One instance of a component.
@@ -40,15 +43,22 @@ pub(crate) enum Arg {
     Export(usize, String),
     /// A whole earlier instance.
     Instance(usize),
+    /// One of the graph's explicit imports, by name.
+    Import(String),
 }
 
 impl<'g> Plan<'g> {
-    /// Reads the plan off `graph`: instantiations, aliases of their exports, and exports of those aliases.
+    /// Reads the plan off `graph`: instantiations, aliases of their exports, explicit imports, and exports of any
+    /// of those. `explicit` is a component that imports what the graph's explicit imports name, with their types
+    /// (wac's encoder writes it from the graph's type model: [`crate::wac`]); it is needed when there are any.
     ///
     /// # Errors
-    /// [`EncodeError::Unsupported`] for a node the encoder does not take (explicit imports and type definitions
-    /// of a `.wac` document), [`EncodeError::Cycle`] when instances take arguments from each other.
-    pub(crate) fn of(graph: &'g CompositionGraph) -> Result<Plan<'g>, EncodeError> {
+    /// [`EncodeError::Unsupported`] for a node the encoder does not take (a type definition of a `.wac` document),
+    /// [`EncodeError::Cycle`] when instances take arguments from each other.
+    pub(crate) fn of(
+        graph: &'g CompositionGraph,
+        explicit: Option<&'g [u8]>,
+    ) -> Result<Plan<'g>, EncodeError> {
         let order = instance_order(graph)?;
         let index: HashMap<NodeId, usize> =
             order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
@@ -80,18 +90,14 @@ impl<'g> Plan<'g> {
         }
         let mut exports = Vec::new();
         for node in graph.node_ids() {
-            let Some(name) = graph[node].export_name() else {
-                continue;
-            };
-            match arg(graph, &index, node)? {
-                Arg::Export(instance, export) => exports.push((name.to_owned(), instance, export)),
-                Arg::Instance(_) => {
-                    return Err(EncodeError::Unsupported {
-                        what: "exporting a whole instance",
-                    });
-                }
+            if let Some(name) = graph[node].export_name() {
+                exports.push((name.to_owned(), arg(graph, &index, node)?));
             }
         }
+        let explicit = explicit.map(|bytes| {
+            components.push(("the document's imports", bytes));
+            components.len() - 1
+        });
         let mut aliases = Vec::new();
         for node in graph.node_ids() {
             if matches!(graph[node].kind(), NodeKind::Alias)
@@ -106,6 +112,7 @@ impl<'g> Plan<'g> {
             instances,
             exports,
             aliases,
+            explicit,
         })
     }
 }
@@ -130,9 +137,7 @@ fn arg(
             Ok(Arg::Export(*instance, export.to_owned()))
         }
         NodeKind::Instantiation(_) => Ok(Arg::Instance(index[&source])),
-        NodeKind::Import(_) => Err(EncodeError::Unsupported {
-            what: "an explicit import",
-        }),
+        NodeKind::Import(name) => Ok(Arg::Import(name.clone())),
         NodeKind::Definition => Err(EncodeError::Unsupported {
             what: "a type definition",
         }),
