@@ -1,5 +1,6 @@
 //! Composing from a root and plugs: load each into the graph, match, then finish.
 
+use crate::encode::Loaded;
 use crate::error::{ComposeError, RequestError};
 use crate::labels::file_and_stem;
 use crate::matching;
@@ -24,10 +25,16 @@ pub fn compose(
     let mut graph = CompositionGraph::new();
     let mut labels = Vec::with_capacity(plugs.len() + 1);
     let mut packages = Vec::with_capacity(plugs.len() + 1);
+    let mut loaded = Vec::with_capacity(plugs.len() + 1);
     for component in std::iter::once(root).chain(plugs) {
         if labels.contains(&component.label) {
             return Err(RequestError::Twice(component.label).into());
         }
+        let read =
+            Loaded::read(&component.label, &component.bytes).map_err(|e| ComposeError::Load {
+                label: component.label.clone(),
+                source: e.into(),
+            });
         let package =
             Package::from_bytes(&component.label, None, component.bytes, graph.types_mut())
                 .map_err(|e| ComposeError::Load {
@@ -40,6 +47,7 @@ pub fn compose(
             });
         }
         packages.push(graph.register_package(package).map_err(graph_error)?);
+        loaded.push(read?);
         labels.push(component.label);
     }
     let wires = options
@@ -52,7 +60,7 @@ pub fn compose(
             })
         })
         .collect::<Result<Vec<_>, RequestError>>()?;
-    let matched = matching::run(&mut graph, &packages, &labels, &wires)?;
+    let matched = matching::run(&mut graph, (&packages, &loaded), &labels, &wires)?;
     let root = matched.instances[0].0;
     let type_exports = matched.type_exports;
     let report = Report {
@@ -66,7 +74,8 @@ pub fn compose(
     if labels.len() > 1 && report.instances.len() == 1 {
         return Err(ComposeError::NothingToCompose(Box::new(report)));
     }
-    crate::finish::finish_plugged(graph, report, (root, &type_exports), options)
+    let loaded = packages.into_iter().zip(loaded).collect();
+    crate::finish::finish_plugged(graph, report, (root, &type_exports, loaded), options)
 }
 
 /// Whether a package is an encoded WIT package rather than a component: no imports, and exports that are all

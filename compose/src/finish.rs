@@ -11,7 +11,7 @@ use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Composition, Options};
 use std::collections::{HashMap, HashSet};
 use wac_graph::types::{ItemKind, SubtypeChecker};
-use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
+use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
 
 /// Finishes a composition whose instances were wired by matching: the interfaces of types alone that plugs
 /// supplied are exported first (`type_exports`: the types of what the result exports must be nameable, exported
@@ -20,7 +20,7 @@ use wac_graph::{CompositionGraph, EncodeOptions, NodeId, NodeKind, Processor};
 pub(crate) fn finish_plugged(
     mut graph: CompositionGraph,
     report: Report,
-    (root, type_exports): (NodeId, &[(NodeId, String)]),
+    (root, type_exports, loaded): (NodeId, &[(NodeId, String)], HashMap<PackageId, Loaded>),
     options: &Options,
 ) -> Result<Composition, ComposeError> {
     let root_exports = export_names(&graph, root);
@@ -33,12 +33,13 @@ pub(crate) fn finish_plugged(
         re_export(&mut graph, root, name)?;
     }
     short_names(&mut graph);
-    finish_graph(&graph, None, report, options)
+    finish_graph(&graph, (None, loaded), report, options)
 }
 
 /// Encodes a wired graph with weld's encoder: works out the result's imports (open imports that differ only by a
 /// compatible version become one), enforces `--closed`, encodes and validates. `explicit` is a component whose
-/// imports are the graph's explicit imports (see [`Plan::of`]).
+/// imports are the graph's explicit imports (see [`Plan::of`]); `loaded` holds components already read, by package
+/// (the others are read here).
 ///
 /// # Errors
 /// [`ComposeError::ImportConflict`] naming both importers, [`ComposeError::Closed`],
@@ -46,7 +47,7 @@ pub(crate) fn finish_plugged(
 /// [`ComposeError::Invalid`].
 pub(crate) fn finish_graph(
     graph: &CompositionGraph,
-    explicit: Option<&[u8]>,
+    (explicit, mut loaded): (Option<&[u8]>, HashMap<PackageId, Loaded>),
     mut report: Report,
     options: &Options,
 ) -> Result<Composition, ComposeError> {
@@ -54,7 +55,13 @@ pub(crate) fn finish_graph(
     let loaded = plan
         .components
         .iter()
-        .map(|(label, bytes)| Loaded::read(label, bytes))
+        .enumerate()
+        .map(
+            |(i, (label, bytes))| match plan.packages.get(i).and_then(|p| loaded.remove(p)) {
+                Some(read) => Ok(read),
+                None => Loaded::read(label, bytes),
+            },
+        )
         .collect::<Result<Vec<_>, _>>()
         .map_err(ComposeError::Encoding)?;
     let imports = match own_imports(graph, &plan, &loaded, options.keep_import_versions) {
@@ -186,20 +193,6 @@ pub(crate) fn exports(graph: &CompositionGraph) -> Vec<String> {
         .node_ids()
         .filter_map(|n| graph[n].export_name().map(str::to_owned))
         .collect()
-}
-
-/// How weld encodes: components defined inline, the processor recorded, validation left to [`validated`].
-pub(crate) fn encode_options(options: &Options) -> EncodeOptions<'static> {
-    EncodeOptions {
-        define_components: true,
-        // Validated afterwards, in parallel, with the same features as `weld validate`.
-        validate: false,
-        processor: Some(Processor {
-            name: "weld",
-            version: env!("CARGO_PKG_VERSION"),
-        }),
-        keep_import_versions: options.keep_import_versions,
-    }
 }
 
 /// Runs wac's encoder, which panics on some graphs instead of returning an error (a cycle it did not expect, the

@@ -4,6 +4,7 @@
 //! recorded in the [`Report`], problems included, so that all of them can be shown at once.
 
 use crate::diff::differences;
+use crate::encode::Loaded;
 use crate::engine::graph_error;
 use crate::error::{ComposeError, RequestError};
 use crate::names::{self, Relation};
@@ -62,6 +63,8 @@ struct Matcher<'a> {
     /// that each import costs the few exports of its name, not a scan of every plug.
     exports: HashMap<String, Vec<(usize, String)>>,
     packages: &'a [PackageId],
+    /// Each component as weld's encoder reads it, in the order of `packages`.
+    loaded: &'a [Loaded],
     labels: &'a [String],
     wires: &'a [Wire],
     used_wires: Vec<bool>,
@@ -75,7 +78,7 @@ struct Matcher<'a> {
 /// Instantiates the root (component 0) and, transitively, every component that satisfies an import.
 pub(crate) fn run(
     graph: &mut CompositionGraph,
-    packages: &[PackageId],
+    (packages, loaded): (&[PackageId], &[Loaded]),
     labels: &[String],
     wires: &[Wire],
 ) -> Result<Matched, ComposeError> {
@@ -92,6 +95,7 @@ pub(crate) fn run(
         graph,
         exports,
         packages,
+        loaded,
         labels,
         wires,
         used_wires: vec![false; wires.len()],
@@ -254,7 +258,7 @@ impl Matcher<'_> {
                 Vec::new(),
             );
         }
-        if self.types_named_by_type_imports(consumer, kind) {
+        if self.types_named_by_type_imports(consumer, import, kind) {
             return (Decision::Open(OpenReason::TypesNamedByImports), Vec::new());
         }
         let mut fits = Vec::new();
@@ -367,24 +371,8 @@ impl Matcher<'_> {
     /// world level (`use shapes.{purse};` in a world). Those type imports stay open, and an import of the result
     /// cannot name a type of an instance inside it, so the interface stays open too (the component model has no
     /// other way to say `purse` is that instance's type; the validator says `type not valid to be used as import`).
-    fn types_named_by_type_imports(&self, consumer: usize, kind: ItemKind) -> bool {
-        let types = self.graph.types();
-        let ItemKind::Instance(id) = kind else {
-            return false;
-        };
-        if !types_only(types, kind) {
-            return false;
-        }
-        self.world(consumer)
-            .imports
-            .values()
-            .any(|import| match import {
-                ItemKind::Type(ty) => types[id]
-                    .exports
-                    .values()
-                    .any(|e| *e == ItemKind::Type(*ty)),
-                _ => false,
-            })
+    fn types_named_by_type_imports(&self, consumer: usize, import: &str, kind: ItemKind) -> bool {
+        types_only(self.graph.types(), kind) && self.loaded[consumer].named_by_type_imports(import)
     }
 
     /// Why an import nothing plugs stays open: it needs nothing, or only the root has it, or nobody does.

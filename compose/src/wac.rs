@@ -5,7 +5,7 @@
 //! wac's spans, so it points at the same `file:line:column` as `wac compose` does.
 
 use crate::error::ComposeError;
-use crate::finish::{encode_options, finish_graph, guard_encoder};
+use crate::finish::{finish_graph, guard_encoder};
 use crate::labels::instance_label;
 use crate::report::{Import, Instance, OpenReason, Outcome, Report, Rule};
 use crate::request::{Composition, Options};
@@ -116,7 +116,7 @@ fn compose_document(
     // encoder knows: an explicit import that an instantiation also leaves open, and implicit imports whose types
     // cannot merge. weld asks wac's encoder when it finds one.
     let spanned = |found: ComposeError| -> ComposeError {
-        match guard_encoder(|| resolution.encode(encode_options(options)).map_err(Box::new)) {
+        match guard_encoder(|| resolution.encode(wac_options()).map_err(Box::new)) {
             Ok(Err(e)) => document_error(path, &source, *e),
             _ => found,
         }
@@ -131,13 +131,79 @@ fn compose_document(
         return Err(ComposeError::Unresolved(Box::new(report)));
     }
     let explicit = explicit_imports(graph)?;
-    let mut composition =
-        finish_graph(graph, explicit.as_deref(), report, options).map_err(|e| match e {
-            ComposeError::ImportConflict { .. } => spanned(e),
-            other => other,
-        })?;
+    let mut composition = finish_graph(
+        graph,
+        (explicit.as_deref(), HashMap::new()),
+        report,
+        options,
+    )
+    .map_err(|e| conflict_at_instantiations(path, &source, e))?;
     composition.packages = read;
     Ok(composition)
+}
+
+/// An import conflict as a diagnostic of the document, pointing at the two instantiations whose imports cannot
+/// become one (where wac points); any other error as it is.
+fn conflict_at_instantiations(path: &Path, source: &str, error: ComposeError) -> ComposeError {
+    let spans = match &error {
+        ComposeError::ImportConflict {
+            first_importer,
+            second_importer,
+            ..
+        } => (
+            find_instantiation(source, first_importer),
+            find_instantiation(source, second_importer),
+        ),
+        _ => (None, None),
+    };
+    let message = error.to_string();
+    match (error, spans) {
+        (ComposeError::ImportConflict { source: cause, .. }, (Some(first), Some(second))) => {
+            let diagnostic = miette::MietteDiagnostic::new(message).with_labels([
+                miette::LabeledSpan::new_primary_with_span(
+                    Some("conflicting instantiation here".into()),
+                    second,
+                ),
+                miette::LabeledSpan::new_with_span(
+                    Some("previous instantiation here".into()),
+                    first,
+                ),
+            ]);
+            ComposeError::Document {
+                path: path.to_path_buf(),
+                source: SourceError::new(path, source, diagnostic).caused_by(cause),
+            }
+        }
+        (other, _) => other,
+    }
+}
+
+/// Where `let name = new pkg` instantiates in `source`: the span of `pkg`, outside `//` comments.
+fn find_instantiation(source: &str, name: &str) -> Option<miette::SourceSpan> {
+    let wanted = format!("let {name} = new ");
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let code = line.split("//").next().unwrap_or_default();
+        if let Some(at) = code.find(&wanted) {
+            let start = at + wanted.len();
+            let len = code[start..]
+                .find(|c: char| c.is_whitespace() || c == '{' || c == ';')
+                .unwrap_or(code.len() - start);
+            return Some((offset + start, len).into());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// How wac's encoder is asked to write what weld takes from it: components defined inline, no validation (weld
+/// validates its own result).
+fn wac_options() -> EncodeOptions<'static> {
+    EncodeOptions {
+        define_components: true,
+        validate: false,
+        processor: None,
+    }
 }
 
 /// The name of an explicit import that an instantiation also leaves open, if any: wac refuses such a document
@@ -151,6 +217,9 @@ fn explicit_clash(graph: &CompositionGraph) -> Option<String> {
         })
         .collect();
     graph.node_ids().find_map(|node| {
+        let NodeKind::Instantiation(_) = graph[node].kind() else {
+            return None;
+        };
         let package = graph[node].package()?;
         let given: Vec<&str> = graph
             .get_instantiation_arguments(node)
@@ -164,14 +233,20 @@ fn explicit_clash(graph: &CompositionGraph) -> Option<String> {
     })
 }
 
-/// A component that imports exactly the document's explicit imports (`import x: ns:pkg/iface;`), with the types
-/// the document gives them, and nothing else: wac's encoder writes it from the graph's type model, and weld's
-/// encoder then takes those imports from it as from any component. `None` when there are none.
+/// A component that imports exactly the document's explicit imports (`import x: ns:pkg/iface;`) and exports its
+/// type definitions (`type t = ...;`), with the types the document gives them, and nothing else: wac's encoder
+/// writes it from the graph's type model, and weld's encoder then takes those imports and types from it as from
+/// any component. `None` when there are none.
 fn explicit_imports(graph: &CompositionGraph) -> Result<Option<Vec<u8>>, ComposeError> {
     let mut imports = graph.clone();
     let others: Vec<NodeId> = imports
         .node_ids()
-        .filter(|n| !matches!(imports[*n].kind(), NodeKind::Import(_)))
+        .filter(|n| {
+            !matches!(
+                imports[*n].kind(),
+                NodeKind::Import(_) | NodeKind::Definition
+            )
+        })
         .collect();
     if others.len() == imports.node_ids().count() {
         return Ok(None);
@@ -181,13 +256,7 @@ fn explicit_imports(graph: &CompositionGraph) -> Result<Option<Vec<u8>>, Compose
             imports.remove_node(node);
         }
     }
-    let options = EncodeOptions {
-        define_components: true,
-        validate: false,
-        processor: None,
-        ..EncodeOptions::default()
-    };
-    guard_encoder(|| imports.encode(options))?
+    guard_encoder(|| imports.encode(wac_options()))?
         .map(Some)
         .map_err(ComposeError::Encode)
 }

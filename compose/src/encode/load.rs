@@ -90,6 +90,19 @@ impl Loaded {
         keys(&self.types, id)
     }
 
+    /// Whether a world-level type import of the component takes its type from import `name` (`use
+    /// ns:pkg/iface.{t};` in a world, or `type t = ...` naming such a type): the interface then names the world's
+    /// types and must stay an import wherever the world's do.
+    pub(crate) fn named_by_type_imports(&self, name: &str) -> bool {
+        self.imports.iter().any(|import| {
+            matches!(
+                self.import(import),
+                Some(ComponentEntityType::Type { referenced, .. })
+                    if self.owner(referenced).is_some_and(|(owner, _)| owner == name)
+            )
+        })
+    }
+
     /// Which import a type comes from, if any: the first import that names it as itself or as a type it aliases.
     pub(crate) fn owner(&self, id: ComponentAnyTypeId) -> Option<&Owner> {
         self.keys(id).iter().find_map(|k| self.owners.get(k))

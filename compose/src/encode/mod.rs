@@ -128,6 +128,11 @@ pub(crate) fn encode(
                 }
                 Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
                 Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
+                Arg::Definition(_) => {
+                    return Err(EncodeError::Unsupported {
+                        what: "a type definition given as an argument",
+                    });
+                }
             };
             args.push((name.as_str(), kind, at));
         }
@@ -171,6 +176,15 @@ pub(crate) fn encode(
             },
             Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
             Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
+            Arg::Definition(definition) => {
+                let declared = plan.explicit.ok_or(EncodeError::Unsupported {
+                    what: "a type definition without its declaring component",
+                })?;
+                (
+                    ComponentExportKind::Type,
+                    outer.export_type(declared, definition)?,
+                )
+            }
         };
         outer.builder.export(name.as_str(), kind, at, None);
     }

@@ -18,8 +18,8 @@ pub(crate) struct Plan<'g> {
     /// The exports of instances passed on or exported, in graph order: (instance, export). Each is aliased right
     /// after its instance is made.
     pub(crate) aliases: Vec<(usize, String)>,
-    /// The component whose imports are the graph's explicit imports (a `.wac` document's `import` statements),
-    /// never instantiated: an index into `components`.
+    /// The component whose imports are the graph's explicit imports and whose exports are its type definitions
+    /// (a `.wac` document's `import` and `type` statements), never instantiated: an index into `components`.
     pub(crate) explicit: Option<usize>,
 }
 
@@ -45,16 +45,19 @@ pub(crate) enum Arg {
     Instance(usize),
     /// One of the graph's explicit imports, by name.
     Import(String),
+    /// One of the graph's type definitions (a `.wac` document's `type` statements), by its export name.
+    Definition(String),
 }
 
 impl<'g> Plan<'g> {
-    /// Reads the plan off `graph`: instantiations, aliases of their exports, explicit imports, and exports of any
-    /// of those. `explicit` is a component that imports what the graph's explicit imports name, with their types
-    /// (wac's encoder writes it from the graph's type model: [`crate::wac`]); it is needed when there are any.
+    /// Reads the plan off `graph`: instantiations, aliases of their exports, explicit imports, type definitions,
+    /// and exports of any of those. `explicit` is a component that imports what the graph's explicit imports name
+    /// and exports its type definitions, with their types (wac's encoder writes it from the graph's type model:
+    /// [`crate::wac`]); it is needed when there are any.
     ///
     /// # Errors
-    /// [`EncodeError::Unsupported`] for a node the encoder does not take (a type definition of a `.wac` document),
-    /// [`EncodeError::Cycle`] when instances take arguments from each other.
+    /// [`EncodeError::Unsupported`] for a node the encoder does not take, [`EncodeError::Cycle`] when instances
+    /// take arguments from each other.
     pub(crate) fn of(
         graph: &'g CompositionGraph,
         explicit: Option<&'g [u8]>,
@@ -138,9 +141,14 @@ fn arg(
         }
         NodeKind::Instantiation(_) => Ok(Arg::Instance(index[&source])),
         NodeKind::Import(name) => Ok(Arg::Import(name.clone())),
-        NodeKind::Definition => Err(EncodeError::Unsupported {
-            what: "a type definition",
-        }),
+        NodeKind::Definition => {
+            let name = graph[source]
+                .export_name()
+                .ok_or(EncodeError::Unsupported {
+                    what: "a type definition that is not exported",
+                })?;
+            Ok(Arg::Definition(name.to_owned()))
+        }
     }
 }
 

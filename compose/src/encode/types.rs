@@ -149,6 +149,19 @@ impl<'a> Outer<'a> {
         Ok(())
     }
 
+    /// Writes at the outer level the type that `component` exports as `name` (a type definition of a `.wac`
+    /// document), with what it names taken from the composition's imports; returns its index.
+    pub(crate) fn export_type(&mut self, component: usize, name: &str) -> Result<u32, EncodeError> {
+        match self.loaded[component].export(name) {
+            Some(ComponentEntityType::Type { referenced, .. }) => {
+                self.resolve(&mut Scope::Outer, component, referenced)
+            }
+            _ => Err(EncodeError::Unsupported {
+                what: "an exported definition that is not a type",
+            }),
+        }
+    }
+
     /// Adds to an instance type the exports of one importer's view of it that are not there yet.
     fn instance_exports(
         &mut self,

@@ -1,5 +1,0 @@
-mod component;
-mod module;
-
-pub use component::ComponentNames;
-pub use module::ModuleNames;
