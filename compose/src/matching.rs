@@ -166,7 +166,17 @@ impl Matcher<'_> {
             .iter()
             .map(|(name, kind)| (name.clone(), *kind))
             .collect();
+        // The argument each plugged import was given, for the type imports that name its types.
+        let mut plugged: HashMap<String, (usize, String, NodeId)> = HashMap::new();
         for (name, kind) in imports {
+            if let Some(outcome) = self.type_of_plug(component, node, &name, &plugged)? {
+                self.instances[slot].1.imports.push(Import {
+                    name,
+                    outcome,
+                    rejected: Vec::new(),
+                });
+                continue;
+            }
             let (decision, rejected) = self.decide(component, &name, kind);
             let outcome = match decision {
                 Decision::Plug {
@@ -176,6 +186,13 @@ impl Matcher<'_> {
                 } => {
                     let types_only = types_only(self.graph.types(), kind);
                     let outcome = self.plug(node, &name, provider, export.clone(), rule)?;
+                    if let Some(arg) = self
+                        .graph
+                        .get_instantiation_arguments(node)
+                        .find(|(n, _)| *n == name)
+                    {
+                        plugged.insert(name.clone(), (provider, export.clone(), arg.1));
+                    }
                     if let (true, State::Done(provider_node)) = (types_only, &self.state[provider])
                         && !self.type_exports.iter().any(|(_, e)| *e == export)
                     {
@@ -195,6 +212,42 @@ impl Matcher<'_> {
         self.stack.pop();
         self.state[component] = State::Done(node);
         Ok(node)
+    }
+
+    /// Plugs a world-level type import of `consumer` (its instance `node`) that names a type of an interface
+    /// already plugged (`plugged`: import name to provider, export and the argument given): with that type of the
+    /// provider's export. `None` for any other import.
+    fn type_of_plug(
+        &mut self,
+        consumer: usize,
+        node: NodeId,
+        import: &str,
+        plugged: &HashMap<String, (usize, String, NodeId)>,
+    ) -> Result<Option<Outcome>, ComposeError> {
+        let loaded = &self.loaded[consumer];
+        let Some(wasmparser::component_types::ComponentEntityType::Type { referenced, .. }) =
+            loaded.import(import)
+        else {
+            return Ok(None);
+        };
+        let Some((interface, Some(ty))) = loaded.owner(referenced).cloned() else {
+            return Ok(None);
+        };
+        let Some((provider, export, arg)) = plugged.get(&interface) else {
+            return Ok(None);
+        };
+        let alias = self
+            .graph
+            .alias_instance_export(*arg, &ty)
+            .map_err(graph_error)?;
+        self.graph
+            .set_instantiation_argument(node, import, alias)
+            .map_err(graph_error)?;
+        Ok(Some(Outcome::Plugged {
+            by: self.labels[*provider].clone(),
+            export: format!("{export}.{{{ty}}}"),
+            rule: Rule::TypeOfPlug,
+        }))
     }
 
     /// Wires `import` of `consumer` to `export` of `provider`'s instance, instantiating the provider first if this

@@ -78,6 +78,11 @@ pub enum Rule {
     Wire,
     /// The `.wac` file says so.
     Wac,
+    /// A world-level type import that names a type of an interface a plug supplies (a world's `use
+    /// types.{request};` beside `import types;`): it is given that type of the plug's export, so the two stay one
+    /// type (the shape of wac#99, which wac and wasm-tools fail to compose). The export is written
+    /// `interface.{type}`.
+    TypeOfPlug,
 }
 
 /// Why an import stays open.

@@ -38,6 +38,9 @@ pub fn wiring(report: &Report, all: bool) -> String {
                         }
                         Rule::Wac if export != name => format!(" {DIM}(as {export}){DIM:#}"),
                         Rule::Wac => String::new(),
+                        Rule::TypeOfPlug => {
+                            format!(" {DIM}({export}, the type of an interface it supplies){DIM:#}")
+                        }
                     };
                     format!("{GOOD}<-{GOOD:#} {by}{how}")
                 }

@@ -127,6 +127,17 @@ pub(crate) fn encode(
                         })?
                 }
                 Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
+                Arg::Nested(from, export, inner) => {
+                    let (_, instance) =
+                        *aliases
+                            .get(&(*from, export.clone()))
+                            .ok_or(EncodeError::Unsupported {
+                                what: "an argument from an instance made later",
+                            })?;
+                    let kind =
+                        nested_kind(&loaded[plan.instances[*from].component], export, inner)?;
+                    (kind, outer.builder.alias_export(instance, inner, kind))
+                }
                 Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
                 Arg::Definition(_) => {
                     return Err(EncodeError::Unsupported {
@@ -175,6 +186,11 @@ pub(crate) fn encode(
                 }
             },
             Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
+            Arg::Nested(..) => {
+                return Err(EncodeError::Unsupported {
+                    what: "exporting an export of an instance's export",
+                });
+            }
             Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
             Arg::Definition(definition) => {
                 let declared = plan.explicit.ok_or(EncodeError::Unsupported {
@@ -225,21 +241,44 @@ fn explicit_import(
     outer.imported[import].ok_or_else(not_imported)
 }
 
+/// The kind of export `inner` of the instance a component exports as `name`.
+fn nested_kind(
+    loaded: &Loaded,
+    name: &str,
+    inner: &str,
+) -> Result<ComponentExportKind, EncodeError> {
+    let unsupported = EncodeError::Unsupported {
+        what: "an argument that its instance does not export",
+    };
+    let Some(ComponentEntityType::Instance(id)) = loaded.export(name) else {
+        return Err(unsupported);
+    };
+    match loaded.types[id].exports.get(inner).map(|e| e.ty) {
+        Some(ty) => Ok(kind_of(ty)),
+        None => Err(unsupported),
+    }
+}
+
 /// The kind of a component's export `name`.
 fn export_kind(loaded: &Loaded, name: &str) -> Result<ComponentExportKind, EncodeError> {
-    Ok(match loaded.export(name) {
-        Some(ComponentEntityType::Instance(_)) => ComponentExportKind::Instance,
-        Some(ComponentEntityType::Func(_)) => ComponentExportKind::Func,
-        Some(ComponentEntityType::Type { .. }) => ComponentExportKind::Type,
-        Some(ComponentEntityType::Component(_)) => ComponentExportKind::Component,
-        Some(ComponentEntityType::Module(_)) => ComponentExportKind::Module,
-        Some(ComponentEntityType::Value(_)) => ComponentExportKind::Value,
-        None => {
-            return Err(EncodeError::Unsupported {
-                what: "an argument that its instance does not export",
-            });
-        }
-    })
+    loaded
+        .export(name)
+        .map(kind_of)
+        .ok_or(EncodeError::Unsupported {
+            what: "an argument that its instance does not export",
+        })
+}
+
+/// The export kind of an item of type `ty`.
+fn kind_of(ty: ComponentEntityType) -> ComponentExportKind {
+    match ty {
+        ComponentEntityType::Instance(_) => ComponentExportKind::Instance,
+        ComponentEntityType::Func(_) => ComponentExportKind::Func,
+        ComponentEntityType::Type { .. } => ComponentExportKind::Type,
+        ComponentEntityType::Component(_) => ComponentExportKind::Component,
+        ComponentEntityType::Module(_) => ComponentExportKind::Module,
+        ComponentEntityType::Value(_) => ComponentExportKind::Value,
+    }
 }
 
 #[cfg(test)]

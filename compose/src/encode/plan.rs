@@ -41,6 +41,8 @@ pub(crate) struct Instance {
 pub(crate) enum Arg {
     /// An export of an earlier instance: (instance, export name).
     Export(usize, String),
+    /// An export of an instance that an earlier instance exports: (instance, its export, that one's export).
+    Nested(usize, String, String),
     /// A whole earlier instance.
     Instance(usize),
     /// One of the graph's explicit imports, by name.
@@ -128,16 +130,23 @@ fn arg(
 ) -> Result<Arg, EncodeError> {
     match graph[source].kind() {
         NodeKind::Alias => {
-            let (instance, export) =
+            let (from, export) =
                 graph
                     .get_alias_source(source)
                     .ok_or(EncodeError::Unsupported {
                         what: "an alias without a source",
                     })?;
-            let instance = index.get(&instance).ok_or(EncodeError::Unsupported {
-                what: "an alias of something other than an instance",
-            })?;
-            Ok(Arg::Export(*instance, export.to_owned()))
+            match index.get(&from) {
+                Some(instance) => Ok(Arg::Export(*instance, export.to_owned())),
+                None => match arg(graph, index, from)? {
+                    Arg::Export(instance, outer) => {
+                        Ok(Arg::Nested(instance, outer, export.to_owned()))
+                    }
+                    _ => Err(EncodeError::Unsupported {
+                        what: "an alias of something other than an instance or an instance's export",
+                    }),
+                },
+            }
         }
         NodeKind::Instantiation(_) => Ok(Arg::Instance(index[&source])),
         NodeKind::Import(name) => Ok(Arg::Import(name.clone())),
