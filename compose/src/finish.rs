@@ -10,7 +10,7 @@ use crate::names;
 use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Composition, Options};
 use std::collections::{HashMap, HashSet};
-use wac_graph::types::{ItemKind, SubtypeChecker};
+use wac_graph::types::{ItemKind, Package, SubtypeChecker, Types};
 use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
 
 /// Finishes a composition whose instances were wired by matching: the interfaces of types alone that plugs
@@ -56,12 +56,14 @@ pub(crate) fn finish_graph(
         .components
         .iter()
         .enumerate()
-        .map(
-            |(i, (label, bytes))| match plan.packages.get(i).and_then(|p| loaded.remove(p)) {
+        .map(|(i, (label, bytes))| match plan.packages.get(i) {
+            Some(package) => match loaded.remove(package) {
                 Some(read) => Ok(read),
                 None => Loaded::read(label, bytes),
             },
-        )
+            // The component of a document's explicit imports and type definitions: its exports are read too.
+            None => Loaded::read_whole(label, bytes),
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(ComposeError::Encoding)?;
     let imports = match own_imports(graph, &plan, &loaded, options.keep_import_versions) {
@@ -109,32 +111,44 @@ fn own_imports(
     let mut cache = HashSet::new();
     let mut checker = SubtypeChecker::new(&mut cache);
     let types = graph.types();
-    let explicit: HashMap<&str, ItemKind> = graph
-        .node_ids()
-        .filter_map(|n| match graph[n].kind() {
-            NodeKind::Import(name) => Some((name.as_str(), graph[n].item_kind())),
-            _ => None,
-        })
-        .collect();
-    let kind = |item: Item<'_>| -> anyhow::Result<ItemKind> {
-        let kind = match plan.packages.get(item.component) {
-            Some(package) => types[graph[*package].ty()].imports.get(item.import),
-            None => explicit.get(item.import),
+    // The component of a document's explicit imports is not in the graph: wac's type model of it is read from its
+    // bytes (with the interfaces its imports use, which have no node of their own), into an arena of its own.
+    let mut explicit_types = Types::default();
+    let explicit_world = match plan.explicit.and_then(|i| plan.components.get(i)) {
+        Some((label, bytes)) => Some(
+            Package::from_bytes(label, None, bytes.to_vec(), &mut explicit_types)
+                .map_err(|e| ComposeError::Load {
+                    label: (*label).to_owned(),
+                    source: e.into(),
+                })?
+                .ty(),
+        ),
+        None => None,
+    };
+    let kind = |item: Item<'_>| -> anyhow::Result<(ItemKind, &Types)> {
+        let (world, arena) = match (plan.packages.get(item.component), explicit_world) {
+            (Some(package), _) => (&types[graph[*package].ty()], types),
+            (None, Some(world)) => (&explicit_types[world], &explicit_types),
+            (None, None) => anyhow::bail!("no component declares `{}`", item.import),
         };
-        let kind = *kind.ok_or_else(|| anyhow::anyhow!("no import `{}`", item.import))?;
+        let kind = *world
+            .imports
+            .get(item.import)
+            .ok_or_else(|| anyhow::anyhow!("no import `{}`", item.import))?;
         match (item.export, kind) {
-            (None, kind) => Ok(kind),
-            (Some(export), ItemKind::Instance(id)) => types[id]
+            (None, kind) => Ok((kind, arena)),
+            (Some(export), ItemKind::Instance(id)) => arena[id]
                 .exports
                 .get(export)
-                .copied()
+                .map(|kind| (*kind, arena))
                 .ok_or_else(|| anyhow::anyhow!("no export `{export}` in `{}`", item.import)),
             (Some(_), _) => anyhow::bail!("`{}` is not an instance", item.import),
         }
     };
     // Asked as wac's merge asks it (the later import against the earlier), so its messages read the same way.
     let mut check = |offered: Item<'_>, wanted: Item<'_>| -> anyhow::Result<()> {
-        checker.is_subtype(kind(wanted)?, types, kind(offered)?, types)
+        let ((wanted, wanted_types), (offered, offered_types)) = (kind(wanted)?, kind(offered)?);
+        checker.is_subtype(wanted, wanted_types, offered, offered_types)
     };
     Imports::of_plan(plan, loaded, keep_versions, &mut check).map_err(|conflict| {
         let Conflict {

@@ -166,12 +166,17 @@ impl Imports {
             .map(|(new, old)| (*old, new))
             .collect();
         for old_index in &order {
-            let mut import = old[*old_index].take().expect("each import is placed once");
-            import.after = import.after.iter().map(|a| new_index[a]).collect();
-            self.list.push(import);
+            if let Some(mut import) = old.get_mut(*old_index).and_then(Option::take) {
+                import.after = import
+                    .after
+                    .iter()
+                    .filter_map(|a| new_index.get(a).copied())
+                    .collect();
+                self.list.push(import);
+            }
         }
         for slot in self.by_wanted.values_mut().chain(self.met.iter_mut()) {
-            *slot = new_index[slot];
+            *slot = new_index.get(slot).copied().unwrap_or(*slot);
         }
     }
 

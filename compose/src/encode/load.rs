@@ -34,12 +34,29 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    /// Reads `bytes` (a valid component; function bodies are not checked again: the composition is validated
-    /// whole afterwards).
+    /// Reads the imports of `bytes` (a valid component). Only the sections that declare them are read: a
+    /// component made by wit-component, componentize-py or jco declares its imports (types, imports, aliases of
+    /// their exports) before any code, so those sections are validated as a component of their own, and the
+    /// core modules (megabytes of a language runtime) are not read again. A component that declares an import
+    /// after its code is read whole. Function bodies are never checked here: the composition is validated
+    /// whole afterwards.
     ///
     /// # Errors
     /// [`EncodeError::Read`] when the bytes do not validate.
     pub(crate) fn read(label: &str, bytes: &[u8]) -> Result<Loaded, EncodeError> {
+        match import_sections(bytes) {
+            Some(head) => {
+                Loaded::read_whole(label, &head).or_else(|_| Loaded::read_whole(label, bytes))
+            }
+            None => Loaded::read_whole(label, bytes),
+        }
+    }
+
+    /// Reads all of `bytes`, exports included (function bodies are not checked).
+    ///
+    /// # Errors
+    /// [`EncodeError::Read`] when the bytes do not validate.
+    pub(crate) fn read_whole(label: &str, bytes: &[u8]) -> Result<Loaded, EncodeError> {
         let read = |source| EncodeError::Read {
             component: label.to_owned(),
             source,
@@ -80,7 +97,7 @@ impl Loaded {
         self.types.component_item_for_import(name).map(|i| i.ty)
     }
 
-    /// The type of export `name`.
+    /// The type of export `name` (only of a component read whole: [`Loaded::read_whole`]).
     pub(crate) fn export(&self, name: &str) -> Option<ComponentEntityType> {
         self.types.component_item_for_export(name).map(|i| i.ty)
     }
@@ -106,6 +123,65 @@ impl Loaded {
     /// Which import a type comes from, if any: the first import that names it as itself or as a type it aliases.
     pub(crate) fn owner(&self, id: ComponentAnyTypeId) -> Option<&Owner> {
         self.keys(id).iter().find_map(|k| self.owners.get(k))
+    }
+}
+
+/// The top-level sections of a component up to its last import, as a component of their own, when they are
+/// types, imports and aliases only (what a component declares its imports with); `None` when anything else comes
+/// first (a core module, an instance, a nested component) or the bytes do not parse.
+pub(crate) fn import_sections(bytes: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::{ComponentSectionId, RawSection};
+    let mut parser = Parser::new(0);
+    let mut offset = 0usize;
+    let mut head = wasm_encoder::Component::new();
+    let mut pending: Vec<(u8, std::ops::Range<usize>)> = Vec::new();
+    let mut other = false;
+    loop {
+        let (consumed, payload) = match parser.parse(bytes.get(offset..)?, true).ok()? {
+            wasmparser::Chunk::Parsed { consumed, payload } => (consumed, payload),
+            wasmparser::Chunk::NeedMoreData(_) => return None,
+        };
+        offset += consumed;
+        let section = |id: ComponentSectionId, range: std::ops::Range<u64>| {
+            (id as u8, range.start as usize..range.end as usize)
+        };
+        match payload {
+            Payload::Version { .. } | Payload::CustomSection(_) => {}
+            Payload::ComponentTypeSection(r) => {
+                pending.push(section(ComponentSectionId::Type, r.range()))
+            }
+            Payload::ComponentAliasSection(r) => {
+                pending.push(section(ComponentSectionId::Alias, r.range()))
+            }
+            Payload::CoreTypeSection(r) => {
+                pending.push(section(ComponentSectionId::CoreType, r.range()))
+            }
+            Payload::ComponentImportSection(r) => {
+                if other {
+                    // An import after code: read the component whole.
+                    return None;
+                }
+                pending.push(section(ComponentSectionId::Import, r.range()));
+                for (id, range) in pending.drain(..) {
+                    head.section(&RawSection {
+                        id,
+                        data: bytes.get(range)?,
+                    });
+                }
+            }
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                // The parser has stepped over the nested module or component already.
+                other = true;
+                offset = usize::try_from(unchecked_range.end).ok()?;
+            }
+            Payload::End(_) => return Some(head.finish()),
+            _ => other = true,
+        }
     }
 }
 

@@ -26,7 +26,6 @@ use types::Outer;
 use wasm_encoder::{
     ComponentExportKind, ComponentNameSection, NameMap, ProducersField, ProducersSection,
 };
-use wasmparser::component_types::ComponentEntityType;
 
 /// Why a composition could not be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -95,13 +94,12 @@ pub(crate) fn encode(
     for (index, import) in imports.list.iter().enumerate() {
         outer.import(index).map_err(|source| EncodeError::Import {
             import: import.name.clone(),
-            component: import.wanted[0].component,
+            component: import.wanted.first().map_or(0, |w| w.component),
             source: Box::new(source),
         })?;
     }
     let mut components: HashMap<usize, u32> = HashMap::new();
-    let mut instances: Vec<u32> = Vec::with_capacity(plan.instances.len());
-    let mut aliases: HashMap<(usize, String), (ComponentExportKind, u32)> = HashMap::new();
+    let mut sources = Sources::default();
     let mut names = NameMap::new();
     let mut named: Vec<(u32, &str)> = Vec::new();
     for instance in &plan.instances {
@@ -118,91 +116,43 @@ pub(crate) fn encode(
         };
         let mut args = Vec::with_capacity(loaded[component].imports.len());
         for (name, arg) in &instance.args {
-            let (kind, at) = match arg {
-                Arg::Export(from, export) => {
-                    *aliases
-                        .get(&(*from, export.clone()))
-                        .ok_or(EncodeError::Unsupported {
-                            what: "an argument from an instance made later",
-                        })?
-                }
-                Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
-                Arg::Nested(from, export, inner) => {
-                    let (_, instance) =
-                        *aliases
-                            .get(&(*from, export.clone()))
-                            .ok_or(EncodeError::Unsupported {
-                                what: "an argument from an instance made later",
-                            })?;
-                    let kind =
-                        nested_kind(&loaded[plan.instances[*from].component], export, inner)?;
-                    (kind, outer.builder.alias_export(instance, inner, kind))
-                }
-                Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
-                Arg::Definition(_) => {
-                    return Err(EncodeError::Unsupported {
-                        what: "a type definition given as an argument",
-                    });
-                }
-            };
+            let (kind, at) = sources.give(&mut outer, plan, imports, arg)?;
             args.push((name.as_str(), kind, at));
         }
         for name in &loaded[component].imports {
             if instance.args.iter().any(|(arg, _)| arg == name) {
                 continue;
             }
-            let import = imports
-                .of(component, name)
-                .ok_or_else(|| EncodeError::NotImported {
-                    import: name.clone(),
-                })?;
-            let (kind, at) = outer.imported[import].ok_or_else(|| EncodeError::NotImported {
+            let not_imported = || EncodeError::NotImported {
                 import: name.clone(),
-            })?;
+            };
+            let import = imports.of(component, name).ok_or_else(not_imported)?;
+            let (kind, at) = outer.imported[import].ok_or_else(not_imported)?;
             args.push((name.as_str(), kind, at));
         }
         let at = outer.builder.instantiate(None, defined, args);
         if let Some(name) = &instance.name {
             named.push((at, name));
         }
-        instances.push(at);
-        let index = instances.len() - 1;
-        for (from, export) in plan.aliases.iter().filter(|(from, _)| *from == index) {
-            let kind = export_kind(&loaded[component], export)?;
-            let at = outer.builder.alias_export(at, export, kind);
-            aliases.insert((*from, export.clone()), (kind, at));
+        sources.instances.push(at);
+        // The exports others take, aliased right after the instance that makes them (as wac writes them).
+        let index = sources.instances.len() - 1;
+        for (from, export, kind) in plan.aliases.iter().filter(|(from, ..)| *from == index) {
+            sources.give(
+                &mut outer,
+                plan,
+                imports,
+                &Arg::Export(*from, export.clone(), *kind),
+            )?;
         }
     }
     for (name, what) in &plan.exports {
-        let (kind, at) = match what {
-            Arg::Export(from, export) => match aliases.get(&(*from, export.clone())) {
-                Some(&found) => found,
-                None => {
-                    let kind = export_kind(&loaded[plan.instances[*from].component], export)?;
-                    (
-                        kind,
-                        outer.builder.alias_export(instances[*from], export, kind),
-                    )
-                }
-            },
-            Arg::Instance(from) => (ComponentExportKind::Instance, instances[*from]),
-            Arg::Nested(..) => {
-                return Err(EncodeError::Unsupported {
-                    what: "exporting an export of an instance's export",
-                });
-            }
-            Arg::Import(import) => explicit_import(plan, &outer, imports, import)?,
-            Arg::Definition(definition) => {
-                let declared = plan.explicit.ok_or(EncodeError::Unsupported {
-                    what: "a type definition without its declaring component",
-                })?;
-                (
-                    ComponentExportKind::Type,
-                    outer.export_type(declared, definition)?,
-                )
-            }
-        };
-        outer.builder.export(name.as_str(), kind, at, None);
+        let (kind, at) = sources.give(&mut outer, plan, imports, what)?;
+        let exported = outer.builder.export(name.as_str(), kind, at, None);
+        if let (Arg::Definition(definition), Some(declared)) = (what, plan.explicit) {
+            // Later definitions that name this one name its export.
+            outer.exported_type(declared, definition, exported);
+        }
     }
     named.sort();
     for (at, name) in named {
@@ -224,6 +174,65 @@ pub(crate) fn encode(
     Ok(outer.builder.finish())
 }
 
+/// What the arguments and exports of a composition are made from, as they are written: the instances made so
+/// far, and the exports aliased from them.
+#[derive(Default)]
+struct Sources {
+    /// Each instance's index, in plan order.
+    instances: Vec<u32>,
+    /// Exports aliased so far: (instance, export) to kind and index.
+    aliases: HashMap<(usize, String), (ComponentExportKind, u32)>,
+}
+
+impl Sources {
+    /// The kind and index of what `arg` names, aliased now if it was not yet.
+    fn give(
+        &mut self,
+        outer: &mut Outer<'_>,
+        plan: &Plan<'_>,
+        imports: &Imports,
+        arg: &Arg,
+    ) -> Result<(ComponentExportKind, u32), EncodeError> {
+        let later = EncodeError::Unsupported {
+            what: "an argument from an instance made later",
+        };
+        match arg {
+            Arg::Export(from, export, kind) => {
+                if let Some(&found) = self.aliases.get(&(*from, export.clone())) {
+                    return Ok(found);
+                }
+                let instance = *self.instances.get(*from).ok_or(later)?;
+                let at = outer.builder.alias_export(instance, export, *kind);
+                self.aliases.insert((*from, export.clone()), (*kind, at));
+                Ok((*kind, at))
+            }
+            Arg::Nested(from, export, inner, kind) => {
+                let whole = Arg::Export(*from, export.clone(), ComponentExportKind::Instance);
+                let (_, instance) = self.give(outer, plan, imports, &whole)?;
+                Ok((*kind, outer.builder.alias_export(instance, inner, *kind)))
+            }
+            Arg::Instance(from) => Ok((
+                ComponentExportKind::Instance,
+                *self.instances.get(*from).ok_or(later)?,
+            )),
+            Arg::Import(import) => explicit_import(plan, outer, imports, import),
+            Arg::ImportExport(import, export, kind) => {
+                let (_, instance) = explicit_import(plan, outer, imports, import)?;
+                Ok((*kind, outer.builder.alias_export(instance, export, *kind)))
+            }
+            Arg::Definition(definition) => {
+                let declared = plan.explicit.ok_or(EncodeError::Unsupported {
+                    what: "a type definition without its declaring component",
+                })?;
+                Ok((
+                    ComponentExportKind::Type,
+                    outer.export_type(declared, definition)?,
+                ))
+            }
+        }
+    }
+}
+
 /// The composition's import that an explicit import of the graph became: its kind and index.
 fn explicit_import(
     plan: &Plan<'_>,
@@ -239,46 +248,6 @@ fn explicit_import(
         .and_then(|explicit| imports.of(explicit, name))
         .ok_or_else(not_imported)?;
     outer.imported[import].ok_or_else(not_imported)
-}
-
-/// The kind of export `inner` of the instance a component exports as `name`.
-fn nested_kind(
-    loaded: &Loaded,
-    name: &str,
-    inner: &str,
-) -> Result<ComponentExportKind, EncodeError> {
-    let unsupported = EncodeError::Unsupported {
-        what: "an argument that its instance does not export",
-    };
-    let Some(ComponentEntityType::Instance(id)) = loaded.export(name) else {
-        return Err(unsupported);
-    };
-    match loaded.types[id].exports.get(inner).map(|e| e.ty) {
-        Some(ty) => Ok(kind_of(ty)),
-        None => Err(unsupported),
-    }
-}
-
-/// The kind of a component's export `name`.
-fn export_kind(loaded: &Loaded, name: &str) -> Result<ComponentExportKind, EncodeError> {
-    loaded
-        .export(name)
-        .map(kind_of)
-        .ok_or(EncodeError::Unsupported {
-            what: "an argument that its instance does not export",
-        })
-}
-
-/// The export kind of an item of type `ty`.
-fn kind_of(ty: ComponentEntityType) -> ComponentExportKind {
-    match ty {
-        ComponentEntityType::Instance(_) => ComponentExportKind::Instance,
-        ComponentEntityType::Func(_) => ComponentExportKind::Func,
-        ComponentEntityType::Type { .. } => ComponentExportKind::Type,
-        ComponentEntityType::Component(_) => ComponentExportKind::Component,
-        ComponentEntityType::Module(_) => ComponentExportKind::Module,
-        ComponentEntityType::Value(_) => ComponentExportKind::Value,
-    }
 }
 
 #[cfg(test)]
@@ -328,6 +297,67 @@ mod tests {
                 (name, exports)
             })
             .collect()
+    }
+
+    /// Regression: a value type of a plain-named import that an interface's function names directly (not through
+    /// an export of its own) was written again inside the interface without a name, which no import may hold
+    /// ("instance not valid to be used as import").
+    #[test]
+    fn a_plain_named_import_s_type_named_directly_by_a_function_is_aliased_not_copied() {
+        let root = wat::parse_str(
+            r#"(component
+                (type $rec (record (field "x" u32)))
+                (import "base" (instance $b (export "point" (type (eq $rec)))))
+                (alias export $b "point" (type $p))
+                (import "demo:x/i" (instance
+                    (alias outer 1 $p (type $q))
+                    (export "f" (func (param "p" $q)))))
+                (import "demo:p/q@1.0.0" (instance (export "go" (func))))
+            )"#,
+        )
+        .unwrap();
+        let (_, plug) = inputs();
+        let composed = compose(
+            Component::new("root.wasm", root),
+            vec![plug],
+            &Options::default(),
+        )
+        .unwrap();
+        let names: Vec<String> = imports(&composed.bytes)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["base", "demo:x/i", "demo:x/i@1.1.0"]);
+    }
+
+    /// Only the sections that declare a component's imports are read when they come before its code; an import
+    /// declared after the code has the component read whole.
+    #[test]
+    fn imports_are_read_from_the_sections_before_the_code_or_from_the_whole_component() {
+        let before = wat::parse_str(
+            r#"(component
+                (import "a" (instance (export "f" (func))))
+                (core module $m (func (export "g")))
+                (core instance (instantiate $m))
+            )"#,
+        )
+        .unwrap();
+        let after = wat::parse_str(
+            r#"(component
+                (import "a" (instance (export "f" (func))))
+                (core module $m (func (export "g")))
+                (import "b" (func))
+            )"#,
+        )
+        .unwrap();
+        assert!(super::load::import_sections(&before).is_some());
+        assert!(super::load::import_sections(&after).is_none());
+        for bytes in [before, after.clone()] {
+            let loaded = super::Loaded::read("c.wasm", &bytes).unwrap();
+            assert!(loaded.import("a").is_some());
+        }
+        let loaded = super::Loaded::read("c.wasm", &after).unwrap();
+        assert_eq!(loaded.imports, ["a", "b"]);
     }
 
     #[test]

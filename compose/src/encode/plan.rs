@@ -3,7 +3,9 @@
 
 use super::EncodeError;
 use std::collections::HashMap;
+use wac_graph::types::ItemKind;
 use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
+use wasm_encoder::ComponentExportKind;
 
 /// A composition to encode.
 pub(crate) struct Plan<'g> {
@@ -15,9 +17,9 @@ pub(crate) struct Plan<'g> {
     pub(crate) instances: Vec<Instance>,
     /// The composition's exports: (name, what it exports).
     pub(crate) exports: Vec<(String, Arg)>,
-    /// The exports of instances passed on or exported, in graph order: (instance, export). Each is aliased right
-    /// after its instance is made.
-    pub(crate) aliases: Vec<(usize, String)>,
+    /// The exports of instances passed on or exported, in graph order: (instance, export, kind). Each is aliased
+    /// right after its instance is made.
+    pub(crate) aliases: Vec<(usize, String, ComponentExportKind)>,
     /// The component whose imports are the graph's explicit imports and whose exports are its type definitions
     /// (a `.wac` document's `import` and `type` statements), never instantiated: an index into `components`.
     pub(crate) explicit: Option<usize>,
@@ -36,17 +38,20 @@ pub(crate) struct Instance {
     pub(crate) args: Vec<(String, Arg)>,
 }
 
-/// What an import of an instance is given.
+/// What an import of an instance is given. The kinds are the graph's (what wac's type model says the item is).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Arg {
-    /// An export of an earlier instance: (instance, export name).
-    Export(usize, String),
-    /// An export of an instance that an earlier instance exports: (instance, its export, that one's export).
-    Nested(usize, String, String),
+    /// An export of an earlier instance: (instance, export name, kind).
+    Export(usize, String, ComponentExportKind),
+    /// An export of an instance that an earlier instance exports: (instance, its export, that one's export, the
+    /// kind of that one).
+    Nested(usize, String, String, ComponentExportKind),
     /// A whole earlier instance.
     Instance(usize),
     /// One of the graph's explicit imports, by name.
     Import(String),
+    /// An export of an explicit import that is an instance: (import, export, kind).
+    ImportExport(String, String, ComponentExportKind),
     /// One of the graph's type definitions (a `.wac` document's `type` statements), by its export name.
     Definition(String),
 }
@@ -106,9 +111,9 @@ impl<'g> Plan<'g> {
         let mut aliases = Vec::new();
         for node in graph.node_ids() {
             if matches!(graph[node].kind(), NodeKind::Alias)
-                && let Ok(Arg::Export(instance, export)) = arg(graph, &index, node)
+                && let Ok(Arg::Export(instance, export, kind)) = arg(graph, &index, node)
             {
-                aliases.push((instance, export));
+                aliases.push((instance, export, kind));
             }
         }
         Ok(Plan {
@@ -136,19 +141,26 @@ fn arg(
                     .ok_or(EncodeError::Unsupported {
                         what: "an alias without a source",
                     })?;
+            let kind = kind_of(graph[source].item_kind());
             match index.get(&from) {
-                Some(instance) => Ok(Arg::Export(*instance, export.to_owned())),
+                Some(instance) => Ok(Arg::Export(*instance, export.to_owned(), kind)),
                 None => match arg(graph, index, from)? {
-                    Arg::Export(instance, outer) => {
-                        Ok(Arg::Nested(instance, outer, export.to_owned()))
+                    Arg::Export(instance, outer, _) => {
+                        Ok(Arg::Nested(instance, outer, export.to_owned(), kind))
                     }
+                    Arg::Import(import) => Ok(Arg::ImportExport(import, export.to_owned(), kind)),
                     _ => Err(EncodeError::Unsupported {
                         what: "an alias of something other than an instance or an instance's export",
                     }),
                 },
             }
         }
-        NodeKind::Instantiation(_) => Ok(Arg::Instance(index[&source])),
+        NodeKind::Instantiation(_) => {
+            let instance = index.get(&source).ok_or(EncodeError::Unsupported {
+                what: "an instantiation the plan does not hold",
+            })?;
+            Ok(Arg::Instance(*instance))
+        }
         NodeKind::Import(name) => Ok(Arg::Import(name.clone())),
         NodeKind::Definition => {
             let name = graph[source]
@@ -180,7 +192,7 @@ fn instance_order(graph: &CompositionGraph) -> Result<Vec<NodeId>, EncodeError> 
     for &start in &nodes {
         let mut stack = vec![(start, false)];
         while let Some((node, expanded)) = stack.pop() {
-            match (marks[&node], expanded) {
+            match (marks.get(&node).copied().unwrap_or(Mark::Done), expanded) {
                 (Mark::Done, _) => {}
                 (Mark::Open, true) => {
                     marks.insert(node, Mark::Done);
@@ -209,11 +221,25 @@ fn instance_order(graph: &CompositionGraph) -> Result<Vec<NodeId>, EncodeError> 
     Ok(order)
 }
 
-/// The instantiation an argument comes from, if any.
+/// The instantiation an argument comes from, if any, through aliases of aliases.
 fn source_instance(graph: &CompositionGraph, source: NodeId) -> Option<NodeId> {
     match graph[source].kind() {
-        NodeKind::Alias => graph.get_alias_source(source).map(|(n, _)| n),
+        NodeKind::Alias => graph
+            .get_alias_source(source)
+            .and_then(|(n, _)| source_instance(graph, n)),
         NodeKind::Instantiation(_) => Some(source),
         _ => None,
+    }
+}
+
+/// The export kind of an item of the graph.
+fn kind_of(kind: ItemKind) -> ComponentExportKind {
+    match kind {
+        ItemKind::Type(_) => ComponentExportKind::Type,
+        ItemKind::Func(_) => ComponentExportKind::Func,
+        ItemKind::Instance(_) => ComponentExportKind::Instance,
+        ItemKind::Component(_) => ComponentExportKind::Component,
+        ItemKind::Module(_) => ComponentExportKind::Module,
+        ItemKind::Value(_) => ComponentExportKind::Value,
     }
 }

@@ -66,7 +66,9 @@ impl<'a> Outer<'a> {
     /// Writes the import `index` of [`Imports::list`] (every import it uses types of must be written first).
     pub(crate) fn import(&mut self, index: usize) -> Result<(), EncodeError> {
         let import: &Import = &self.imports.list[index];
-        let first = &import.wanted[0];
+        let first = import.wanted.first().ok_or(EncodeError::Unsupported {
+            what: "an import nobody wants",
+        })?;
         let loaded = &self.loaded[first.component];
         let ty = loaded.import(&first.name).ok_or(EncodeError::Unsupported {
             what: "an import the component does not declare",
@@ -162,6 +164,20 @@ impl<'a> Outer<'a> {
         }
     }
 
+    /// Records that the type `component` exports as `name` was exported from the composition at type index
+    /// `at`: what names it from now on names the export.
+    pub(crate) fn exported_type(&mut self, component: usize, name: &str, at: u32) {
+        if let Some(ComponentEntityType::Type {
+            referenced,
+            created,
+        }) = self.loaded[component].export(name)
+        {
+            for id in [referenced, created] {
+                self.types.insert((component, Key::Id(id)), at);
+            }
+        }
+    }
+
     /// Adds to an instance type the exports of one importer's view of it that are not there yet.
     fn instance_exports(
         &mut self,
@@ -197,12 +213,17 @@ impl<'a> Outer<'a> {
                     referenced,
                     created,
                 } => {
-                    let defined_here = loaded
-                        .owner(referenced)
+                    let owner = loaded.owner(referenced);
+                    let defined_here = owner
                         .is_some_and(|(o, e)| o == import && e.as_deref() == Some(export.as_str()));
+                    // A value type this interface takes from an import with a plain name (`base`, not
+                    // `ns:pkg/iface`) is written again here: WIT can only `use` from an interface with a name, and
+                    // a value type is the same type wherever it is written (a resource is not: it is always taken
+                    // from its import).
+                    let from_plain = owner.is_some_and(|(o, _)| o != import && !is_interface(o));
                     let bounds = match referenced {
                         ComponentAnyTypeId::Resource(_) if defined_here => TypeBounds::SubResource,
-                        ComponentAnyTypeId::Defined(d) if defined_here => {
+                        ComponentAnyTypeId::Defined(d) if defined_here || from_plain => {
                             TypeBounds::Eq(self.define(&mut Scope::Instance(s), component, d)?)
                         }
                         _ => TypeBounds::Eq(self.resolve(
@@ -250,15 +271,7 @@ impl<'a> Outer<'a> {
         if let Some(at) = self.lookup(scope, component, id) {
             return Ok(at);
         }
-        let owner = loaded.owner(id).filter(|(owner, _)| {
-            // A value type of an import with a plain name (`base`, not `ns:pkg/iface`) is written again where it
-            // is used: WIT can only `use` from an interface with a name, and a value type is the same type
-            // wherever it is written (a resource is not: it is always taken from its import).
-            is_interface(owner)
-                || matches!(id, ComponentAnyTypeId::Resource(_))
-                || matches!(scope, Scope::Outer)
-        });
-        if let Some((owner, export)) = owner {
+        if let Some((owner, export)) = loaded.owner(id) {
             let import =
                 self.imports
                     .of(component, owner)
@@ -420,7 +433,7 @@ impl<'a> Outer<'a> {
             Scope::Outer => self.builder.type_defined(None),
             Scope::Instance(s) => (s.ty.type_count(), s.ty.ty().defined_type()),
         };
-        write_defined(encoder, ty, &parts, resource);
+        write_defined(encoder, ty, &parts, resource)?;
         self.remember(scope, component, ComponentAnyTypeId::Defined(id), at);
         Ok(at)
     }
@@ -443,9 +456,19 @@ fn write_defined(
     ty: &ComponentDefinedType,
     parts: &[ComponentValType],
     resource: Option<u32>,
-) {
+) -> Result<(), EncodeError> {
+    let missing = || EncodeError::Unsupported {
+        what: "a type whose parts are not all written",
+    };
+    if parts.len() != children(ty).len() {
+        return Err(missing());
+    }
     let mut parts = parts.iter().copied();
-    let mut next = || parts.next().expect("one part per child type");
+    let mut next = || {
+        parts
+            .next()
+            .unwrap_or(ComponentValType::Primitive(PrimitiveValType::Bool))
+    };
     match ty {
         ComponentDefinedType::Primitive(p) => encoder.primitive(primitive(*p)),
         ComponentDefinedType::Record(r) => {
@@ -484,11 +507,12 @@ fn write_defined(
             let err = err.map(|_| next());
             encoder.result(ok, err);
         }
-        ComponentDefinedType::Own(_) => encoder.own(resource.expect("a resource in scope")),
-        ComponentDefinedType::Borrow(_) => encoder.borrow(resource.expect("a resource in scope")),
+        ComponentDefinedType::Own(_) => encoder.own(resource.ok_or_else(missing)?),
+        ComponentDefinedType::Borrow(_) => encoder.borrow(resource.ok_or_else(missing)?),
         ComponentDefinedType::Future { ty, .. } => encoder.future(ty.map(|_| next())),
         ComponentDefinedType::Stream { ty, .. } => encoder.stream(ty.map(|_| next())),
     }
+    Ok(())
 }
 
 /// A primitive type as wasm-encoder spells it.

@@ -1,7 +1,11 @@
 (component
-  (type (;0;) u32)
-  (type (;1;) (func (result 0)))
-  (import "clock" (func (;0;) (type 1)))
+  (type (;0;)
+    (instance
+      (type (;0;) (func (result u32)))
+      (export (;0;) "now" (func (type 0)))
+    )
+  )
+  (import "clocks" (instance (;0;) (type 0)))
   (component (;0;)
     (type (;0;) (func (result u32)))
     (import "clock" (func $clock (;0;) (type 0)))
@@ -26,15 +30,18 @@
     (func (;1;) (type 1) (canon lift (core func 1)))
     (export (;2;) "now" (func 1))
   )
-  (instance $timer (;0;) (instantiate 0
+  (alias export 0 "now" (func (;0;)))
+  (instance $timer (;1;) (instantiate 0
       (with "clock" (func 0))
     )
   )
   (alias export $timer "now" (func (;1;)))
-  (type (;2;) u32)
-  (export (;3;) "id" (type 2))
-  (type (;4;) (record (field "start" 2) (field "len" u32)))
-  (export (;5;) "span" (type 4))
+  (type (;1;) u32)
+  (export (;2;) "id" (type 1))
+  (type (;3;) (record (field "start" 2) (field "len" u32)))
+  (export (;4;) "span" (type 3))
+  (type (;5;) (record (field "first" 4) (field "last" 4)))
+  (export (;6;) "window" (type 5))
   (export (;2;) "now" (func 1))
   (@producers
     (processed-by "weld" "$VERSION")
