@@ -238,19 +238,15 @@ fn explicit_clash(graph: &CompositionGraph) -> Option<String> {
 /// writes it from the graph's type model, and weld's encoder then takes those imports and types from it as from
 /// any component. `None` when there are none.
 fn explicit_imports(graph: &CompositionGraph) -> Result<Option<Vec<u8>>, ComposeError> {
-    let mut imports = graph.clone();
-    let others: Vec<NodeId> = imports
-        .node_ids()
-        .filter(|n| {
-            !matches!(
-                imports[*n].kind(),
-                NodeKind::Import(_) | NodeKind::Definition
-            )
-        })
-        .collect();
-    if others.len() == imports.node_ids().count() {
+    let declared = |graph: &CompositionGraph, n: NodeId| {
+        matches!(graph[n].kind(), NodeKind::Import(_) | NodeKind::Definition)
+    };
+    if !graph.node_ids().any(|n| declared(graph, n)) {
         return Ok(None);
     }
+    let mut imports = graph.clone();
+    let others: Vec<NodeId> = graph.node_ids().filter(|n| !declared(graph, *n)).collect();
+    // Removing a node removes the aliases of it too, so each is removed only while it is still there.
     for node in others {
         if imports.node_ids().any(|n| n == node) {
             imports.remove_node(node);
