@@ -99,6 +99,8 @@ pub(crate) fn encode(
         })?;
     }
     let mut components: HashMap<usize, u32> = HashMap::new();
+    // The inputs are written last, into a buffer of the final size (`splice`): here each is an empty placeholder.
+    let mut inputs: Vec<&[u8]> = Vec::with_capacity(plan.components.len());
     let mut sources = Sources::default();
     let mut names = NameMap::new();
     let mut named: Vec<(u32, &str)> = Vec::new();
@@ -107,9 +109,8 @@ pub(crate) fn encode(
         let defined = match components.get(&component) {
             Some(&at) => at,
             None => {
-                let at = outer
-                    .builder
-                    .component_raw(None, plan.components[component].1);
+                let at = outer.builder.component_raw(None, &[]);
+                inputs.push(plan.components[component].1);
                 components.insert(component, at);
                 at
             }
@@ -171,7 +172,55 @@ pub(crate) fn encode(
     let mut bytes = Vec::new();
     wasm_encoder::Encode::encode(&producers, &mut bytes);
     outer.builder.raw_custom_section(&bytes);
-    Ok(outer.builder.finish())
+    splice(&outer.builder.finish(), &inputs)
+}
+
+/// The composition with each placeholder component section (empty, in order) replaced by the bytes of the
+/// component defined there, written once into a buffer of the final size: the inputs are megabytes, and a buffer
+/// grown as they are appended would hold up to twice the result while it grows.
+fn splice(skeleton: &[u8], components: &[&[u8]]) -> Result<Vec<u8>, EncodeError> {
+    let broken = || EncodeError::Unsupported {
+        what: "a composition whose placeholders do not match its components",
+    };
+    let mut placeholders = Vec::with_capacity(components.len());
+    let mut parser = wasmparser::Parser::new(0);
+    let mut offset = 0usize;
+    loop {
+        let chunk = parser
+            .parse(skeleton.get(offset..).ok_or_else(broken)?, true)
+            .map_err(|_| broken())?;
+        let wasmparser::Chunk::Parsed { consumed, payload } = chunk else {
+            return Err(broken());
+        };
+        offset += consumed;
+        match payload {
+            wasmparser::Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                // An empty section: its id and a one-byte length, then nothing.
+                let end = usize::try_from(unchecked_range.end).map_err(|_| broken())?;
+                placeholders.push(end.checked_sub(2).ok_or_else(broken)?..end);
+                offset = end;
+            }
+            wasmparser::Payload::End(_) => break,
+            _ => {}
+        }
+    }
+    if placeholders.len() != components.len() {
+        return Err(broken());
+    }
+    let size = skeleton.len() + components.iter().map(|c| c.len() + 5).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    let mut at = 0;
+    for (range, component) in placeholders.into_iter().zip(components) {
+        out.extend_from_slice(skeleton.get(at..range.start).ok_or_else(broken)?);
+        out.push(wasm_encoder::ComponentSectionId::Component as u8);
+        wasm_encoder::Encode::encode(&component.len(), &mut out);
+        out.extend_from_slice(component);
+        at = range.end;
+    }
+    out.extend_from_slice(skeleton.get(at..).ok_or_else(broken)?);
+    Ok(out)
 }
 
 /// What the arguments and exports of a composition are made from, as they are written: the instances made so
