@@ -602,3 +602,72 @@ fn nothing_is_composed_from_wit_packages_or_from_plugs_that_supply_nothing() {
         run.stderr()
     );
 }
+
+/// wac#99's shape, composed and run: the root `use`s a resource at the world level (a type import naming the
+/// resource of `demo:w3/types`) and imports `make`, which returns one; the plug exports both the interface and
+/// `make`. The type import is given the plug's own resource, so the result imports nothing and runs: `run` calls
+/// `make`, drops what it got and returns 42. wac 0.12 and wasm-tools 1.262 fail to compose this.
+#[test]
+fn a_function_import_returning_a_resource_beside_its_interface_composes_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.wat");
+    std::fs::write(
+        &root,
+        r#"(component
+  (import "demo:w3/types@0.1.0" (instance $types (export "request" (type (sub resource)))))
+  (alias export $types "request" (type $request))
+  (import "request" (type $req (eq $request)))
+  (import "make" (func $make (result (own $req))))
+  (core func $make_low (canon lower (func $make)))
+  (core func $drop (canon resource.drop $req))
+  (core module $m
+    (import "" "make" (func $make (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (func (export "run") (result i32)
+      call $make
+      call $drop
+      i32.const 42))
+  (core instance $host (export "make" (func $make_low)) (export "drop" (func $drop)))
+  (core instance $i (instantiate $m (with "" (instance $host))))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+)"#,
+    )
+    .unwrap();
+    let prov = dir.path().join("prov.wat");
+    std::fs::write(
+        &prov,
+        r#"(component
+  (type $r (resource (rep i32)))
+  (core func $new (canon resource.new $r))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (func (export "make") (result i32) i32.const 7 call $new))
+  (core instance $host (export "new" (func $new)))
+  (core instance $i (instantiate $m (with "" (instance $host))))
+  (instance $types (export "request" (type $r)))
+  (export $exported "demo:w3/types@0.1.0" (instance $types))
+  (alias export $exported "request" (type $request))
+  (func $make (result (own $r)) (canon lift (core func $i "make")))
+  (export "make" (func $make) (func (result (own $request))))
+)"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out.wasm");
+    let run = weld([
+        "compose".as_ref(),
+        root.as_os_str(),
+        "--plug".as_ref(),
+        prov.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--closed=all".as_ref(),
+    ]);
+    run.ok();
+    let ran = weld([
+        "run".as_ref(),
+        out.as_os_str(),
+        "--invoke".as_ref(),
+        "run()".as_ref(),
+    ]);
+    assert_eq!(ran.ok().trim(), "42");
+}
