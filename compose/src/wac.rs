@@ -332,8 +332,30 @@ fn refuse_wit_packages(
     Ok(())
 }
 
-/// Whether `bytes` decode as a WIT package (see [`crate::engine::is_wit_package`]).
+/// Whether `bytes` decode as a WIT package (see [`crate::engine::is_wit_package`]). A component with code (a core
+/// module, an instance, a lifted function, an import) is not one, and is told at its first such section, without
+/// reading the rest.
 fn is_wit_package_binary(bytes: &[u8]) -> bool {
+    use wasmparser::{Chunk, Parser, Payload};
+    let mut parser = Parser::new(0);
+    let mut offset = 0usize;
+    loop {
+        let Some(Ok(Chunk::Parsed { consumed, payload })) =
+            bytes.get(offset..).map(|b| parser.parse(b, true))
+        else {
+            return false;
+        };
+        offset += consumed;
+        match payload {
+            Payload::Version { .. }
+            | Payload::CustomSection(_)
+            | Payload::ComponentTypeSection(_)
+            | Payload::ComponentExportSection(_)
+            | Payload::ComponentAliasSection(_) => {}
+            Payload::End(_) => break,
+            _ => return false,
+        }
+    }
     let mut types = wac_graph::types::Types::default();
     wac_graph::types::Package::from_bytes("package", None, bytes.to_vec(), &mut types)
         .is_ok_and(|package| crate::engine::is_wit_package(&types[package.ty()]))
