@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use weld_runtime::{
-    AddressRanges, DirGrant, EngineSettings, Grants, HttpHosts, Limits, Loaded, Origin, RunError,
-    Runtime, Tiering,
+    AddressRanges, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Limits, Loaded, Origin,
+    RunError, Runtime, Tiering,
 };
 
 /// The sandbox options of `weld run` and `weld serve`.
@@ -215,6 +215,20 @@ pub fn argv0(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// The exit status weld ends with for a run that failed: the guest's own status for an exit (its low 8 bits, as a
+/// shell sees it), 0 when the guest's stdout reader went away, 124 for the time limit (as `timeout(1)`), 125 for
+/// the memory or table limit, 126 for fuel, 1 for anything else. docs/run.md lists them.
+pub fn exit_code(err: &RunError) -> u8 {
+    match err {
+        RunError::Exit(status) => (*status & 0xff) as u8,
+        RunError::OutputClosed(_) => 0,
+        RunError::Limit(LimitHit::Timeout(_)) => 124,
+        RunError::Limit(LimitHit::Memory(_) | LimitHit::Table(_)) => 125,
+        RunError::Limit(LimitHit::Fuel(_)) => 126,
+        _ => 1,
+    }
+}
+
 /// The exit code of a run or a server: a guest's own or a limit's code for what the guest did (reported on
 /// stderr first), quiet success when stdout's reader went away.
 pub fn finish(result: Result<ExitCode, Failure>) -> Result<ExitCode> {
@@ -222,7 +236,7 @@ pub fn finish(result: Result<ExitCode, Failure>) -> Result<ExitCode> {
         Ok(status) => Ok(status),
         Err(Failure::Run(RunError::OutputClosed(_))) => Ok(ExitCode::SUCCESS),
         Err(Failure::Run(err)) => {
-            let code = err.exit_code();
+            let code = exit_code(&err);
             crate::report::print_error(&anyhow::Error::new(err));
             Ok(ExitCode::from(code))
         }

@@ -287,19 +287,6 @@ impl RunError {
             None => RunError::Host(err.into()),
         }
     }
-
-    /// The exit code weld ends with: the guest's own status for an exit, 0 when its reader closed stdout, 124 for
-    /// the time limit, 125 for the memory limit, 126 for fuel, 1 for anything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            RunError::Exit(status) => (*status & 0xff) as u8,
-            RunError::OutputClosed(_) => 0,
-            RunError::Limit(LimitHit::Timeout(_)) => 124,
-            RunError::Limit(LimitHit::Memory(_) | LimitHit::Table(_)) => 125,
-            RunError::Limit(LimitHit::Fuel(_)) => 126,
-            _ => 1,
-        }
-    }
 }
 
 fn imports_count(n: usize) -> String {

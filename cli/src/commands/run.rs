@@ -86,7 +86,7 @@ impl Opts {
 fn stuck(timeout: Duration) -> Box<dyn FnOnce() + Send> {
     Box::new(move || {
         let err = RunError::Limit(LimitHit::Timeout(timeout));
-        let code = err.exit_code();
+        let code = crate::sandbox::exit_code(&err);
         report::print_error(&anyhow::Error::new(err));
         std::process::exit(code.into());
     })
