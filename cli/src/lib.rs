@@ -8,6 +8,7 @@
 //! work itself is done by `weld-wit`, `weld-compose`, `weld-runtime` and `weld-registry-client`
 //! (docs/architecture.md).
 
+pub mod advice;
 pub mod commands;
 pub mod files;
 pub mod headers;

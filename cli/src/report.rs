@@ -11,6 +11,8 @@ use weld_wit::SourceError;
 
 /// Style of the `error:` prefix.
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+/// The style of the `help:` label of the advice under an error.
+const HELP: Style = AnsiColor::Cyan.on_default().bold();
 /// Style of `ok` verdicts and other good news.
 pub const GOOD: Style = AnsiColor::Green.on_default().bold();
 /// Style of headings in human output.
@@ -100,6 +102,9 @@ pub fn render(err: &anyhow::Error) -> String {
     if let Some(diagnostic) = located {
         out.push('\n');
         out.push_str(&graphical(diagnostic));
+    }
+    if let Some(advice) = crate::advice::advice(err) {
+        out.push_str(&format!("\n{HELP}help{HELP:#}: {advice}\n"));
     }
     out
 }

@@ -21,8 +21,8 @@ pub enum RunError {
     /// The cache could not be written.
     #[error("cannot write to the cache of compiled code")]
     CacheIo(#[source] BoxError),
-    /// `--fuel` was asked of code compiled without fuel metering.
-    #[error("--fuel needs code compiled with fuel metering (`weld compile --fuel`)")]
+    /// A fuel limit was asked of code compiled without fuel metering.
+    #[error("a fuel limit needs code compiled with fuel metering")]
     FuelNotCompiled,
     /// The file could not be read, or is not WebAssembly.
     #[error(transparent)]
@@ -52,8 +52,8 @@ pub enum RunError {
         #[source]
         source: BoxError,
     },
-    /// A precompiled file was given without `--allow-precompiled`.
-    #[error("`{}` is precompiled native code: it runs without the checks a `.wasm` file gets, so weld loads it only with --allow-precompiled (use it only for files you compiled yourself with `weld compile`)", path.display())]
+    /// A precompiled file was given without leave to load one ([`crate::Runtime::load`]'s `allow_precompiled`).
+    #[error("`{}` is precompiled native code: it runs without the checks a `.wasm` file gets, so it is loaded only when that is allowed", path.display())]
     PrecompiledNotAllowed {
         /// The file.
         path: PathBuf,
@@ -113,7 +113,7 @@ pub enum RunError {
         source: BoxError,
     },
     /// Run as a command, but the component does not export `wasi:cli/run`.
-    #[error("`{}` is not a command (it does not export wasi:cli/run@0.2 or @0.3); call one of its functions with --invoke:{}", path.display(), bullet(functions))]
+    #[error("`{}` is not a command (it does not export wasi:cli/run@0.2 or @0.3); it exports these functions:{}", path.display(), bullet(functions))]
     NotACommand {
         /// The file.
         path: PathBuf,
@@ -121,7 +121,7 @@ pub enum RunError {
         functions: Vec<String>,
     },
     /// Served, but the component does not export `wasi:http/incoming-handler`.
-    #[error("`{}` is not an HTTP handler (it does not export wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3){}", path.display(), instead(path, *command, functions))]
+    #[error("`{}` is not an HTTP handler (it does not export wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3){}", path.display(), instead(*command, functions))]
     NotAHandler {
         /// The file.
         path: PathBuf,
@@ -304,18 +304,14 @@ fn missing_list(imports: &[MissingImport]) -> String {
         .collect()
 }
 
-/// What to do with a component that is not an HTTP handler.
-fn instead(path: &std::path::Path, command: bool, functions: &[String]) -> String {
-    let file = path.display();
+/// What a component that is not an HTTP handler is instead.
+fn instead(command: bool, functions: &[String]) -> String {
     if command {
-        format!("; it is a command: run it with `weld run {file}`")
+        "; it is a command".into()
     } else if functions.is_empty() {
         "; it exports no functions".into()
     } else {
-        format!(
-            "; call one of its functions with `weld run {file} --invoke`:{}",
-            bullet(functions)
-        )
+        format!("; it exports these functions:{}", bullet(functions))
     }
 }
 
