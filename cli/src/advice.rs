@@ -1,12 +1,56 @@
 //! What to do about an error, in the CLI's terms: flags and `weld` command lines. The libraries say what went wrong,
 //! as data; this module says what to type next, and the error report prints it as a `help:` line.
 
+use weld_compose::{Closed, ComposeError, RequestError};
 use weld_runtime::RunError;
 
 /// The advice for the first error in `err`'s chain that has one.
 pub fn advice(err: &anyhow::Error) -> Option<String> {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<RunError>().and_then(run))
+    err.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<RunError>()
+            .and_then(run)
+            .or_else(|| cause.downcast_ref::<ComposeError>().and_then(compose))
+            .or_else(|| cause.downcast_ref::<RequestError>().and_then(request))
+    })
+}
+
+/// Advice for a composition that failed.
+fn compose(err: &ComposeError) -> Option<String> {
+    Some(match err {
+        ComposeError::Closed { closed, .. } => match closed {
+            Closed::All => "--closed=all asked for this: plug them (--plug a component that exports each), or use \
+                            --closed, which lets WASI imports stay open"
+                .into(),
+            _ => "--closed asked for this: plug them (--plug a component that exports each), or leave --closed out"
+                .into(),
+        },
+        ComposeError::ImportConflict {
+            versions_differ: true,
+            ..
+        } => "--no-merge-imports keeps them as two imports".into(),
+        ComposeError::Request(request_error) => return request(request_error),
+        _ => return None,
+    })
+}
+
+/// Advice for wires that do not fit the inputs (`--wire`, or a compose file's `[wire]`).
+fn request(err: &RequestError) -> Option<String> {
+    Some(match err {
+        RequestError::WireToRoot(_) | RequestError::WireToNothing { .. } => {
+            "a wire (`--wire IMPORT=PLUG`, or a compose file's `[wire]`) names one of the plugs"
+                .into()
+        }
+        RequestError::WireAmbiguous { candidates, .. } => format!(
+            "name the plug by its path as given: `--wire IMPORT={}`",
+            candidates.first()?
+        ),
+        RequestError::WireUnused { import, component } => format!(
+            "check the import's name (`weld inspect` lists them): the wire was `--wire {import}={component}`, or \
+             a compose file's `[wire]`"
+        ),
+        _ => return None,
+    })
 }
 
 /// Advice for a run that failed.

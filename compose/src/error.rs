@@ -65,15 +65,19 @@ pub enum ComposeError {
     /// Some imports could not be decided: type mismatches, ambiguities, cycles.
     #[error("{}", describe_problems(.0))]
     Unresolved(Box<Report>),
-    /// `--closed` forbids imports that stay open.
+    /// [`Options::closed`](crate::Options::closed) forbids imports that stay open.
     #[error(
-        "{flag} forbids open imports, and {} would stay open:\n  - {}",
+        "{} forbids open imports, and {} would stay open:\n  - {}",
+        match closed {
+            crate::Closed::All => "closing the composition to every import",
+            _ => "closing the composition to imports other than WASI",
+        },
         count(open.len(), "import"),
         open.join("\n  - ")
     )]
     Closed {
-        /// `--closed` or `--closed=all`.
-        flag: &'static str,
+        /// The policy that was asked for.
+        closed: crate::Closed,
         /// Each import that would stay open, with who imports it and why.
         open: Vec<String>,
         /// The wiring.
@@ -82,8 +86,7 @@ pub enum ComposeError {
     /// Two open imports must become one import of the result, but their types conflict.
     #[error(
         "`{first}` imported by {first_importer} and `{second}` imported by {second_importer} must become one import \
-         of the composition, but their types conflict{}",
-        if *.versions_differ { " (--no-merge-imports keeps them as two imports)" } else { "" }
+         of the composition, but their types conflict"
     )]
     ImportConflict {
         /// The first import of the name.
@@ -142,10 +145,10 @@ pub enum RequestError {
     #[error("`{0}` is given twice")]
     Twice(String),
     /// A wire names the root.
-    #[error("`--wire` names the root `{0}`; the root's exports are not used to plug imports")]
+    #[error("a wire names the root `{0}`; the root's exports are not used to plug imports")]
     WireToRoot(String),
     /// A wire names no plug.
-    #[error("`--wire` names `{target}`, which is not one of the plugs ({})", plugs.join(", "))]
+    #[error("a wire names `{target}`, which is not one of the plugs ({})", plugs.join(", "))]
     WireToNothing {
         /// What the wire names.
         target: String,
@@ -154,7 +157,7 @@ pub enum RequestError {
     },
     /// A wire could name several plugs.
     #[error(
-        "the wire to `{target}` (`--wire`, or a compose file's `[wire]`) could name any of {}; use the path as given",
+        "the wire to `{target}` could name any of {}; use the path as given",
         candidates.join(", ")
     )]
     WireAmbiguous {
@@ -165,8 +168,7 @@ pub enum RequestError {
     },
     /// A wire matched no import of any instance.
     #[error(
-        "the wire `{import}` = `{component}` (`--wire {import}={component}`, or a compose file's `[wire]`) matches \
-         no import of the components that were instantiated"
+        "the wire `{import}` = `{component}` matches no import of the components that were instantiated"
     )]
     WireUnused {
         /// The import it names.

@@ -326,10 +326,7 @@ fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
         return Ok(());
     }
     Err(ComposeError::Closed {
-        flag: match closed {
-            Closed::All => "--closed=all",
-            _ => "--closed",
-        },
+        closed,
         open,
         report: Box::new(report.clone()),
     })

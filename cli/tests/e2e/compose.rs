@@ -242,7 +242,8 @@ fn an_unplugged_import_stays_open_and_closed_refuses_it() {
     let (run, out) = compose(dir.path(), "left", &["base"], &["--closed"]);
     let err = run.fails();
     assert!(
-        err.contains("--closed forbids open imports")
+        err.contains("forbids open imports")
+            && err.contains("help: --closed asked for this")
             && err.contains("weld:trace/trace@1.0.0 (imported by")
             && err.contains("no component exports it"),
         "{err}"
