@@ -2,6 +2,7 @@
 //! as data; this module says what to type next, and the error report prints it as a `help:` line.
 
 use weld_compose::{Closed, ComposeError, RequestError};
+use weld_registry_client::RegistryError;
 use weld_runtime::RunError;
 
 /// The advice for the first error in `err`'s chain that has one.
@@ -12,6 +13,18 @@ pub fn advice(err: &anyhow::Error) -> Option<String> {
             .and_then(run)
             .or_else(|| cause.downcast_ref::<ComposeError>().and_then(compose))
             .or_else(|| cause.downcast_ref::<RequestError>().and_then(request))
+            .or_else(|| match cause.downcast_ref::<weld_wit::Error>() {
+                Some(weld_wit::Error::Precompiled { .. }) => Some(
+                    "run precompiled code with `weld run --allow-precompiled`, or use the .wasm it came from".into(),
+                ),
+                _ => None,
+            })
+            .or_else(|| match cause.downcast_ref::<RegistryError>() {
+                Some(RegistryError::NotALayout { .. }) => {
+                    Some("`weld push FILE oci:DIR:TAG` writes a layout".into())
+                }
+                _ => None,
+            })
     })
 }
 

@@ -123,6 +123,14 @@ pub enum RegistryError {
         /// What is wrong.
         message: String,
     },
+    /// A directory read as an OCI image layout is not one: it lacks the file that says so, or its index.
+    #[error("{}: not an OCI image layout: it has no {missing}", dir.display())]
+    NotALayout {
+        /// The directory.
+        dir: PathBuf,
+        /// The file it lacks: `oci-layout` or `index.json` (OCI image layout specification, "Content").
+        missing: &'static str,
+    },
     /// A layout holds nothing under the tag or digest asked for.
     #[error("{reference}: no such tag or digest in the layout")]
     NotInLayout {

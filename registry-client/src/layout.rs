@@ -197,10 +197,10 @@ impl Layout {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(self.bad(
-                    "not an OCI image layout: it has no oci-layout file (`weld push FILE oci:DIR:TAG` writes one)"
-                        .to_owned(),
-                ));
+                return Err(RegistryError::NotALayout {
+                    dir: self.dir.clone(),
+                    missing: "oci-layout file",
+                });
             }
             Err(e) => return Err(RegistryError::file(&marker, e)),
         }
@@ -219,9 +219,10 @@ impl Layout {
                 "mediaType": INDEX_MEDIA_TYPE,
                 "manifests": [],
             })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(self.bad(
-                "not an OCI image layout: it has no index.json (`weld push FILE oci:DIR:TAG` writes one)".to_owned(),
-            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RegistryError::NotALayout {
+                dir: self.dir.clone(),
+                missing: "index.json",
+            }),
             Err(e) => Err(RegistryError::file(&path, e)),
         }
     }

@@ -50,6 +50,17 @@ pub enum Error {
         /// What was found instead.
         reason: String,
     },
+    /// The bytes are an ELF file, as precompiled code (`.cwasm`, what `weld compile` and `wasmtime compile` write)
+    /// is, where WebAssembly was wanted.
+    #[error(
+        "`{}` is not WebAssembly: it is an ELF file, as precompiled code (.cwasm) is, and this command reads \
+         WebAssembly",
+        path.display()
+    )]
+    Precompiled {
+        /// The offending path.
+        path: PathBuf,
+    },
     /// WAT text failed to parse; the cause carries line, column and the source line.
     #[error("invalid WebAssembly text in `{}`", path.display())]
     Wat {

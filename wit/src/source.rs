@@ -227,21 +227,19 @@ pub fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'
 }
 
 fn not_wasm(path: &Path, bytes: &[u8]) -> Error {
-    let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let mut reason = format!(
-        "it starts with the bytes `{}`, not the `00 61 73 6d` (\\0asm) magic number of a WebAssembly binary",
-        head.join(" ")
-    );
     if bytes.starts_with(b"\x7fELF") {
         // What `weld compile` and `wasmtime compile` write; one wasmtime did not recognise is damaged or foreign.
-        reason.push_str(
-            "; it is an ELF file, as precompiled code (.cwasm) is: this command reads WebAssembly. Run \
-             precompiled code with `weld run --allow-precompiled`, or use the .wasm it came from",
-        );
+        return Error::Precompiled {
+            path: path.to_path_buf(),
+        };
     }
+    let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
     Error::UnknownFormat {
         path: path.to_path_buf(),
-        reason,
+        reason: format!(
+            "it starts with the bytes `{}`, not the `00 61 73 6d` (\\0asm) magic number of a WebAssembly binary",
+            head.join(" ")
+        ),
     }
 }
 
