@@ -69,6 +69,10 @@ fn request(err: &RequestError) -> Option<String> {
 /// Advice for a run that failed.
 fn run(err: &RunError) -> Option<String> {
     Some(match err {
+        RunError::Grant { host, .. } => format!(
+            "`--dir {}` grants a directory that exists and weld can open (HOST[::GUEST][:ro])",
+            host.display()
+        ),
         RunError::FuelNotCompiled => {
             "--fuel needs code compiled with fuel metering: compile it with `weld compile --fuel`".into()
         }

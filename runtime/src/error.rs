@@ -130,13 +130,11 @@ pub enum RunError {
         /// Its exported functions, for `weld run --invoke`.
         functions: Vec<String>,
     },
-    /// A grant could not be given (a `--dir` that does not exist).
-    #[error("{flag} {value}: cannot grant it")]
+    /// A directory grant could not be given (a directory that does not exist, or that weld cannot open).
+    #[error("cannot grant the directory `{}`", host.display())]
     Grant {
-        /// The flag.
-        flag: &'static str,
-        /// Its value.
-        value: String,
+        /// The directory on the host.
+        host: PathBuf,
         /// What went wrong.
         #[source]
         source: BoxError,

@@ -218,8 +218,7 @@ pub(crate) fn wasi_builder(grants: &Grants, args: &[String]) -> Result<WasiCtxBu
         builder
             .preopened_dir(&dir.host, &dir.guest, perms)
             .map_err(|e| RunError::Grant {
-                flag: "--dir",
-                value: dir.host.display().to_string(),
+                host: dir.host.clone(),
                 source: e.into(),
             })?;
     }

@@ -153,7 +153,11 @@ fn files_are_reachable_only_under_a_granted_dir() {
 #[test]
 fn a_missing_dir_is_an_error_naming_it() {
     let err = ends_with(&run("hello", &["--dir", "/no/such/dir"], &[]), 1);
-    assert!(err.contains("--dir /no/such/dir"), "{err}");
+    assert!(
+        err.contains("cannot grant the directory `/no/such/dir`")
+            && err.contains("help: `--dir /no/such/dir` grants a directory that exists"),
+        "{err}"
+    );
 }
 
 /// Asserts the guest failed (status 1) and printed `text`.

@@ -716,7 +716,7 @@ fn a_dir_grant_that_cannot_be_given_is_refused_at_start() {
     ]);
     let err = run.fails();
     assert!(
-        err.contains("--dir") && err.contains("cannot grant it"),
+        err.contains("cannot grant the directory") && err.contains("help: `--dir"),
         "{err}"
     );
 }

@@ -196,7 +196,7 @@ impl Server {
     /// host; otherwise a looping guest holds a thread until it ends.
     ///
     /// # Errors
-    /// [`RunError::Grant`] when a grant cannot be given (a `--dir` that does not exist): checked once here rather
+    /// [`RunError::Grant`] when a grant cannot be given (a directory that does not exist): checked once here rather
     /// than failing every request.
     pub fn new(
         handler: Handler,
