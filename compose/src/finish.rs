@@ -221,40 +221,15 @@ pub(crate) fn guard_encoder<T>(encode: impl FnOnce() -> T) -> Result<T, ComposeE
     })
 }
 
-/// The composition, once its bytes validate. The report's imports gain any the encoder added: wac-graph also
-/// imports each interface an open import takes types from, even one a plug supplies to an instance inside (the
-/// result imports it for those types alone), so the report lists what the result really imports.
-pub(crate) fn validated(bytes: Vec<u8>, mut report: Report) -> Result<Composition, ComposeError> {
+/// The composition, once its bytes validate with the features of `weld validate`. The report already lists every
+/// import the encoder wrote ([`Imports::reported`]).
+fn validated(bytes: Vec<u8>, report: Report) -> Result<Composition, ComposeError> {
     weld_wit::validate(&bytes).map_err(ComposeError::Invalid)?;
-    for name in top_level_imports(&bytes) {
-        if !report.imports.contains(&name) {
-            report.imports.push(name);
-        }
-    }
     Ok(Composition {
         bytes,
         report,
         packages: Vec::new(),
     })
-}
-
-/// The names a (valid) component imports at its top level, in order.
-pub(crate) fn top_level_imports(bytes: &[u8]) -> Vec<String> {
-    use wasmparser::Payload;
-    let mut names = Vec::new();
-    let mut depth = 0usize;
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        match payload {
-            Ok(Payload::ModuleSection { .. } | Payload::ComponentSection { .. }) => depth += 1,
-            Ok(Payload::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Payload::ComponentImportSection(reader)) if depth == 0 => {
-                names.extend(reader.into_iter().flatten().map(|i| i.name.name.to_owned()))
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    names
 }
 
 /// Names the instances in the output by their components' stems (`greeter`, whether it came from

@@ -354,99 +354,86 @@ fn wanted(plan: &Plan<'_>, loaded: &[Loaded]) -> Vec<Wanted> {
 
 /// The other imports of a component whose types its import `name` uses.
 fn uses(loaded: &Loaded, name: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut visited = HashSet::new();
+    let mut walk = Uses {
+        loaded,
+        this: name,
+        visited: HashSet::new(),
+        found: Vec::new(),
+    };
     if let Some(ty) = loaded.import(name) {
-        walk_entity(loaded, name, ty, &mut visited, &mut found);
+        walk.entity(ty);
     }
-    found
+    walk.found
 }
 
-fn walk_entity(
-    loaded: &Loaded,
-    this: &str,
-    ty: ComponentEntityType,
-    visited: &mut HashSet<Key>,
-    found: &mut Vec<String>,
-) {
-    match ty {
-        ComponentEntityType::Instance(id) => {
-            for item in loaded.types[id].exports.values() {
-                walk_entity(loaded, this, item.ty, visited, found);
-            }
-        }
-        ComponentEntityType::Type { referenced, .. } => {
-            walk_any(loaded, this, referenced, visited, found)
-        }
-        ComponentEntityType::Func(id) => {
-            walk_any(loaded, this, ComponentAnyTypeId::Func(id), visited, found)
-        }
-        ComponentEntityType::Value(v) => walk_val(loaded, this, v, visited, found),
-        ComponentEntityType::Component(_) | ComponentEntityType::Module(_) => {}
-    }
+/// A walk over the types of one import, collecting the other imports that define types it names.
+struct Uses<'a> {
+    loaded: &'a Loaded,
+    /// The import walked.
+    this: &'a str,
+    visited: HashSet<Key>,
+    found: Vec<String>,
 }
 
-fn walk_any(
-    loaded: &Loaded,
-    this: &str,
-    id: ComponentAnyTypeId,
-    visited: &mut HashSet<Key>,
-    found: &mut Vec<String>,
-) {
-    if !visited.insert(Key::Id(id)) {
-        return;
+impl Uses<'_> {
+    fn entity(&mut self, ty: ComponentEntityType) {
+        match ty {
+            ComponentEntityType::Instance(id) => {
+                for item in self.loaded.types[id].exports.values() {
+                    self.entity(item.ty);
+                }
+            }
+            ComponentEntityType::Type { referenced, .. } => self.any(referenced),
+            ComponentEntityType::Func(id) => self.any(ComponentAnyTypeId::Func(id)),
+            ComponentEntityType::Value(v) => self.val(v),
+            ComponentEntityType::Component(_) | ComponentEntityType::Module(_) => {}
+        }
     }
-    if let Some((owner, _)) = loaded.owner(id)
-        && owner != this
-    {
-        if !found.contains(owner) {
-            found.push(owner.clone());
-        }
-        return;
-    }
-    let types: &Types = &loaded.types;
-    match id {
-        ComponentAnyTypeId::Func(f) => {
-            let func = &types[f];
-            for (_, v) in func.params.iter() {
-                walk_val(loaded, this, *v, visited, found);
-            }
-            if let Some(v) = func.result {
-                walk_val(loaded, this, v, visited, found);
-            }
-        }
-        ComponentAnyTypeId::Defined(d) => {
-            for v in children(&types[d]) {
-                walk_val(loaded, this, v, visited, found);
-            }
-            if let ComponentDefinedType::Own(r) | ComponentDefinedType::Borrow(r) = &types[d] {
-                walk_any(
-                    loaded,
-                    this,
-                    ComponentAnyTypeId::Resource(*r),
-                    visited,
-                    found,
-                );
-            }
-        }
-        ComponentAnyTypeId::Instance(i) => {
-            for item in types[i].exports.values() {
-                walk_entity(loaded, this, item.ty, visited, found);
-            }
-        }
-        ComponentAnyTypeId::Resource(_) | ComponentAnyTypeId::Component(_) => {}
-    }
-}
 
-fn walk_val(
-    loaded: &Loaded,
-    this: &str,
-    v: ComponentValType,
-    visited: &mut HashSet<Key>,
-    found: &mut Vec<String>,
-) {
-    if let ComponentValType::Type(d) = v {
-        walk_any(loaded, this, ComponentAnyTypeId::Defined(d), visited, found);
+    fn any(&mut self, id: ComponentAnyTypeId) {
+        if !self.visited.insert(Key::Id(id)) {
+            return;
+        }
+        if let Some((owner, _)) = self.loaded.owner(id)
+            && owner != self.this
+        {
+            if !self.found.contains(owner) {
+                self.found.push(owner.clone());
+            }
+            return;
+        }
+        let types: &Types = &self.loaded.types;
+        match id {
+            ComponentAnyTypeId::Func(f) => {
+                let func = &types[f];
+                for (_, v) in func.params.iter() {
+                    self.val(*v);
+                }
+                if let Some(v) = func.result {
+                    self.val(v);
+                }
+            }
+            ComponentAnyTypeId::Defined(d) => {
+                for v in children(&types[d]) {
+                    self.val(v);
+                }
+                if let ComponentDefinedType::Own(r) | ComponentDefinedType::Borrow(r) = &types[d] {
+                    self.any(ComponentAnyTypeId::Resource(*r));
+                }
+            }
+            ComponentAnyTypeId::Instance(i) => {
+                for item in types[i].exports.values() {
+                    self.entity(item.ty);
+                }
+            }
+            ComponentAnyTypeId::Resource(_) | ComponentAnyTypeId::Component(_) => {}
+        }
+    }
+
+    fn val(&mut self, v: ComponentValType) {
+        if let ComponentValType::Type(d) = v {
+            self.any(ComponentAnyTypeId::Defined(d));
+        }
     }
 }
 

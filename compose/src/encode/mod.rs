@@ -333,7 +333,9 @@ mod tests {
         let types = wasmparser::Validator::new_with_features(weld_wit::features())
             .validate_all(bytes)
             .unwrap();
-        let names = crate::finish::top_level_imports(bytes);
+        let names = super::Loaded::read_whole("composed.wasm", bytes)
+            .unwrap()
+            .imports;
         names
             .into_iter()
             .map(|name| {
