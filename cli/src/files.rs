@@ -38,7 +38,7 @@ pub fn copy_atomic(from: &Path, path: &Path) -> Result<()> {
 }
 
 /// Fills a temporary file beside `path` with `fill`, syncs it and renames it to `path`.
-fn write_atomic_with(
+pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {

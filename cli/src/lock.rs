@@ -4,10 +4,10 @@
 use crate::registry::Sources;
 use anyhow::{Context, Result};
 use std::path::Path;
-use weld_compose::Options;
 use weld_compose::lock::{
     Drift, LOCK_VERSION, Lock, LockError, Locked, LockedOptions, LockedOutput,
 };
+use weld_compose::{Composition, Options};
 
 /// Reads the lock in `path`.
 pub fn read(path: &Path) -> Result<Lock> {
@@ -66,11 +66,12 @@ pub fn inputs(sources: &Sources, composition: &weld_compose::Composition) -> Vec
 }
 
 /// Refuses when the composed `bytes` differ from the lock's output although every input matched.
-pub fn check_output(path: &Path, lock: &Lock, bytes: &[u8]) -> Result<()> {
-    let now = weld_compose::lock::sha256(bytes);
-    if now == lock.output.sha256 && bytes.len() as u64 == lock.output.size {
+pub fn check_output(path: &Path, lock: &Lock, composition: &Composition) -> Result<()> {
+    let now = LockedOutput::of(composition);
+    if now == lock.output {
         return Ok(());
     }
+    let now = now.sha256;
     let drift = [Drift::Output {
         locked: lock.output.sha256.clone(),
         now,
@@ -80,18 +81,20 @@ pub fn check_output(path: &Path, lock: &Lock, bytes: &[u8]) -> Result<()> {
     refuse(path, &drift, "nothing was written")
 }
 
-/// The lock of a composition of `inputs` that gave `bytes`.
-pub fn made(config: Option<Locked>, inputs: Vec<Locked>, options: &Options, bytes: &[u8]) -> Lock {
+/// The lock of a composition of `inputs` that gave `composition`.
+pub fn made(
+    config: Option<Locked>,
+    inputs: Vec<Locked>,
+    options: &Options,
+    composition: &Composition,
+) -> Lock {
     Lock {
         version: LOCK_VERSION,
         weld: env!("CARGO_PKG_VERSION").to_owned(),
         config,
         inputs,
         options: LockedOptions::of(options),
-        output: LockedOutput {
-            sha256: weld_compose::lock::sha256(bytes),
-            size: bytes.len() as u64,
-        },
+        output: LockedOutput::of(composition),
     }
 }
 

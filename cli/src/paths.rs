@@ -42,7 +42,7 @@ fn size_from_env(var: &str, default: u64, meaning: &str) -> u64 {
         Ok(text) if !text.is_empty() => crate::values::parse_size(&text).unwrap_or_else(|why| {
             eprintln!(
                 "weld: warning: ignoring {var}={text} ({why}); {meaning} {}",
-                crate::units::human_size(default as usize)
+                crate::units::human_size(default)
             );
             default
         }),

@@ -15,7 +15,7 @@ pub fn count(n: usize, noun: &str) -> String {
 }
 
 /// A byte count for people: `812 B`, `52.1 KiB`, `10.4 MiB`.
-pub fn human_size(bytes: usize) -> String {
+pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");

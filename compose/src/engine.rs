@@ -1,11 +1,12 @@
 //! Composing from a root and plugs: load each into the graph, match, then finish.
 
+use crate::composition::Composition;
 use crate::encode::Loaded;
 use crate::error::{ComposeError, RequestError};
 use crate::labels::file_and_stem;
 use crate::matching;
 use crate::report::Report;
-use crate::request::{Component, Composition, Options};
+use crate::request::{Component, Options};
 use wac_graph::CompositionGraph;
 use wac_graph::types::{ItemKind, Package, Type, World};
 

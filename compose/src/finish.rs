@@ -2,13 +2,14 @@
 //! version become one), enforce `--closed`, export what the root exports, encode, and validate the result before
 //! anyone writes it.
 
-use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Wanted};
+use crate::composition::{Composition, Pieces};
+use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Spliced, Wanted};
 use crate::engine::graph_error;
 use crate::error::ComposeError;
 use crate::labels::file_and_stem;
 use crate::names;
 use crate::report::{Merge, OpenReason, Outcome, Report};
-use crate::request::{Closed, Composition, Options};
+use crate::request::{Closed, Options};
 use std::collections::{HashMap, HashSet};
 use wac_graph::types::{ItemKind, Package, SubtypeChecker, Types};
 use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
@@ -33,7 +34,7 @@ pub(crate) fn finish_plugged(
         re_export(&mut graph, root, name)?;
     }
     short_names(&mut graph);
-    finish_graph(&graph, (None, loaded), report, options)
+    finish_graph(graph, (None, loaded), report, options)
 }
 
 /// Encodes a wired graph with weld's encoder: works out the result's imports (open imports that differ only by a
@@ -46,11 +47,30 @@ pub(crate) fn finish_plugged(
 /// [`ComposeError::ImportInexpressible`] for an import that cannot be written, [`ComposeError::Encoding`],
 /// [`ComposeError::Invalid`].
 pub(crate) fn finish_graph(
-    graph: &CompositionGraph,
-    (explicit, mut loaded): (Option<&[u8]>, HashMap<PackageId, Loaded>),
+    graph: CompositionGraph,
+    (explicit, loaded): (Option<Vec<u8>>, HashMap<PackageId, Loaded>),
     mut report: Report,
     options: &Options,
 ) -> Result<Composition, ComposeError> {
+    let (spliced, packages) = encoded(&graph, (explicit.as_deref(), loaded), &mut report, options)?;
+    let component = Pieces::new(spliced, graph, packages, explicit);
+    let pieces: Vec<&[u8]> = component.pieces().collect();
+    weld_wit::validate_pieces(&pieces).map_err(ComposeError::Invalid)?;
+    Ok(Composition {
+        report,
+        packages: Vec::new(),
+        component,
+    })
+}
+
+/// [`finish_graph`] up to the encoded bytes, with the packages whose bytes go between them (in the plan's order);
+/// `report` gains the result's imports, merges and exports.
+fn encoded(
+    graph: &CompositionGraph,
+    (explicit, mut loaded): (Option<&[u8]>, HashMap<PackageId, Loaded>),
+    report: &mut Report,
+    options: &Options,
+) -> Result<(Spliced, Vec<PackageId>), ComposeError> {
     let plan = Plan::of(graph, explicit).map_err(ComposeError::Encoding)?;
     let loaded = plan
         .components
@@ -77,9 +97,9 @@ pub(crate) fn finish_graph(
     };
     report.imports = imports.reported().map(|i| i.name.clone()).collect();
     report.merged = merges(&imports);
-    check_closed(&report, options.closed)?;
+    check_closed(report, options.closed)?;
     report.exports = exports(graph);
-    let bytes = encode::encode(&plan, &loaded, &imports).map_err(|e| match e {
+    let spliced = encode::encode(&plan, &loaded, &imports).map_err(|e| match e {
         EncodeError::Import {
             import,
             component,
@@ -98,7 +118,7 @@ pub(crate) fn finish_graph(
         },
         other => ComposeError::Encoding(other),
     })?;
-    validated(bytes, report)
+    Ok((spliced, plan.packages))
 }
 
 /// The composition's imports as weld's encoder writes them; a conflict names both importers.
@@ -218,17 +238,6 @@ pub(crate) fn guard_encoder<T>(encode: impl FnOnce() -> T) -> Result<T, ComposeE
             library: "wac-graph",
             message: weld_wit::panic_message(&*panic),
         }
-    })
-}
-
-/// The composition, once its bytes validate with the features of `weld validate`. The report already lists every
-/// import the encoder wrote ([`Imports::reported`]).
-fn validated(bytes: Vec<u8>, report: Report) -> Result<Composition, ComposeError> {
-    weld_wit::validate(&bytes).map_err(ComposeError::Invalid)?;
-    Ok(Composition {
-        bytes,
-        report,
-        packages: Vec::new(),
     })
 }
 
@@ -372,7 +381,7 @@ mod tests {
             &Options::default(),
         )
         .unwrap();
-        let names = instance_names(&composed.bytes);
+        let names = instance_names(&composed.to_bytes());
         let labels: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
         assert_eq!(labels, ["greeter", "app"], "{names:?}");
         assert!(names.windows(2).all(|w| w[0].0 < w[1].0), "{names:?}");

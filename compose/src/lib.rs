@@ -40,6 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod composition;
 mod diff;
 mod encode;
 mod engine;
@@ -57,6 +58,7 @@ mod resources;
 mod typefmt;
 mod wac;
 
+pub use composition::Composition;
 pub use encode::EncodeError;
 pub use engine::compose;
 pub use error::{ComposeError, RequestError};
@@ -65,7 +67,7 @@ pub use names::is_wasi;
 pub use report::{
     Candidate, Difference, Import, Instance, Merge, OpenReason, Outcome, Problem, Report, Rule,
 };
-pub use request::{Closed, Component, Composition, Options};
+pub use request::{Closed, Component, Options};
 pub use resolver::{FileResolver, Resolver};
 pub use wac::{WacDocument, compose_wac};
 pub use weld_wit::{BoxError, SourceError};

@@ -109,6 +109,16 @@ pub struct LockedOutput {
     pub size: u64,
 }
 
+impl LockedOutput {
+    /// The digest and size of `composition`'s component, read from its pieces.
+    pub fn of(composition: &crate::Composition) -> LockedOutput {
+        LockedOutput {
+            sha256: sha256_of(composition.pieces()),
+            size: composition.size(),
+        }
+    }
+}
+
 /// Why a lock cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -361,8 +371,15 @@ impl Lock {
 
 /// `sha256:<hex>` of `bytes`, as a lock records a file or a package.
 pub fn sha256(bytes: &[u8]) -> String {
+    sha256_of([bytes])
+}
+
+/// `sha256:<hex>` of the concatenation of `pieces`.
+fn sha256_of<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> String {
     use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(bytes);
+    let mut hasher = sha2::Sha256::new();
+    pieces.into_iter().for_each(|piece| hasher.update(piece));
+    let hash = hasher.finalize();
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for byte in hash {

@@ -1,13 +1,11 @@
-//! What to compose and how: the inputs, the options, and what comes back.
-
-use crate::report::Report;
+//! What to compose and how: the inputs and the options.
 
 /// A component to compose: its bytes and the name the user knows it by.
 #[derive(Debug, Clone)]
 pub struct Component {
     /// How the user named it: the path as given, a registry reference, or its name in a compose file. Used in
-    /// every message and in the [`Report`]; the composed output names its instance by the label's stem
-    /// ([`crate::file_and_stem`]), so the bytes do not depend on where the component was read from.
+    /// every message and in the [`Report`](crate::Report); the composed output names its instance by the label's
+    /// stem ([`crate::file_and_stem`]), so the bytes do not depend on where the component was read from.
     pub label: String,
     /// The component binary.
     pub bytes: Vec<u8>,
@@ -46,17 +44,4 @@ pub struct Options {
     /// Keep open imports that differ only by a semver-compatible version apart (`--no-merge-imports`) instead
     /// of merging them into one import of the newest.
     pub keep_import_versions: bool,
-}
-
-/// A composed component and how it was made.
-#[derive(Debug)]
-pub struct Composition {
-    /// The composed component, validated with the features of `weld validate`.
-    pub bytes: Vec<u8>,
-    /// The wiring, import by import.
-    pub report: Report,
-    /// For a `.wac` document, the packages it was composed from, in its order: `ns:name[@version]` and the
-    /// SHA-256 of the bytes read (`sha256:<hex>`; a WIT folder's as encoded). Empty for other compositions, whose
-    /// inputs the caller gave.
-    pub packages: Vec<(String, String)>,
 }

@@ -4,11 +4,12 @@
 //! composition. Every error that has a place in the document, encoding errors included, is a diagnostic with
 //! wac's spans, so it points at the same `file:line:column` as `wac compose` does.
 
+use crate::composition::Composition;
 use crate::error::ComposeError;
 use crate::finish::{finish_graph, guard_encoder};
 use crate::labels::instance_label;
 use crate::report::{Import, Instance, OpenReason, Outcome, Report, Rule};
-use crate::request::{Composition, Options};
+use crate::request::Options;
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -132,8 +133,8 @@ fn compose_document(
     }
     let explicit = explicit_imports(graph)?;
     let mut composition = finish_graph(
-        graph,
-        (explicit.as_deref(), HashMap::new()),
+        resolution.into_graph(),
+        (explicit, HashMap::new()),
         report,
         options,
     )

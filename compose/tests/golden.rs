@@ -119,15 +119,15 @@ fn outputs(
     match result {
         Ok(composition) => {
             out.insert("report.json", json(&composition.report));
-            let wit =
-                weld_wit::WitSource::from_binary(Path::new("composed.wasm"), &composition.bytes)
-                    .ok()
-                    .and_then(|src| weld_wit::to_wit(&src).ok());
+            let bytes = composition.to_bytes();
+            let wit = weld_wit::WitSource::from_binary(Path::new("composed.wasm"), &bytes)
+                .ok()
+                .and_then(|src| weld_wit::to_wit(&src).ok());
             match wit {
                 Some(wit) => out.insert("result.wit", wit),
                 None => out.insert(
                     "result.wat",
-                    wasmprinter::print_bytes(&composition.bytes).expect("it prints as WAT"),
+                    wasmprinter::print_bytes(&bytes).expect("it prints as WAT"),
                 ),
             };
         }

@@ -46,7 +46,7 @@ fn instantiate_and_call(c: &mut Criterion) {
         ..EngineSettings::default()
     };
     let runtime = Runtime::new(pooled, None).expect("an engine");
-    let loaded = load(&runtime, dir.path(), "hello.wasm", &hello.bytes);
+    let loaded = load(&runtime, dir.path(), "hello.wasm", &hello.to_bytes());
     let pre = runtime.prepare(&loaded).expect("link");
     c.bench_function("instantiate+call/greet", |b| {
         b.iter(|| {

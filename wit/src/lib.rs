@@ -40,4 +40,5 @@ pub use source::{
 };
 pub use validate::{
     FileKind, Invalid, Validated, component_model_async, features, validate, validate_file,
+    validate_pieces,
 };

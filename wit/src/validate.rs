@@ -6,8 +6,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 use wasmparser::{
-    FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload, Validator,
-    ValidatorResources, WasmFeatures,
+    Chunk, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, Payload, ValidPayload,
+    Validator, ValidatorResources, WasmFeatures,
 };
 
 /// The one feature set of weld: what `validate`, `compose`, `push` and `inspect` accept, and what weld's engine
@@ -82,25 +82,32 @@ const PARALLEL_FROM: u64 = 1 << 20;
 /// Validates a binary. Function bodies are validated in parallel once the module structure is known, when there
 /// is enough code to be worth it (1 MiB of function bodies; less is checked on the calling thread).
 pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
-    if bytes.len() < 8 {
+    validate_pieces(&[bytes])
+}
+
+/// Validates a binary given as consecutive pieces, without joining them: the binary is their concatenation (so
+/// a composition is checked where its parts lie, the inputs as they were read). Offsets in an [`Invalid`] are
+/// into the whole. Each boundary between pieces must fall between payloads as wasmparser's incremental
+/// [`Parser::parse`] yields them (between sections, or between a nested module's or component's section header
+/// and its contents; the 8-byte header in one piece); a payload cut by a boundary is reported as [`Invalid`] at
+/// the boundary.
+pub fn validate_pieces(pieces: &[&[u8]]) -> std::result::Result<Validated, Invalid> {
+    let size: usize = pieces.iter().map(|p| p.len()).sum();
+    if size < 8 {
         return Err(Invalid {
-            offset: bytes.len() as u64,
-            message: format!(
-                "unexpected end of file: {} bytes, a WebAssembly header has 8",
-                bytes.len()
-            ),
+            offset: size as u64,
+            message: format!("unexpected end of file: {size} bytes, a WebAssembly header has 8"),
         });
     }
-    let kind = if Parser::is_component(bytes) {
+    let first = pieces.iter().find(|p| !p.is_empty()).copied();
+    let kind = if first.is_some_and(Parser::is_component) {
         FileKind::Component
     } else {
         FileKind::Module
     };
     let mut validator = Validator::new_with_features(features());
     let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
-    let mut parser = Parser::new(0);
-    parser.set_features(features());
-    for payload in parser.parse_all(bytes) {
+    for payload in payloads(pieces) {
         if let ValidPayload::Func(func, body) = validator.payload(&payload?)? {
             bodies.push((func, body));
         }
@@ -131,9 +138,65 @@ pub fn validate(bytes: &[u8]) -> std::result::Result<Validated, Invalid> {
     }
     Ok(Validated {
         kind,
-        size: bytes.len(),
+        size,
         functions,
         modules: 1,
+    })
+}
+
+/// The payloads of a binary given as consecutive pieces (see [`validate_pieces`]), nested modules and components
+/// included, as [`Parser::parse_all`] yields those of one slice.
+fn payloads<'a>(
+    pieces: &'a [&'a [u8]],
+) -> impl Iterator<Item = std::result::Result<Payload<'a>, Invalid>> + 'a {
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    let mut stack = Vec::new();
+    let mut piece = 0;
+    let mut data: &[u8] = pieces.first().copied().unwrap_or_default();
+    let mut offset = 0u64;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        loop {
+            let last = piece + 1 >= pieces.len();
+            match parser.parse(data, last) {
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e.into()));
+                }
+                Ok(Chunk::NeedMoreData(_)) if data.is_empty() && !last => {
+                    piece += 1;
+                    data = pieces[piece];
+                }
+                Ok(Chunk::NeedMoreData(_)) => {
+                    done = true;
+                    return Some(Err(Invalid {
+                        offset: offset + data.len() as u64,
+                        message: "a payload is cut by the end of a piece".to_owned(),
+                    }));
+                }
+                Ok(Chunk::Parsed { consumed, payload }) => {
+                    data = &data[consumed..];
+                    offset += consumed as u64;
+                    match &payload {
+                        Payload::ModuleSection { parser: nested, .. }
+                        | Payload::ComponentSection { parser: nested, .. } => {
+                            stack.push(parser.clone());
+                            parser = nested.clone();
+                        }
+                        Payload::End(_) => match stack.pop() {
+                            Some(outer) => parser = outer,
+                            None => done = true,
+                        },
+                        _ => {}
+                    }
+                    return Some(Ok(payload));
+                }
+            }
+        }
     })
 }
 
@@ -240,6 +303,47 @@ mod tests {
         let ok =
             wat::parse_str("(component (core module (func (result i32) i32.const 1)))").unwrap();
         assert_eq!(validate(&ok).unwrap().kind, FileKind::Component);
+    }
+
+    /// Where a nested module's contents start in a component of one nested module: after the 8-byte header, the
+    /// section id and the one-byte length.
+    fn nested_contents_start(component: &[u8]) -> usize {
+        assert_eq!(component[8], 1, "a core module section first");
+        10
+    }
+
+    #[test]
+    fn pieces_cut_between_payloads_validate_as_the_whole_and_report_offsets_into_it() {
+        let ok = wat::parse_str(
+            "(component (core module (func (result i32) i32.const 1)) (core module (func)))",
+        )
+        .unwrap();
+        let at = nested_contents_start(&ok);
+        let whole = validate(&ok).unwrap();
+        let (head, rest) = ok.split_at(at);
+        let pieces = validate_pieces(&[head, &[], rest]).unwrap();
+        assert_eq!(pieces, whole);
+        assert_eq!((pieces.size, pieces.functions), (ok.len(), 2));
+
+        let bad =
+            wat::parse_str("(component (core module (func (result i32) f32.const 1)))").unwrap();
+        let at = nested_contents_start(&bad);
+        let (head, rest) = bad.split_at(at);
+        assert_eq!(
+            validate_pieces(&[head, rest]).unwrap_err(),
+            validate(&bad).unwrap_err()
+        );
+    }
+
+    #[test]
+    fn a_payload_cut_by_a_piece_boundary_is_invalid_at_the_boundary() {
+        let ok =
+            wat::parse_str("(component (core module (func (result i32) i32.const 1)))").unwrap();
+        let (head, rest) = ok.split_at(nested_contents_start(&ok) + 3);
+        let err = validate_pieces(&[head, rest]).unwrap_err();
+        assert_eq!(err.offset, head.len() as u64, "{err}");
+        assert!(err.message.contains("cut by the end of a piece"), "{err}");
+        assert!(validate_pieces(&[]).is_err());
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn clean(cache: &Cache, older_than: Option<Duration>, json: bool) -> Result<Exit
             plural(cleaned.functions),
             cleaned.other,
             plural(cleaned.other),
-            human_size(cleaned.bytes as usize),
+            human_size(cleaned.bytes),
             cache.dir().display()
         ))?;
     }
@@ -141,13 +141,13 @@ fn render(cache: &Cache, usage: &Usage, now: SystemTime) -> String {
     let mut text = format!(
         "{}: {} of {}\n  {} compiled component{}, {} shared function{} ({})\n",
         cache.dir().display(),
-        human_size(usage.total_bytes as usize),
-        human_size(cache.cap() as usize),
+        human_size(usage.total_bytes),
+        human_size(cache.cap()),
         usage.entries.len(),
         plural(usage.entries.len() as u64),
         usage.functions.0,
         plural(usage.functions.0),
-        human_size(usage.functions.1 as usize),
+        human_size(usage.functions.1),
     );
     if usage.entries.is_empty() {
         return text;
@@ -162,7 +162,7 @@ fn render(cache: &Cache, usage: &Usage, now: SystemTime) -> String {
             "{:<12} {:<9} {:>10} {:>10}  {}\n",
             format!("{} ago", humantime::format_duration(round(age))),
             entry.compiler,
-            human_size(entry.bytes as usize),
+            human_size(entry.bytes),
             entry
                 .compile_ms
                 .map_or("-".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),

@@ -66,7 +66,7 @@ impl Opts {
             "compiled {} -> {} ({}) in {}\n",
             self.component.display(),
             output.display(),
-            human_size(artifact.len()),
+            human_size(artifact.len() as u64),
             crate::units::millis(start.elapsed())
         ))?;
         Ok(ExitCode::SUCCESS)

@@ -204,20 +204,20 @@ impl Opts {
                         nothing,
                     )?;
                 }
-                lock::check_output(self.lock_path(), pins, &composition.bytes)?;
+                lock::check_output(self.lock_path(), pins, &composition)?;
                 None
             }
             (Some(path), None) => {
                 lock::writable(path, output.as_deref(), &inputs, config_input.as_ref())?;
                 Some((
                     path,
-                    lock::made(config_input, inputs, &options, &composition.bytes).to_json(),
+                    lock::made(config_input, inputs, &options, &composition).to_json(),
                 ))
             }
             (None, None) => None,
         };
         if let Some(path) = &output {
-            crate::files::write_atomic(path, &composition.bytes)?;
+            crate::files::write_atomic_with(path, |file| composition.write_to(file))?;
         }
         if let Some((text, path)) = &graph {
             crate::files::write_atomic(path, text.as_bytes())?;
@@ -298,11 +298,11 @@ impl Opts {
             Some(path) => format!(
                 "wrote {} ({})",
                 path.display(),
-                human_size(composition.bytes.len())
+                human_size(composition.size())
             ),
             None => format!(
                 "{} composed, not written (no -o)",
-                human_size(composition.bytes.len())
+                human_size(composition.size())
             ),
         };
         let mut text = format!(

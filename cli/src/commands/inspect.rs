@@ -67,7 +67,7 @@ fn human(report: &Inspection) -> String {
         out,
         "{HEADING}{}{HEADING:#}: {kind}, {}",
         report.path.display(),
-        human_size(report.size)
+        human_size(report.size as u64)
     );
     match &report.world {
         Some(world) => write_world(&mut out, world),
@@ -219,7 +219,7 @@ fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {
         out,
         "{first}{}{name}  {}  {DIM}{}{DIM:#}",
         kind_name(node.kind),
-        human_size(node.size),
+        human_size(node.size as u64),
         node_details(node)
     );
     let children = node.children.len();
@@ -245,7 +245,7 @@ fn write_node(out: &mut String, node: &Node, first: &str, rest: &str) {
         let sections: Vec<String> = node
             .custom_sections
             .iter()
-            .map(|c| format!("{} ({})", c.name, human_size(c.size)))
+            .map(|c| format!("{} ({})", c.name, human_size(c.size as u64)))
             .collect();
         let _ = writeln!(
             out,

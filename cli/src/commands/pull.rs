@@ -113,7 +113,7 @@ impl Opts {
             output::print(&format!(
                 "{said}\n{GOOD}wrote{GOOD:#} {} ({})\n",
                 output.display(),
-                human_size(size as usize)
+                human_size(size)
             ))?;
         }
         Ok(ExitCode::SUCCESS)

@@ -137,7 +137,7 @@ impl Opts {
             output::print(&format!(
                 "{GOOD}pushed{GOOD:#} {} ({}{already}) to {reference}\ndigest: {}\n",
                 self.file.display(),
-                human_size(pushed.size as usize),
+                human_size(pushed.size),
                 pushed.manifest_digest
             ))?;
             if let Some(signed) = &signed {

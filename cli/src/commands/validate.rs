@@ -150,7 +150,7 @@ fn human(verdicts: &[Verdict]) -> String {
             };
             out.push_str(&format!(
                 "{GOOD}ok{GOOD:#}      {path}  {DIM}{kind}, {}, {}{DIM:#}\n",
-                human_size(ok.size),
+                human_size(ok.size as u64),
                 count(ok.functions, "function")
             ));
         }

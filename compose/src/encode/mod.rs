@@ -89,7 +89,7 @@ pub(crate) fn encode(
     plan: &Plan<'_>,
     loaded: &[Loaded],
     imports: &Imports,
-) -> Result<Vec<u8>, EncodeError> {
+) -> Result<Spliced, EncodeError> {
     let mut outer = Outer::new(loaded, imports);
     for (index, import) in imports.list.iter().enumerate() {
         outer.import(index).map_err(|source| EncodeError::Import {
@@ -99,8 +99,9 @@ pub(crate) fn encode(
         })?;
     }
     let mut components: HashMap<usize, u32> = HashMap::new();
-    // The inputs are written last, into a buffer of the final size (`splice`): here each is an empty placeholder.
-    let mut inputs: Vec<&[u8]> = Vec::with_capacity(plan.components.len());
+    // The inputs are never copied: here each is an empty placeholder, which `splice` makes the header of a section
+    // whose contents are the input as it was read.
+    let mut inputs: Vec<(usize, usize)> = Vec::with_capacity(plan.components.len());
     let mut sources = Sources::default();
     let mut names = NameMap::new();
     let mut named: Vec<(u32, &str)> = Vec::new();
@@ -110,7 +111,7 @@ pub(crate) fn encode(
             Some(&at) => at,
             None => {
                 let at = outer.builder.component_raw(None, &[]);
-                inputs.push(plan.components[component].1);
+                inputs.push((component, plan.components[component].1.len()));
                 components.insert(component, at);
                 at
             }
@@ -175,10 +176,18 @@ pub(crate) fn encode(
     splice(&outer.builder.finish(), &inputs)
 }
 
-/// The composition with each placeholder component section (empty, in order) replaced by the bytes of the
-/// component defined there, written once into a buffer of the final size: the inputs are megabytes, and a buffer
-/// grown as they are appended would hold up to twice the result while it grows.
-fn splice(skeleton: &[u8], components: &[&[u8]]) -> Result<Vec<u8>, EncodeError> {
+/// An encoded composition: weld's own bytes, with the input components to be put between them.
+pub(crate) struct Spliced {
+    /// The composition without its inputs: each input's section header ends where its contents go.
+    pub(crate) own: Vec<u8>,
+    /// Where each input goes, in order: (offset in `own`, the component's index in [`Plan::components`]).
+    pub(crate) cuts: Vec<(usize, usize)>,
+}
+
+/// The composition with each placeholder component section (empty, in order) given the header of a section that
+/// holds the component defined there: `components` are (index, size in bytes). The inputs are megabytes, and are
+/// never copied: the result is `own` with each input's bytes at its cut.
+fn splice(skeleton: &[u8], components: &[(usize, usize)]) -> Result<Spliced, EncodeError> {
     let broken = || EncodeError::Unsupported {
         what: "a composition whose placeholders do not match its components",
     };
@@ -209,18 +218,18 @@ fn splice(skeleton: &[u8], components: &[&[u8]]) -> Result<Vec<u8>, EncodeError>
     if placeholders.len() != components.len() {
         return Err(broken());
     }
-    let size = skeleton.len() + components.iter().map(|c| c.len() + 5).sum::<usize>();
-    let mut out = Vec::with_capacity(size);
+    let mut own = Vec::with_capacity(skeleton.len() + 4 * components.len());
+    let mut cuts = Vec::with_capacity(components.len());
     let mut at = 0;
-    for (range, component) in placeholders.into_iter().zip(components) {
-        out.extend_from_slice(skeleton.get(at..range.start).ok_or_else(broken)?);
-        out.push(wasm_encoder::ComponentSectionId::Component as u8);
-        wasm_encoder::Encode::encode(&component.len(), &mut out);
-        out.extend_from_slice(component);
+    for (range, &(component, size)) in placeholders.into_iter().zip(components) {
+        own.extend_from_slice(skeleton.get(at..range.start).ok_or_else(broken)?);
+        own.push(wasm_encoder::ComponentSectionId::Component as u8);
+        wasm_encoder::Encode::encode(&size, &mut own);
+        cuts.push((own.len(), component));
         at = range.end;
     }
-    out.extend_from_slice(skeleton.get(at..).ok_or_else(broken)?);
-    Ok(out)
+    own.extend_from_slice(skeleton.get(at..).ok_or_else(broken)?);
+    Ok(Spliced { own, cuts })
 }
 
 /// What the arguments and exports of a composition are made from, as they are written: the instances made so
@@ -374,7 +383,7 @@ mod tests {
             &Options::default(),
         )
         .unwrap();
-        let names: Vec<String> = imports(&composed.bytes)
+        let names: Vec<String> = imports(&composed.to_bytes())
             .into_iter()
             .map(|(n, _)| n)
             .collect();
@@ -416,7 +425,7 @@ mod tests {
         let (root, plug) = inputs();
         let composed = compose(root, vec![plug], &Options::default()).unwrap();
         assert_eq!(
-            imports(&composed.bytes),
+            imports(&composed.to_bytes()),
             [(
                 "demo:x/i@1.1.0".to_owned(),
                 vec!["f".to_owned(), "g".to_owned()]
@@ -433,7 +442,7 @@ mod tests {
         };
         let composed = compose(root, vec![plug], &options).unwrap();
         assert_eq!(
-            imports(&composed.bytes),
+            imports(&composed.to_bytes()),
             [
                 ("demo:x/i@1.0.0".to_owned(), vec!["f".to_owned()]),
                 (
