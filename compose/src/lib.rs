@@ -6,7 +6,8 @@
 //! shared. Open imports that differ only by a compatible version become one import of the newest (unless
 //! [`Options::keep_import_versions`]), `--closed` is enforced, and the graph is encoded by weld's own encoder
 //! (from each input's own types, so uses, aliases and world-level types stay as written) and validated before it is
-//! returned. The [`Report`] says what happened to every import and why; it is data, and
+//! returned, as a [`Composition`] that holds the inputs once (the component is weld's own bytes with the inputs
+//! between them). The [`Report`] says what happened to every import and why; it is data, and
 //! serialises as the stable JSON documented in docs/compose.md.
 //!
 //! Two other front doors lead to the same engine: [`ComposeFile`] reads a `weld.toml` compose file, finding its
@@ -37,6 +38,10 @@
 //! assert!(matches!(&import.outcome, Outcome::Plugged { by, .. } if by == "plug.wasm"));
 //! // What the plug itself needs stays open in the result.
 //! assert_eq!(composed.report.imports, ["demo:greet/base@1.0.0"]);
+//! // The component is held in pieces, the inputs not copied: write it out piece by piece, or take one buffer.
+//! let mut out = Vec::new();
+//! composed.write_to(&mut out)?;
+//! assert_eq!(out, composed.to_bytes());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
