@@ -1,9 +1,10 @@
 //! What to do about an error, in the CLI's terms: flags and `weld` command lines. The libraries say what went wrong,
 //! as data; this module says what to type next, and the error report prints it as a `help:` line.
 
-use weld_compose::{Closed, ComposeError, RequestError};
+use std::path::Path;
+use weld_compose::{Closed, ComposeError, Problem, Report, RequestError};
 use weld_registry_client::RegistryError;
-use weld_runtime::RunError;
+use weld_runtime::{LimitHit, MissingImport, RunError, Unprovided};
 
 /// The advice for the first error in `err`'s chain that has one.
 pub fn advice(err: &anyhow::Error) -> Option<String> {
@@ -19,12 +20,23 @@ pub fn advice(err: &anyhow::Error) -> Option<String> {
                 ),
                 _ => None,
             })
-            .or_else(|| match cause.downcast_ref::<RegistryError>() {
-                Some(RegistryError::NotALayout { .. }) => {
-                    Some("`weld push FILE oci:DIR:TAG` writes a layout".into())
-                }
-                _ => None,
-            })
+            .or_else(|| cause.downcast_ref::<RegistryError>().and_then(registry))
+    })
+}
+
+/// Advice for a registry or layout that failed.
+fn registry(err: &RegistryError) -> Option<String> {
+    Some(match err {
+        RegistryError::NotALayout { .. } => "`weld push FILE oci:DIR:TAG` writes a layout".into(),
+        RegistryError::Tls { .. } => {
+            "a registry with a private CA: --ca-file FILE; a plain-HTTP registry: --insecure".into()
+        }
+        RegistryError::Unauthorized {
+            anonymous: true, ..
+        } => "give credentials with --username and --password-stdin, WELD_REGISTRY_USERNAME and \
+              WELD_REGISTRY_PASSWORD, or `docker login`"
+            .into(),
+        _ => return None,
     })
 }
 
@@ -43,8 +55,28 @@ fn compose(err: &ComposeError) -> Option<String> {
             ..
         } => "--no-merge-imports keeps them as two imports".into(),
         ComposeError::Request(request_error) => return request(request_error),
+        ComposeError::Unresolved(report) => return unresolved(report),
         _ => return None,
     })
+}
+
+/// Advice for the first problem of a composition that has one: the wire that chooses between candidates, the plug
+/// that closes a resource's import.
+fn unresolved(report: &Report) -> Option<String> {
+    report
+        .problems()
+        .find_map(|(_, import, problem)| match problem {
+            Problem::Ambiguous { candidates } => Some(format!(
+                "choose with `--wire {import}={}` (or a compose file's `[wire]`)",
+                candidates.first()?.component
+            )),
+            Problem::SharedResource {
+                in_wac: false,
+                is_type: false,
+                ..
+            } => Some(format!("`--plug` a component that exports `{import}`")),
+            _ => None,
+        })
 }
 
 /// Advice for wires that do not fit the inputs (`--wire`, or a compose file's `[wire]`).
@@ -73,6 +105,8 @@ fn run(err: &RunError) -> Option<String> {
             "`--dir {}` grants a directory that exists and weld can open (HOST[::GUEST][:ro])",
             host.display()
         ),
+        RunError::Missing { path, imports } => missing(path, imports)?,
+        RunError::Limit(hit) => limit(hit),
         RunError::FuelNotCompiled => {
             "--fuel needs code compiled with fuel metering: compile it with `weld compile --fuel`".into()
         }
@@ -95,11 +129,48 @@ fn run(err: &RunError) -> Option<String> {
     })
 }
 
+/// Advice for imports the host does not provide: plug what a component can provide, rebuild for what is a WASI
+/// version weld does not speak.
+fn missing(path: &Path, imports: &[MissingImport]) -> Option<String> {
+    let pluggable = imports.iter().filter(|i| i.why.pluggable()).count();
+    let plug = format!(
+        "`weld compose {} --plug <a component that exports {}> -o out.wasm`",
+        path.display(),
+        if pluggable == 1 { "it" } else { "each" }
+    );
+    let rebuild = imports.iter().find_map(|i| match &i.why {
+        Unprovided::PreRelease { .. } => {
+            Some("rebuild the component with a toolchain that targets WASI 0.3.0 or later")
+        }
+        Unprovided::OtherRelease { .. } => Some("build the component for WASI 0.2 or 0.3"),
+        _ => None,
+    });
+    match (pluggable, rebuild) {
+        (0, None) => None,
+        (0, Some(rebuild)) => Some(rebuild.to_owned()),
+        (1, None) => Some(format!("plug it: {plug}")),
+        (_, None) => Some(format!("plug them: {plug}")),
+        (_, Some(rebuild)) => Some(format!("{rebuild}; plug the others: {plug}")),
+    }
+}
+
+/// Advice for a limit that stopped the guest: the flag that sets it.
+fn limit(hit: &LimitHit) -> String {
+    match hit {
+        LimitHit::Memory(_) => "--max-memory sets the limit".into(),
+        LimitHit::Table(_) => {
+            "every table is capped; --max-memory sets a budget of its own for tables too".into()
+        }
+        LimitHit::Timeout(_) => "--timeout sets the limit".into(),
+        LimitHit::Fuel(_) => "--fuel sets the limit".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::advice;
     use std::path::PathBuf;
-    use weld_runtime::RunError;
+    use weld_runtime::{MissingImport, RunError, Unprovided};
 
     #[test]
     fn the_library_says_what_is_wrong_and_the_cli_what_to_type() {
@@ -112,5 +183,42 @@ mod tests {
         let help = advice(&anyhow::Error::new(err)).unwrap();
         assert_eq!(help, "it is a command: run it with `weld run cmd.wasm`");
         assert!(advice(&anyhow::anyhow!("something else")).is_none());
+    }
+
+    #[test]
+    fn missing_imports_are_plugged_or_rebuilt_for_as_they_can_be() {
+        let missing = |whys: Vec<Unprovided>| {
+            let imports = whys
+                .into_iter()
+                .enumerate()
+                .map(|(i, why)| MissingImport {
+                    name: format!("x:y/z{i}"),
+                    why,
+                })
+                .collect();
+            let err = RunError::Missing {
+                path: PathBuf::from("app.wasm"),
+                imports,
+            };
+            advice(&anyhow::Error::new(err))
+        };
+        assert_eq!(
+            missing(vec![Unprovided::NotWasi]).unwrap(),
+            "plug it: `weld compose app.wasm --plug <a component that exports it> -o out.wasm`"
+        );
+        let rebuild = Unprovided::OtherRelease {
+            version: "0.4.0".into(),
+        };
+        assert_eq!(
+            missing(vec![rebuild.clone()]).unwrap(),
+            "build the component for WASI 0.2 or 0.3"
+        );
+        let both = missing(vec![rebuild, Unprovided::NotWasi, Unprovided::NotWasi]).unwrap();
+        assert!(
+            both.starts_with("build the component for WASI 0.2 or 0.3; plug the others"),
+            "{both}"
+        );
+        assert!(both.contains("exports each>"), "{both}");
+        assert_eq!(missing(vec![Unprovided::Unversioned]), None);
     }
 }

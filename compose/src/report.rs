@@ -273,9 +273,8 @@ impl Problem {
                     .map(|c| format!("{} (`{}`)", c.component, c.export))
                     .collect();
                 format!(
-                    "`{import}` of {consumer} could be plugged by {}; choose one with `--wire {import}={}`",
-                    names.join(" or "),
-                    candidates[0].component
+                    "`{import}` of {consumer} could be plugged by {}; a wire chooses one",
+                    names.join(" or ")
                 )
             }
             Problem::Cycle { path } => format!(
@@ -309,7 +308,7 @@ impl Problem {
                     )
                 } else {
                     format!(
-                        "Plug `{import}` too (--plug a component that exports it), or leave `{defined_by}` open \
+                        "Plug `{import}` too (with a component that exports it), or leave `{defined_by}` open \
                          (leave out {plugged_by})"
                     )
                 };

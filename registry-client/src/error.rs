@@ -38,9 +38,7 @@ pub enum RegistryError {
         source: std::io::Error,
     },
     /// The TLS handshake failed: an unknown CA, a name mismatch, or a plain-HTTP server.
-    #[error(
-        "TLS with registry {registry} failed (a private CA: --ca-file FILE; a plain-HTTP registry: --insecure)"
-    )]
+    #[error("TLS with registry {registry} failed")]
     Tls {
         /// `host[:port]`.
         registry: String,
@@ -57,8 +55,10 @@ pub enum RegistryError {
         reference: String,
         /// `401 unauthorized` or `403 denied`, with the registry's words.
         status: String,
-        /// Which credentials were sent, and how to give others.
+        /// Which credentials were sent (or why none were).
         credentials: String,
+        /// Whether none were sent.
+        anonymous: bool,
     },
     /// The repository, tag or digest does not exist.
     #[error("{reference}: not found in registry {registry} ({message})")]

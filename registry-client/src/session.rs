@@ -154,7 +154,8 @@ impl Connection {
             registry: self.registry.clone(),
             reference: reference.to_string(),
             status,
-            credentials: self.credentials_hint(),
+            credentials: self.credentials_sent(),
+            anonymous: self.anonymous(),
         };
         let not_found = |message: String| RegistryError::NotFound {
             registry: self.registry.clone(),
@@ -239,8 +240,8 @@ impl Connection {
                 };
             }
             let hint = if self.scheme == "http" && status == reqwest::StatusCode::BAD_REQUEST {
-                " (a TLS registry answers plain HTTP this way: weld speaks plain HTTP to loopback \
-                 registries unless --ca-file is given)"
+                " (a TLS registry answers plain HTTP this way: plain HTTP is spoken to a loopback registry \
+                 unless a CA is given)"
             } else {
                 ""
             };
@@ -266,14 +267,18 @@ impl Connection {
         }
     }
 
-    fn credentials_hint(&self) -> String {
-        let how = "give credentials with --username and --password-stdin, WELD_REGISTRY_USERNAME and \
-                   WELD_REGISTRY_PASSWORD, or `docker login`";
-        if matches!(
+    /// Whether this session sends no credentials.
+    fn anonymous(&self) -> bool {
+        matches!(
             self.chosen.auth,
             oci_client::secrets::RegistryAuth::Anonymous
-        ) {
-            format!("{}; {how}", self.chosen.described)
+        )
+    }
+
+    /// Which credentials were sent, or why none were, as a refusal tells it.
+    fn credentials_sent(&self) -> String {
+        if self.anonymous() {
+            self.chosen.described.clone()
         } else {
             format!("sent {}, which it did not accept", self.chosen.described)
         }

@@ -74,11 +74,11 @@ pub enum RunError {
         path: PathBuf,
     },
     /// The component imports what the host does not provide.
-    #[error("`{}` needs {} that weld run does not provide:{}", path.display(), imports_count(imports.len()), missing_list(imports))]
+    #[error("`{}` needs {} that weld's host does not provide:{}", path.display(), imports_count(imports.len()), missing_list(imports))]
     Missing {
         /// The file.
         path: PathBuf,
-        /// Each missing import, with what to do about it.
+        /// Each missing import, with why the host does not provide it.
         imports: Vec<MissingImport>,
     },
     /// An import of a provided interface whose function is `async` where the host's is sync, or the other way
@@ -298,7 +298,7 @@ fn imports_count(n: usize) -> String {
 fn missing_list(imports: &[MissingImport]) -> String {
     imports
         .iter()
-        .map(|m| format!("\n  - {}: {}", m.name, m.hint))
+        .map(|m| format!("\n  - {}: {}", m.name, m.why))
         .collect()
 }
 

@@ -65,8 +65,78 @@ pub(crate) fn is_wasi_0_3(name: &str) -> bool {
 pub struct MissingImport {
     /// Its name.
     pub name: String,
-    /// What would provide it.
-    pub hint: String,
+    /// Why the host does not provide it.
+    pub why: Unprovided,
+}
+
+/// Why the host does not provide an import: it links the standard WASI interfaces of final 0.2.x and 0.3.x
+/// releases by name ([`host_provides`]), and nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unprovided {
+    /// Not a WASI interface: only a component that exports it can provide it.
+    NotWasi,
+    /// A `wasi:` name that is not one of the standard interfaces; `release` is its WASI release line (`0.2`,
+    /// `0.3`) when it has a version.
+    NotStandard {
+        /// `major.minor` of its version.
+        release: Option<String>,
+    },
+    /// A pre-release of WASI 0.3 (`0.3.0-rc-2026-03-15`), which matches only itself (semver).
+    PreRelease {
+        /// The version it names.
+        version: String,
+    },
+    /// A release line other than 0.2 and 0.3.
+    OtherRelease {
+        /// The version it names.
+        version: String,
+    },
+    /// A WASI interface named without a version.
+    Unversioned,
+}
+
+impl Unprovided {
+    /// Whether a component that exports the import could provide it: what is not WASI, or not a standard WASI
+    /// interface. The others are WASI versions the host does not speak, which the component is rebuilt for.
+    pub fn pluggable(&self) -> bool {
+        matches!(self, Unprovided::NotWasi | Unprovided::NotStandard { .. })
+    }
+}
+
+impl std::fmt::Display for Unprovided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unprovided::NotWasi => write!(
+                f,
+                "not a WASI interface: only a component that exports it provides it"
+            ),
+            Unprovided::NotStandard { release: None } => write!(
+                f,
+                "not one of the standard WASI interfaces the host provides"
+            ),
+            Unprovided::NotStandard {
+                release: Some(release),
+            } => write!(
+                f,
+                "not one of the standard WASI {release} interfaces the host provides"
+            ),
+            Unprovided::PreRelease { version } => write!(
+                f,
+                "WASI {version} is a pre-release snapshot of 0.3, which matches only itself; the host provides \
+                 the final WASI 0.3.x (0.3.0 and later)"
+            ),
+            Unprovided::OtherRelease { version } => write!(
+                f,
+                "the host provides WASI 0.2.x and 0.3.x, and this is WASI {version}"
+            ),
+            Unprovided::Unversioned => write!(
+                f,
+                "an unversioned WASI import; the host provides WASI 0.2.x and 0.3.x interfaces by their \
+                 versioned names"
+            ),
+        }
+    }
 }
 
 /// What the host does about the imports of one component.
@@ -78,15 +148,15 @@ pub(crate) struct Needs {
     pub(crate) types_only: Vec<String>,
 }
 
-/// What `component` needs of the host: every import weld does not provide, in the component's order (`file` names
-/// the component in the hints), and the types-only ones, which need nothing.
-pub(crate) fn needs(engine: &Engine, component: &Component, file: &str) -> Needs {
+/// What `component` needs of the host: every import weld does not provide, in the component's order, and the
+/// types-only ones, which need nothing.
+pub(crate) fn needs(engine: &Engine, component: &Component) -> Needs {
     let mut needs = Needs {
         missing: Vec::new(),
         types_only: Vec::new(),
     };
     for (name, item) in component.component_type().imports(engine) {
-        let Some(hint) = hint(name, file) else {
+        let Some(why) = unprovided(name) else {
             continue;
         };
         if holds_only_types(engine, &item.ty) {
@@ -94,7 +164,7 @@ pub(crate) fn needs(engine: &Engine, component: &Component, file: &str) -> Needs
         } else {
             needs.missing.push(MissingImport {
                 name: name.to_owned(),
-                hint,
+                why,
             });
         }
     }
@@ -138,46 +208,39 @@ pub fn host_provides(name: &str) -> bool {
 }
 
 /// Why `name` is not provided, or `None` when it is.
-fn hint(name: &str, file: &str) -> Option<String> {
+fn unprovided(name: &str) -> Option<Unprovided> {
     if host_provides(name) {
         return None;
     }
-    let plug =
-        format!("plug it: weld compose {file} --plug <a component that exports it> -o out.wasm");
     let Some(rest) = name.strip_prefix("wasi:") else {
-        return Some(format!(
-            "not a WASI interface, so no flag grants it; {plug}"
-        ));
+        return Some(Unprovided::NotWasi);
     };
     let (path, version) = match rest.split_once('@') {
         Some((path, version)) => (path, Some(version)),
         None => (rest, None),
     };
     if !path.contains('/') {
-        return Some(format!(
-            "not one of the standard WASI interfaces weld run provides; {plug}"
-        ));
+        return Some(Unprovided::NotStandard { release: None });
     }
-    let version = version.and_then(|v| semver::Version::parse(v).ok());
-    match version {
-        Some(v) if !v.pre.is_empty() && v.major == 0 && v.minor == 3 => Some(format!(
-            "WASI {v} is a pre-release snapshot of 0.3, which matches only itself; weld run provides the final \
-             WASI 0.3.x (0.3.0 and later): rebuild the component with a toolchain that targets 0.3.0"
-        )),
-        Some(v) if !(v.major == 0 && (v.minor == 2 || v.minor == 3)) => Some(format!(
-            "weld run provides WASI 0.2.x and 0.3.x, and this is WASI {v}; build the component for WASI 0.2 or 0.3"
-        )),
-        None => Some("an unversioned WASI import; weld run provides WASI 0.2.x and 0.3.x interfaces by their versioned names".into()),
-        Some(v) => Some(format!(
-            "not one of the standard WASI {}.{} interfaces weld run provides; {plug}",
-            v.major, v.minor
-        )),
-    }
+    let Some(version) = version else {
+        return Some(Unprovided::Unversioned);
+    };
+    Some(match semver::Version::parse(version) {
+        Ok(v) if !v.pre.is_empty() && v.major == 0 && v.minor == 3 => Unprovided::PreRelease {
+            version: v.to_string(),
+        },
+        Ok(v) if v.major == 0 && (v.minor == 2 || v.minor == 3) => Unprovided::NotStandard {
+            release: Some(format!("{}.{}", v.major, v.minor)),
+        },
+        _ => Unprovided::OtherRelease {
+            version: version.to_owned(),
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::hint;
+    use super::{Unprovided, unprovided};
 
     #[test]
     fn standard_wasi_at_any_0_2_or_0_3_version_is_provided() {
@@ -193,42 +256,54 @@ mod tests {
             "wasi:filesystem/preopens@0.3.1",
             "wasi:http/client@0.3.0",
         ] {
-            assert_eq!(hint(name, "a.wasm"), None, "{name}");
+            assert_eq!(unprovided(name), None, "{name}");
         }
     }
 
     #[test]
     fn everything_else_says_why() {
-        assert!(
-            hint("weld:examples/greeter@1.0.0", "app.wasm")
-                .unwrap()
-                .contains("weld compose app.wasm --plug")
+        let why = |name| unprovided(name).unwrap();
+        assert_eq!(why("weld:examples/greeter@1.0.0"), Unprovided::NotWasi);
+        assert_eq!(
+            why("wasi:cli/environment@0.4.0"),
+            Unprovided::OtherRelease {
+                version: "0.4.0".into()
+            }
         );
-        assert!(
-            hint("wasi:cli/environment@0.4.0", "a.wasm")
-                .unwrap()
-                .contains("WASI 0.4.0")
+        assert!(matches!(
+            why("wasi:cli/environment@0.3.0-rc-2026-03-15"),
+            Unprovided::PreRelease { .. }
+        ));
+        assert!(!why("wasi:cli/environment@0.3.0-rc-2026-03-15").pluggable());
+        assert_eq!(
+            why("wasi:io/streams@0.3.0"),
+            Unprovided::NotStandard {
+                release: Some("0.3".into())
+            }
         );
-        assert!(
-            hint("wasi:cli/environment@0.3.0-rc-2026-03-15", "a.wasm")
-                .unwrap()
-                .contains("pre-release")
-        );
-        assert!(hint("wasi:io/streams@0.3.0", "a.wasm").is_some());
-        assert!(hint("wasi:http/handler@0.3.0", "a.wasm").is_some());
+        assert!(unprovided("wasi:http/handler@0.3.0").is_some());
         assert!(super::is_wasi_0_3("wasi:cli/stdout@0.3.2"));
         assert!(!super::is_wasi_0_3("wasi:cli/stdout@0.2.9"));
         assert!(!super::is_wasi_0_3("weld:x/y@0.3.0"));
-        assert!(
-            hint("wasi:keyvalue/store@0.2.0", "a.wasm")
-                .unwrap()
-                .contains("not one of the standard")
+        let keyvalue = why("wasi:keyvalue/store@0.2.0");
+        assert!(keyvalue.pluggable());
+        assert_eq!(
+            keyvalue.to_string(),
+            "not one of the standard WASI 0.2 interfaces the host provides"
         );
-        assert!(
-            hint("wasi:cli/environment", "a.wasm")
-                .unwrap()
-                .contains("unversioned")
+        assert_eq!(why("wasi:cli/environment"), Unprovided::Unversioned);
+        assert_eq!(
+            why("wasi:nothing"),
+            Unprovided::NotStandard { release: None }
         );
-        assert!(hint("wasi:http/incoming-handler@0.2.0", "a.wasm").is_some());
+        assert!(unprovided("wasi:http/incoming-handler@0.2.0").is_some());
+        for name in [
+            "weld:x/y@1.0.0",
+            "wasi:cli/environment@0.9.0",
+            "wasi:cli/environment",
+        ] {
+            let text = why(name).to_string();
+            assert!(!text.contains("weld ") && !text.contains("--"), "{text}");
+        }
     }
 }

@@ -60,7 +60,7 @@ pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
 pub use error::{BoxError, RunError};
 pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio};
 pub use host::Host;
-pub use imports::{MissingImport, host_provides};
+pub use imports::{MissingImport, Unprovided, host_provides};
 pub use invoke::{Export, exports};
 pub use limits::{LimitHit, Limits, Watchdog};
 pub use runner::{

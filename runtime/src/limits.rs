@@ -34,20 +34,22 @@ impl std::fmt::Display for LimitHit {
         match self {
             LimitHit::Memory(bytes) => write!(
                 f,
-                "memory limit reached: the guest tried to grow past --max-memory {}",
+                "memory limit reached: the guest tried to grow past {}",
                 size_text(*bytes)
             ),
             LimitHit::Table(n) => write!(
                 f,
-                "table limit reached: the guest tried to grow a table past {n} elements (the cap on every \
-                 table; --max-memory sets a budget of its own)"
+                "table limit reached: the guest tried to grow a table past {n} elements, the cap on every table"
             ),
             LimitHit::Timeout(t) => write!(
                 f,
-                "time limit reached: the guest did not finish within --timeout {}",
+                "time limit reached: the guest did not finish within {}",
                 humantime::format_duration(*t)
             ),
-            LimitHit::Fuel(n) => write!(f, "fuel exhausted: the guest used all of --fuel {n}"),
+            LimitHit::Fuel(n) => write!(
+                f,
+                "fuel exhausted: the guest used all of its {n} units of fuel"
+            ),
         }
     }
 }

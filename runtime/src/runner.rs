@@ -662,8 +662,7 @@ fn link(
     engine: &Engine,
     linker: &Linker<Host>,
 ) -> Result<InstancePre<Host>, RunError> {
-    let file = loaded.path.display().to_string();
-    let needs = imports::needs(engine, &loaded.component, &file);
+    let needs = imports::needs(engine, &loaded.component);
     if !needs.missing.is_empty() {
         return Err(RunError::Missing {
             path: loaded.path.clone(),

@@ -463,7 +463,7 @@ fn a_record_field_the_type_does_not_have_is_an_error_not_dropped() {
 fn a_missing_import_is_reported_before_anything_runs() {
     let err = run("app", &[], &[]).fails();
     assert!(
-        err.contains("needs an import that weld run does not provide"),
+        err.contains("needs an import that weld's host does not provide"),
         "{err}"
     );
     assert!(

@@ -729,8 +729,7 @@ fn memory_grown_without_max_memory_meets_the_default_cap_and_is_not_called_a_tab
     let grown = server.get("/grow");
     assert_eq!(grown.status, 500);
     assert!(
-        body(&grown)
-            .contains("memory limit reached: the guest tried to grow past --max-memory 1GiB"),
+        body(&grown).contains("memory limit reached: the guest tried to grow past 1GiB"),
         "{}",
         body(&grown)
     );
