@@ -70,7 +70,8 @@ pub use error::{ComposeError, RequestError};
 pub use file::ComposeFile;
 pub use names::is_wasi;
 pub use report::{
-    Candidate, Difference, Import, Instance, Merge, OpenReason, Outcome, Problem, Report, Rule,
+    Candidate, Difference, Import, Instance, Merge, OpenReason, Outcome, Problem, Rejection,
+    Report, Rule,
 };
 pub use request::{Closed, Component, Options};
 pub use resolver::{FileResolver, Resolver};

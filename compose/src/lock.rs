@@ -12,7 +12,7 @@ pub const LOCK_VERSION: u32 = 1;
 
 /// A composition's lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Lock {
     /// [`LOCK_VERSION`].
     pub version: u32,
@@ -73,13 +73,14 @@ impl Locked {
 
 /// The options of [`Options`] that change the output, in a stable written form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LockedOptions {
     /// Explicit wiring, `(import, plug)`, in order.
     pub wires: Vec<(String, String)>,
     /// `no`, `non-wasi` or `all`.
     pub closed: String,
     /// `--no-merge-imports`.
+    #[serde(alias = "no_merge_imports")]
     pub no_merge_imports: bool,
 }
 
@@ -101,7 +102,7 @@ impl LockedOptions {
 
 /// The composed component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LockedOutput {
     /// `sha256:<hex>` of its bytes.
     pub sha256: String,
@@ -479,6 +480,16 @@ mod tests {
                 size: 1,
             },
         }
+    }
+
+    /// Regression: the lock's options key was snake_case (`no_merge_imports`) where every other JSON of weld's is
+    /// kebab-case; it is written in kebab-case now, and a lock with the old key still reads.
+    #[test]
+    fn options_are_written_in_kebab_case_and_the_old_snake_case_key_still_reads() {
+        let json = lock().to_json();
+        assert!(json.contains("\"no-merge-imports\": false"), "{json}");
+        let old = json.replace("no-merge-imports", "no_merge_imports");
+        assert_eq!(Lock::from_json(&old).unwrap(), lock());
     }
 
     #[test]

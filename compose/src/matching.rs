@@ -8,7 +8,9 @@ use crate::encode::Loaded;
 use crate::engine::graph_error;
 use crate::error::{ComposeError, RequestError};
 use crate::names::{self, Relation};
-use crate::report::{Candidate, Difference, Import, Instance, OpenReason, Outcome, Problem, Rule};
+use crate::report::{
+    Candidate, Difference, Import, Instance, OpenReason, Outcome, Problem, Rejection, Rule,
+};
 use crate::typefmt::TypeNames;
 use std::collections::{HashMap, HashSet};
 use wac_graph::types::{ItemKind, SubtypeChecker, Type, Types, World};
@@ -337,7 +339,7 @@ impl Matcher<'_> {
                     rejected.push(Candidate {
                         component: self.labels[provider].clone(),
                         export,
-                        why: "its version is not semver-compatible with the import's".into(),
+                        why: Rejection::Version,
                     });
                     continue;
                 }
@@ -375,7 +377,7 @@ impl Matcher<'_> {
                     .map(|(provider, export, _)| Candidate {
                         component: self.labels[provider].clone(),
                         export,
-                        why: "it fits too".into(),
+                        why: Rejection::AlsoFits,
                     })
                     .collect(),
             }),
@@ -383,10 +385,9 @@ impl Matcher<'_> {
         rejected.extend(mismatches.map(|(provider, export, differences)| Candidate {
             component: self.labels[provider].clone(),
             export,
-            why: format!(
-                "the types differ: {}",
-                differences.first().map_or(String::new(), Difference::to_string)
-            ),
+            why: Rejection::Types {
+                difference: differences.into_iter().next(),
+            },
         }));
         (decision, rejected)
     }

@@ -116,7 +116,28 @@ pub struct Candidate {
     /// Its export's name.
     pub export: String,
     /// Why it was not used.
-    pub why: String,
+    pub why: Rejection,
+}
+
+/// Why a component's export was not used for an import, as data (`{"kind": "version"}` in the JSON).
+#[derive(Debug, Clone, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// Its version is not semver-compatible with the import's (semver: another major, or another minor of a
+    /// `0.x`).
+    Version,
+    /// It fits too: one of several exports that would do, none chosen.
+    AlsoFits,
+    /// Its types differ from the import's.
+    Types {
+        /// The first differing item.
+        difference: Option<Difference>,
+    },
 }
 
 /// Something that makes the composition fail at one import.

@@ -45,6 +45,7 @@ impl Capability {
 
 /// What a component needs from its host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Capabilities {
     /// Each capability needed, with the imports that need it.
     pub needs: BTreeMap<Capability, Vec<String>>,

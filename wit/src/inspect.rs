@@ -17,6 +17,7 @@ use wasmparser::{
 
 /// Everything `weld inspect` reports about a file.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Inspection {
     /// The file inspected.
     pub path: PathBuf,
@@ -51,6 +52,7 @@ pub enum NodeKind {
 
 /// A component or core module and what it holds.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Node {
     /// Component or module.
     pub kind: NodeKind,
@@ -80,6 +82,7 @@ pub struct Node {
 
 /// An import or export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Extern {
     /// For core imports, the module name (`wasi_snapshot_preview1`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,6 +98,7 @@ pub struct Extern {
 
 /// The size limits of a memory (in 64 KiB pages) or table (in elements).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Limits {
     /// Initial size.
     pub initial: u64,
@@ -113,6 +117,7 @@ pub struct Limits {
 
 /// A custom section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct CustomSection {
     /// Its name.
     pub name: String,
@@ -122,6 +127,7 @@ pub struct CustomSection {
 
 /// One entry of a `producers` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Producer {
     /// `language`, `processed-by` or `sdk`.
     pub field: String,

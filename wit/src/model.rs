@@ -12,6 +12,7 @@ use wit_parser::{Docs, Function, FunctionKind, Resolve, TypeDefKind, TypeId, Wor
 
 /// A whole loaded input: its packages, main package first.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Document {
     /// The file or directory it was loaded from.
     pub source: String,
@@ -27,6 +28,7 @@ pub struct Document {
 
 /// A WIT package.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Package {
     /// Full name: `ns:name@version`.
     pub name: String,
@@ -45,6 +47,7 @@ pub struct Package {
 
 /// A WIT interface.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Interface {
     /// Its name within the package (`stdout`); absent for an interface written inline in a world.
     pub name: Option<String>,
@@ -61,6 +64,7 @@ pub struct Interface {
 
 /// A named type.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct TypeDef {
     /// The type's name.
     pub name: String,
@@ -96,6 +100,7 @@ pub struct TypeDef {
 
 /// A field, case or flag.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Member {
     /// Its name.
     pub name: String,
@@ -109,6 +114,7 @@ pub struct Member {
 
 /// A function.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Func {
     /// The function's name; for resource functions the WIT name (`get`, or `constructor`).
     pub name: String,
@@ -130,6 +136,7 @@ pub struct Func {
 
 /// A world.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct World {
     /// Its name within the package.
     pub name: String,
@@ -146,6 +153,7 @@ pub struct World {
 
 /// One import or export of a world.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct WorldEntry {
     /// The name a component sees: an interface id (`wasi:cli/stdout@0.2.0`) or a plain name (`greet`).
     pub name: String,

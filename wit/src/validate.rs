@@ -44,6 +44,7 @@ pub enum FileKind {
 
 /// A file that validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Validated {
     /// Module or component.
     pub kind: FileKind,
@@ -58,6 +59,7 @@ pub struct Validated {
 /// Why a binary is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message} (at offset {offset:#x})")]
+#[serde(rename_all = "kebab-case")]
 pub struct Invalid {
     /// Byte offset of the problem in the binary.
     pub offset: u64,

@@ -41,6 +41,7 @@ pub struct Opts {
 
 /// What `--json` prints.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
 struct Report {
     reference: String,
     digest: String,

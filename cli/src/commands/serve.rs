@@ -202,7 +202,7 @@ impl Opts {
                 )
             }
             LogFormat::Json => serde_json::json!({
-                "event": "stopped", "requests": drained.requests, "connections_cut": drained.cut
+                "event": "stopped", "requests": drained.requests, "connections-cut": drained.cut
             })
             .to_string(),
         };
@@ -282,7 +282,7 @@ impl StopSignals {
             LogFormat::Json => {
                 eprintln!(
                     "{}",
-                    serde_json::json!({"event": "stopping", "drain_timeout": drain})
+                    serde_json::json!({"event": "stopping", "drain-timeout": drain})
                 )
             }
         }
@@ -339,7 +339,7 @@ impl ServeLog for StderrLog {
                     "method": record.method.as_str(),
                     "path": record.target,
                     "status": record.status,
-                    "duration_ms": (ms * 1000.0).round() / 1000.0,
+                    "duration-ms": (ms * 1000.0).round() / 1000.0,
                     "outcome": outcome_name(record.outcome),
                 });
                 if let Some(why) = why {

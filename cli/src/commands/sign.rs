@@ -43,6 +43,7 @@ pub struct Opts {
 
 /// What `--json` prints for a signing (also under `signature` in `weld push --sign --json`).
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Report {
     reference: String,
     digest: String,

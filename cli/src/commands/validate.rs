@@ -36,6 +36,7 @@ pub struct Opts {
 
 /// The verdict on one file, as `--json` prints it.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Verdict {
     /// The file.
     pub path: PathBuf,
@@ -51,6 +52,7 @@ pub struct Verdict {
 
 /// Why a file failed.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Problem {
     /// Byte offset in the binary, when the binary itself is at fault.
     pub offset: Option<u64>,

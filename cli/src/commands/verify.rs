@@ -42,6 +42,7 @@ pub struct Opts {
 
 /// What `--json` prints.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
 struct Report {
     reference: String,
     digest: String,
@@ -52,6 +53,7 @@ struct Report {
 
 /// One signature in `--json`.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
 struct Signature {
     payload: String,
     /// `verified`, `no-trusted-key`, `other-digest` or `malformed`.

@@ -3,7 +3,7 @@
 
 use crate::report::{DIM, ERROR, GOOD, HEADING};
 use crate::units::count;
-use weld_compose::{Outcome, Report, Rule, is_wasi};
+use weld_compose::{Outcome, Rejection, Report, Rule, is_wasi};
 
 /// The longest import name that the table aligns the others to.
 const ALIGN: usize = 60;
@@ -64,7 +64,10 @@ pub fn wiring(report: &Report, all: bool) -> String {
                 for c in &import.rejected {
                     out.push_str(&format!(
                         "    {:width$}    {DIM}not {} (`{}`): {}{DIM:#}\n",
-                        "", c.component, c.export, c.why
+                        "",
+                        c.component,
+                        c.export,
+                        rejection(&c.why)
                     ));
                 }
             }
@@ -93,6 +96,18 @@ pub fn wiring(report: &Report, all: bool) -> String {
         ));
     }
     out
+}
+
+/// Why a candidate was not used, for people.
+fn rejection(why: &Rejection) -> String {
+    match why {
+        Rejection::Version => "its version is not semver-compatible with the import's".into(),
+        Rejection::AlsoFits => "it fits too".into(),
+        Rejection::Types {
+            difference: Some(d),
+        } => format!("the types differ: {d}"),
+        _ => "the types differ".into(),
+    }
 }
 
 /// `--explain`: the wiring with every import and every turned-down candidate, then the result's imports and

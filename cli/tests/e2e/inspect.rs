@@ -36,7 +36,7 @@ fn json_has_the_same_content() {
     );
     assert!(json["capabilities"]["needs"]["exit"].is_array(), "{json}");
     assert!(
-        json["capabilities"]["other_imports"]
+        json["capabilities"]["other-imports"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -96,7 +96,7 @@ fn a_core_module_made_for_a_world_names_its_interfaces() {
     let json = weld(["inspect".as_ref(), core.as_os_str(), "--json".as_ref()]).json();
     let caps = &json["capabilities"];
     assert_eq!(
-        caps["other_imports"],
+        caps["other-imports"],
         serde_json::json!(["weld:examples/greeter@1.0.0"]),
         "{caps}"
     );

@@ -10,6 +10,7 @@ mod hostile;
 mod inspect;
 mod interop;
 mod interop_p3;
+mod json;
 mod layout;
 mod lock;
 mod registry;

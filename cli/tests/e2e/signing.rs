@@ -278,7 +278,7 @@ fn a_verify_policy_refuses_unsigned_wrongly_signed_tampered_and_copied_signature
     let json: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
     assert_eq!(json["signatures"][0]["verdict"], "other-digest");
     assert_eq!(
-        json["signatures"][0]["signed_digest"],
+        json["signatures"][0]["signed-digest"],
         signed_digest.as_str()
     );
     let err = refused_pull(&unsigned);
