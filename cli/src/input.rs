@@ -38,6 +38,23 @@ pub enum InputError {
 }
 
 impl Input {
+    /// The short name of a reference, which names its instance in a composition: the repository's last segment
+    /// (`greeter` for `oci://host/demo/greeter:1.0`), a layout's directory name (`greeter` for
+    /// `oci:build/greeter:1.0`). `None` for a file, named by its stem.
+    pub fn short_name(&self) -> Option<String> {
+        match self {
+            Input::File(_) => None,
+            Input::Registry { reference, .. } => {
+                reference.repository.rsplit('/').next().map(str::to_owned)
+            }
+            Input::Layout { reference, .. } => reference
+                .dir
+                .components()
+                .next_back()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+
     /// clap's value parser: text starting with `oci://` must be a valid registry reference, text starting with
     /// `oci:` a valid layout reference (skopeo's syntax; write `./oci:x` for a file of that name); anything else
     /// is a path.
@@ -149,5 +166,23 @@ mod tests {
             Ok(("a:b/c".into(), "greeter".into()))
         );
         assert!(pair("nonsense").is_err() && pair("=x").is_err() && pair("x=").is_err());
+    }
+
+    #[test]
+    fn references_are_named_after_their_repository_or_directory() {
+        let name = |arg: &str| Input::parse(arg).unwrap().short_name();
+        assert_eq!(
+            name("oci://host:5000/demo/greeter:1.0"),
+            Some("greeter".into())
+        );
+        assert_eq!(
+            name(
+                "oci://localhost:5000/greeter@sha256:ab00000000000000000000000000000000000000000000000000000000000000"
+            ),
+            Some("greeter".into())
+        );
+        assert_eq!(name("oci:build/greeter:1.0"), Some("greeter".into()));
+        assert_eq!(name("oci:/abs/x/"), Some("x".into()));
+        assert_eq!(name("dir/app.wasm"), None);
     }
 }

@@ -16,10 +16,7 @@ fn chain(n: usize) -> (Component, Vec<Component>) {
         .expect("build the chain")
         .into_iter()
         .enumerate()
-        .map(|(i, bytes)| Component {
-            label: format!("c{i}.wasm"),
-            bytes,
-        })
+        .map(|(i, bytes)| Component::new(format!("c{i}.wasm"), bytes))
         .collect();
     let root = components.pop().expect("n >= 1");
     (root, components)
@@ -47,14 +44,14 @@ fn chains(c: &mut Criterion) {
 
 fn large_pair(c: &mut Criterion) {
     let size = 20 << 20;
-    let root = Component {
-        label: "large-consumer.wasm".into(),
-        bytes: weld_fixtures::large_consumer(size).expect("build the consumer"),
-    };
-    let plug = Component {
-        label: "large.wasm".into(),
-        bytes: weld_fixtures::large_component(size).expect("build the provider"),
-    };
+    let root = Component::new(
+        "large-consumer.wasm",
+        weld_fixtures::large_consumer(size).expect("build the consumer"),
+    );
+    let plug = Component::new(
+        "large.wasm",
+        weld_fixtures::large_component(size).expect("build the provider"),
+    );
     let mut group = c.benchmark_group("compose-large");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(

@@ -25,6 +25,7 @@ pub fn compose(
 ) -> Result<Composition, ComposeError> {
     let mut graph = CompositionGraph::new();
     let mut labels = Vec::with_capacity(plugs.len() + 1);
+    let mut names = Vec::with_capacity(plugs.len() + 1);
     let mut packages = Vec::with_capacity(plugs.len() + 1);
     let mut loaded = Vec::with_capacity(plugs.len() + 1);
     for component in std::iter::once(root).chain(plugs) {
@@ -50,6 +51,7 @@ pub fn compose(
         packages.push(graph.register_package(package).map_err(graph_error)?);
         loaded.push(read?);
         labels.push(component.label);
+        names.push(component.name);
     }
     let wires = options
         .wires
@@ -57,7 +59,7 @@ pub fn compose(
         .map(|(import, target)| {
             Ok(matching::Wire {
                 import: import.clone(),
-                component: find_component(&labels, target)?,
+                component: find_component(&labels, &names, target)?,
             })
         })
         .collect::<Result<Vec<_>, RequestError>>()?;
@@ -75,8 +77,9 @@ pub fn compose(
     if labels.len() > 1 && report.instances.len() == 1 {
         return Err(ComposeError::NothingToCompose(Box::new(report)));
     }
+    let names = packages.iter().copied().zip(names).collect();
     let loaded = packages.into_iter().zip(loaded).collect();
-    crate::finish::finish_plugged(graph, report, (root, &type_exports, loaded), options)
+    crate::finish::finish_plugged(graph, report, (root, &type_exports, loaded, names), options)
 }
 
 /// Whether a package is an encoded WIT package rather than a component: no imports, and exports that are all
@@ -91,30 +94,26 @@ pub(crate) fn is_wit_package(world: &World) -> bool {
             .all(|item| matches!(item, ItemKind::Type(Type::World(_))))
 }
 
-/// The plug a `--wire` names: by its label, its file name, or its file stem (`greeter.wasm` or `greeter` for
-/// `dir/greeter.wasm`; `greeter:1.0` or `greeter` for `oci://host/demo/greeter:1.0`), as long as that is
-/// unambiguous. The root cannot be wired to.
-fn find_component(labels: &[String], target: &str) -> Result<usize, RequestError> {
-    let names = |label: &str| {
-        let (file, stem) = file_and_stem(label);
-        (file.to_owned(), stem.to_owned())
-    };
+/// The plug a wire names: by its label, the label's last path segment, or the component's short name
+/// (`greeter.wasm` or `greeter` for `dir/greeter.wasm`; `greeter:1.0` or `greeter` for
+/// `oci://host/demo/greeter:1.0` named `greeter`), as long as that is unambiguous. The root cannot be wired to.
+fn find_component(
+    labels: &[String],
+    names: &[String],
+    target: &str,
+) -> Result<usize, RequestError> {
     // A plug named exactly as given wins over others whose file name or stem only match (`a.wasm` beside
     // `../a.wasm`): that is the path as given, which the ambiguity error asks for.
     if let Some(exact) = (1..labels.len()).find(|&i| labels[i] == target) {
         return Ok(exact);
     }
     let hits: Vec<usize> = (1..labels.len())
-        .filter(|&i| {
-            let (file, stem) = names(&labels[i]);
-            file == target || stem == target
-        })
+        .filter(|&i| file_and_stem(&labels[i]).0 == target || names[i] == target)
         .collect();
     match hits.as_slice() {
         [one] => Ok(*one),
-        [] if labels
-            .first()
-            .is_some_and(|root| root == target || names(root).1 == target) =>
+        [] if labels.first().is_some_and(|root| root == target)
+            || names.first().is_some_and(|root| root == target) =>
         {
             Err(RequestError::WireToRoot(target.to_owned()))
         }
@@ -144,14 +143,15 @@ mod tests {
     #[test]
     fn a_wire_to_a_path_as_given_is_not_ambiguous() {
         let labels = ["root.wasm", "a.wasm", "../a.wasm"].map(String::from);
-        assert_eq!(find_component(&labels, "a.wasm").ok(), Some(1));
-        assert_eq!(find_component(&labels, "../a.wasm").ok(), Some(2));
+        let names = ["root", "a", "a"].map(String::from);
+        assert_eq!(find_component(&labels, &names, "a.wasm").ok(), Some(1));
+        assert_eq!(find_component(&labels, &names, "../a.wasm").ok(), Some(2));
         assert!(matches!(
-            find_component(&labels, "a"),
+            find_component(&labels, &names, "a"),
             Err(RequestError::WireAmbiguous { .. })
         ));
         assert!(matches!(
-            find_component(&labels, "root"),
+            find_component(&labels, &names, "root"),
             Err(RequestError::WireToRoot(_))
         ));
     }

@@ -132,7 +132,7 @@ impl ComposeFile {
                         .caused_by(e),
                     )
                 })?;
-            let component = Component::new(name.clone(), bytes);
+            let component = Component::new(name.clone(), bytes).named(name.clone());
             if name == raw.root.get_ref() {
                 root = Some(component);
             } else {

@@ -6,7 +6,6 @@ use crate::composition::{Composition, Pieces};
 use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Spliced, Wanted};
 use crate::engine::graph_error;
 use crate::error::ComposeError;
-use crate::labels::file_and_stem;
 use crate::names;
 use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Options};
@@ -21,7 +20,12 @@ use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
 pub(crate) fn finish_plugged(
     mut graph: CompositionGraph,
     report: Report,
-    (root, type_exports, loaded): (NodeId, &[(NodeId, String)], HashMap<PackageId, Loaded>),
+    (root, type_exports, loaded, names): (
+        NodeId,
+        &[(NodeId, String)],
+        HashMap<PackageId, Loaded>,
+        HashMap<PackageId, String>,
+    ),
     options: &Options,
 ) -> Result<Composition, ComposeError> {
     let root_exports = export_names(&graph, root);
@@ -33,7 +37,7 @@ pub(crate) fn finish_plugged(
     for name in &root_exports {
         re_export(&mut graph, root, name)?;
     }
-    short_names(&mut graph);
+    short_names(&mut graph, &names);
     finish_graph(graph, (None, loaded), report, options)
 }
 
@@ -241,24 +245,19 @@ pub(crate) fn guard_encoder<T>(encode: impl FnOnce() -> T) -> Result<T, ComposeE
     })
 }
 
-/// Names the instances in the output by their components' stems (`greeter`, whether it came from
+/// Names the instances in the output by their components' short names (`greeter`, whether it came from
 /// `dir/greeter.wasm` or `oci://host/demo/greeter:1.0`), so the result does not depend on where its parts were
-/// read from. Repeated stems get `-2`, `-3`.
-fn short_names(graph: &mut CompositionGraph) {
+/// read from. Repeated names get `-2`, `-3`.
+fn short_names(graph: &mut CompositionGraph, names: &HashMap<PackageId, String>) {
     let mut used = std::collections::HashSet::new();
     let nodes: Vec<NodeId> = graph.node_ids().collect();
     for node in nodes {
         if !matches!(graph[node].kind(), NodeKind::Instantiation(_)) {
             continue;
         }
-        // A plug's instance has no name of its own: it is named after its component, like the root's.
-        let Some(name) = graph[node]
-            .name()
-            .or_else(|| graph[node].package().map(|p| graph[p].name()))
-        else {
+        let Some(stem) = graph[node].package().and_then(|p| names.get(&p)).cloned() else {
             continue;
         };
-        let stem = file_and_stem(name).1.to_owned();
         let mut short = stem.clone();
         let mut n = 1;
         while !used.insert(short.clone()) {

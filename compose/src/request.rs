@@ -1,22 +1,36 @@
 //! What to compose and how: the inputs and the options.
 
-/// A component to compose: its bytes and the name the user knows it by.
+/// A component to compose: its bytes, the label the user knows it by, and its short name.
 #[derive(Debug, Clone)]
 pub struct Component {
     /// How the user named it: the path as given, a registry reference, or its name in a compose file. Used in
-    /// every message and in the [`Report`](crate::Report); the composed output names its instance by the label's
-    /// stem ([`crate::file_and_stem`]), so the bytes do not depend on where the component was read from.
+    /// every message and in the [`Report`](crate::Report).
     pub label: String,
+    /// Its short name (`greeter`): what a wire may call it besides its label, and the name of its instance in the
+    /// output, so the bytes do not depend on where the component was read from. [`Component::new`] takes the
+    /// label's file stem; a caller whose labels are not paths (a registry reference) gives it with
+    /// [`Component::named`].
+    pub name: String,
     /// The component binary.
     pub bytes: Vec<u8>,
 }
 
 impl Component {
-    /// A component labelled `label`.
+    /// A component labelled `label`, named after the label as a path: `greeter` for `dir/greeter.wasm`.
     pub fn new(label: impl Into<String>, bytes: Vec<u8>) -> Component {
+        let label = label.into();
         Component {
-            label: label.into(),
+            name: crate::labels::file_and_stem(&label).1.to_owned(),
+            label,
             bytes,
+        }
+    }
+
+    /// The same component under the short name `name`.
+    pub fn named(self, name: impl Into<String>) -> Component {
+        Component {
+            name: name.into(),
+            ..self
         }
     }
 }

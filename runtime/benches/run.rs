@@ -34,9 +34,11 @@ fn load(runtime: &Runtime, dir: &Path, name: &str, bytes: &[u8]) -> weld_runtime
 }
 
 fn instantiate_and_call(c: &mut Criterion) {
-    let built = |name: &str| Component {
-        label: format!("{name}.wasm"),
-        bytes: weld_fixtures::build(name).expect("build the fixture"),
+    let built = |name: &str| {
+        Component::new(
+            format!("{name}.wasm"),
+            weld_fixtures::build(name).expect("build the fixture"),
+        )
     };
     let hello =
         compose(built("app"), vec![built("greeter")], &Options::default()).expect("compose greet");

@@ -365,11 +365,13 @@ fn read_components(
         .collect::<Result<Vec<_>>>()?;
     let mut all: Vec<Component> = locals
         .par_iter()
-        .map(|local| {
-            Ok(Component::new(
-                local.name.display().to_string(),
-                sources.read(local)?,
-            ))
+        .zip(std::iter::once(root).chain(plugs).collect::<Vec<_>>())
+        .map(|(local, input)| {
+            let component = Component::new(local.name.display().to_string(), sources.read(local)?);
+            Ok(match input.short_name() {
+                Some(name) => component.named(name),
+                None => component,
+            })
         })
         .collect::<Result<_>>()?;
     let root = all.remove(0);
