@@ -48,7 +48,11 @@ pub fn compose(
                 label: component.label,
             });
         }
-        packages.push(graph.register_package(package).map_err(graph_error)?);
+        packages.push(
+            graph
+                .register_package(package)
+                .map_err(ComposeError::graph)?,
+        );
         loaded.push(read?);
         labels.push(component.label);
         names.push(component.name);
@@ -79,7 +83,13 @@ pub fn compose(
     }
     let names = packages.iter().copied().zip(names).collect();
     let loaded = packages.into_iter().zip(loaded).collect();
-    crate::finish::finish_plugged(graph, report, (root, &type_exports, loaded, names), options)
+    let matched = crate::finish::Matched {
+        root,
+        type_exports: &type_exports,
+        loaded,
+        names,
+    };
+    crate::finish::finish_plugged(graph, report, matched, options)
 }
 
 /// Whether a package is an encoded WIT package rather than a component: no imports, and exports that are all
@@ -126,11 +136,6 @@ fn find_component(
             candidates: hits.iter().map(|i| labels[*i].clone()).collect(),
         }),
     }
-}
-
-/// A graph error as a [`ComposeError`], with its causes.
-pub(crate) fn graph_error(err: impl std::error::Error + Send + Sync + 'static) -> ComposeError {
-    ComposeError::Graph(Box::new(err))
 }
 
 #[cfg(test)]

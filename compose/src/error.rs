@@ -179,6 +179,11 @@ pub enum RequestError {
 }
 
 impl ComposeError {
+    /// A graph error as a [`ComposeError::Graph`], with its causes.
+    pub(crate) fn graph(err: impl std::error::Error + Send + Sync + 'static) -> ComposeError {
+        ComposeError::Graph(Box::new(err))
+    }
+
     /// The wiring that led to the failure, when matching got that far.
     pub fn report(&self) -> Option<&Report> {
         match self {

@@ -4,7 +4,6 @@
 
 use crate::composition::{Composition, Pieces};
 use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Spliced, Wanted};
-use crate::engine::graph_error;
 use crate::error::ComposeError;
 use crate::names;
 use crate::report::{Merge, OpenReason, Outcome, Report};
@@ -13,19 +12,31 @@ use std::collections::{HashMap, HashSet};
 use wac_graph::types::{ItemKind, Package, SubtypeChecker, Types};
 use wac_graph::{CompositionGraph, NodeId, NodeKind, PackageId};
 
+/// What matching leaves for [`finish_plugged`].
+pub(crate) struct Matched<'m> {
+    /// The root's instance.
+    pub(crate) root: NodeId,
+    /// The interfaces of types alone that plugs supplied: (provider's instance, interface).
+    pub(crate) type_exports: &'m [(NodeId, String)],
+    /// The components already read, by package.
+    pub(crate) loaded: HashMap<PackageId, Loaded>,
+    /// Each component's short name, by package.
+    pub(crate) names: HashMap<PackageId, String>,
+}
+
 /// Finishes a composition whose instances were wired by matching: the interfaces of types alone that plugs
 /// supplied are exported first (`type_exports`: the types of what the result exports must be nameable, exported
 /// or imported, before an export uses them: component model, "instance not valid to be used as export"), then
-/// `root` has its exports re-exported, and the instances are named by their components' stems.
+/// `root` has its exports re-exported, and the instances are named by their components' short names.
 pub(crate) fn finish_plugged(
     mut graph: CompositionGraph,
     report: Report,
-    (root, type_exports, loaded, names): (
-        NodeId,
-        &[(NodeId, String)],
-        HashMap<PackageId, Loaded>,
-        HashMap<PackageId, String>,
-    ),
+    Matched {
+        root,
+        type_exports,
+        loaded,
+        names,
+    }: Matched<'_>,
     options: &Options,
 ) -> Result<Composition, ComposeError> {
     let root_exports = export_names(&graph, root);
@@ -331,8 +342,10 @@ fn export_names(graph: &CompositionGraph, node: NodeId) -> Vec<String> {
 fn re_export(graph: &mut CompositionGraph, node: NodeId, name: &str) -> Result<(), ComposeError> {
     let alias = graph
         .alias_instance_export(node, name)
-        .map_err(graph_error)?;
-    graph.export(alias, name.to_owned()).map_err(graph_error)?;
+        .map_err(ComposeError::graph)?;
+    graph
+        .export(alias, name.to_owned())
+        .map_err(ComposeError::graph)?;
     Ok(())
 }
 

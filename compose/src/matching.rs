@@ -5,7 +5,6 @@
 
 use crate::diff::differences;
 use crate::encode::Loaded;
-use crate::engine::graph_error;
 use crate::error::{ComposeError, RequestError};
 use crate::names::{self, Relation};
 use crate::report::{
@@ -241,10 +240,10 @@ impl Matcher<'_> {
         let alias = self
             .graph
             .alias_instance_export(*arg, &ty)
-            .map_err(graph_error)?;
+            .map_err(ComposeError::graph)?;
         self.graph
             .set_instantiation_argument(node, import, alias)
-            .map_err(graph_error)?;
+            .map_err(ComposeError::graph)?;
         Ok(Some(Outcome::Plugged {
             by: self.labels[*provider].clone(),
             export: format!("{export}.{{{ty}}}"),
@@ -280,10 +279,10 @@ impl Matcher<'_> {
         let alias = self
             .graph
             .alias_instance_export(provider_node, &export)
-            .map_err(graph_error)?;
+            .map_err(ComposeError::graph)?;
         self.graph
             .set_instantiation_argument(consumer, import, alias)
-            .map_err(graph_error)?;
+            .map_err(ComposeError::graph)?;
         Ok(Outcome::Plugged {
             by: self.labels[provider].clone(),
             export,

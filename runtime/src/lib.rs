@@ -51,6 +51,7 @@ mod limits;
 mod runner;
 mod serve;
 mod stdio;
+mod store;
 mod wave_check;
 
 pub use body_gate::BodyBeforeResponse;

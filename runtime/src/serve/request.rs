@@ -180,7 +180,7 @@ impl Shared {
             crate::grants::wasi_builder(&self.spec.grants, std::slice::from_ref(&self.spec.argv0))?;
         wasi.stdout(output(GuestStream::Stdout))
             .stderr(output(GuestStream::Stderr));
-        let mut store = crate::runner::store_for(
+        let mut store = crate::store::store_for(
             self.handler.engine(),
             wasi.build(),
             &self.spec.grants,
@@ -264,7 +264,7 @@ impl Shared {
             None => call.await,
         };
         let result =
-            result.map_err(|e| crate::runner::settle(RunError::from_guest(e), &store, &limits));
+            result.map_err(|e| crate::store::settle(RunError::from_guest(e), &store, &limits));
         // Before the store goes (and with it the response body's sender): a body the guest was still writing
         // must end in an error, not look complete to the client.
         if result.is_err() {

@@ -1,0 +1,56 @@
+//! The store of one run or one request: its WASI context and HTTP grants, its memory limit, fuel and epoch
+//! deadline; and what a trap in it was (a limit, or the trap itself). `Runtime` and the HTTP server both use it.
+
+use crate::error::RunError;
+use crate::grants::Grants;
+use crate::host::Host;
+use crate::limits::{self, LimitHit, Limits};
+use wasmtime::{Engine, Store};
+
+/// A store with this WASI context, the HTTP grants of `grants`, and `limits`' memory limit and fuel; with a
+/// timeout, it is interrupted at the engine's next epoch (the caller's clock advances it).
+pub(crate) fn store_for(
+    engine: &Engine,
+    wasi: wasmtime_wasi::WasiCtx,
+    grants: &Grants,
+    limits: &Limits,
+) -> Result<Store<Host>, RunError> {
+    let limiter = limits::Limiter::new(limits.max_memory);
+    let mut store = Store::new(engine, Host::new(wasi, grants.http.clone(), limiter));
+    store.limiter(|host| &mut host.limiter);
+    if limits.timeout.is_some() {
+        store.set_epoch_deadline(1);
+    }
+    if let Some(fuel) = limits.fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|_| RunError::FuelNotCompiled)?;
+    }
+    Ok(store)
+}
+
+/// Turns a trap that a limit caused into that limit.
+pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> RunError {
+    if let Some(hit) = store.data().limiter.hit() {
+        return RunError::Limit(hit);
+    }
+    match (&err, limits) {
+        (
+            RunError::Trap {
+                code: Some(wasmtime::Trap::Interrupt),
+                ..
+            },
+            Limits {
+                timeout: Some(t), ..
+            },
+        ) => RunError::Limit(LimitHit::Timeout(*t)),
+        (
+            RunError::Trap {
+                code: Some(wasmtime::Trap::OutOfFuel),
+                ..
+            },
+            Limits { fuel: Some(f), .. },
+        ) => RunError::Limit(LimitHit::Fuel(*f)),
+        _ => err,
+    }
+}
