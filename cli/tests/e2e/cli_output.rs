@@ -1,8 +1,9 @@
-//! Goldens of the CLI's human output: every command's `--help`, and the error chains of representative failures,
+//! Goldens of the CLI's human output: every command's `--help`, the error chains of representative failures and
+//! the human reports (`compose` and `--explain`, `inspect`, `cache`, advice under an error),
 //! compared with the files under `cli/tests/golden/` (one per case; `BLESS=1` rewrites them). Help and errors are
 //! what users read; a change to them shows in review as a change to these files.
 
-use crate::util::{weld_bin, workspace_root};
+use crate::util::{fixture, weld_bin, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,11 +32,16 @@ fn check(name: &str, actual: &str) -> Option<String> {
 /// `weld ARGS` in `dir` with a fixed environment: no colour, no credentials, a cache of its own.
 fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let cache = tempfile::tempdir().unwrap();
+    run_with_cache(dir, cache.path(), args)
+}
+
+/// [`run_in`] with the compiled-code cache at `cache`.
+fn run_with_cache(dir: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(weld_bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("WELD_CACHE_DIR", cache.path())
+        .env("WELD_CACHE_DIR", cache)
         .env_remove("WELD_VERIFY_KEYS")
         .env_remove("WELD_COMPILER")
         .env_remove("WELD_REGISTRY_USERNAME")
@@ -127,6 +133,49 @@ fn error_chains_match_their_goldens() {
     for (name, args) in cases {
         let (code, stdout, stderr) = run_in(dir.path(), args);
         let shown = format!("exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+        failures.extend(check(name, &shown));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn human_reports_match_their_goldens() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["app", "greeter", "hello", "right", "base", "base-two"] {
+        std::fs::copy(fixture(name), dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    // The cache first, while it is empty: a filled one's report holds times and sizes that vary.
+    let cases: &[(&str, &[&str])] = &[
+        ("reports/cache-empty.txt", &["cache"]),
+        (
+            "reports/compose.txt",
+            &["compose", "app.wasm", "--plug", "greeter.wasm"],
+        ),
+        (
+            "reports/compose-explain.txt",
+            &["compose", "app.wasm", "--plug", "greeter.wasm", "--explain"],
+        ),
+        (
+            "reports/compose-ambiguous.txt",
+            &[
+                "compose",
+                "right.wasm",
+                "--plug",
+                "base.wasm",
+                "--plug",
+                "base-two.wasm",
+            ],
+        ),
+        ("reports/inspect-app.txt", &["inspect", "app.wasm"]),
+        ("reports/inspect-hello.txt", &["inspect", "hello.wasm"]),
+        ("reports/run-missing-import.txt", &["run", "app.wasm"]),
+    ];
+    let mut failures = Vec::new();
+    for (name, args) in cases {
+        let (code, stdout, stderr) = run_with_cache(dir.path(), cache.path(), args);
+        let shown = format!("exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
+            .replace(cache.path().to_str().unwrap(), "$CACHE");
         failures.extend(check(name, &shown));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
