@@ -14,14 +14,14 @@ pub fn cache_root() -> Option<PathBuf> {
 /// The cache of compiled code: `<cache root>/compiled`, capped at `$WELD_CACHE_MAX_SIZE` (a size such as `4GiB`;
 /// default [`weld_runtime::DEFAULT_CAP`], also when the variable does not parse, with a warning: a bad cap must
 /// not stop a run). `None` when there is no cache root.
-pub fn compiled_cache() -> Option<weld_runtime::Cache> {
+pub fn compiled_cache() -> Option<weld_runtime::CodeCache> {
     let root = cache_root()?;
     let cap = size_from_env(
         "WELD_CACHE_MAX_SIZE",
         weld_runtime::DEFAULT_CAP,
         "the cache is capped at",
     );
-    Some(weld_runtime::Cache::new(root.join("compiled")).with_cap(cap))
+    Some(weld_runtime::CodeCache::new(root.join("compiled")).with_cap(cap))
 }
 
 /// The size from which `--compiler auto` starts a component on Winch (with Cranelift code compiled in the

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use weld_compose::lock::{Lock, Locked};
 use weld_registry_client::layout::FromLayout;
 use weld_registry_client::{
-    Auth, Cache, Login, Origin, Progress, Pulled, Reference, Registry, RegistryError, Silent,
-    Transfer, Transport,
+    Auth, ContentCache, Login, Progress, PullOrigin, Pulled, Reference, Registry, RegistryError,
+    Silent, Transfer, Transport,
 };
 
 /// Environment variables holding credentials for every registry (for CI).
@@ -80,7 +80,7 @@ impl RegistryOpts {
             Arc::new(Silent)
         };
         Ok(
-            Registry::new(transport, auth, Cache::new(root.join("oci")))?
+            Registry::new(transport, auth, ContentCache::new(root.join("oci")))?
                 .with_progress(progress)
                 .with_max_size(self.max_size),
         )
@@ -335,7 +335,7 @@ impl Sources {
         };
         let pulled = self.pull_input(reference, given)?;
         warn_config(given, &pulled.config_media_type);
-        if let Origin::Offline { .. } = pulled.origin {
+        if let PullOrigin::Offline { .. } = pulled.origin {
             crate::report::warn(&describe(&pulled));
         }
         let path = pulled.path.clone();
@@ -439,12 +439,12 @@ pub fn describe_layout(read: &FromLayout) -> String {
 /// `pulled oci://host/repo:tag sha256:... (from the cache)`.
 pub fn describe(pulled: &Pulled) -> String {
     let origin = match &pulled.origin {
-        Origin::Registry { downloaded: true } => "downloaded".to_owned(),
-        Origin::Registry { downloaded: false } => {
+        PullOrigin::Registry { downloaded: true } => "downloaded".to_owned(),
+        PullOrigin::Registry { downloaded: false } => {
             "resolved by the registry, content cached".to_owned()
         }
-        Origin::Cache => "from the cache".to_owned(),
-        Origin::Offline { resolved, why } => format!(
+        PullOrigin::Cache => "from the cache".to_owned(),
+        PullOrigin::Offline { resolved, why } => format!(
             "from the cache: registry unreachable, tag as resolved {} ago ({why})",
             humantime::format_duration(
                 resolved

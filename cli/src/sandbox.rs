@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use weld_runtime::{
-    AddressRanges, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Limits, Loaded, Origin,
-    RunError, Runtime, Tiering,
+    AddressRanges, CodeOrigin, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Loaded,
+    RunError, RunLimits, Runtime, Tiering,
 };
 
 /// The sandbox options of `weld run` and `weld serve`.
@@ -80,8 +80,8 @@ pub struct Ready {
 
 impl SandboxOpts {
     /// The limits asked for.
-    pub fn limits(&self) -> Limits {
-        Limits {
+    pub fn limits(&self) -> RunLimits {
+        RunLimits {
             max_memory: self.max_memory,
             timeout: self.timeout,
             fuel: self.fuel,
@@ -134,8 +134,8 @@ impl SandboxOpts {
         drop(compiling);
         // Tier up: Cranelift code for the next run, compiled by a background process.
         let tier_up = match loaded.origin {
-            Origin::Baseline { filling: false, .. }
-            | Origin::CachedBaseline { filling: false, .. }
+            CodeOrigin::Winch { filling: false, .. }
+            | CodeOrigin::CachedWinch { filling: false, .. }
                 if self.compiler == CompilerChoice::Auto && caching =>
             {
                 Some(crate::tier_up::spawn_fill(&local.path, settings))
@@ -248,7 +248,7 @@ pub fn finish(result: Result<ExitCode, Failure>) -> Result<ExitCode> {
 fn say_origin(loaded: &Loaded) {
     let file = loaded.path.display();
     let line = match &loaded.origin {
-        Origin::Cached { entry, read } => {
+        CodeOrigin::Cached { entry, read } => {
             let how = if *read {
                 ""
             } else {
@@ -256,8 +256,8 @@ fn say_origin(loaded: &Loaded) {
             };
             format!("using cached code for {file} ({}){how}", entry.display())
         }
-        Origin::Precompiled => format!("using precompiled {file}"),
-        Origin::CachedBaseline {
+        CodeOrigin::Precompiled => format!("using precompiled {file}"),
+        CodeOrigin::CachedWinch {
             entry,
             read,
             filling,
@@ -274,7 +274,7 @@ fn say_origin(loaded: &Loaded) {
             push_filling(&mut line, *filling);
             line
         }
-        Origin::Baseline {
+        CodeOrigin::Winch {
             stored,
             took,
             replaced,
@@ -298,7 +298,7 @@ fn say_origin(loaded: &Loaded) {
             push_filling(&mut line, *filling);
             line
         }
-        Origin::Compiled {
+        CodeOrigin::Cranelift {
             took,
             stored,
             replaced,

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 /// The content cache under one directory.
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub struct ContentCache {
     root: PathBuf,
 }
 
@@ -28,10 +28,10 @@ pub(crate) struct TagEntry {
     pub(crate) resolved: SystemTime,
 }
 
-impl Cache {
+impl ContentCache {
     /// A cache in `root` (created when first written).
-    pub fn new(root: impl Into<PathBuf>) -> Cache {
-        Cache { root: root.into() }
+    pub fn new(root: impl Into<PathBuf>) -> ContentCache {
+        ContentCache { root: root.into() }
     }
 
     /// The directory of the cache.
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn blobs_are_checked_on_every_read() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
+        let cache = ContentCache::new(dir.path());
         let digest = digest::of(b"component");
         assert!(cache.blob(&digest).is_none());
         let path = cache.store_bytes(b"component", &digest).unwrap();
@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn tags_remember_their_last_digest() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
+        let cache = ContentCache::new(dir.path());
         let r: Reference = "localhost:5000/demo/hello:1.0".parse().unwrap();
         assert!(cache.tag(&r).is_none());
         let digest = digest::of(b"manifest");

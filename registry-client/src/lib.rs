@@ -4,7 +4,7 @@
 //!   (`oci://localhost:5000/demo/hello:1.0`, `ghcr.io/org/app@sha256:...`).
 //! - [`Registry`] pushes and pulls components in the standard Wasm OCI artifact format ([`artifact`]): what weld
 //!   pushes, wkg and oras pull, and the other way round. Blobs stream; every digest is checked.
-//! - [`Cache`] keeps pulled content by digest, so a pinned reference needs no network and a tag still works when
+//! - [`ContentCache`] keeps pulled content by digest, so a pinned reference needs no network and a tag still works when
 //!   its registry is down.
 //! - [`Registry::sign`] and [`Registry::verify`] sign and check components in cosign's format ([`signing`]), and
 //!   [`Registry::with_trusted_keys`] makes pulls refuse a component no trusted key signed.
@@ -39,11 +39,11 @@ mod transport;
 mod verify;
 
 pub use auth::{Auth, Login};
-pub use cache::Cache;
+pub use cache::ContentCache;
 pub use error::BoxError;
 pub use error::RegistryError;
 pub use progress::{Progress, Silent, Transfer};
-pub use pulled::{Origin, Pulled};
+pub use pulled::{PullOrigin, Pulled};
 pub use push::{CREATED, PushOptions, Pushed, VERSION};
 pub use reference::{Reference, ReferenceError};
 pub use session::{DEFAULT_MAX_SIZE, Registry};

@@ -5,7 +5,7 @@
 use crate::artifact::{ACCEPTED_MANIFESTS, wasm_layer};
 use crate::digest::{self, Hasher};
 use crate::error::RegistryError;
-use crate::pulled::{Origin, Pulled};
+use crate::pulled::{PullOrigin, Pulled};
 use crate::reference::Reference;
 use crate::retry::retried;
 use crate::session::{Connection, Registry};
@@ -65,7 +65,7 @@ impl Registry {
             layer_digest: layer.digest.clone(),
             size: layer.size.max(0) as u64,
             path,
-            origin: Origin::Cache,
+            origin: PullOrigin::Cache,
             signed_by: None,
         }))
     }
@@ -79,7 +79,7 @@ impl Registry {
         match self.cached(reference, &tag.digest)? {
             Some(pulled) => Ok(Pulled {
                 signed_by: self.enforce(reference, &tag.digest)?,
-                origin: Origin::Offline {
+                origin: PullOrigin::Offline {
                     resolved: tag.resolved,
                     why: weld_wit::one_line(&err),
                 },
@@ -132,7 +132,7 @@ impl Registry {
             layer_digest: layer.digest.clone(),
             size: layer.size as u64,
             path,
-            origin: Origin::Registry { downloaded },
+            origin: PullOrigin::Registry { downloaded },
             signed_by,
             config_media_type,
         })

@@ -18,7 +18,7 @@ pub struct Pulled {
     /// The verified component, in the cache. Read it; do not change it.
     pub path: PathBuf,
     /// Where it came from.
-    pub origin: Origin,
+    pub origin: PullOrigin,
     /// Under a signature policy, [`PublicKey::id`](crate::signing::PublicKey::id) of the trusted key that verified
     /// its signature; `None` without a policy.
     pub signed_by: Option<String>,
@@ -30,7 +30,7 @@ pub struct Pulled {
 
 /// Where pulled content came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub enum PullOrigin {
     /// The manifest came from the registry; `downloaded` is false when the component was already cached.
     Registry {
         /// Whether the component's bytes crossed the network.

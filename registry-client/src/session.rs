@@ -2,7 +2,7 @@
 //! the translation of protocol errors into [`RegistryError`]s that name the registry and the reference.
 
 use crate::auth::{Auth, Chosen};
-use crate::cache::Cache;
+use crate::cache::ContentCache;
 use crate::error::RegistryError;
 use crate::progress::{Progress, Silent};
 use crate::pulled::Pulled;
@@ -21,7 +21,7 @@ pub struct Registry {
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) transport: Transport,
     pub(crate) auth: Auth,
-    pub(crate) cache: Cache,
+    pub(crate) cache: ContentCache,
     pub(crate) progress: Arc<dyn Progress>,
     clients: Mutex<HashMap<String, Arc<Connection>>>,
     /// Tags resolved in this session, so each is looked up once.
@@ -47,7 +47,11 @@ pub(crate) struct Connection {
 
 impl Registry {
     /// A session with the given connection settings, credentials and content cache.
-    pub fn new(transport: Transport, auth: Auth, cache: Cache) -> Result<Registry, RegistryError> {
+    pub fn new(
+        transport: Transport,
+        auth: Auth,
+        cache: ContentCache,
+    ) -> Result<Registry, RegistryError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -102,7 +106,7 @@ impl Registry {
     }
 
     /// The content cache.
-    pub fn cache(&self) -> &Cache {
+    pub fn cache(&self) -> &ContentCache {
         &self.cache
     }
 
@@ -361,7 +365,7 @@ mod embedding {
                 explicit: None,
                 docker_config: None,
             },
-            Cache::new(cache.path()),
+            ContentCache::new(cache.path()),
         )
         .unwrap();
         let reference: Reference = format!("127.0.0.1:{port}/demo/x:1").parse().unwrap();

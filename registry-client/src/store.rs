@@ -1,7 +1,7 @@
 //! Where artifacts and their signatures are read and written: a repository in a registry ([`Remote`]) or an OCI
 //! image layout on disk ([`crate::layout::Layout`]). Signing and verifying are written once, over this trait.
 
-use crate::cache::Cache;
+use crate::cache::ContentCache;
 use crate::error::RegistryError;
 use crate::pull::oci_reference;
 use crate::reference::Reference;
@@ -157,7 +157,7 @@ pub(crate) struct Recorded<'a> {
     /// Where the reads go.
     pub(crate) inner: &'a Remote<'a>,
     /// Where they are kept.
-    pub(crate) cache: &'a Cache,
+    pub(crate) cache: &'a ContentCache,
 }
 
 impl Store for Recorded<'_> {
@@ -199,7 +199,7 @@ impl Store for Recorded<'_> {
 /// What [`Recorded`] kept of a repository: read only, for checking signatures offline.
 pub(crate) struct Cached<'a> {
     /// The content cache.
-    pub(crate) cache: &'a Cache,
+    pub(crate) cache: &'a ContentCache,
     /// The repository (its tag and digest are not used).
     pub(crate) reference: Reference,
 }

@@ -14,12 +14,12 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path;
 use weld_compose::{Component, Options, compose};
-use weld_runtime::{EngineSettings, Grants, Limits, RunSpec, Runtime, Stdio};
+use weld_runtime::{EngineSettings, Grants, RunLimits, RunSpec, Runtime, Stdio};
 
 fn spec() -> RunSpec {
     RunSpec {
         grants: Grants::default(),
-        limits: Limits::default(),
+        limits: RunLimits::default(),
         args: vec!["hello.wasm".into()],
         stdio: Stdio::Null,
         stuck: None,

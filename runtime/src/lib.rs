@@ -1,10 +1,10 @@
 //! `weld-runtime`: the embedded wasmtime host behind `weld run`, `weld serve` and `weld compile`.
 //!
-//! A run goes: [`Runtime::load`] (code mapped from the [`Cache`] of compiled code, found from the file's stamp;
+//! A run goes: [`Runtime::load`] (code mapped from the [`CodeCache`] of compiled code, found from the file's stamp;
 //! or compiled, by Cranelift or, under [`Tiering::Auto`], by Winch first with [`Runtime::fill`] to put Cranelift
 //! code in the cache; or a precompiled file) -> [`Runtime::prepare`] (every import checked and linked once) -> [`Runtime::run_command`]
 //! or [`Runtime::invoke`] (a fresh store with the granted capabilities and the limits). The guest gets stdio,
-//! clocks and random, and nothing else unless [`Grants`] say so; [`Limits`] bound its memory, time and fuel.
+//! clocks and random, and nothing else unless [`Grants`] say so; [`RunLimits`] bound its memory, time and fuel.
 //! A `wasi:http` handler is served instead with [`Runtime::prepare_handler`] and a [`Server`]: a fresh instance
 //! per request, under the same grants and per-request limits.
 //!
@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use std::path::Path;
-//! use weld_runtime::{EngineSettings, Grants, Limits, RunSpec, Runtime, Stdio};
+//! use weld_runtime::{EngineSettings, Grants, RunLimits, RunSpec, Runtime, Stdio};
 //!
 //! // A component exporting `add`, in WAT (a `.wasm` file is read the same way, or taken from the code cache).
 //! let wat = r#"(component
@@ -27,7 +27,7 @@
 //! let pre = runtime.prepare(&loaded)?;
 //! let spec = RunSpec {
 //!     grants: Grants::default(),
-//!     limits: Limits::default(),
+//!     limits: RunLimits::default(),
 //!     args: vec!["add.wat".into()],
 //!     stdio: Stdio::Null,
 //!     stuck: None,
@@ -55,7 +55,7 @@ mod store;
 mod wave_check;
 
 pub use body_gate::BodyBeforeResponse;
-pub use cache::{Cache, Cleaned, DEFAULT_CAP, EntryInfo, Reuse, Usage};
+pub use cache::{Cleaned, CodeCache, DEFAULT_CAP, EntryInfo, Reuse, Usage};
 pub use concurrent::{MAX_READ_BYTES, ReadError};
 pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
 pub use error::{BoxError, RunError};
@@ -63,13 +63,13 @@ pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio};
 pub use host::Host;
 pub use imports::{MissingImport, Unprovided, host_provides};
 pub use invoke::{Export, exports};
-pub use limits::{LimitHit, Limits, Watchdog};
+pub use limits::{LimitHit, RunLimits, Watchdog};
 pub use runner::{
-    DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, Origin, RunSpec, Runtime, Tiering,
+    CodeOrigin, DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, RunSpec, Runtime, Tiering,
 };
 pub use serve::{
     Access, BodyTooSlow, ConnectionLimits, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_DRAIN,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT,
     DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MEMORY, Drained, GuestStream, Handler, InstanceReuse,
-    MIN_BODY_RATE, Outcome, ServeLog, ServeSpec, Server,
+    MIN_BODY_RATE, RequestOutcome, ServeLog, ServeSpec, Server,
 };

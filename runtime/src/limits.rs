@@ -1,4 +1,4 @@
-//! Limits on a run: memory (linear memories and tables), wall-clock time (epoch interruption) and fuel. A limit
+//! RunLimits on a run: memory (linear memories and tables), wall-clock time (epoch interruption) and fuel. A limit
 //! that is hit stops the guest and is reported by name, with its own exit code.
 
 use std::sync::mpsc;
@@ -7,7 +7,7 @@ use wasmtime::{Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 
 /// The limits of one run; `None` means none.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Limits {
+pub struct RunLimits {
     /// Bytes any one linear memory may grow to; tables may hold this many bytes' worth of 8-byte elements.
     pub max_memory: Option<u64>,
     /// Wall-clock time the guest may run.

@@ -1,12 +1,12 @@
 //! [`Runtime`]: load (map cached code, compile, or load a precompiled file), prepare (link once), then run a
 //! command or invoke exports, each run in a fresh store with its grants and limits.
 
-use crate::cache::{Cache, FunctionStore, Reuse};
+use crate::cache::{CodeCache, FunctionStore, Reuse};
 use crate::engine::{Compiler, EngineSettings, engine_sharing};
 use crate::error::{BoxError, RunError};
 use crate::grants::{Grants, Stdio};
 use crate::host::{self, Host};
-use crate::limits::Limits;
+use crate::limits::RunLimits;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -70,7 +70,7 @@ pub struct Runtime {
     settings: EngineSettings,
     optimizing: Tier,
     baseline: OnceLock<Tier>,
-    cache: Option<Cache>,
+    cache: Option<CodeCache>,
     functions: Option<Arc<FunctionStore>>,
     tiering: Tiering,
     winch_from: u64,
@@ -84,14 +84,14 @@ pub struct Loaded {
     /// The compiled component.
     pub component: Component,
     /// Where the code came from.
-    pub origin: Origin,
+    pub origin: CodeOrigin,
     /// The compiler that made the code.
     pub compiler: Compiler,
 }
 
 /// Where a loaded component's code came from.
 #[derive(Debug)]
-pub enum Origin {
+pub enum CodeOrigin {
     /// The cache entry `entry`, mapped.
     Cached {
         /// The artifact's file.
@@ -102,7 +102,7 @@ pub enum Origin {
     },
     /// Compiled now by Cranelift, in this long; `stored` says where it was cached, or why it could not be
     /// (`None` when there is no cache).
-    Compiled {
+    Cranelift {
         /// Compile time.
         took: Duration,
         /// The cache entry written, or why none was.
@@ -117,7 +117,7 @@ pub enum Origin {
     },
     /// Winch's code from the cache entry `entry`, mapped: a run under [`Tiering::Auto`] before the optimised code
     /// arrived. The cache wants filling, unless `filling` says another process is at it.
-    CachedBaseline {
+    CachedWinch {
         /// The artifact's file.
         entry: PathBuf,
         /// Whether the component file was read to find it.
@@ -127,7 +127,7 @@ pub enum Origin {
     },
     /// Compiled now by Winch, in this long. Under [`Tiering::Auto`] it is kept in the cache (`stored`) until the
     /// optimised code replaces it, and the cache wants filling, unless `filling` says another process is at it.
-    Baseline {
+    Winch {
         /// Where the code was cached, or why it could not be (`None`: not cached, under [`Tiering::Winch`] or
         /// without a cache).
         stored: Option<Result<PathBuf, BoxError>>,
@@ -173,7 +173,7 @@ pub struct RunSpec {
     /// The capabilities granted.
     pub grants: Grants,
     /// The limits.
-    pub limits: Limits,
+    pub limits: RunLimits,
     /// The guest's arguments, `argv[0]` first.
     pub args: Vec<String>,
     /// Where the guest's stdio goes.
@@ -192,7 +192,7 @@ impl Runtime {
     /// A runtime with these engine settings, caching compiled code (and the functions Cranelift compiles, shared
     /// between components) in `cache` when given. It compiles with
     /// `settings.compiler` until [`Runtime::with_tiering`] says otherwise.
-    pub fn new(settings: EngineSettings, cache: Option<Cache>) -> Result<Self, RunError> {
+    pub fn new(settings: EngineSettings, cache: Option<CodeCache>) -> Result<Self, RunError> {
         let functions = cache.as_ref().map(|c| Arc::new(c.functions()));
         let tiering = match settings.compiler {
             Compiler::Cranelift => Tiering::Cranelift,

@@ -4,7 +4,7 @@
 use crate::error::RunError;
 use crate::grants::Grants;
 use crate::host::Host;
-use crate::limits::{self, LimitHit, Limits};
+use crate::limits::{self, LimitHit, RunLimits};
 use wasmtime::{Engine, Store};
 
 /// A store with this WASI context, the HTTP grants of `grants`, and `limits`' memory limit and fuel; with a
@@ -13,7 +13,7 @@ pub(crate) fn store_for(
     engine: &Engine,
     wasi: wasmtime_wasi::WasiCtx,
     grants: &Grants,
-    limits: &Limits,
+    limits: &RunLimits,
 ) -> Result<Store<Host>, RunError> {
     let limiter = limits::Limiter::new(limits.max_memory);
     let mut store = Store::new(engine, Host::new(wasi, grants.http.clone(), limiter));
@@ -30,7 +30,7 @@ pub(crate) fn store_for(
 }
 
 /// Turns a trap that a limit caused into that limit.
-pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> RunError {
+pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &RunLimits) -> RunError {
     if let Some(hit) = store.data().limiter.hit() {
         return RunError::Limit(hit);
     }
@@ -40,7 +40,7 @@ pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> Run
                 code: Some(wasmtime::Trap::Interrupt),
                 ..
             },
-            Limits {
+            RunLimits {
                 timeout: Some(t), ..
             },
         ) => RunError::Limit(LimitHit::Timeout(*t)),
@@ -49,7 +49,7 @@ pub(crate) fn settle(err: RunError, store: &Store<Host>, limits: &Limits) -> Run
                 code: Some(wasmtime::Trap::OutOfFuel),
                 ..
             },
-            Limits { fuel: Some(f), .. },
+            RunLimits { fuel: Some(f), .. },
         ) => RunError::Limit(LimitHit::Fuel(*f)),
         _ => err,
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
-use weld_runtime::{Cache, Cleaned, EngineSettings, Filled, Runtime, Usage};
+use weld_runtime::{Cleaned, CodeCache, EngineSettings, Filled, Runtime, Usage};
 
 /// Show what the cache of compiled code holds (compiled components, most recently used first, and the
 /// functions they share), or clean it. The cache lives in `$WELD_CACHE_DIR/compiled` (default
@@ -75,7 +75,7 @@ impl Opts {
 }
 
 /// `weld cache fill`: at a lower priority than the runs it serves, compiles into the cache.
-fn fill(cache: Cache, component: &Path, fuel: bool, interruptible: bool) -> Result<ExitCode> {
+fn fill(cache: CodeCache, component: &Path, fuel: bool, interruptible: bool) -> Result<ExitCode> {
     // SAFETY: setpriority only changes this process's scheduling priority; it touches no memory of ours.
     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
     let settings = EngineSettings {
@@ -101,7 +101,7 @@ fn fill(cache: Cache, component: &Path, fuel: bool, interruptible: bool) -> Resu
 }
 
 /// `weld cache [--json]`.
-fn show(cache: &Cache, json: bool) -> Result<ExitCode> {
+fn show(cache: &CodeCache, json: bool) -> Result<ExitCode> {
     let usage = cache
         .usage()
         .with_context(|| format!("cannot read the cache `{}`", cache.dir().display()))?;
@@ -114,7 +114,7 @@ fn show(cache: &Cache, json: bool) -> Result<ExitCode> {
 }
 
 /// `weld cache clean [--older-than D] [--json]`.
-fn clean(cache: &Cache, older_than: Option<Duration>, json: bool) -> Result<ExitCode> {
+fn clean(cache: &CodeCache, older_than: Option<Duration>, json: bool) -> Result<ExitCode> {
     let cleaned = cache
         .clean(older_than)
         .with_context(|| format!("cannot clean the cache `{}`", cache.dir().display()))?;
@@ -137,7 +137,7 @@ fn clean(cache: &Cache, older_than: Option<Duration>, json: bool) -> Result<Exit
 }
 
 /// The text report of `weld cache`.
-fn render(cache: &Cache, usage: &Usage, now: SystemTime) -> String {
+fn render(cache: &CodeCache, usage: &Usage, now: SystemTime) -> String {
     let mut text = format!(
         "{}: {} of {}\n  {} compiled component{}, {} shared function{} ({})\n",
         cache.dir().display(),
@@ -221,7 +221,7 @@ struct Count {
 }
 
 impl UsageJson {
-    fn new(cache: &Cache, usage: &Usage) -> Self {
+    fn new(cache: &CodeCache, usage: &Usage) -> Self {
         let time = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
         UsageJson {
             dir: cache.dir().to_owned(),

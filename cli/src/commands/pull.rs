@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use weld_registry_client::Origin;
+use weld_registry_client::PullOrigin;
 
 /// Pull a component from an OCI registry: resolve the tag (or take the digest), check that the artifact is a
 /// Wasm component, verify every digest, and write the component atomically. Content is cached by digest, so a
@@ -69,7 +69,7 @@ impl Opts {
                     &self.reference.to_string(),
                     &pulled.config_media_type,
                 );
-                let cached = !matches!(pulled.origin, Origin::Registry { downloaded: true });
+                let cached = !matches!(pulled.origin, PullOrigin::Registry { downloaded: true });
                 let said = describe(&pulled);
                 (
                     (

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use weld_runtime::{
     Access, ConnectionLimits, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_MEMORY, GuestStream,
-    InstanceReuse, Outcome, ServeLog, ServeSpec, Server,
+    InstanceReuse, RequestOutcome, ServeLog, ServeSpec, Server,
 };
 
 /// Serve a component that exports wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3 over HTTP/1.1. Each
@@ -353,35 +353,35 @@ impl ServeLog for StderrLog {
 }
 
 /// The outcome's name in the JSON log.
-fn outcome_name(outcome: &Outcome) -> &'static str {
+fn outcome_name(outcome: &RequestOutcome) -> &'static str {
     match outcome {
-        Outcome::Answered => "answered",
-        Outcome::Busy(_) => "busy",
-        Outcome::TooLarge(_) => "too-large",
-        Outcome::BadRequest(_) => "bad-request",
-        Outcome::Failed(weld_runtime::RunError::Limit(_)) => "limit",
-        Outcome::Failed(_) => "failed",
-        Outcome::NoResponse => "no-response",
-        Outcome::GuestError(_) => "guest-error",
-        Outcome::Gone => "client-gone",
-        Outcome::Cut => "cut-at-shutdown",
+        RequestOutcome::Answered => "answered",
+        RequestOutcome::Busy(_) => "busy",
+        RequestOutcome::TooLarge(_) => "too-large",
+        RequestOutcome::BadRequest(_) => "bad-request",
+        RequestOutcome::Failed(weld_runtime::RunError::Limit(_)) => "limit",
+        RequestOutcome::Failed(_) => "failed",
+        RequestOutcome::NoResponse => "no-response",
+        RequestOutcome::GuestError(_) => "guest-error",
+        RequestOutcome::Gone => "client-gone",
+        RequestOutcome::Cut => "cut-at-shutdown",
     }
 }
 
 /// What went wrong, if anything.
-fn outcome_text(outcome: &Outcome) -> Option<String> {
+fn outcome_text(outcome: &RequestOutcome) -> Option<String> {
     Some(match outcome {
-        Outcome::Answered => return None,
-        Outcome::Busy(n) => format!(
+        RequestOutcome::Answered => return None,
+        RequestOutcome::Busy(n) => format!(
             "busy: {} in flight, the --max-concurrent cap",
             count(*n as u64, "request")
         ),
-        Outcome::TooLarge(cap) => format!("body over --max-body {cap} bytes"),
-        Outcome::BadRequest(why) => format!("bad request: {why}"),
-        Outcome::Failed(err) => weld_wit::one_line(err),
-        Outcome::NoResponse => "the handler returned without setting a response".into(),
-        Outcome::GuestError(code) => format!("the handler answered with the error {code}"),
-        Outcome::Gone => "the client went away before the whole response was sent".into(),
-        Outcome::Cut => "still running when the drain time ran out: cut at shutdown".into(),
+        RequestOutcome::TooLarge(cap) => format!("body over --max-body {cap} bytes"),
+        RequestOutcome::BadRequest(why) => format!("bad request: {why}"),
+        RequestOutcome::Failed(err) => weld_wit::one_line(err),
+        RequestOutcome::NoResponse => "the handler returned without setting a response".into(),
+        RequestOutcome::GuestError(code) => format!("the handler answered with the error {code}"),
+        RequestOutcome::Gone => "the client went away before the whole response was sent".into(),
+        RequestOutcome::Cut => "still running when the drain time ran out: cut at shutdown".into(),
     })
 }

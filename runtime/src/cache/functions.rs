@@ -10,7 +10,7 @@
 //! checks only a version marker), so a file swapped for another, or damaged, would become wrong native code.
 //! Each file is therefore sealed: it starts with a tag, the SHA-256 of its key and the SHA-256 of its value, and a
 //! file whose seal does not match its name and contents is a miss: the function is compiled again and the file
-//! rewritten. The compiled-code entries keep the same guarantee with their records (`Cache::lookup`).
+//! rewritten. The compiled-code entries keep the same guarantee with their records (`CodeCache::lookup`).
 //!
 //! Small values a process has read or been given to store (whether or not the write succeeded) are also kept in
 //! memory: one compile looks up the same key thousands of times (Winch's trampolines, compiled by Cranelift,

@@ -76,7 +76,7 @@ pub struct Key(String);
 
 /// A cache of compiled components in one directory.
 #[derive(Clone, Debug)]
-pub struct Cache {
+pub struct CodeCache {
     dir: PathBuf,
     cap: u64,
 }
@@ -106,10 +106,10 @@ struct Record {
     verified: Option<Recorded>,
 }
 
-impl Cache {
+impl CodeCache {
     /// A cache in `dir` (created when first written), capped at [`DEFAULT_CAP`].
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Cache {
+        CodeCache {
             dir: dir.into(),
             cap: DEFAULT_CAP,
         }
@@ -118,7 +118,7 @@ impl Cache {
     /// The same cache with another size cap, in bytes: after each store, entries and shared functions are evicted,
     /// least recently used first, until the cache is under 90% of it.
     pub fn with_cap(self, cap: u64) -> Self {
-        Cache { cap, ..self }
+        CodeCache { cap, ..self }
     }
 
     /// Its directory.
@@ -221,7 +221,7 @@ impl Cache {
             && tempfile::NamedTempFile::new_in(&self.dir).is_ok()
     }
 
-    /// Whether another process holds the compile lock of `key` (see [`Cache::lock`]).
+    /// Whether another process holds the compile lock of `key` (see [`CodeCache::lock`]).
     pub fn locked(&self, key: &Key) -> bool {
         matches!(self.lock(key), Ok(None))
     }

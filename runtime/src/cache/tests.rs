@@ -9,7 +9,7 @@ const COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
 const MODULE: &[u8] = b"\0asm\x01\0\0\0";
 
 /// Marks an entry's record as checked long enough ago to be trusted, as a later run would.
-fn settle(cache: &Cache, key: &Key) {
+fn settle(cache: &CodeCache, key: &Key) {
     let path = cache.record(key);
     let mut record: Record = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let meta = std::fs::metadata(cache.artifact(key)).unwrap();
@@ -18,7 +18,7 @@ fn settle(cache: &Cache, key: &Key) {
 }
 
 /// Forgets the stamp an entry's record vouches for, as when the file changed since: the next lookup checks it.
-fn unstamp(cache: &Cache, key: &Key) {
+fn unstamp(cache: &CodeCache, key: &Key) {
     let path = cache.record(key);
     let mut record: Record = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     record.verified = None;
@@ -26,7 +26,7 @@ fn unstamp(cache: &Cache, key: &Key) {
 }
 
 /// Stores `artifact` as the entry of `key`.
-fn put(cache: &Cache, key: &Key, artifact: &[u8]) {
+fn put(cache: &CodeCache, key: &Key, artifact: &[u8]) {
     cache
         .store(
             key,
@@ -39,16 +39,16 @@ fn put(cache: &Cache, key: &Key, artifact: &[u8]) {
 }
 
 /// A cache in a fresh folder, an engine and the artifact of the smallest component.
-fn setup() -> (tempfile::TempDir, Cache, Engine, Vec<u8>) {
+fn setup() -> (tempfile::TempDir, CodeCache, Engine, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::new(dir.path().join("compiled"));
+    let cache = CodeCache::new(dir.path().join("compiled"));
     let engine = engine();
     let artifact = engine.precompile_component(COMPONENT).unwrap();
     (dir, cache, engine, artifact)
 }
 
 /// The keys of the entries in `cache`, most recently used first.
-fn keys_in(cache: &Cache) -> Vec<String> {
+fn keys_in(cache: &CodeCache) -> Vec<String> {
     let entries = cache.usage().unwrap().entries;
     entries.into_iter().map(|e| e.key).collect()
 }
@@ -62,7 +62,7 @@ fn corrupt(lookup: Lookup) -> String {
 
 #[test]
 fn keys_depend_on_contents_and_settings() {
-    let cache = Cache::new("/c");
+    let cache = CodeCache::new("/c");
     let plain = engine();
     let with = |settings| crate::engine::engine(settings).unwrap();
     let fuel = with(crate::EngineSettings {

@@ -1,6 +1,6 @@
 //! What a cache holds, cleaning it, and least-recently-used eviction under its size cap.
 
-use super::{Cache, Key, Record};
+use super::{CodeCache, Key, Record};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -68,7 +68,7 @@ struct Item {
     record: Option<Record>,
 }
 
-impl Cache {
+impl CodeCache {
     /// What the cache holds. A missing directory is an empty cache.
     pub fn usage(&self) -> std::io::Result<Usage> {
         let mut usage = Usage::default();
@@ -233,7 +233,7 @@ fn remove(item: &Item, cleaned: &mut Cleaned) -> std::io::Result<()> {
 fn remove_free_locks(locks: &Path, cleaned: &mut Cleaned) -> std::io::Result<()> {
     for (path, meta) in files(locks)? {
         // Held while the file is removed, so no compile takes it in between: one that opened it before finds it
-        // held (and leaves the compile to a later run) or, once it is gone, opens a new one (`Cache::lock`).
+        // held (and leaves the compile to a later run) or, once it is gone, opens a new one (`CodeCache::lock`).
         let taken = match super::open::regular(&path, true, false) {
             Ok(file) => file.try_lock().is_ok().then_some(Some(file)),
             Err(_) => Some(None), // not a lock weld made

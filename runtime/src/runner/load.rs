@@ -1,8 +1,8 @@
 //! Getting a component's code: mapped from the cache, compiled (with tiering and the shared functions), or a
 //! precompiled file; filling the cache in the background.
 
-use super::{Compiled, Filled, Fresh, Loaded, Origin, Runtime, Tiering};
-use crate::cache::{self, Cache, Digest, Stamp};
+use super::{CodeOrigin, Compiled, Filled, Fresh, Loaded, Runtime, Tiering};
+use crate::cache::{self, CodeCache, Digest, Stamp};
 use crate::engine::Compiler;
 use crate::error::{BoxError, RunError};
 use std::path::Path;
@@ -43,7 +43,12 @@ impl Runtime {
                         source: e.into(),
                     }
                 })?;
-            return Ok(self.loaded(name, component, Origin::Precompiled, Compiler::Cranelift));
+            return Ok(self.loaded(
+                name,
+                component,
+                CodeOrigin::Precompiled,
+                Compiler::Cranelift,
+            ));
         }
         let before = std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
         let bytes = weld_wit::read_file(path)?;
@@ -78,7 +83,7 @@ impl Runtime {
         };
         // SAFETY: see `compile_cached`.
         let component = unsafe { Component::deserialize_file(self.engine(), &artifact) }.ok()?;
-        let origin = Origin::Cached {
+        let origin = CodeOrigin::Cached {
             entry: artifact,
             read: false,
         };
@@ -90,7 +95,7 @@ impl Runtime {
     /// is compiled again, never run).
     fn cached_baseline(
         &self,
-        cache: &Cache,
+        cache: &CodeCache,
         optimised: &cache::Key,
         digest: &Digest,
         name: &Path,
@@ -105,7 +110,7 @@ impl Runtime {
         };
         // SAFETY: as in `compile_cached`: written by weld for this engine, its length and checksum checked.
         let component = unsafe { Component::deserialize_file(engine, &artifact) }.ok()?;
-        let origin = Origin::CachedBaseline {
+        let origin = CodeOrigin::CachedWinch {
             entry: artifact,
             read,
             filling: cache.locked(optimised),
@@ -131,7 +136,12 @@ impl Runtime {
                             source: e.into(),
                         }
                     })?;
-                return Ok(self.loaded(path, component, Origin::Precompiled, Compiler::Cranelift));
+                return Ok(self.loaded(
+                    path,
+                    component,
+                    CodeOrigin::Precompiled,
+                    Compiler::Cranelift,
+                ));
             }
             Some(Precompiled::Component) => {
                 return Err(RunError::PrecompiledNotAllowed {
@@ -164,7 +174,7 @@ impl Runtime {
         &self,
         path: &Path,
         component: Component,
-        origin: Origin,
+        origin: CodeOrigin,
         compiler: Compiler,
     ) -> Loaded {
         Loaded {
@@ -195,13 +205,13 @@ impl Runtime {
                 reuse,
             } = self.compile_with(compiler, path, wasm)?;
             let origin = match compiler {
-                Compiler::Winch => Origin::Baseline {
+                Compiler::Winch => CodeOrigin::Winch {
                     stored: None,
                     took,
                     replaced: None,
                     filling: false,
                 },
-                Compiler::Cranelift => Origin::Compiled {
+                Compiler::Cranelift => CodeOrigin::Cranelift {
                     took,
                     stored: None,
                     replaced: None,
@@ -219,7 +229,7 @@ impl Runtime {
                 // artifact weld wrote.
                 match unsafe { Component::deserialize_file(self.engine(), &artifact) } {
                     Ok(component) => {
-                        let origin = Origin::Cached {
+                        let origin = CodeOrigin::Cached {
                             entry: artifact,
                             read: true,
                         };
@@ -259,7 +269,7 @@ impl Runtime {
                                     .store(&baseline, &artifact, path, took, "Winch")
                                     .map_err(BoxError::from)
                             });
-                    let origin = Origin::Baseline {
+                    let origin = CodeOrigin::Winch {
                         stored: Some(stored),
                         took,
                         replaced,
@@ -273,7 +283,7 @@ impl Runtime {
         }
         let fresh = self.compile_into(cache, &key, path, wasm)?;
         let Fresh { compiled, stored } = fresh;
-        let origin = Origin::Compiled {
+        let origin = CodeOrigin::Cranelift {
             took: compiled.took,
             stored: Some(stored),
             replaced,
@@ -286,7 +296,7 @@ impl Runtime {
     /// Compiles `wasm` with Cranelift and stores it as the entry `key`.
     fn compile_into(
         &self,
-        cache: &Cache,
+        cache: &CodeCache,
         key: &cache::Key,
         path: &Path,
         wasm: &[u8],
@@ -306,7 +316,7 @@ impl Runtime {
 
     /// Compiles `path` with Cranelift into the cache, unless the cache already holds sound code for it or another
     /// process is compiling it (a lock on the entry, held while compiling): what fills the cache after a run on
-    /// Winch. Racing fills never corrupt an entry (see [`Cache::store`]).
+    /// Winch. Racing fills never corrupt an entry (see [`CodeCache::store`]).
     pub fn fill(&self, path: &Path) -> Result<Filled, RunError> {
         let Some(cache) = &self.cache else {
             return Err(RunError::NoCache);
@@ -334,7 +344,7 @@ impl Runtime {
     }
 
     /// Removes Winch's entry of `digest`, which the optimised code has replaced (what a run finds first now).
-    fn drop_baseline(&self, cache: &Cache, digest: &Digest) {
+    fn drop_baseline(&self, cache: &CodeCache, digest: &Digest) {
         if let Ok(tier) = self.tier(Compiler::Winch) {
             let _ = cache.remove(&cache.key(&tier.engine, digest));
         }

@@ -33,7 +33,7 @@ fn setup(tiering: Tiering) -> (tempfile::TempDir, Runtime, PathBuf, PathBuf) {
 /// A runtime caching in `dir/cache`, picking compilers as `tiering` says: what one process has (a second one
 /// over the same folder starts with nothing in memory).
 fn runtime_over(dir: &Path, tiering: Tiering) -> Runtime {
-    let cache = Cache::new(dir.join("cache"));
+    let cache = CodeCache::new(dir.join("cache"));
     Runtime::new(EngineSettings::default(), Some(cache))
         .unwrap()
         .with_tiering(tiering)
@@ -42,7 +42,7 @@ fn runtime_over(dir: &Path, tiering: Tiering) -> Runtime {
 /// What a load compiled: its compiler and the shared functions it looked up and found.
 fn compiled(loaded: &Loaded) -> (Compiler, Reuse) {
     match &loaded.origin {
-        Origin::Compiled {
+        CodeOrigin::Cranelift {
             reuse: Some(reuse), ..
         } => (Compiler::Cranelift, *reuse),
         other => panic!("expected code compiled now, counting reuse: {other:?}"),
@@ -56,7 +56,7 @@ fn winch_compiles_without_the_function_store() {
     let (dir, runtime, one, _) = setup(Tiering::Winch);
     let loaded = runtime.load(&one, false).unwrap();
     assert!(
-        matches!(loaded.origin, Origin::Baseline { stored: None, .. }),
+        matches!(loaded.origin, CodeOrigin::Winch { stored: None, .. }),
         "{:?}",
         loaded.origin
     );

@@ -23,7 +23,7 @@ pub use pool::InstanceReuse;
 
 use crate::error::RunError;
 use crate::grants::Grants;
-use crate::limits::Limits;
+use crate::limits::RunLimits;
 use request::Shared;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,9 +59,9 @@ pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 pub struct ServeSpec {
     /// The capabilities every instance gets (the same flags as `weld run`).
     pub grants: Grants,
-    /// Limits per request: memory per instance, wall-clock time from the request's arrival to the guest's end
+    /// RunLimits per request: memory per instance, wall-clock time from the request's arrival to the guest's end
     /// (response body included), fuel per instance.
-    pub limits: Limits,
+    pub limits: RunLimits,
     /// Requests in flight at once; past it, 503 (at least 1).
     pub max_concurrent: usize,
     /// Largest request body, in bytes.
@@ -126,7 +126,7 @@ pub enum GuestStream {
 
 /// How a request ended.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum RequestOutcome {
     /// The guest answered and finished.
     Answered,
     /// Refused with 503: `max_concurrent` requests were in flight.
@@ -162,7 +162,7 @@ pub struct Access<'a> {
     /// From the request's arrival to the end of the guest (its response body written).
     pub took: Duration,
     /// How it ended.
-    pub outcome: &'a Outcome,
+    pub outcome: &'a RequestOutcome,
 }
 
 /// Where a server tells what happens. Called from the server's threads, never while a lock of the server's is

@@ -7,7 +7,7 @@ use super::output::GuestOutput;
 use super::paced::{BodyTooSlow, Paced};
 use super::pool::{Current, Instance, Kept, Pool};
 use super::ticker::Ticker;
-use super::{Access, GuestStream, Handler, Outcome, ServeLog, ServeSpec};
+use super::{Access, GuestStream, Handler, RequestOutcome, ServeLog, ServeSpec};
 use crate::body_gate::ResponseGate;
 use crate::error::RunError;
 use crate::host::Host;
@@ -72,7 +72,7 @@ impl Shared {
             arrived: Instant::now(),
         };
         let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-            let outcome = Outcome::Busy(self.permits);
+            let outcome = RequestOutcome::Busy(self.permits);
             return self.refuse(&seen, StatusCode::SERVICE_UNAVAILABLE, outcome);
         };
         let declared = req
@@ -80,12 +80,12 @@ impl Shared {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|len| len > self.spec.max_body) {
-            let outcome = Outcome::TooLarge(self.spec.max_body);
+            let outcome = RequestOutcome::TooLarge(self.spec.max_body);
             return self.refuse(&seen, StatusCode::PAYLOAD_TOO_LARGE, outcome);
         }
         // wasi:http gives the guest the request's authority; without one it cannot make the request.
         if req.uri().authority().is_none() && !req.headers().contains_key(http::header::HOST) {
-            let outcome = Outcome::BadRequest("the request has no Host header");
+            let outcome = RequestOutcome::BadRequest("the request has no Host header");
             return self.refuse(&seen, StatusCode::BAD_REQUEST, outcome);
         }
         let mut req = req;
@@ -122,7 +122,7 @@ impl Shared {
             Err(err) => {
                 let status = failure_status(&err);
                 reply.send(text(status, &failure_text(&err, seen.id)));
-                self.record(&seen, status.as_u16(), &Outcome::Failed(err));
+                self.record(&seen, status.as_u16(), &RequestOutcome::Failed(err));
             }
         }
         answer.await.unwrap_or_else(|_| {
@@ -138,15 +138,15 @@ impl Shared {
         &self,
         seen: &Seen,
         status: StatusCode,
-        outcome: Outcome,
+        outcome: RequestOutcome,
     ) -> Response<HyperOutgoingBody> {
         let body = match &outcome {
-            Outcome::Busy(n) => format!(
+            RequestOutcome::Busy(n) => format!(
                 "server busy: {} in flight, the most this server takes at once; try again\n",
                 requests(*n)
             ),
-            Outcome::BadRequest(why) => format!("bad request: {why}\n"),
-            Outcome::TooLarge(cap) => {
+            RequestOutcome::BadRequest(why) => format!("bad request: {why}\n"),
+            RequestOutcome::TooLarge(cap) => {
                 format!("request body too large: this server takes at most {cap} bytes\n")
             }
             _ => String::new(),
@@ -155,7 +155,7 @@ impl Shared {
         text(status, &body)
     }
 
-    fn record(&self, seen: &Seen, status: u16, outcome: &Outcome) {
+    fn record(&self, seen: &Seen, status: u16, outcome: &RequestOutcome) {
         self.log.access(&Access {
             id: seen.id,
             method: &seen.method,
@@ -274,7 +274,7 @@ impl Shared {
             Err(err) => {
                 let status = failure_status(&err);
                 reply.send(text(status, &failure_text(&err, seen.id)));
-                (None, Outcome::Failed(err))
+                (None, RequestOutcome::Failed(err))
             }
             Ok(_) if reply.status() == 0 => {
                 reply.send(text(
@@ -284,7 +284,7 @@ impl Shared {
                         seen.id
                     ),
                 ));
-                (None, Outcome::NoResponse)
+                (None, RequestOutcome::NoResponse)
             }
             Ok(instance) => match reply
                 .guest_error
@@ -292,9 +292,9 @@ impl Shared {
                 .unwrap_or_else(|e| e.into_inner())
                 .take()
             {
-                Some(code) => (None, Outcome::GuestError(code)),
-                None if !reply.delivered() => (None, Outcome::Gone),
-                None => (Some(instance), Outcome::Answered),
+                Some(code) => (None, RequestOutcome::GuestError(code)),
+                None if !reply.delivered() => (None, RequestOutcome::Gone),
+                None => (Some(instance), RequestOutcome::Answered),
             },
         };
         // Only an instance that answered a request in full may serve another; the store of any other goes now.
@@ -327,7 +327,7 @@ impl Shared {
                 0 => StatusCode::SERVICE_UNAVAILABLE.as_u16(),
                 sent => sent,
             };
-            self.record(seen, status, &Outcome::Cut);
+            self.record(seen, status, &RequestOutcome::Cut);
         }
         cut.len()
     }
