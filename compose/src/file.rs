@@ -40,7 +40,7 @@ pub struct ComposeFile {
     /// `closed`.
     pub closed: Closed,
     /// `merge-imports = false`.
-    pub keep_import_versions: bool,
+    pub no_merge_imports: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -152,7 +152,7 @@ impl ComposeFile {
                 .collect(),
             output: raw.output.map(|o| dir.join(o)),
             closed,
-            keep_import_versions: raw.merge_imports == Some(false),
+            no_merge_imports: raw.merge_imports == Some(false),
         })
     }
 
@@ -161,7 +161,7 @@ impl ComposeFile {
         Options {
             wires: self.wires.clone(),
             closed: self.closed,
-            keep_import_versions: self.keep_import_versions,
+            no_merge_imports: self.no_merge_imports,
         }
     }
 }

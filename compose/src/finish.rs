@@ -101,7 +101,7 @@ fn encoded(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(ComposeError::Encoding)?;
-    let imports = match own_imports(graph, &plan, &loaded, options.keep_import_versions) {
+    let imports = match own_imports(graph, &plan, &loaded, options.no_merge_imports) {
         Ok(imports) => imports,
         Err(mut conflict) => {
             if let ComposeError::ImportConflict { report: slot, .. } = &mut conflict {
@@ -141,7 +141,7 @@ fn own_imports(
     graph: &CompositionGraph,
     plan: &Plan<'_>,
     loaded: &[Loaded],
-    keep_versions: bool,
+    no_merge_imports: bool,
 ) -> Result<Imports, ComposeError> {
     let mut cache = HashSet::new();
     let mut checker = SubtypeChecker::new(&mut cache);
@@ -185,7 +185,7 @@ fn own_imports(
         let ((wanted, wanted_types), (offered, offered_types)) = (kind(wanted)?, kind(offered)?);
         checker.is_subtype(wanted, wanted_types, offered, offered_types)
     };
-    Imports::of_plan(plan, loaded, keep_versions, &mut check).map_err(|conflict| {
+    Imports::of_plan(plan, loaded, no_merge_imports, &mut check).map_err(|conflict| {
         let Conflict {
             first,
             second,

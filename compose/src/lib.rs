@@ -4,7 +4,7 @@
 //! exports transitively: an explicit wire first, then the one plug exporting the same name or a semver-compatible
 //! version, always checked with the component-model subtype check of `wac-types`. Each plug is instantiated once and
 //! shared. Open imports that differ only by a compatible version become one import of the newest (unless
-//! [`Options::keep_import_versions`]), `--closed` is enforced, and the graph is encoded by weld's own encoder
+//! [`Options::no_merge_imports`]), `--closed` is enforced, and the graph is encoded by weld's own encoder
 //! (from each input's own types, so uses, aliases and world-level types stay as written) and validated before it is
 //! returned, as a [`Composition`] that holds the inputs once (the component is weld's own bytes with the inputs
 //! between them). The [`Report`] says what happened to every import and why; it is data, and

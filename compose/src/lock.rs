@@ -95,7 +95,7 @@ impl LockedOptions {
                 Closed::All => "all",
             }
             .to_owned(),
-            no_merge_imports: options.keep_import_versions,
+            no_merge_imports: options.no_merge_imports,
         }
     }
 }

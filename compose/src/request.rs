@@ -57,5 +57,5 @@ pub struct Options {
     pub closed: Closed,
     /// Keep open imports that differ only by a semver-compatible version apart (`--no-merge-imports`) instead
     /// of merging them into one import of the newest.
-    pub keep_import_versions: bool,
+    pub no_merge_imports: bool,
 }

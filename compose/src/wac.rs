@@ -30,7 +30,7 @@ pub struct WacDocument {
 }
 
 /// Composes the `.wac` document `document` describes. `options.wires` does not apply (the document has its own
-/// wiring); `closed` and `keep_import_versions` do.
+/// wiring); `closed` and `no_merge_imports` do.
 ///
 /// # Errors
 /// [`ComposeError::Read`] if the document cannot be read, [`ComposeError::Document`] for anything wac finds wrong

@@ -76,19 +76,15 @@ impl std::fmt::Display for Compiler {
 
 /// Builds the engine: the component model with the features current toolchains emit (the async built-ins of
 /// jco's backends, error contexts, and with Cranelift exceptions and GC for newer language runtimes), epoch
-/// interruption (what `--timeout` uses) and fuel when asked, the pooling allocator for embedders.
-pub fn engine(settings: EngineSettings) -> Result<Engine, RunError> {
-    engine_sharing(settings, None)
-}
-
-/// Like [`engine`], with Cranelift reusing functions compiled before from `functions` (its incremental
-/// compilation cache) and adding the ones it compiles. A Winch engine is built without the store: wasmtime 48's
+/// interruption (what `--timeout` uses) and fuel when asked, the pooling allocator for embedders. With
+/// `functions`, Cranelift reuses functions compiled before from it (its incremental compilation cache) and adds
+/// the ones it compiles. A Winch engine is built without the store: wasmtime 48's
 /// Winch refuses one (`enable_incremental_compilation` fails, "not supported on this platform"), so Winch compiles
 /// everything it is given, trampolines included.
 ///
 /// # Errors
 /// [`RunError::Engine`] when wasmtime refuses the configuration (a CPU or platform it cannot compile for).
-pub fn engine_sharing(
+pub(crate) fn engine(
     settings: EngineSettings,
     functions: Option<Arc<dyn CacheStore>>,
 ) -> Result<Engine, RunError> {
@@ -96,7 +92,7 @@ pub fn engine_sharing(
     Engine::new(&config(settings, functions)?).map_err(|e| RunError::Engine(e.into()))
 }
 
-/// The wasmtime configuration of [`engine_sharing`].
+/// The wasmtime configuration of [`engine`].
 fn config(
     settings: EngineSettings,
     functions: Option<Arc<dyn CacheStore>>,

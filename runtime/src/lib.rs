@@ -57,13 +57,13 @@ mod wave_check;
 pub use body_gate::BodyBeforeResponse;
 pub use cache::{Cleaned, CodeCache, DEFAULT_CAP, EntryInfo, Reuse, Usage};
 pub use concurrent::{MAX_READ_BYTES, ReadError};
-pub use engine::{Compiler, EngineSettings, engine, engine_sharing};
+pub use engine::{Compiler, EngineSettings};
 pub use error::{BoxError, RunError};
 pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio};
 pub use host::Host;
 pub use imports::{MissingImport, Unprovided, host_provides};
 pub use invoke::{Export, exports};
-pub use limits::{LimitHit, RunLimits, Watchdog};
+pub use limits::{LimitHit, RunLimits};
 pub use runner::{
     CodeOrigin, DEFAULT_WINCH_FROM, Filled, Loaded, OnCompile, RunSpec, Runtime, Tiering,
 };

@@ -157,7 +157,7 @@ impl ResourceLimiter for Limiter {
 /// Ends a run at its timeout: bumps the engine's epoch, which traps the guest at its next loop or call. A guest
 /// blocked in the host (sleeping, reading stdin) never reaches such a point, so if the run has not ended
 /// `grace` later, `stuck` is called (the CLI prints the limit and exits).
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     done: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn watchdog_stops_quietly_when_the_run_ends_first() {
-        let engine = crate::engine::engine(Default::default()).unwrap();
+        let engine = crate::engine::engine(Default::default(), None).unwrap();
         let (tx, rx) = mpsc::channel();
         let dog = Watchdog::start(
             &engine,

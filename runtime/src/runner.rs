@@ -2,7 +2,7 @@
 //! command or invoke exports, each run in a fresh store with its grants and limits.
 
 use crate::cache::{CodeCache, FunctionStore, Reuse};
-use crate::engine::{Compiler, EngineSettings, engine_sharing};
+use crate::engine::{Compiler, EngineSettings, engine};
 use crate::error::{BoxError, RunError};
 use crate::grants::{Grants, Stdio};
 use crate::host::{self, Host};
@@ -40,7 +40,7 @@ impl Tier {
         settings: EngineSettings,
         functions: Option<Arc<FunctionStore>>,
     ) -> Result<Tier, RunError> {
-        let engine = engine_sharing(
+        let engine = engine(
             settings,
             functions.map(|f| f as Arc<dyn wasmtime::CacheStore>),
         )?;

@@ -105,7 +105,7 @@ impl Opts {
                 Some(ClosedArg::NonWasi) => Closed::NonWasi,
                 Some(ClosedArg::All) => Closed::All,
             },
-            keep_import_versions: self.no_merge_imports,
+            no_merge_imports: self.no_merge_imports,
         };
         let pins = match (&self.lock, self.locked) {
             (Some(path), true) => Some(lock::read(path)?),
@@ -122,7 +122,7 @@ impl Opts {
             let file = ComposeFile::load(config, &sources)?;
             options.wires.extend(file.wires);
             options.closed = self.closed.map_or(file.closed, |_| options.closed);
-            options.keep_import_versions |= file.keep_import_versions;
+            options.no_merge_imports |= file.no_merge_imports;
             let output = self.output.clone().or(file.output);
             let what = config.display().to_string();
             if self.lock.is_some() {

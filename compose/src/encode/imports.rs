@@ -77,7 +77,7 @@ impl Imports {
     pub(crate) fn of_plan(
         plan: &Plan<'_>,
         loaded: &[Loaded],
-        keep_versions: bool,
+        no_merge_imports: bool,
         check: &mut dyn FnMut(Item<'_>, Item<'_>) -> anyhow::Result<()>,
     ) -> Result<Imports, Conflict> {
         let wanted = wanted(plan, loaded);
@@ -85,7 +85,7 @@ impl Imports {
         let mut groups: Vec<(String, Vec<Wanted>)> = Vec::new();
         for w in wanted {
             let at = groups.iter().position(|(name, _)| {
-                *name == w.name || !keep_versions && are_semver_compatible(name, &w.name)
+                *name == w.name || !no_merge_imports && are_semver_compatible(name, &w.name)
             });
             match at {
                 Some(at) => {

@@ -437,7 +437,7 @@ mod tests {
     fn kept_apart_each_version_is_imported_as_its_importer_wants_it() {
         let (root, plug) = inputs();
         let options = Options {
-            keep_import_versions: true,
+            no_merge_imports: true,
             ..Options::default()
         };
         let composed = compose(root, vec![plug], &options).unwrap();

@@ -230,7 +230,6 @@ impl CodeCache {
     /// when another process holds it. A lock file removed (by `weld cache clean`) between the open and the lock
     /// is opened again, so the lock held is always the one at the path, which the next process will see.
     pub fn lock(&self, key: &Key) -> std::io::Result<Option<std::fs::File>> {
-        use std::os::unix::fs::MetadataExt;
         let dir = self.dir.join("locks");
         let path = dir.join(&key.0);
         loop {
@@ -243,7 +242,7 @@ impl CodeCache {
             }
             let held = file.metadata()?;
             match std::fs::metadata(&path) {
-                Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => {
+                Ok(now) if same_file(&now, &held) => {
                     return Ok(Some(file));
                 }
                 Ok(_) => {}
@@ -349,6 +348,20 @@ fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<
 /// Lower-case hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether two metadata are of one file: the same device and inode.
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+/// Without inodes, one file is one whose creation time and size match: a lock file removed and created again
+/// between the open and the lock has a later creation time.
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.created().ok() == b.created().ok() && a.len() == b.len()
 }
 
 #[cfg(test)]

@@ -4,17 +4,14 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Opens the regular file at `path`: for reading, and also for writing when `write` (creating it when `create`).
 pub fn regular(path: &Path, write: bool, create: bool) -> std::io::Result<File> {
-    let file = File::options()
-        .read(true)
-        .write(write)
-        .create(create)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+    let mut options = File::options();
+    options.read(true).write(write).create(create);
+    non_blocking(&mut options);
+    let file = options.open(path)?;
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -23,6 +20,17 @@ pub fn regular(path: &Path, write: bool, create: bool) -> std::io::Result<File> 
     }
     Ok(file)
 }
+
+/// Opens without waiting for a partner: `O_NONBLOCK`, so a FIFO planted in the cache cannot hang the open.
+#[cfg(unix)]
+fn non_blocking(options: &mut std::fs::OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt;
+    options.custom_flags(libc::O_NONBLOCK);
+}
+
+/// Elsewhere an open does not wait on a FIFO's other end (Windows' named pipes live outside the file system).
+#[cfg(not(unix))]
+fn non_blocking(_: &mut std::fs::OpenOptions) {}
 
 /// The whole contents of the regular file at `path`.
 pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {

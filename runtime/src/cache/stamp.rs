@@ -18,7 +18,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fs::Metadata;
-use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long after a file's last change its stamp becomes trustworthy.
@@ -46,7 +45,9 @@ pub struct Recorded {
 
 impl Stamp {
     /// The stamp of a file's metadata.
+    #[cfg(unix)]
     pub fn of(meta: &Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
         let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
         Stamp {
             len: meta.len(),
@@ -54,6 +55,24 @@ impl Stamp {
             ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
             ino: meta.ino(),
             dev: meta.dev(),
+        }
+    }
+
+    /// The stamp of a file's metadata where there are no inodes or change times: its size, modification and
+    /// creation times (a file renamed over another then differs by its creation time).
+    #[cfg(not(unix))]
+    pub fn of(meta: &Metadata) -> Stamp {
+        let ns = |t: std::io::Result<SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128)
+        };
+        Stamp {
+            len: meta.len(),
+            mtime_ns: ns(meta.modified()),
+            ctime_ns: ns(meta.created()),
+            ino: 0,
+            dev: 0,
         }
     }
 

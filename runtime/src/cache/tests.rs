@@ -1,7 +1,7 @@
 use super::*;
 
 fn engine() -> Engine {
-    crate::engine::engine(Default::default()).unwrap()
+    crate::engine::engine(Default::default(), None).unwrap()
 }
 
 /// The smallest component and core module binaries.
@@ -64,7 +64,7 @@ fn corrupt(lookup: Lookup) -> String {
 fn keys_depend_on_contents_and_settings() {
     let cache = CodeCache::new("/c");
     let plain = engine();
-    let with = |settings| crate::engine::engine(settings).unwrap();
+    let with = |settings| crate::engine::engine(settings, None).unwrap();
     let fuel = with(crate::EngineSettings {
         fuel: true,
         ..Default::default()
@@ -212,6 +212,7 @@ fn clean_keeps_the_lock_of_a_compile_still_running_and_removes_free_ones() {
 /// Regression (a user's probe): with a file or a FIFO where the folder `functions/` belongs, `weld cache` and
 /// `weld cache clean` failed with "Not a directory", and a run said it could not cache what it had cached.
 #[test]
+#[cfg(unix)]
 fn anything_planted_where_a_folder_belongs_is_listed_and_removed_as_a_file() {
     let (dir, cache, engine, artifact) = setup();
     let key = cache.key(&engine, &Digest::of(b"c"));
