@@ -7,6 +7,7 @@ use crate::digest::{self, Hasher};
 use crate::error::RegistryError;
 use crate::pulled::{PullOrigin, Pulled};
 use crate::reference::Reference;
+use crate::reference::oci_reference;
 use crate::retry::retried;
 use crate::session::{Connection, Registry};
 use futures_util::StreamExt as _;
@@ -255,21 +256,5 @@ impl Registry {
             .sync_all()
             .map_err(|e| RegistryError::file(file.path(), e))?;
         self.cache.store_file(file, &layer.digest)
-    }
-}
-
-/// The oci-client form of a reference: by digest if it has one, else by tag.
-pub(crate) fn oci_reference(reference: &Reference) -> oci_client::Reference {
-    match &reference.digest {
-        Some(digest) => oci_client::Reference::with_digest(
-            reference.registry.clone(),
-            reference.repository.clone(),
-            digest.clone(),
-        ),
-        None => oci_client::Reference::with_tag(
-            reference.registry.clone(),
-            reference.repository.clone(),
-            reference.tag().to_owned(),
-        ),
     }
 }

@@ -5,8 +5,8 @@
 use crate::artifact::{self, MANIFEST_MEDIA_TYPE, WasmConfig};
 use crate::digest;
 use crate::error::RegistryError;
-use crate::pull::oci_reference;
 use crate::reference::Reference;
+use crate::reference::oci_reference;
 use crate::retry::retried;
 use crate::session::{Connection, Registry};
 use futures_util::StreamExt as _;

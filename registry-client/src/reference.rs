@@ -189,6 +189,22 @@ fn valid_digest(digest: &str) -> bool {
     })
 }
 
+/// The oci-client form of a reference: by digest if it has one, else by tag.
+pub(crate) fn oci_reference(reference: &Reference) -> oci_client::Reference {
+    match &reference.digest {
+        Some(digest) => oci_client::Reference::with_digest(
+            reference.registry.clone(),
+            reference.repository.clone(),
+            digest.clone(),
+        ),
+        None => oci_client::Reference::with_tag(
+            reference.registry.clone(),
+            reference.repository.clone(),
+            reference.tag().to_owned(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 
 use crate::cache::ContentCache;
 use crate::error::RegistryError;
-use crate::pull::oci_reference;
 use crate::reference::Reference;
+use crate::reference::oci_reference;
 use crate::retry::retried;
 use crate::session::{Connection, Registry};
 use oci_client::RegistryOperation;

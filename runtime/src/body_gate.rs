@@ -4,13 +4,12 @@
 //! with an error that says what happened.
 //!
 //! How: the host's `outgoing-response.body` and `outgoing-body.write` are shadowed in the linker, so that the
-//! output stream of a response body is wrapped in [`Gated`] while a [`ResponseGate`] is set in the store (by
-//! `weld serve`, per request). When the guest waits for room in that stream while its response is not set, the
+//! output stream of a response body is wrapped in [`Gated`] while a [`ResponseGate`](crate::host::ResponseGate)
+//! is set in the store (by `weld serve`, per request). When the guest waits for room in that stream while its response is not set, the
 //! wait ends at once and the next write check fails with [`BodyBeforeResponse`]. Without a gate (`weld run`)
 //! both functions behave as wasmtime's.
 
 use crate::host::Host;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::{Linker, Resource};
@@ -23,22 +22,6 @@ use wasmtime_wasi_http::p2::types::HostOutgoingResponse;
 
 /// The `wasi:http/types` instance wasmtime-wasi-http 48 links (any 0.2.x import resolves to it).
 const HTTP_TYPES: &str = "wasi:http/types@0.2.12";
-
-/// The request a store serves: whether its response was set, and the response bodies made for it.
-pub(crate) struct ResponseGate {
-    set: Arc<AtomicBool>,
-    bodies: HashSet<u32>,
-}
-
-impl ResponseGate {
-    /// A gate that opens when `set` turns true (the guest's response was handed to the server).
-    pub(crate) fn new(set: Arc<AtomicBool>) -> ResponseGate {
-        ResponseGate {
-            set,
-            bodies: HashSet::new(),
-        }
-    }
-}
 
 /// Why a request failed: its handler waited for room in its response body before setting the response.
 #[derive(Debug, thiserror::Error)]

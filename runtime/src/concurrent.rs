@@ -456,25 +456,6 @@ impl<D, T: Payload> FutureConsumer<D> for KeepOne<T> {
     }
 }
 
-/// The type of a value in WIT syntax where wasm-wave's display has none: `stream<u8>`, `future<string>`,
-/// `error-context` (`None` for every other type).
-pub(crate) fn transmit_type_text(
-    ty: &wasmtime::component::Type,
-    text: impl Fn(&wasmtime::component::Type) -> String,
-) -> Option<String> {
-    use wasmtime::component::Type;
-    let payload = |kind: &str, ty: Option<Type>| match ty {
-        Some(ty) => format!("{kind}<{}>", text(&ty)),
-        None => kind.to_owned(),
-    };
-    match ty {
-        Type::Stream(stream) => Some(payload("stream", stream.ty())),
-        Type::Future(future) => Some(payload("future", future.ty())),
-        Type::ErrorContext => Some("error-context".to_owned()),
-        _ => None,
-    }
-}
-
 /// The first stream or future in a value of type `ty` whose payload weld cannot read on the host (in WIT:
 /// `stream<point>`), if any: found before a call, so that the guest does not run for a result that cannot be shown.
 pub(crate) fn unreadable(ty: &wasmtime::component::Type) -> Option<String> {
@@ -499,7 +480,7 @@ pub(crate) fn unreadable(ty: &wasmtime::component::Type) -> Option<String> {
                 | Type::String
         ),
     };
-    let text = crate::invoke::type_text;
+    let text = crate::type_text::type_text;
     match ty {
         Type::Stream(stream) if !readable(stream.ty()) => Some(text(ty)),
         Type::Future(future) if !readable(future.ty()) => Some(text(ty)),

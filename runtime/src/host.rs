@@ -1,11 +1,14 @@
-//! The host side of a run: the store's data (WASI context, resource table, HTTP hooks, limiter) and the linker
-//! that provides every standard WASI 0.2 interface and, for the concurrent path, WASI 0.3.
+//! The host side of a run: the store's data (WASI context, resource table, HTTP hooks, limiter, the response
+//! gate of a served request).
 
 use crate::grants::HttpHosts;
 use crate::limits::Limiter;
+use std::collections::HashSet;
 use std::future::Future;
-use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Engine, Result};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use wasmtime::Result;
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
@@ -21,7 +24,7 @@ pub struct Host {
     /// The memory and table limits, and whether one was hit.
     pub limiter: Limiter,
     /// Set by `weld serve` for a WASI 0.2 request: a response body written before the response fails at once.
-    pub(crate) gate: Option<crate::body_gate::ResponseGate>,
+    pub(crate) gate: Option<ResponseGate>,
 }
 
 impl Host {
@@ -106,28 +109,18 @@ impl WasiHttpHooks for HttpHooks {
     }
 }
 
-/// A linker with all of WASI 0.2 (cli, clocks, filesystem, io, random, sockets) and wasi:http's types and
-/// outgoing handler. Each is linked at the version wasmtime implements; wasmtime resolves any other 0.2.x import
-/// to it, so components built against older or newer 0.2 releases instantiate too.
-pub fn linker(engine: &Engine) -> Result<Linker<Host>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-    Ok(linker)
+/// The request a store serves: whether its response was set, and the response bodies made for it.
+pub(crate) struct ResponseGate {
+    pub(crate) set: Arc<AtomicBool>,
+    pub(crate) bodies: HashSet<u32>,
 }
 
-/// The same interfaces as [`linker`], for guests called with wasmtime's `*_async` methods (`weld serve`, and
-/// `weld run` of a component on the concurrent path), and beside them the WASI 0.3.0 set wasmtime implements
-/// (`wasmtime_wasi::p3`: cli, clocks, filesystem, random, sockets; `wasmtime_wasi_http::p3`: http types and
-/// client), whose functions are concurrent. Both draw on the same WASI context and HTTP hooks, so a component
-/// importing 0.2 and 0.3 side by side (componentize-py's) gets one set of grants. Any 0.3.x import resolves to
-/// the 0.3.0 host, as any 0.2.x does to wasmtime's 0.2.
-pub fn linker_async(engine: &Engine) -> Result<Linker<Host>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::body_gate::shadow(&mut linker)?;
-    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
-    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
-    Ok(linker)
+impl ResponseGate {
+    /// A gate that opens when `set` turns true (the guest's response was handed to the server).
+    pub(crate) fn new(set: Arc<AtomicBool>) -> ResponseGate {
+        ResponseGate {
+            set,
+            bodies: HashSet::new(),
+        }
+    }
 }

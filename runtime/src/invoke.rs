@@ -9,7 +9,6 @@ use crate::error::RunError;
 use std::collections::HashMap;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;
-use wasmtime::component::wasm_wave::wasm::DisplayType;
 use wasmtime::component::{Component, Instance, ResourceAny, Type, Val};
 use wasmtime::{AsContextMut, Engine};
 
@@ -38,9 +37,13 @@ impl Export {
         let params: Vec<String> = self
             .ty
             .params()
-            .map(|(name, ty)| format!("{name}: {}", type_text(&ty)))
+            .map(|(name, ty)| format!("{name}: {}", crate::type_text::type_text(&ty)))
             .collect();
-        let results: Vec<String> = self.ty.results().map(|ty| type_text(&ty)).collect();
+        let results: Vec<String> = self
+            .ty
+            .results()
+            .map(|ty| crate::type_text::type_text(&ty))
+            .collect();
         let arrow = match results.as_slice() {
             [] => String::new(),
             [one] => format!(" -> {one}"),
@@ -60,28 +63,6 @@ impl Export {
             .iter()
             .find_map(|prefix| self.name.strip_prefix(prefix))?;
         Some(rest.split('.').next().unwrap_or(rest))
-    }
-}
-
-/// A type in WIT-like syntax; resources show as `own<resource>` / `borrow<resource>`, streams and futures as
-/// `stream<u8>` / `future<string>`, also inside a list, an option, a result or a tuple (wasm-wave's display
-/// writes `<<UNSUPPORTED>>` for them).
-pub(crate) fn type_text(ty: &Type) -> String {
-    if let Some(text) = crate::concurrent::transmit_type_text(ty, type_text) {
-        return text;
-    }
-    let inner = |ty: Option<Type>| ty.map_or("_".to_owned(), |ty| type_text(&ty));
-    match ty {
-        Type::Own(_) => "own<resource>".into(),
-        Type::Borrow(_) => "borrow<resource>".into(),
-        Type::List(list) => format!("list<{}>", type_text(&list.ty())),
-        Type::Option(option) => format!("option<{}>", type_text(&option.ty())),
-        Type::Result(result) => format!("result<{}, {}>", inner(result.ok()), inner(result.err())),
-        Type::Tuple(tuple) => {
-            let items: Vec<String> = tuple.types().map(|ty| type_text(&ty)).collect();
-            format!("tuple<{}>", items.join(", "))
-        }
-        ty => DisplayType(ty).to_string(),
     }
 }
 
@@ -348,7 +329,7 @@ impl Session {
                 "`{name}` is a {}: WAVE has no syntax for streams, futures or error contexts, so no value of \
                  this type can be written here; pass it from another component instead (compose one that \
                  calls this function)",
-                type_text(&ty)
+                crate::type_text::type_text(&ty)
             )));
         }
         let wave_error =

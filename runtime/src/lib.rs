@@ -48,10 +48,12 @@ mod host;
 mod imports;
 mod invoke;
 mod limits;
+mod linker;
 mod runner;
 mod serve;
 mod stdio;
 mod store;
+mod type_text;
 mod wave_check;
 
 pub use body_gate::BodyBeforeResponse;

@@ -5,8 +5,9 @@ use crate::cache::{CodeCache, FunctionStore, Reuse};
 use crate::engine::{Compiler, EngineSettings, engine};
 use crate::error::{BoxError, RunError};
 use crate::grants::{Grants, Stdio};
-use crate::host::{self, Host};
+use crate::host::Host;
 use crate::limits::RunLimits;
+use crate::linker;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -44,7 +45,7 @@ impl Tier {
             settings,
             functions.map(|f| f as Arc<dyn wasmtime::CacheStore>),
         )?;
-        let linker = host::linker(&engine).map_err(|e| RunError::Engine(e.into()))?;
+        let linker = linker::linker(&engine).map_err(|e| RunError::Engine(e.into()))?;
         Ok(Tier {
             engine,
             linker,
@@ -57,7 +58,7 @@ impl Tier {
         if let Some(linker) = self.concurrent.get() {
             return Ok(linker);
         }
-        let linker = host::linker_async(&self.engine).map_err(|e| RunError::Engine(e.into()))?;
+        let linker = linker::linker_async(&self.engine).map_err(|e| RunError::Engine(e.into()))?;
         Ok(self.concurrent.get_or_init(|| linker))
     }
 }

@@ -1,9 +1,12 @@
-//! Checking a parsed WAVE value against the type it must have, before it is converted, so that a value that does
-//! not fit says where and why: the path to the part at fault (`p.corner.x`, `items[1].0`), what was expected and
-//! what was given. wasm-wave's own conversion says only `invalid value type`, and it drops a record field the type
-//! does not have without a word; wasmtime's `--invoke` says `missing field "h"` for a missing one.
+//! Converting a parsed WAVE value to the [`Val`] of the type it must have, in one pass that checks each part as it
+//! builds it, so that a value that does not fit says where and why: the path to the part at fault (`p.corner.x`,
+//! `items[1].0`), what was expected and what was given. wasm-wave's own conversion says only `invalid value type`,
+//! and it drops a record field the type does not have without a word; wasmtime's `--invoke` says `missing field
+//! "h"` for a missing one. Nor can that conversion take a resource inside another value (`list<borrow<thing>>`)
+//! or a flag written with `%`, which this one can.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use wasmtime::component::wasm_wave::ast::{Node, NodeType};
 use wasmtime::component::wasm_wave::wasm::DisplayType;
 use wasmtime::component::{ResourceAny, Type, Val};
@@ -19,15 +22,10 @@ pub(crate) struct Misfit {
     pub message: String,
 }
 
-/// Checks `node` (parsed from `src`) against `ty`, naming the value `name` in the path. Types a WAVE value
-/// cannot stand for (resources, streams, futures) are left to the conversion, which refuses them.
-pub(crate) fn check(node: &Node, ty: &Type, src: &str, name: &str) -> Result<(), Misfit> {
-    Checker { src }.value(node, ty, name)
-}
-
-/// The value `node` (parsed from `src`) stands for as a `ty`, once [`check`] has passed: built here rather than by
-/// wasm-wave's conversion, which cannot take a resource inside another value (`list<borrow<thing>>`) nor a flag
-/// written with `%`. A resource is written as the name a call gave it, looked up in `handles`.
+/// The value `node` (parsed from `src`) stands for as a `ty`, checked and built in one pass, naming the value
+/// `name` in the path of a misfit. A resource is written as the name a call gave it, looked up in `handles`;
+/// types WAVE cannot write (streams, futures, error contexts) are left to wasm-wave's conversion, which refuses
+/// them.
 pub(crate) fn to_val(
     node: &Node,
     ty: &Type,
@@ -35,129 +33,188 @@ pub(crate) fn to_val(
     name: &str,
     handles: &HashMap<String, ResourceAny>,
 ) -> Result<Val, Misfit> {
-    check(node, ty, src, name)?;
-    Builder { src, handles }.value(node, ty, name)
+    Converter { src, handles }.value(node, ty, name)
 }
 
-struct Builder<'a> {
+/// Checks a value against its type and builds it, part by part.
+struct Converter<'a> {
+    /// The text the nodes were parsed from.
     src: &'a str,
+    /// The resources known so far, by the names calls gave them.
     handles: &'a HashMap<String, ResourceAny>,
 }
 
-impl Builder<'_> {
+impl Converter<'_> {
+    /// The value `node` stands for as a `ty`, or why it does not fit; `path` names it in a misfit.
     fn value(&self, node: &Node, ty: &Type, path: &str) -> Result<Val, Misfit> {
         let misfit = |message: String| Misfit {
             path: path.to_owned(),
             span: node.span(),
             message,
         };
-        let boxed = |val: Option<Val>| val.map(Box::new);
+        let expected = |what: &str| misfit(self.expected(node, what));
         Ok(match ty {
+            Type::Bool => Val::Bool(
+                node.as_bool()
+                    .map_err(|_| expected("a bool (`true` or `false`)"))?,
+            ),
+            Type::S8 => Val::S8(self.number(node, "s8", &misfit)?),
+            Type::S16 => Val::S16(self.number(node, "s16", &misfit)?),
+            Type::S32 => Val::S32(self.number(node, "s32", &misfit)?),
+            Type::S64 => Val::S64(self.number(node, "s64", &misfit)?),
+            Type::U8 => Val::U8(self.number(node, "u8", &misfit)?),
+            Type::U16 => Val::U16(self.number(node, "u16", &misfit)?),
+            Type::U32 => Val::U32(self.number(node, "u32", &misfit)?),
+            Type::U64 => Val::U64(self.number(node, "u64", &misfit)?),
+            Type::Float32 => Val::Float32(self.number(node, "f32", &misfit)?),
+            Type::Float64 => Val::Float64(self.number(node, "f64", &misfit)?),
+            Type::Char => match node.ty() {
+                NodeType::Char => Val::Char(
+                    node.as_char(self.src)
+                        .map_err(|_| misfit(format!("`{}` is not one char", self.text(node))))?,
+                ),
+                _ => return Err(expected("a char (`'x'`)")),
+            },
+            Type::String => match node.ty() {
+                NodeType::String | NodeType::MultilineString => Val::String(
+                    node.as_str(self.src)
+                        .map_err(|e| misfit(e.to_string()))?
+                        .into_owned(),
+                ),
+                _ => return Err(expected("a string (`\"...\"`)")),
+            },
             Type::List(list) => {
                 let element = list.ty();
                 let items = node
                     .as_list()
-                    .map_err(|_| misfit("expected a list".into()))?;
-                Val::List(
-                    items
-                        .enumerate()
-                        .map(|(i, item)| self.value(item, &element, &format!("{path}[{i}]")))
-                        .collect::<Result<_, _>>()?,
-                )
+                    .map_err(|_| expected(&format!("a list ({})", DisplayType(ty))))?;
+                Val::List(self.values(items.map(|item| (item, &element)), |i| {
+                    format!("{path}[{i}]")
+                })?)
             }
             Type::Tuple(tuple) => {
                 let items = node
                     .as_tuple()
-                    .map_err(|_| misfit("expected a tuple".into()))?;
-                Val::Tuple(
-                    items
-                        .zip(tuple.types())
-                        .enumerate()
-                        .map(|(i, (item, ty))| self.value(item, &ty, &format!("{path}.{i}")))
+                    .map_err(|_| expected(&format!("a tuple ({})", DisplayType(ty))))?;
+                let types: Vec<Type> = tuple.types().collect();
+                if items.len() != types.len() {
+                    return Err(misfit(format!(
+                        "expected a tuple of {} values ({}), got {}",
+                        types.len(),
+                        DisplayType(ty),
+                        items.len()
+                    )));
+                }
+                Val::Tuple(self.values(items.zip(&types), |i| format!("{path}.{i}"))?)
+            }
+            Type::Record(record) => {
+                // `as_record` gives a field written `%name` as `name`.
+                let given: Vec<(&str, &Node)> = node
+                    .as_record(self.src)
+                    .map_err(|_| expected(&format!("a record ({})", DisplayType(ty))))?
+                    .collect();
+                let fields: Vec<(&str, Type)> = record.fields().map(|f| (f.name, f.ty)).collect();
+                for (name, value) in &given {
+                    if !fields.iter().any(|(field, _)| field == name) {
+                        let names: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
+                        return Err(Misfit {
+                            path: path.to_owned(),
+                            span: value.span(),
+                            message: format!(
+                                "unknown field `{name}` (the record has {})",
+                                names.join(", ")
+                            ),
+                        });
+                    }
+                }
+                let mut values = Vec::with_capacity(fields.len());
+                for (field, ty) in &fields {
+                    let value = match given.iter().find(|(name, _)| name == field) {
+                        Some((_, value)) => self.value(value, ty, &format!("{path}.{field}"))?,
+                        // An absent option field is `none`, as in WAVE.
+                        None if matches!(ty, Type::Option(_)) => Val::Option(None),
+                        None => {
+                            return Err(misfit(format!(
+                                "missing field `{field}` ({field}: {})",
+                                DisplayType(ty)
+                            )));
+                        }
+                    };
+                    values.push(((*field).to_owned(), value));
+                }
+                Val::Record(values)
+            }
+            Type::Variant(variant) => {
+                let cases: Vec<(&str, Option<Type>)> =
+                    variant.cases().map(|c| (c.name, c.ty)).collect();
+                let names: Vec<&str> = cases.iter().map(|(name, _)| *name).collect();
+                let (label, payload) = match node.as_variant(self.src) {
+                    Ok((label, payload)) => (Some(label), payload),
+                    Err(_) => (None, None),
+                };
+                let (label, case_ty) = &cases[self.case(node, ty, &names, label, &misfit)?];
+                let payload = self.payload(label, case_ty.as_ref(), payload, path, &misfit)?;
+                Val::Variant((*label).to_owned(), payload)
+            }
+            Type::Enum(cases) => {
+                let names: Vec<&str> = cases.names().collect();
+                let label = node.as_enum(self.src).ok();
+                Val::Enum(names[self.case(node, ty, &names, label, &misfit)?].to_owned())
+            }
+            Type::Flags(flags) => {
+                let names: Vec<&str> = flags.names().collect();
+                let given = node.as_flags(self.src).map_err(|_| {
+                    expected(&format!("flags such as `{{a, b}}` ({})", DisplayType(ty)))
+                })?;
+                Val::Flags(
+                    given
+                        .map(|flag| {
+                            let flag = flag.strip_prefix('%').unwrap_or(flag);
+                            if names.contains(&flag) {
+                                Ok(flag.to_owned())
+                            } else {
+                                Err(misfit(format!(
+                                    "unknown flag `{flag}` (the flags are {})",
+                                    names.join(", ")
+                                )))
+                            }
+                        })
                         .collect::<Result<_, _>>()?,
                 )
             }
-            Type::Record(record) => {
-                let given: Vec<(&str, &Node)> = node
-                    .as_record(self.src)
-                    .map_err(|_| misfit("expected a record".into()))?
-                    .collect();
-                let mut fields = Vec::new();
-                for field in record.fields() {
-                    let value = match given.iter().find(|(name, _)| *name == field.name) {
-                        Some((_, value)) => {
-                            self.value(value, &field.ty, &format!("{path}.{}", field.name))?
-                        }
-                        None => Val::Option(None),
-                    };
-                    fields.push((field.name.to_owned(), value));
-                }
-                Val::Record(fields)
-            }
-            Type::Variant(variant) => {
-                let (label, payload) = node
-                    .as_variant(self.src)
-                    .map_err(|_| misfit("expected a variant case".into()))?;
-                let case = variant.cases().find(|c| c.name == label);
-                let value = match (case.and_then(|c| c.ty), payload) {
-                    (Some(ty), Some(payload)) => {
-                        Some(self.value(payload, &ty, &format!("{path}.{label}"))?)
-                    }
-                    _ => None,
-                };
-                Val::Variant(label.to_owned(), boxed(value))
-            }
-            Type::Enum(_) => Val::Enum(
-                node.as_enum(self.src)
-                    .map_err(|_| misfit("expected a case".into()))?
-                    .to_owned(),
-            ),
-            Type::Flags(_) => Val::Flags(
-                node.as_flags(self.src)
-                    .map_err(|_| misfit("expected flags".into()))?
-                    .map(|flag| flag.strip_prefix('%').unwrap_or(flag).to_owned())
-                    .collect(),
-            ),
             Type::Option(option) => {
                 let some = option.ty();
-                let inner = match node.ty() {
-                    NodeType::OptionNone => None,
-                    NodeType::OptionSome => {
-                        let inner = node.as_option().ok().flatten();
-                        match inner {
-                            Some(inner) => {
-                                Some(self.value(inner, &some, &format!("{path}.some"))?)
-                            }
-                            None => None,
-                        }
+                Val::Option(match node.as_option() {
+                    Ok(None) => None,
+                    Ok(inner) => self.payload("some", Some(&some), inner, path, &misfit)?,
+                    // WAVE lets `some(x)` be written `x` unless `x` is itself an option or a result.
+                    Err(_) if bare(&some) => Some(Box::new(self.value(node, &some, path)?)),
+                    Err(_) => {
+                        return Err(expected(&format!(
+                            "`some(...)` or `none` ({})",
+                            DisplayType(ty)
+                        )));
                     }
-                    _ => Some(self.value(node, &some, path)?),
-                };
-                Val::Option(boxed(inner))
+                })
             }
-            Type::Result(result) => {
-                let payload = |ty: Option<Type>, inner: Option<&Node>, case: &str| match (ty, inner)
-                {
-                    (Some(ty), Some(inner)) => {
-                        self.value(inner, &ty, &format!("{path}.{case}")).map(Some)
-                    }
-                    _ => Ok(None),
-                };
-                match node.ty() {
-                    NodeType::ResultOk | NodeType::ResultErr => {
-                        match node
-                            .as_result()
-                            .map_err(|_| misfit("expected a result".into()))?
-                        {
-                            Ok(inner) => Val::Result(Ok(boxed(payload(result.ok(), inner, "ok")?))),
-                            Err(inner) => {
-                                Val::Result(Err(boxed(payload(result.err(), inner, "err")?)))
-                            }
-                        }
-                    }
-                    _ => Val::Result(Ok(boxed(payload(result.ok(), Some(node), "ok")?))),
+            Type::Result(result) => Val::Result(match node.as_result() {
+                Ok(Ok(payload)) => {
+                    Ok(self.payload("ok", result.ok().as_ref(), payload, path, &misfit)?)
                 }
-            }
+                Ok(Err(payload)) => {
+                    Err(self.payload("err", result.err().as_ref(), payload, path, &misfit)?)
+                }
+                // WAVE lets `ok(x)` be written `x` unless `x` is an option or a result.
+                Err(_) => match result.ok() {
+                    Some(ok) if bare(&ok) => Ok(Some(Box::new(self.value(node, &ok, path)?))),
+                    _ => {
+                        return Err(expected(&format!(
+                            "`ok(...)` or `err(...)` ({})",
+                            DisplayType(ty)
+                        )));
+                    }
+                },
+            }),
             Type::Own(_) | Type::Borrow(_) => {
                 let name = node.as_enum(self.src).map_err(|_| {
                     misfit(format!(
@@ -170,10 +227,100 @@ impl Builder<'_> {
                 })?;
                 Val::Resource(*resource)
             }
-            // Numbers, chars, strings, bools (checked already), and what WAVE cannot write: wasm-wave converts.
+            // Streams, futures and error contexts: the conversion says what it cannot do.
             ty => node
                 .to_wasm_value::<Val>(ty, self.src)
                 .map_err(|e| misfit(e.to_string()))?,
+        })
+    }
+
+    /// The values of `items`, each given with its type; the `i`th is named `at(i)` in a misfit.
+    fn values<'n, 't>(
+        &self,
+        items: impl Iterator<Item = (&'n Node, &'t Type)>,
+        at: impl Fn(usize) -> String,
+    ) -> Result<Vec<Val>, Misfit> {
+        items
+            .enumerate()
+            .map(|(i, (item, ty))| self.value(item, ty, &at(i)))
+            .collect()
+    }
+
+    /// Which of `names`, the cases of the variant or enum `ty`, `node` names, given the `label` it reads as (`None`
+    /// when it is no case at all). A case named like a WAVE keyword must be escaped, as WAVE reads the keyword.
+    fn case(
+        &self,
+        node: &Node,
+        ty: &Type,
+        names: &[&str],
+        label: Option<&str>,
+        misfit: &dyn Fn(String) -> Misfit,
+    ) -> Result<usize, Misfit> {
+        if let Some(keyword) = keyword(node, self.src)
+            && names.contains(&keyword)
+        {
+            return Err(misfit(format!(
+                "`{keyword}` is a WAVE keyword; write the case `{keyword}` as `%{keyword}`"
+            )));
+        }
+        let label = label.ok_or_else(|| {
+            misfit(self.expected(node, &format!("a case of {}", DisplayType(ty))))
+        })?;
+        names.iter().position(|name| *name == label).ok_or_else(|| {
+            misfit(format!(
+                "unknown case `{label}` (the cases are {})",
+                names.join(", ")
+            ))
+        })
+    }
+
+    /// A case's payload: present exactly when the case has a type, and then of that type (path `path.case`).
+    fn payload(
+        &self,
+        case: &str,
+        ty: Option<&Type>,
+        payload: Option<&Node>,
+        path: &str,
+        misfit: &dyn Fn(String) -> Misfit,
+    ) -> Result<Option<Box<Val>>, Misfit> {
+        match (ty, payload) {
+            (Some(ty), Some(node)) => Ok(Some(Box::new(self.value(
+                node,
+                ty,
+                &format!("{path}.{case}"),
+            )?))),
+            (None, None) => Ok(None),
+            (Some(ty), None) => Err(misfit(format!(
+                "case `{case}` needs a payload: `{case}(...)` with a {}",
+                DisplayType(ty)
+            ))),
+            (None, Some(_)) => Err(misfit(format!(
+                "case `{case}` has no payload: write `{case}` alone"
+            ))),
+        }
+    }
+
+    /// A number of type `T` (named `name`): a number node, in range, an integer for integer types.
+    fn number<T: FromStr>(
+        &self,
+        node: &Node,
+        name: &str,
+        misfit: &dyn Fn(String) -> Misfit,
+    ) -> Result<T, Misfit> {
+        if node.ty() != NodeType::Number {
+            return Err(misfit(self.expected(node, name)));
+        }
+        node.as_number(self.src).map_err(|_| {
+            let text = self.text(node);
+            let integer = !name.starts_with('f');
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let whole = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+            let why = if integer && !whole && text.parse::<i128>().is_err() {
+                "not an integer".to_owned()
+            } else {
+                format!("out of range for {name}")
+            };
+            misfit(format!("`{text}` is {why} ({})", range(name)))
         })
     }
 
@@ -186,287 +333,13 @@ impl Builder<'_> {
             names => format!("known: {}", names.join(", ")),
         }
     }
-}
 
-struct Checker<'a> {
-    src: &'a str,
-}
-
-impl Checker<'_> {
-    fn value(&self, node: &Node, ty: &Type, path: &str) -> Result<(), Misfit> {
-        let misfit = |message: String| Misfit {
-            path: path.to_owned(),
-            span: node.span(),
-            message,
-        };
-        let expected = |what: &str| misfit(format!("expected {what}, got {}", self.describe(node)));
-        match ty {
-            Type::Bool => match node.ty() {
-                NodeType::BoolTrue | NodeType::BoolFalse => Ok(()),
-                _ => Err(expected("a bool (`true` or `false`)")),
-            },
-            Type::S8 => self.number::<i8>(node, "s8", path),
-            Type::S16 => self.number::<i16>(node, "s16", path),
-            Type::S32 => self.number::<i32>(node, "s32", path),
-            Type::S64 => self.number::<i64>(node, "s64", path),
-            Type::U8 => self.number::<u8>(node, "u8", path),
-            Type::U16 => self.number::<u16>(node, "u16", path),
-            Type::U32 => self.number::<u32>(node, "u32", path),
-            Type::U64 => self.number::<u64>(node, "u64", path),
-            Type::Float32 => self.number::<f32>(node, "f32", path),
-            Type::Float64 => self.number::<f64>(node, "f64", path),
-            Type::Char => match node.ty() {
-                NodeType::Char => node
-                    .as_char(self.src)
-                    .map(drop)
-                    .map_err(|_| misfit(format!("`{}` is not one char", self.text(node)))),
-                _ => Err(expected("a char (`'x'`)")),
-            },
-            Type::String => match node.ty() {
-                NodeType::String | NodeType::MultilineString => Ok(()),
-                _ => Err(expected("a string (`\"...\"`)")),
-            },
-            Type::List(list) => {
-                if node.ty() != NodeType::List {
-                    return Err(expected(&format!("a list ({})", DisplayType(ty))));
-                }
-                let element = list.ty();
-                for (i, item) in node.as_list().map_err(|_| expected("a list"))?.enumerate() {
-                    self.value(item, &element, &format!("{path}[{i}]"))?;
-                }
-                Ok(())
-            }
-            Type::Tuple(tuple) => {
-                if node.ty() != NodeType::Tuple {
-                    return Err(expected(&format!("a tuple ({})", DisplayType(ty))));
-                }
-                let items: Vec<&Node> = node.as_tuple().map_err(|_| expected("a tuple"))?.collect();
-                let types: Vec<Type> = tuple.types().collect();
-                if items.len() != types.len() {
-                    return Err(misfit(format!(
-                        "expected a tuple of {} values ({}), got {}",
-                        types.len(),
-                        DisplayType(ty),
-                        items.len()
-                    )));
-                }
-                for (i, (item, ty)) in items.into_iter().zip(&types).enumerate() {
-                    self.value(item, ty, &format!("{path}.{i}"))?;
-                }
-                Ok(())
-            }
-            Type::Record(record) => {
-                if node.ty() != NodeType::Record {
-                    return Err(expected(&format!("a record ({})", DisplayType(ty))));
-                }
-                let given: Vec<(&str, &Node)> = node
-                    .as_record(self.src)
-                    .map_err(|_| expected("a record"))?
-                    .collect();
-                let fields: Vec<(&str, Type)> = record.fields().map(|f| (f.name, f.ty)).collect();
-                let names = || {
-                    fields
-                        .iter()
-                        .map(|(name, _)| *name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                for (name, value) in &given {
-                    let label = name.strip_prefix('%').unwrap_or(name);
-                    if !fields.iter().any(|(field, _)| *field == label) {
-                        return Err(Misfit {
-                            path: path.to_owned(),
-                            span: value.span(),
-                            message: format!(
-                                "unknown field `{label}` (the record has {})",
-                                names()
-                            ),
-                        });
-                    }
-                }
-                for (field, ty) in &fields {
-                    match given
-                        .iter()
-                        .find(|(name, _)| name.strip_prefix('%').unwrap_or(name) == *field)
-                    {
-                        Some((_, value)) => self.value(value, ty, &format!("{path}.{field}"))?,
-                        // An absent option field is `none`, as in WAVE.
-                        None if matches!(ty, Type::Option(_)) => {}
-                        None => {
-                            return Err(misfit(format!(
-                                "missing field `{field}` ({field}: {})",
-                                DisplayType(ty)
-                            )));
-                        }
-                    }
-                }
-                Ok(())
-            }
-            Type::Variant(variant) => {
-                if let Some(keyword) = keyword(node, self.src)
-                    && variant.cases().any(|c| c.name == keyword)
-                {
-                    return Err(escape_keyword(keyword, misfit));
-                }
-                let (label, payload) = match node.ty() {
-                    NodeType::Label | NodeType::VariantWithPayload => node
-                        .as_variant(self.src)
-                        .map_err(|_| expected("a variant case"))?,
-                    _ => return Err(expected(&format!("a case of {}", DisplayType(ty)))),
-                };
-                let cases: Vec<(&str, Option<Type>)> =
-                    variant.cases().map(|c| (c.name, c.ty)).collect();
-                let Some((_, case_ty)) = cases.iter().find(|(name, _)| *name == label) else {
-                    let known: Vec<&str> = cases.iter().map(|(name, _)| *name).collect();
-                    return Err(misfit(format!(
-                        "unknown case `{label}` (the cases are {})",
-                        known.join(", ")
-                    )));
-                };
-                self.payload(label, case_ty.as_ref(), payload, path, &misfit)
-            }
-            Type::Enum(cases) => {
-                if let Some(keyword) = keyword(node, self.src)
-                    && cases.names().any(|name| name == keyword)
-                {
-                    return Err(escape_keyword(keyword, misfit));
-                }
-                if node.ty() != NodeType::Label {
-                    return Err(expected(&format!("a case of {}", DisplayType(ty))));
-                }
-                let label = node.as_enum(self.src).map_err(|_| expected("a case"))?;
-                if cases.names().any(|name| name == label) {
-                    Ok(())
-                } else {
-                    let known: Vec<&str> = cases.names().collect();
-                    Err(misfit(format!(
-                        "unknown case `{label}` (the cases are {})",
-                        known.join(", ")
-                    )))
-                }
-            }
-            Type::Flags(flags) => {
-                if node.ty() != NodeType::Flags {
-                    return Err(expected(&format!(
-                        "flags such as `{{a, b}}` ({})",
-                        DisplayType(ty)
-                    )));
-                }
-                for flag in node.as_flags(self.src).map_err(|_| expected("flags"))? {
-                    let flag = flag.strip_prefix('%').unwrap_or(flag);
-                    if !flags.names().any(|name| name == flag) {
-                        let known: Vec<&str> = flags.names().collect();
-                        return Err(misfit(format!(
-                            "unknown flag `{flag}` (the flags are {})",
-                            known.join(", ")
-                        )));
-                    }
-                }
-                Ok(())
-            }
-            Type::Option(option) => {
-                let some = option.ty();
-                match node.ty() {
-                    NodeType::OptionNone => Ok(()),
-                    NodeType::OptionSome => {
-                        let inner = node.as_option().map_err(|_| expected("an option"))?;
-                        self.payload("some", Some(&some), inner, path, &misfit)
-                    }
-                    // WAVE lets `some(x)` be written `x` unless `x` is itself an option or a result.
-                    _ if !matches!(some, Type::Option(_) | Type::Result(_)) => {
-                        self.value(node, &some, path)
-                    }
-                    _ => Err(expected(&format!(
-                        "`some(...)` or `none` ({})",
-                        DisplayType(ty)
-                    ))),
-                }
-            }
-            Type::Result(result) => {
-                let (ok, err) = (result.ok(), result.err());
-                match node.ty() {
-                    NodeType::ResultOk | NodeType::ResultErr => {
-                        let (case, payload_ty) = match node.ty() {
-                            NodeType::ResultOk => ("ok", ok.as_ref()),
-                            _ => ("err", err.as_ref()),
-                        };
-                        let payload = match node.as_result().map_err(|_| expected("a result"))? {
-                            Ok(payload) | Err(payload) => payload,
-                        };
-                        self.payload(case, payload_ty, payload, path, &misfit)
-                    }
-                    // WAVE lets `ok(x)` be written `x` unless `x` is an option or a result.
-                    _ => match &ok {
-                        Some(ok) if !matches!(ok, Type::Option(_) | Type::Result(_)) => {
-                            self.value(node, ok, path)
-                        }
-                        _ => Err(expected(&format!(
-                            "`ok(...)` or `err(...)` ({})",
-                            DisplayType(ty)
-                        ))),
-                    },
-                }
-            }
-            // Resources, streams, futures and error contexts: the conversion says what it cannot do.
-            _ => Ok(()),
-        }
+    /// `expected WHAT, got ...`, saying what `node` is.
+    fn expected(&self, node: &Node, what: &str) -> String {
+        format!("expected {what}, got {}", self.describe(node))
     }
 
-    /// A case's payload: present exactly when the case has a type, and then of that type (path `path.case`).
-    fn payload(
-        &self,
-        case: &str,
-        ty: Option<&Type>,
-        payload: Option<&Node>,
-        path: &str,
-        misfit: &dyn Fn(String) -> Misfit,
-    ) -> Result<(), Misfit> {
-        match (ty, payload) {
-            (Some(ty), Some(node)) => self.value(node, ty, &format!("{path}.{case}")),
-            (None, None) => Ok(()),
-            (Some(ty), None) => Err(misfit(format!(
-                "case `{case}` needs a payload: `{case}(...)` with a {}",
-                DisplayType(ty)
-            ))),
-            (None, Some(_)) => Err(misfit(format!(
-                "case `{case}` has no payload: write `{case}` alone"
-            ))),
-        }
-    }
-
-    /// A number of type `T` (named `name`): a number node, in range, an integer for integer types.
-    fn number<T: std::str::FromStr>(
-        &self,
-        node: &Node,
-        name: &str,
-        path: &str,
-    ) -> Result<(), Misfit> {
-        let misfit = |message: String| Misfit {
-            path: path.to_owned(),
-            span: node.span(),
-            message,
-        };
-        if node.ty() != NodeType::Number {
-            return Err(misfit(format!(
-                "expected {name}, got {}",
-                self.describe(node)
-            )));
-        }
-        if node.as_number::<T>(self.src).is_ok() {
-            return Ok(());
-        }
-        let text = self.text(node);
-        let integer = !name.starts_with('f');
-        let digits = text.strip_prefix('-').unwrap_or(text);
-        let whole = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
-        let why = if integer && !whole && text.parse::<i128>().is_err() {
-            "not an integer".to_owned()
-        } else {
-            format!("out of range for {name}")
-        };
-        Err(misfit(format!("`{text}` is {why} ({})", range(name))))
-    }
-
+    /// The text `node` was parsed from.
     fn text(&self, node: &Node) -> &str {
         self.src.get(node.span()).unwrap_or_default()
     }
@@ -511,11 +384,9 @@ fn keyword(node: &Node, src: &str) -> Option<&'static str> {
     })
 }
 
-/// A case named like a WAVE keyword, written bare: WAVE reads the keyword, and the case must be escaped.
-fn escape_keyword(keyword: &str, misfit: impl Fn(String) -> Misfit) -> Misfit {
-    misfit(format!(
-        "`{keyword}` is a WAVE keyword; write the case `{keyword}` as `%{keyword}`"
-    ))
+/// Whether a `some(x)` or `ok(x)` holding a `ty` may be written `x`: unless `x` is itself an option or a result.
+fn bare(ty: &Type) -> bool {
+    !matches!(ty, Type::Option(_) | Type::Result(_))
 }
 
 /// The values a number type holds, for an error.
@@ -586,10 +457,11 @@ mod tests {
             .collect()
     }
 
-    /// Checks `f(ARGS)`'s arguments in order, giving the first misfit as `path: message @ text`.
+    /// Converts `f(ARGS)`'s arguments in order (no resources known), giving the first misfit as
+    /// `path: message @ text`.
     fn misfit(args: &str) -> Option<String> {
         each_argument(args, |node, ty, source, name| {
-            check(node, ty, source, name)
+            to_val(node, ty, source, name, &HashMap::new())
                 .err()
                 .map(|m| format!("{}: {} @ {}", m.path, m.message, &source[m.span]))
         })
@@ -622,6 +494,41 @@ mod tests {
                 ]),
                 Val::Flags(vec!["read".into(), "write".into()]),
             ]
+        );
+    }
+
+    #[test]
+    fn values_are_checked_and_built_in_one_pass() {
+        // Nested parts come out built: a field written `%x`, `some` written bare, a missing element's `none`.
+        let args = "{%x: 3, y: -4}, circle(5), [(1, \"b\"), (2, some(\"c\")), (3, none)], {}";
+        assert_eq!(
+            values(args),
+            [
+                Val::Record(vec![("x".into(), Val::S32(3)), ("y".into(), Val::S32(-4))]),
+                Val::Variant("circle".into(), Some(Box::new(Val::U32(5)))),
+                Val::List(vec![
+                    Val::Tuple(vec![
+                        Val::U8(1),
+                        Val::Option(Some(Box::new(Val::String("b".into()))))
+                    ]),
+                    Val::Tuple(vec![
+                        Val::U8(2),
+                        Val::Option(Some(Box::new(Val::String("c".into()))))
+                    ]),
+                    Val::Tuple(vec![Val::U8(3), Val::Option(None)]),
+                ]),
+                Val::Flags(vec![]),
+            ]
+        );
+        // The same pass stops at a misfit deep inside, after the parts before it were built, and names its path.
+        assert_eq!(
+            misfit("{x: 3, y: -4}, circle(5), [(1, \"b\"), (2, some(\"c\")), (3, some(4))], {}")
+                .as_deref(),
+            Some("n[2].1.some: expected a string (`\"...\"`), got the number 4 @ 4")
+        );
+        assert_eq!(
+            misfit("{x: 3, y: -4}, circle(5), [], {read, exec}").as_deref(),
+            Some("f: unknown flag `exec` (the flags are read, write) @ {read, exec}")
         );
     }
 
