@@ -60,6 +60,7 @@ mod report;
 mod request;
 mod resolver;
 mod resources;
+mod targets;
 mod typefmt;
 mod wac;
 
@@ -75,5 +76,6 @@ pub use report::{
 };
 pub use request::{Closed, Component, Options};
 pub use resolver::{FileResolver, Resolver};
+pub use targets::{Conformance, Mismatch, MissingExport, Side, TargetError, targets};
 pub use wac::{WacDocument, compose_wac};
 pub use weld_wit::{BoxError, SourceError};

@@ -14,6 +14,7 @@ pub mod push;
 pub mod run;
 pub mod serve;
 pub mod sign;
+pub mod targets;
 pub mod validate;
 pub mod verify;
 pub mod wit;
@@ -29,6 +30,8 @@ pub enum Command {
     Validate(validate::Opts),
     /// Link components into one: plug each import with another component's export, transitively.
     Compose(compose::Opts),
+    /// Check that a component targets a world: its imports, exports and their types.
+    Targets(targets::Opts),
     /// Run a component sandboxed: a wasi:cli command, or exported functions with --invoke.
     Run(run::Opts),
     /// Serve a wasi:http handler over HTTP, a fresh sandboxed instance per request.
@@ -62,6 +65,7 @@ impl Command {
             Command::Inspect(opts) => opts.run(),
             Command::Validate(opts) => opts.run(),
             Command::Compose(opts) => opts.run(),
+            Command::Targets(opts) => opts.run(),
             Command::Run(opts) => opts.run(),
             Command::Serve(opts) => opts.run(),
             Command::Compile(opts) => opts.run(),

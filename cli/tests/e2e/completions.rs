@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "inspect",
     "validate",
     "compose",
+    "targets",
     "run",
     "serve",
     "compile",

@@ -52,6 +52,7 @@ fn every_json_output_names_its_keys_in_kebab_case() {
     let user = User::new();
     let (app, greeter, hello) = (fixture("app"), fixture("greeter"), fixture("hello"));
     let out = user.path("out.wasm");
+    let greeter_wit = crate::util::workspace_root().join("fixtures/components/greeter/wit");
     let lock = user.path("weld.lock");
     for (what, args) in [
         ("inspect", vec!["inspect", s(&hello), "--json"]),
@@ -76,6 +77,10 @@ fn every_json_output_names_its_keys_in_kebab_case() {
             ],
         ),
         ("cache", vec!["cache", "--json"]),
+        (
+            "targets",
+            vec!["targets", s(&greeter), s(&greeter_wit), "--json"],
+        ),
     ] {
         assert_kebab(what, &user.weld(&args).json());
     }

@@ -17,6 +17,7 @@ mod registry;
 mod run;
 mod serve;
 mod signing;
+mod targets;
 mod tiers;
 mod util;
 mod validate;
