@@ -13,7 +13,8 @@
 //! Two other front doors lead to the same engine: [`ComposeFile`] reads a `weld.toml` compose file, finding its
 //! components through a [`Resolver`] the caller supplies (files by default, a registry in the CLI), and
 //! [`compose_wac`] composes a `.wac` document the way `wac compose` does. Errors at a place in such a file are
-//! [`SourceError`]s: miette diagnostics with every label and help.
+//! [`SourceError`]s: miette diagnostics with every label and help. Beside them, [`targets`] checks a component
+//! against a world (as `wac targets` does), telling each difference as data.
 //!
 //! Nothing here prints, exits or reads stdin; the crate depends on weld-wit and wac, not on wasmtime, clap, tokio or
 //! a network client.
