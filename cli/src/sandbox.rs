@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use weld_runtime::{
     AddressRanges, CodeOrigin, DirGrant, EngineSettings, Grants, HttpHosts, LimitHit, Loaded,
-    RunError, RunLimits, Runtime, Tiering,
+    RunError, RunLimits, Runtime, Tiering, UnusedGrant,
 };
 
 /// The sandbox options of `weld run` and `weld serve`.
@@ -88,6 +88,19 @@ impl SandboxOpts {
         }
     }
 
+    /// The flag behind a grant, for a warning.
+    fn grant_flag(&self, grant: UnusedGrant) -> &'static str {
+        match grant {
+            UnusedGrant::Dirs if self.dir.is_empty() => "--dir-ro",
+            UnusedGrant::Dirs => "--dir",
+            UnusedGrant::Env if self.env.is_empty() => "--inherit-env",
+            UnusedGrant::Env => "--env",
+            UnusedGrant::Net => "--allow-net",
+            UnusedGrant::Http => "--allow-http",
+            _ => "a grant",
+        }
+    }
+
     /// The grants asked for (`--dir-ro` as read-only `--dir`).
     pub fn grants(&self) -> Grants {
         let mut dirs = self.dir.clone();
@@ -132,6 +145,15 @@ impl SandboxOpts {
         let allow_precompiled = self.allow_precompiled && !local.is_pulled();
         let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
         drop(compiling);
+        let imports = runtime.import_names(&loaded)?;
+        for unused in self.grants().unused_by(imports.iter().map(String::as_str)) {
+            crate::report::warn(&format!(
+                "{} grants nothing: {} imports none of {}",
+                self.grant_flag(unused),
+                component.name().display(),
+                unused.family()
+            ));
+        }
         // Tier up: Cranelift code for the next run, compiled by a background process.
         let tier_up = match loaded.origin {
             CodeOrigin::Winch { filling: false, .. }

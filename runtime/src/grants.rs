@@ -25,6 +25,48 @@ pub struct Grants {
     pub http: Option<HttpHosts>,
 }
 
+/// A grant that opens nothing for a component: it imports no interface of the WASI family the grant is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnusedGrant {
+    /// Directories, for a component that imports no `wasi:filesystem` interface.
+    Dirs,
+    /// Environment variables, for a component that imports no `wasi:cli/environment`.
+    Env,
+    /// The network, for a component that imports no `wasi:sockets` interface.
+    Net,
+    /// Outgoing HTTP, for a component that imports no HTTP client interface (`wasi:http/outgoing-handler` in
+    /// 0.2, `wasi:http/handler` or `wasi:http/client` in 0.3).
+    Http,
+}
+
+impl UnusedGrant {
+    /// The WASI interfaces that would use the grant, for messages: `wasi:filesystem/*`, `wasi:cli/environment`,
+    /// `wasi:sockets/*`, or the HTTP client interfaces.
+    pub fn family(self) -> &'static str {
+        match self {
+            UnusedGrant::Dirs => "wasi:filesystem/*",
+            UnusedGrant::Env => "wasi:cli/environment",
+            UnusedGrant::Net => "wasi:sockets/*",
+            UnusedGrant::Http => "wasi:http/outgoing-handler, wasi:http/handler, wasi:http/client",
+        }
+    }
+
+    /// Whether the import `name` uses this grant.
+    fn used_by(self, name: &str) -> bool {
+        let interface = name.split('@').next().unwrap_or(name);
+        match self {
+            UnusedGrant::Dirs => interface.starts_with("wasi:filesystem/"),
+            UnusedGrant::Env => interface == "wasi:cli/environment",
+            UnusedGrant::Net => interface.starts_with("wasi:sockets/"),
+            UnusedGrant::Http => matches!(
+                interface,
+                "wasi:http/outgoing-handler" | "wasi:http/handler" | "wasi:http/client"
+            ),
+        }
+    }
+}
+
 /// `--dir HOST[::GUEST][:ro]`: a host directory the guest sees at GUEST (by default the same path).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirGrant {
@@ -37,6 +79,27 @@ pub struct DirGrant {
 }
 
 impl Grants {
+    /// The grants a component importing `imports` (their names) cannot use, in the order dirs, env, net, http:
+    /// each is given, and the component imports no interface of its family. What it warns of: a `--dir` for a
+    /// component that reads no files is a mistake or a stale script (the grant itself stays harmless).
+    pub fn unused_by<'a>(
+        &self,
+        imports: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Vec<UnusedGrant> {
+        [
+            (!self.dirs.is_empty(), UnusedGrant::Dirs),
+            (!self.env.is_empty() || self.inherit_env, UnusedGrant::Env),
+            (self.net.is_some(), UnusedGrant::Net),
+            (self.http.is_some(), UnusedGrant::Http),
+        ]
+        .into_iter()
+        .filter(|&(given, grant)| {
+            given && !imports.clone().into_iter().any(|name| grant.used_by(name))
+        })
+        .map(|(_, grant)| grant)
+        .collect()
+    }
+
     /// What the guest may use, one line per kind, for a server's start-up message: directories with their guest
     /// paths and modes, environment variable names (never their values), network ranges, HTTP hosts. Empty when
     /// nothing is granted.
@@ -239,6 +302,37 @@ pub(crate) fn wasi_builder(grants: &Grants, args: &[String]) -> Result<WasiCtxBu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_the_component_cannot_use_is_named_and_one_it_can_is_not() {
+        let grants = Grants {
+            dirs: vec![DirGrant {
+                host: ".".into(),
+                guest: ".".into(),
+                read_only: false,
+            }],
+            env: vec![("A".into(), "1".into())],
+            inherit_env: false,
+            net: None,
+            http: Some(HttpHosts(Vec::new())),
+        };
+        let command = [
+            "wasi:cli/environment@0.2.3",
+            "wasi:filesystem/preopens@0.2.3",
+        ];
+        assert_eq!(grants.unused_by(command), [UnusedGrant::Http]);
+        assert_eq!(
+            grants.unused_by(["weld:x/y@1.0.0"]),
+            [UnusedGrant::Dirs, UnusedGrant::Env, UnusedGrant::Http]
+        );
+        let p3 = [
+            "wasi:http/handler@0.3.0",
+            "wasi:cli/environment@0.3.0",
+            "wasi:filesystem/types@0.3.0",
+        ];
+        assert!(grants.unused_by(p3).is_empty());
+        assert!(Grants::default().unused_by(["weld:x/y"]).is_empty());
+    }
 
     #[test]
     fn address_ranges() {

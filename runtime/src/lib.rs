@@ -61,7 +61,7 @@ pub use cache::{Cleaned, CodeCache, DEFAULT_CAP, EntryInfo, Reuse, Usage};
 pub use concurrent::{MAX_READ_BYTES, ReadError};
 pub use engine::{Compiler, EngineSettings};
 pub use error::{BoxError, RunError};
-pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio};
+pub use grants::{AddressRanges, DirGrant, Grants, HttpHosts, Stdio, UnusedGrant};
 pub use host::Host;
 pub use imports::{MissingImport, Unprovided, host_provides};
 pub use invoke::{Export, exports};

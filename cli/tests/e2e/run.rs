@@ -160,6 +160,24 @@ fn a_missing_dir_is_an_error_naming_it() {
     );
 }
 
+#[test]
+fn a_grant_the_component_cannot_use_is_warned_of_and_the_run_goes_on() {
+    let run = run(
+        "hello",
+        &["--env", "WELD_NAME=grants", "--allow-net", "--allow-http"],
+        &[],
+    );
+    let err = ends_with(&run, 0);
+    assert!(run.stdout().contains("grants"), "{}", run.stdout());
+    assert!(
+        err.contains("warning: --allow-net grants nothing: ")
+            && err.contains("imports none of wasi:sockets/*")
+            && err.contains("warning: --allow-http grants nothing: "),
+        "{err}"
+    );
+    assert!(!err.contains("--env grants nothing"), "{err}");
+}
+
 /// Asserts the guest failed (status 1) and printed `text`.
 #[track_caller]
 fn refused(run: &Run, text: &str) {

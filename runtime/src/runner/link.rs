@@ -22,6 +22,20 @@ impl Runtime {
         link(loaded, &tier.engine, linker)
     }
 
+    /// The names of everything `loaded` imports, in the component's order.
+    ///
+    /// # Errors
+    /// [`RunError::Engine`] when the engine of its compiler cannot be built.
+    pub fn import_names(&self, loaded: &Loaded) -> Result<Vec<String>, RunError> {
+        let tier = self.tier(loaded.compiler)?;
+        Ok(loaded
+            .component
+            .component_type()
+            .imports(&tier.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect())
+    }
+
     /// Like [`Runtime::prepare`] for a `wasi:http/incoming-handler@0.2` or `wasi:http/handler@0.3` component,
     /// linked against the asynchronous host (WASI 0.2 and 0.3) that [`Server`](crate::Server) calls it with.
     ///
