@@ -18,6 +18,7 @@ pub mod lock;
 pub mod options;
 pub mod output;
 pub mod paths;
+pub mod plugged;
 pub mod progress;
 pub mod registry;
 pub mod report;

@@ -2,6 +2,7 @@
 //! cache, a compiler, a precompiled file, a registry), and loading the component with them.
 
 use crate::input::Input;
+use crate::plugged::Linked;
 use crate::registry::{RegistryOpts, Sources};
 use crate::values::{dir_grant, parse_duration, parse_env, parse_size};
 use anyhow::Result;
@@ -16,6 +17,10 @@ use weld_runtime::{
 /// The sandbox options of `weld run` and `weld serve`.
 #[derive(Debug, clap::Args)]
 pub struct SandboxOpts {
+    /// Compose this component in before running (repeatable), as `weld compose COMPONENT --plug ...` would: the
+    /// composition is cached by its inputs' digests, so the next run starts from its cached code.
+    #[arg(long, value_name = "PLUG", value_parser = Input::parse)]
+    pub plug: Vec<Input>,
     /// Let the guest use the host directory HOST, seen as GUEST (default: the same path); a `:ro` suffix makes it
     /// read-only.
     #[arg(long, value_name = "HOST[::GUEST][:ro]", value_parser = dir_grant)]
@@ -140,10 +145,23 @@ impl SandboxOpts {
             .with_winch_from(crate::paths::winch_from())
             .on_compile(compiling.hook());
         let sources = Sources::new(&self.registry);
-        let local = sources.local(component)?;
-        // Registry content is never taken as native code, whatever --allow-precompiled says.
-        let allow_precompiled = self.allow_precompiled && !local.is_pulled();
-        let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
+        let (loaded, file) = if self.plug.is_empty() {
+            let local = sources.local(component)?;
+            // Registry content is never taken as native code, whatever --allow-precompiled says.
+            let allow_precompiled = self.allow_precompiled && !local.is_pulled();
+            let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
+            (loaded, Some(local.path))
+        } else {
+            match crate::plugged::link(&sources, component, &self.plug)? {
+                Linked::File(path) => (
+                    runtime.load_file(&component.name(), &path, false)?,
+                    Some(path),
+                ),
+                Linked::Bytes(bytes) => {
+                    (runtime.load_bytes(&component.name(), bytes, false)?, None)
+                }
+            }
+        };
         drop(compiling);
         let imports = runtime.import_names(&loaded)?;
         for unused in self.grants().unused_by(imports.iter().map(String::as_str)) {
@@ -160,7 +178,8 @@ impl SandboxOpts {
             | CodeOrigin::CachedWinch { filling: false, .. }
                 if self.compiler == CompilerChoice::Auto && caching =>
             {
-                Some(crate::tier_up::spawn_fill(&local.path, settings))
+                file.as_deref()
+                    .map(|path| crate::tier_up::spawn_fill(path, settings))
             }
             _ => None,
         };

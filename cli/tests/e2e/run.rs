@@ -178,6 +178,49 @@ fn a_grant_the_component_cannot_use_is_warned_of_and_the_run_goes_on() {
     assert!(!err.contains("--env grants nothing"), "{err}");
 }
 
+#[test]
+fn plugs_are_composed_at_load_time_as_weld_compose_would_and_the_composition_is_cached() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    let (app, greeter) = (app.to_str().unwrap(), greeter.to_str().unwrap());
+    let composed = dir.path().join("greet.wasm");
+    let composed = composed.to_str().unwrap();
+    weld_cached(
+        cache.path(),
+        &["compose", app, "--plug", greeter, "-o", composed],
+    )
+    .ok();
+    let expected = weld_cached(cache.path(), &["run", composed, "--env", "WELD_NAME=plug"]).ok();
+    let plugged = ["run", app, "--plug", greeter, "--env", "WELD_NAME=plug"];
+    assert_eq!(weld_cached(cache.path(), &plugged).ok(), expected);
+    let kept: Vec<_> = std::fs::read_dir(cache.path().join("compositions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        std::fs::read(&kept[0]).unwrap(),
+        std::fs::read(composed).unwrap(),
+        "the cached composition is what weld compose writes"
+    );
+    // The second run takes the cached composition: the same output, nothing composed again.
+    let modified = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
+    assert_eq!(weld_cached(cache.path(), &plugged).ok(), expected);
+    assert_eq!(
+        std::fs::metadata(&kept[0]).unwrap().modified().unwrap(),
+        modified
+    );
+    // A plug that does not fit is the composition's error, and nothing runs.
+    let mismatch = fixture("mismatch");
+    let err = weld_cached(
+        cache.path(),
+        &["run", app, "--plug", mismatch.to_str().unwrap()],
+    )
+    .fails();
+    assert!(err.contains("the types differ"), "{err}");
+}
+
 /// Asserts the guest failed (status 1) and printed `text`.
 #[track_caller]
 fn refused(run: &Run, text: &str) {
