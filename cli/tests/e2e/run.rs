@@ -197,6 +197,7 @@ fn plugs_are_composed_at_load_time_as_weld_compose_would_and_the_composition_is_
     let kept: Vec<_> = std::fs::read_dir(cache.path().join("compositions"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
         .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(
@@ -219,6 +220,40 @@ fn plugs_are_composed_at_load_time_as_weld_compose_would_and_the_composition_is_
     )
     .fails();
     assert!(err.contains("the types differ"), "{err}");
+}
+
+/// Regression guard for the stamp index of `--plug`: a plug replaced by other bytes is composed again, never
+/// taken for the old composition by its name.
+#[test]
+fn a_plug_that_changed_is_composed_again() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app.wasm");
+    let plug = dir.path().join("greeter.wasm");
+    std::fs::copy(fixture("app"), &app).unwrap();
+    std::fs::copy(fixture("greeter"), &plug).unwrap();
+    // Settled files (their last change older than the index's 2 s), so the first run writes the stamp index.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let args = [
+        "run",
+        app.to_str().unwrap(),
+        "--plug",
+        plug.to_str().unwrap(),
+    ];
+    let first = weld_cached(cache.path(), &args).ok();
+    assert!(
+        cache
+            .path()
+            .join("compositions/index")
+            .read_dir()
+            .unwrap()
+            .count()
+            == 1
+    );
+    assert_eq!(weld_cached(cache.path(), &args).ok(), first);
+    std::fs::copy(fixture("loud-greeter"), &plug).unwrap();
+    let second = weld_cached(cache.path(), &args).ok();
+    assert_ne!(second, first, "the changed plug was not composed again");
 }
 
 /// Asserts the guest failed (status 1) and printed `text`.

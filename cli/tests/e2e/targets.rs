@@ -68,62 +68,83 @@ fn weld_verdict(wit: &Path, component: &Path) -> (bool, String) {
     (code == 0, run.stdout())
 }
 
+/// One verdict to check: the world (its body and the greeter's version), the component, what weld must say.
+struct Case<'a> {
+    name: &'a str,
+    version: &'a str,
+    world: &'a str,
+    component: PathBuf,
+    conforms: bool,
+    says: &'a [&'a str],
+}
+
 #[test]
 fn each_verdict_says_what_differs_and_agrees_with_wasm_tools() {
     let dir = tempfile::tempdir().unwrap();
     let greeter = fixture("greeter");
     let mismatch = fixture("mismatch");
     let app = fixture("app");
-    let cases: Vec<(&str, &str, &str, PathBuf, bool, &[&str])> = vec![
-        (
-            "conforming",
-            "1.0.0",
-            "    export weld:examples/greeter@1.0.0;",
-            greeter.clone(),
-            true,
-            &["ok  ", "targets demo:target/w"],
-        ),
-        (
-            "missing export",
-            "1.0.0",
-            "    export weld:examples/greeter@1.0.0;",
-            importer(dir.path()),
-            false,
-            &[
+    let cases = [
+        Case {
+            name: "conforming",
+            version: "1.0.0",
+            world: "    export weld:examples/greeter@1.0.0;",
+            component: greeter.clone(),
+            conforms: true,
+            says: &["ok  ", "targets demo:target/w"],
+        },
+        Case {
+            name: "missing export",
+            version: "1.0.0",
+            world: "    export weld:examples/greeter@1.0.0;",
+            component: importer(dir.path()),
+            conforms: false,
+            says: &[
                 "import weld:examples/greeter@1.0.0: the world does not import it",
                 "export weld:examples/greeter@1.0.0: missing",
             ],
-        ),
-        (
-            "extra import",
-            "1.0.0",
-            "    import weld:examples/greeter@1.0.0;",
-            app,
-            false,
-            &["import wasi:cli/stdout@0.2.12: the world does not import it"],
-        ),
-        (
-            "type mismatch",
-            "1.0.0",
-            "    export weld:examples/greeter@1.0.0;",
-            mismatch,
-            false,
-            &[
+        },
+        Case {
+            name: "extra import",
+            version: "1.0.0",
+            world: "    import weld:examples/greeter@1.0.0;",
+            component: app,
+            conforms: false,
+            says: &["import wasi:cli/stdout@0.2.12: the world does not import it"],
+        },
+        Case {
+            name: "type mismatch",
+            version: "1.0.0",
+            world: "    export weld:examples/greeter@1.0.0;",
+            component: mismatch,
+            conforms: false,
+            says: &[
                 "export weld:examples/greeter@1.0.0: the types differ",
                 "greet: the world has func(name: string) -> string",
                 "the component has func(name: string) -> u32",
             ],
-        ),
-        (
-            "semver-compatible world",
-            "1.1.0",
-            "    import weld:examples/greeter@1.1.0;",
-            importer(dir.path()),
-            true,
-            &["ok  "],
-        ),
+        },
+        Case {
+            name: "semver-compatible world",
+            version: "1.1.0",
+            world: "    import weld:examples/greeter@1.1.0;",
+            component: importer(dir.path()),
+            conforms: true,
+            says: &["ok  "],
+        },
     ];
-    for (i, (case, version, world, component, conforms, says)) in cases.into_iter().enumerate() {
+    for (
+        i,
+        Case {
+            name: case,
+            version,
+            world,
+            component,
+            conforms,
+            says,
+        },
+    ) in cases.into_iter().enumerate()
+    {
         let here = dir.path().join(i.to_string());
         let wit = wit_dir(&here, version, world);
         let (ours, text) = weld_verdict(&wit, &component);
