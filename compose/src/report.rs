@@ -244,30 +244,6 @@ impl OpenReason {
 }
 
 impl Problem {
-    /// The problem in a few words, for one line of a table.
-    pub fn brief(&self) -> String {
-        match self {
-            Problem::TypeMismatch { component, .. } => format!("the types of {component} differ"),
-            Problem::Ambiguous { candidates } => format!(
-                "ambiguous: {}",
-                candidates
-                    .iter()
-                    .map(|c| c.component.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Problem::Cycle { path } => format!("cycle: {}", path.join(" -> ")),
-            Problem::WireNoExport { component, .. } => {
-                format!("wired to {component}, which does not export it")
-            }
-            Problem::SharedResource {
-                resource,
-                defined_by,
-                ..
-            } => format!("open, but uses resource `{resource}` of the plugged `{defined_by}`"),
-        }
-    }
-
     /// A one-paragraph explanation for people, `import` being the name of the import concerned and `consumer`
     /// the component importing it.
     pub fn describe(&self, consumer: &str, import: &str) -> String {

@@ -3,7 +3,7 @@
 
 use crate::report::{DIM, ERROR, GOOD, HEADING};
 use crate::units::count;
-use weld_compose::{Outcome, Rejection, Report, Rule, is_wasi};
+use weld_compose::{Outcome, Problem, Rejection, Report, Rule, is_wasi};
 
 /// The longest import name that the table aligns the others to.
 const ALIGN: usize = 60;
@@ -57,7 +57,7 @@ pub fn wiring(report: &Report, all: bool) -> String {
                         import.why_open().unwrap_or_default()
                     )
                 }
-                Outcome::Error { problem } => format!("{ERROR}error{ERROR:#}: {}", problem.brief()),
+                Outcome::Error { problem } => format!("{ERROR}error{ERROR:#}: {}", brief(problem)),
             };
             out.push_str(&format!("    {name:width$}  {line}\n"));
             if all {
@@ -125,4 +125,28 @@ pub fn explain(report: &Report) -> String {
         }
     }
     out
+}
+
+/// A problem in a few words, for one line of the wiring table (the library's error says it in a paragraph).
+fn brief(problem: &Problem) -> String {
+    match problem {
+        Problem::TypeMismatch { component, .. } => format!("the types of {component} differ"),
+        Problem::Ambiguous { candidates } => format!(
+            "ambiguous: {}",
+            candidates
+                .iter()
+                .map(|c| c.component.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Problem::Cycle { path } => format!("cycle: {}", path.join(" -> ")),
+        Problem::WireNoExport { component, .. } => {
+            format!("wired to {component}, which does not export it")
+        }
+        Problem::SharedResource {
+            resource,
+            defined_by,
+            ..
+        } => format!("open, but uses resource `{resource}` of the plugged `{defined_by}`"),
+    }
 }
