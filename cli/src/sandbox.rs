@@ -2,7 +2,7 @@
 //! cache, a compiler, a precompiled file, a registry), and loading the component with them.
 
 use crate::input::Input;
-use crate::plugged::Linked;
+use crate::plugged::{Linked, Plugs};
 use crate::registry::{RegistryOpts, Sources};
 use crate::values::{dir_grant, parse_duration, parse_env, parse_size};
 use anyhow::Result;
@@ -21,6 +21,10 @@ pub struct SandboxOpts {
     /// composition is cached by its inputs' digests, so the next run starts from its cached code.
     #[arg(long, value_name = "PLUG", value_parser = Input::parse)]
     pub plug: Vec<Input>,
+    /// With --plug: satisfy IMPORT from PLUG (its path as given, file name or stem), as `weld compose --wire`
+    /// does, when several plugs could.
+    #[arg(long, value_name = "IMPORT=PLUG", value_parser = crate::input::pair, requires = "plug")]
+    pub wire: Vec<(String, String)>,
     /// Let the guest use the host directory HOST, seen as GUEST (default: the same path); a `:ro` suffix makes it
     /// read-only.
     #[arg(long, value_name = "HOST[::GUEST][:ro]", value_parser = dir_grant)]
@@ -93,6 +97,39 @@ impl SandboxOpts {
         }
     }
 
+    /// `component` with `--plug`s composed in, loaded: from the cached composition when there is one, made again
+    /// when that file does not load (a damaged cache entry). Returns the loaded code and the composed file, if
+    /// it is in the cache.
+    fn load_plugged(
+        &self,
+        runtime: &Runtime,
+        sources: &Sources,
+        component: &Input,
+    ) -> Result<(Loaded, Option<PathBuf>), Failure> {
+        let how = Plugs {
+            plugs: &self.plug,
+            wires: &self.wire,
+            cached: !self.no_cache,
+        };
+        let name = component.name();
+        let mut retried = false;
+        loop {
+            match crate::plugged::link(sources, component, &how)? {
+                Linked::File { path, reused } => match runtime.load_file(&name, &path, false) {
+                    Ok(loaded) => return Ok((loaded, Some(path))),
+                    Err(_) if reused && !retried => {
+                        crate::plugged::forget(&path);
+                        retried = true;
+                    }
+                    Err(err) => return Err(err.into()),
+                },
+                Linked::Bytes(bytes) => {
+                    return Ok((runtime.load_bytes(&name, bytes, false)?, None));
+                }
+            }
+        }
+    }
+
     /// The flag behind a grant, for a warning.
     fn grant_flag(&self, grant: UnusedGrant) -> &'static str {
         match grant {
@@ -152,15 +189,7 @@ impl SandboxOpts {
             let loaded = runtime.load_file(&local.name, &local.path, allow_precompiled)?;
             (loaded, Some(local.path))
         } else {
-            match crate::plugged::link(&sources, component, &self.plug)? {
-                Linked::File(path) => (
-                    runtime.load_file(&component.name(), &path, false)?,
-                    Some(path),
-                ),
-                Linked::Bytes(bytes) => {
-                    (runtime.load_bytes(&component.name(), bytes, false)?, None)
-                }
-            }
+            self.load_plugged(&runtime, &sources, component)?
         };
         drop(compiling);
         let imports = runtime.import_names(&loaded)?;

@@ -118,6 +118,8 @@ fn clean(cache: &CodeCache, older_than: Option<Duration>, json: bool) -> Result<
     let cleaned = cache
         .clean(older_than)
         .with_context(|| format!("cannot clean the cache `{}`", cache.dir().display()))?;
+    let compositions =
+        crate::plugged::clean(older_than).context("cannot clean the cached compositions")?;
     if json {
         output::print_json(&CleanedJson::from(cleaned))?;
     } else {
@@ -132,6 +134,14 @@ fn clean(cache: &CodeCache, older_than: Option<Duration>, json: bool) -> Result<
             human_size(cleaned.bytes),
             cache.dir().display()
         ))?;
+        if compositions.0 > 0 {
+            output::print(&format!(
+                "removed {} cached composition file{} ({}) made by --plug\n",
+                compositions.0,
+                plural(compositions.0),
+                human_size(compositions.1)
+            ))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -212,6 +212,22 @@ fn plugs_are_composed_at_load_time_as_weld_compose_would_and_the_composition_is_
         std::fs::metadata(&kept[0]).unwrap().modified().unwrap(),
         modified
     );
+    // A damaged cached composition is made again, not run and not blamed on the component.
+    std::fs::write(&kept[0], b"\0asm").unwrap();
+    assert_eq!(weld_cached(cache.path(), &plugged).ok(), expected);
+    assert_eq!(
+        std::fs::read(&kept[0]).unwrap(),
+        std::fs::read(composed).unwrap()
+    );
+    // --no-cache composes in memory and keeps nothing; `weld cache clean` removes what was kept.
+    let other = tempfile::tempdir().unwrap();
+    let mut uncached = plugged.to_vec();
+    uncached.push("--no-cache");
+    assert_eq!(weld_cached(other.path(), &uncached).ok(), expected);
+    assert!(!other.path().join("compositions").exists());
+    let cleaned = weld_cached(cache.path(), &["cache", "clean"]).ok();
+    assert!(cleaned.contains("cached composition file"), "{cleaned}");
+    assert!(!kept[0].exists());
     // A plug that does not fit is the composition's error, and nothing runs.
     let mismatch = fixture("mismatch");
     let err = weld_cached(
@@ -220,6 +236,30 @@ fn plugs_are_composed_at_load_time_as_weld_compose_would_and_the_composition_is_
     )
     .fails();
     assert!(err.contains("the types differ"), "{err}");
+}
+
+/// Regression: `weld run --plug` of two plugs that both fit said "choose with `--wire ...`", a flag `weld run` did
+/// not have; it has it now, as `weld compose` does.
+#[test]
+fn plugs_that_both_fit_are_chosen_between_with_wire() {
+    let cache = tempfile::tempdir().unwrap();
+    let (app, greeter, loud) = (fixture("app"), fixture("greeter"), fixture("loud-greeter"));
+    let mut args = vec![
+        "run",
+        app.to_str().unwrap(),
+        "--plug",
+        greeter.to_str().unwrap(),
+        "--plug",
+        loud.to_str().unwrap(),
+    ];
+    let err = weld_cached(cache.path(), &args).fails();
+    assert!(err.contains("--wire weld:examples/greeter@1.0.0="), "{err}");
+    args.extend(["--wire", "weld:examples/greeter@1.0.0=loud-greeter"]);
+    let out = weld_cached(cache.path(), &args).ok();
+    assert!(
+        out.contains("greeting world"),
+        "the loud greeter was chosen: {out}"
+    );
 }
 
 /// Regression guard for the stamp index of `--plug`: a plug replaced by other bytes is composed again, never
