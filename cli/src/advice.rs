@@ -21,6 +21,16 @@ pub fn advice(err: &anyhow::Error) -> Option<String> {
                 _ => None,
             })
             .or_else(|| cause.downcast_ref::<RegistryError>().and_then(registry))
+            .or_else(|| match cause.downcast_ref::<weld_compose::TargetError>() {
+                Some(weld_compose::TargetError::NoWorld { available, .. }) if !available.is_empty() => {
+                    Some(format!("choose one with `--world {}`", available[0]))
+                }
+                Some(weld_compose::TargetError::CoreModule { .. }) => Some(
+                    "make it a component first (`wasm-tools component new`, or a toolchain's component build)"
+                        .into(),
+                ),
+                _ => None,
+            })
     })
 }
 

@@ -74,13 +74,26 @@ pub enum Side {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TargetError {
-    /// The WIT has no world chosen (a package of several worlds, and none named).
-    #[error("`{}` defines no world to check against, or several and none was chosen", path.display())]
+    /// The WIT has no world chosen: it defines none, or several and none was named.
+    #[error(
+        "`{}` {}",
+        path.display(),
+        match available.as_slice() {
+            [] => "defines no world to check against".to_owned(),
+            worlds => format!("defines several worlds ({}) and none was chosen", worlds.join(", ")),
+        }
+    )]
     NoWorld {
         /// The WIT's path.
         path: std::path::PathBuf,
         /// The worlds it defines.
         available: Vec<String>,
+    },
+    /// The component is a core module: a world is targeted by components.
+    #[error("`{label}` is a core module, not a component")]
+    CoreModule {
+        /// The module's label.
+        label: String,
     },
     /// The component is not a component wac-types can read.
     #[error("`{label}` cannot be read as a component")]
@@ -106,7 +119,7 @@ pub enum TargetError {
 ///
 /// # Errors
 /// [`TargetError::NoWorld`] without a chosen world, [`TargetError::Wit`] when its package cannot be encoded,
-/// [`TargetError::Component`] when the component cannot be read.
+/// [`TargetError::CoreModule`] for a core module, [`TargetError::Component`] when the component cannot be read.
 pub fn targets(component: Component, wit: &WitSource) -> Result<Conformance, TargetError> {
     let world = wit.world.ok_or_else(|| TargetError::NoWorld {
         path: wit.path.clone(),
@@ -136,6 +149,9 @@ pub fn targets(component: Component, wit: &WitSource) -> Result<Conformance, Tar
         ));
     };
     let label = component.label;
+    if wasmparser::Parser::is_core_wasm(&component.bytes) {
+        return Err(TargetError::CoreModule { label });
+    }
     let component = Package::from_bytes(&label, None, component.bytes, &mut types)
         .map_err(|e| TargetError::Component {
             label,

@@ -211,3 +211,24 @@ fn an_unknown_world_names_the_ones_there_are() {
     .fails();
     assert!(err.contains("nope") && err.contains("greeter"), "{err}");
 }
+
+#[test]
+fn several_worlds_and_no_choice_lists_them_and_a_core_module_is_named_as_such() {
+    let shop = workspace_root().join("fixtures/wit/shop");
+    let err = weld([
+        "targets".as_ref(),
+        fixture("greeter").as_os_str(),
+        shop.as_os_str(),
+    ])
+    .fails();
+    assert!(
+        err.contains("defines several worlds (") && err.contains("help: choose one with `--world "),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let core = dir.path().join("core.wat");
+    std::fs::write(&core, "(module)").unwrap();
+    let wit = workspace_root().join("fixtures/components/greeter/wit");
+    let err = weld(["targets".as_ref(), core.as_os_str(), wit.as_os_str()]).fails();
+    assert!(err.contains("is a core module, not a component"), "{err}");
+}
