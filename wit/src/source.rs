@@ -85,7 +85,13 @@ fn resolve_wit(
     };
     resolve.features.extend(features.names.iter().cloned());
     match caught(|| push(&mut resolve)) {
-        Ok(Ok(package)) => Ok(WitSource::new(path, kind, resolve, package, None)),
+        Ok(Ok(package)) => match crate::wit_error::duplicate_names(&resolve, text) {
+            Some(source) => Err(Error::Wit {
+                path: path.to_path_buf(),
+                source,
+            }),
+            None => Ok(WitSource::new(path, kind, resolve, package, None)),
+        },
         Ok(Err(err)) => Err(Error::Wit {
             path: path.to_path_buf(),
             source: crate::wit_error::diagnose(&resolve, err, text),

@@ -100,12 +100,18 @@ fn error_chains_match_their_goldens() {
     std::fs::write(dir.path().join("not-wasm.wasm"), b"hello").unwrap();
     std::fs::create_dir(dir.path().join("folder")).unwrap();
     std::fs::write(dir.path().join("text.pub"), "not a key\n").unwrap();
+    std::fs::write(
+        dir.path().join("twice.wit"),
+        "package a:b;\n\ninterface i {\n    enum e { a, b, a }\n}\n",
+    )
+    .unwrap();
     let cases: &[(&str, &[&str])] = &[
         (
             "errors/validate-not-wasm.txt",
             &["validate", "not-wasm.wasm"],
         ),
         ("errors/run-missing-file.txt", &["run", "missing.wasm"]),
+        ("errors/wit-name-given-twice.txt", &["wit", "twice.wit"]),
         ("errors/run-folder.txt", &["run", "folder"]),
         (
             "errors/compose-not-wasm.txt",
