@@ -1,7 +1,7 @@
 //! `weld targets`: a component against a world, each verdict beside `wasm-tools component targets` on the same
 //! files (which differs on purpose in one case: a semver-compatible world).
 
-use crate::util::{fixture, weld, workspace_root};
+use crate::util::{Run, fixture, weld, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -52,6 +52,18 @@ fn wasm_tools_verdict(wit: &Path, component: &Path) -> Option<bool> {
             None
         }
     }
+}
+
+/// `weld targets COMPONENT WIT EXTRA...`, the component a fixture and the WIT a fixture's folder.
+fn targets(component: &str, wit: &str, extra: &[&str]) -> Run {
+    let wit = workspace_root().join("fixtures").join(wit);
+    let mut args = vec![
+        "targets".to_owned(),
+        fixture(component).to_string_lossy().into_owned(),
+        wit.to_string_lossy().into_owned(),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    weld(args)
 }
 
 /// weld's verdict (exit 0 or 1, never anything else) and its output.
@@ -167,29 +179,14 @@ fn each_verdict_says_what_differs_and_agrees_with_wasm_tools() {
 
 #[test]
 fn json_carries_the_verdict_and_a_package_of_one_world_needs_no_world_flag() {
-    let wit = workspace_root().join("fixtures/components/mismatch/wit");
-    let run = weld([
-        "targets".as_ref(),
-        fixture("mismatch").as_os_str(),
-        wit.as_os_str(),
-        "--json".as_ref(),
-    ]);
+    let run = targets("mismatch", "components/mismatch/wit", &["--json"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(json["conforms"], true, "{json}");
     assert_eq!(json["world"], "weld:mismatch/mismatch");
 
-    let greeter_wit = workspace_root().join("fixtures/components/greeter/wit");
-    let json: serde_json::Value = serde_json::from_str(
-        &weld([
-            "targets".as_ref(),
-            fixture("mismatch").as_os_str(),
-            greeter_wit.as_os_str(),
-            "--json".as_ref(),
-        ])
-        .stdout(),
-    )
-    .unwrap();
+    let run = targets("mismatch", "components/greeter/wit", &["--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(json["conforms"], false);
     assert_eq!(json["mismatches"][0]["side"], "export");
     assert_eq!(
@@ -200,27 +197,13 @@ fn json_carries_the_verdict_and_a_package_of_one_world_needs_no_world_flag() {
 
 #[test]
 fn an_unknown_world_names_the_ones_there_are() {
-    let wit = workspace_root().join("fixtures/components/greeter/wit");
-    let err = weld([
-        "targets".as_ref(),
-        fixture("greeter").as_os_str(),
-        wit.as_os_str(),
-        "--world".as_ref(),
-        "nope".as_ref(),
-    ])
-    .fails();
+    let err = targets("greeter", "components/greeter/wit", &["--world", "nope"]).fails();
     assert!(err.contains("nope") && err.contains("greeter"), "{err}");
 }
 
 #[test]
 fn several_worlds_and_no_choice_lists_them_and_a_core_module_is_named_as_such() {
-    let shop = workspace_root().join("fixtures/wit/shop");
-    let err = weld([
-        "targets".as_ref(),
-        fixture("greeter").as_os_str(),
-        shop.as_os_str(),
-    ])
-    .fails();
+    let err = targets("greeter", "wit/shop", &[]).fails();
     assert!(
         err.contains("defines several worlds (") && err.contains("help: choose one with `--world "),
         "{err}"
