@@ -223,7 +223,7 @@ fn describe_nothing(report: &Report) -> String {
         format!("its imports:\n  - {}", wanted.join("\n  - "))
     };
     format!(
-        "nothing to compose: none of the plugs ({}) supplies an import of {root}; nothing was written; {wanted}",
+        "nothing to compose: none of the plugs ({}) supplies an import of {root}; {wanted}",
         report.unused.join(", ")
     )
 }

@@ -112,6 +112,11 @@ fn error_chains_match_their_goldens() {
         ),
         ("errors/run-missing-file.txt", &["run", "missing.wasm"]),
         ("errors/wit-name-given-twice.txt", &["wit", "twice.wit"]),
+        // Regression: the message named weld's temporary file (`missing/dir/.weld-XXXX`) besides the folder.
+        (
+            "errors/write-into-a-missing-folder.txt",
+            &["key", "generate", "missing/dir/k", "--no-password"],
+        ),
         ("errors/run-folder.txt", &["run", "folder"]),
         (
             "errors/compose-not-wasm.txt",
