@@ -178,8 +178,8 @@ pub enum RunError {
         /// The functions it could mean, by full name.
         candidates: Vec<String>,
     },
-    /// `--invoke` is not `name(args)`.
-    #[error("--invoke '{expression}': {message}")]
+    /// A call is not `name(args)` in WAVE (`weld run --invoke`'s expression).
+    #[error("cannot call `{expression}`: {message}")]
     InvokeSyntax {
         /// The expression.
         expression: String,
@@ -187,7 +187,7 @@ pub enum RunError {
         message: String,
     },
     /// The arguments do not fit the function.
-    #[error("--invoke '{expression}': {message}\n  the function is  {signature}")]
+    #[error("cannot call `{expression}`: {message}\n  the function is  {signature}")]
     InvokeArguments {
         /// The expression.
         expression: String,
