@@ -38,7 +38,7 @@ pub struct Plugs<'a> {
 /// the same inputs were composed before, else composed and cached (a failure to cache is a warning, not an
 /// error: the run goes on from memory). Inputs whose files have not changed are not even read: an index keyed by
 /// their stamps (see [`stamp_key`]) gives the composition's name.
-pub fn link(sources: &Sources, root: &Input, how: &Plugs<'_>) -> Result<Linked> {
+pub fn link(sources: &Sources, root: &Input, how: &Plugs<'_>) -> Result<(Linked, Vec<String>)> {
     let options = Options {
         wires: how.wires.to_vec(),
         ..Options::default()
@@ -57,7 +57,10 @@ pub fn link(sources: &Sources, root: &Input, how: &Plugs<'_>) -> Result<Linked> 
     {
         let path = dir.join(format!("{}.wasm", key.trim()));
         if path.is_file() {
-            return Ok(Linked::File { path, reused: true });
+            return Ok((
+                Linked::File { path, reused: true },
+                unused_of(dir, key.trim()),
+            ));
         }
     }
     let mut components = Vec::with_capacity(inputs.len());
@@ -71,23 +74,31 @@ pub fn link(sources: &Sources, root: &Input, how: &Plugs<'_>) -> Result<Linked> 
     let key = key(&components, &options);
     let Some(dir) = dir else {
         let root = components.remove(0);
-        return Ok(Linked::Bytes(
-            compose(root, components, &options)?.to_bytes(),
+        let composition = compose(root, components, &options)?;
+        return Ok((
+            Linked::Bytes(composition.to_bytes()),
+            composition.report.unused,
         ));
     };
     let path = dir.join(format!("{key}.wasm"));
     let reused = path.is_file();
+    let mut unused = unused_of(&dir, &key);
     if !reused {
         let root = components.remove(0);
         let composition = compose(root, components, &options)?;
+        unused.clone_from(&composition.report.unused);
         let stored = std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))
             .and_then(|()| {
                 crate::files::write_atomic_with(&path, |file| composition.write_to(file))
             });
+        // What the plugs did not give is told on every run, cached or not.
+        let stored = stored.and_then(|()| {
+            crate::files::write_atomic(&unused_path(&dir, &key), unused.join("\n").as_bytes())
+        });
         if let Err(err) = stored {
             crate::report::warn(&format!("the composition is not cached: {err:#}"));
-            return Ok(Linked::Bytes(composition.to_bytes()));
+            return Ok((Linked::Bytes(composition.to_bytes()), unused));
         }
     }
     if let Some(index) = stamped {
@@ -98,7 +109,24 @@ pub fn link(sources: &Sources, root: &Input, how: &Plugs<'_>) -> Result<Linked> 
             .map_err(anyhow::Error::from)
             .and_then(|()| crate::files::write_atomic(&index, key.as_bytes()));
     }
-    Ok(Linked::File { path, reused })
+    Ok((Linked::File { path, reused }, unused))
+}
+
+/// Where the plugs a composition left out are listed, beside it.
+fn unused_path(dir: &std::path::Path, key: &str) -> PathBuf {
+    dir.join(format!("{key}.unused"))
+}
+
+/// The plugs the composition `key` left out, as its first run listed them (none when the list is gone).
+fn unused_of(dir: &std::path::Path, key: &str) -> Vec<String> {
+    std::fs::read_to_string(unused_path(dir, key))
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Where compositions are kept: `<cache root>/compositions`.

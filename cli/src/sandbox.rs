@@ -114,7 +114,11 @@ impl SandboxOpts {
         let name = component.name();
         let mut retried = false;
         loop {
-            match crate::plugged::link(sources, component, &how)? {
+            let (linked, unused) = crate::plugged::link(sources, component, &how)?;
+            if !retried {
+                crate::wiring::warn_unused_plugs(&unused);
+            }
+            match linked {
                 Linked::File { path, reused } => match runtime.load_file(&name, &path, false) {
                     Ok(loaded) => return Ok((loaded, Some(path))),
                     Err(_) if reused && !retried => {

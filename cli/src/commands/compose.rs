@@ -345,11 +345,7 @@ fn warn_unplugged(composition: &Composition) {
             root.component
         ));
     }
-    for unused in &report.unused {
-        crate::report::warn(&format!(
-            "plug {unused} was not used: none of its exports was needed"
-        ));
-    }
+    crate::wiring::warn_unused_plugs(&report.unused);
 }
 
 /// Pulls the registry references among the root and the plugs, then reads them all (in parallel: WAT is

@@ -3,3 +3,13 @@
 
 pub mod explain;
 pub mod graphviz;
+
+/// Warns of each plug the composition left out (none of its exports was needed): `weld compose`, and `weld run`
+/// and `weld serve` with `--plug`.
+pub fn warn_unused_plugs(unused: &[String]) {
+    for plug in unused {
+        crate::report::warn(&format!(
+            "plug {plug} was not used: none of its exports was needed"
+        ));
+    }
+}

@@ -262,6 +262,32 @@ fn plugs_that_both_fit_are_chosen_between_with_wire() {
     );
 }
 
+/// A plug the composition leaves out is warned of, on the run that composes and on those that take the cached
+/// composition, as `weld compose` warns of it.
+#[test]
+fn a_plug_left_out_is_warned_of_on_every_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let (app, greeter, base) = (fixture("app"), fixture("greeter"), fixture("base-v2"));
+    let args = [
+        "run",
+        app.to_str().unwrap(),
+        "--plug",
+        greeter.to_str().unwrap(),
+        "--plug",
+        base.to_str().unwrap(),
+    ];
+    for _ in 0..2 {
+        let run = weld_cached(cache.path(), &args);
+        ends_with(&run, 0);
+        assert!(
+            run.stderr()
+                .contains("base-v2.wasm was not used: none of its exports was needed"),
+            "{}",
+            run.stderr()
+        );
+    }
+}
+
 /// Regression guard for the stamp index of `--plug`: a plug replaced by other bytes is composed again, never
 /// taken for the old composition by its name.
 #[test]
