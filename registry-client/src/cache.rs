@@ -98,10 +98,9 @@ impl ContentCache {
 
     /// Stores `bytes`, whose digest is `digest`.
     pub(crate) fn store_bytes(&self, bytes: &[u8], digest: &str) -> Result<PathBuf, RegistryError> {
-        let mut file = self.temp_file()?;
-        std::io::Write::write_all(&mut file, bytes)
-            .map_err(|e| RegistryError::file(file.path(), e))?;
-        self.store_file(file, digest)
+        let path = self.ensure_blob_dir(digest)?;
+        crate::atomic::write(&path, bytes)?;
+        Ok(path)
     }
 
     fn ensure_blob_dir(&self, digest: &str) -> Result<PathBuf, RegistryError> {
@@ -137,16 +136,7 @@ impl ContentCache {
 
     /// Records that the tag of `reference` resolved to `digest`.
     pub(crate) fn set_tag(&self, reference: &Reference, digest: &str) -> Result<(), RegistryError> {
-        let path = self.tag_path(reference);
-        let dir = path.parent().expect("tag paths have a parent");
-        std::fs::create_dir_all(dir).map_err(|e| RegistryError::file(dir, e))?;
-        let mut file =
-            tempfile::NamedTempFile::new_in(dir).map_err(|e| RegistryError::file(dir, e))?;
-        std::io::Write::write_all(&mut file, format!("{digest}\n").as_bytes())
-            .map_err(|e| RegistryError::file(file.path(), e))?;
-        file.persist(&path)
-            .map_err(|e| RegistryError::file(&path, e.error))?;
-        Ok(())
+        crate::atomic::write(&self.tag_path(reference), format!("{digest}\n").as_bytes())
     }
 }
 

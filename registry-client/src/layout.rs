@@ -229,16 +229,7 @@ impl Layout {
 
     /// Writes `bytes` to `path` atomically.
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
-        let dir = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(dir).map_err(|e| RegistryError::file(dir, e))?;
-        let mut file =
-            tempfile::NamedTempFile::new_in(dir).map_err(|e| RegistryError::file(dir, e))?;
-        file.write_all(bytes)
-            .and_then(|()| file.as_file().sync_all())
-            .map_err(|e| RegistryError::file(path, e))?;
-        file.persist(path)
-            .map_err(|e| RegistryError::file(path, e.error))?;
-        Ok(())
+        crate::atomic::write(path, bytes)
     }
 
     /// The descriptor of the manifest `tag` or `digest` names; with neither, the layout's only artifact.

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod artifact;
+mod atomic;
 mod auth;
 mod cache;
 mod digest;
