@@ -9,6 +9,7 @@ use crate::registry::Sources;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use weld_compose::{Component, Options, compose};
+use weld_runtime::Stamp;
 
 /// What to load: the composed file, or (without a cache) the composition's bytes.
 pub enum Linked {
@@ -63,14 +64,10 @@ pub fn link(sources: &Sources, root: &Input, how: &Plugs<'_>) -> Result<(Linked,
             ));
         }
     }
-    let mut components = Vec::with_capacity(inputs.len());
-    for (input, local) in &inputs {
-        let component = Component::new(local.name.display().to_string(), sources.read(local)?);
-        components.push(match input.short_name() {
-            Some(name) => component.named(name),
-            None => component,
-        });
-    }
+    let mut components = inputs
+        .iter()
+        .map(|(input, local)| sources.component(input, local))
+        .collect::<Result<Vec<_>>>()?;
     let key = key(&components, &options);
     let Some(dir) = dir else {
         let root = components.remove(0);
@@ -178,17 +175,10 @@ pub fn clean(older_than: Option<std::time::Duration>) -> std::io::Result<(u64, u
     Ok(removed)
 }
 
-/// How old a file's last change must be before its stamp stands for its contents: a write within the same
-/// clock tick as the stamp could change the bytes and leave the stamp as it was (the rule of the compiled-code
-/// cache's index, `weld_runtime`'s `SETTLE`).
-const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A name for the inputs as they stand on disk, from their stamps (path, size, modification and change times,
-/// inode and device) and short names, without reading them; `None` when one cannot be stamped or changed too
-/// recently to be trusted ([`SETTLE`]).
+/// A name for the inputs as they stand on disk, from their stamps (the compiled-code cache's: size, modification
+/// and change times, inode and device) and short names, without reading them; `None` when one cannot be stamped
+/// or changed too recently for its stamp to be trusted ([`Stamp::is_settled`]).
 fn stamp_key(inputs: &[(&Input, crate::registry::Local)], options: &Options) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let now = std::time::SystemTime::now();
     let mut text = format!(
         "weld {} stamps {:?}\n",
         env!("CARGO_PKG_VERSION"),
@@ -196,30 +186,18 @@ fn stamp_key(inputs: &[(&Input, crate::registry::Local)], options: &Options) -> 
     );
     for (input, local) in inputs {
         let path = std::fs::canonicalize(&local.path).ok()?;
-        let meta = std::fs::metadata(&path).ok()?;
-        let changed = std::time::UNIX_EPOCH
-            + std::time::Duration::new(meta.ctime().max(meta.mtime()).try_into().ok()?, 0);
-        if now.duration_since(changed).ok()? < SETTLE {
+        let stamp = Stamp::of(&std::fs::metadata(&path).ok()?);
+        if !stamp.is_settled() {
             return None;
         }
         text.push_str(&format!(
-            "{} {} {}.{} {}.{} {} {} {}\n",
+            "{} {} {}\n",
             path.display(),
-            meta.len(),
-            meta.mtime(),
-            meta.mtime_nsec(),
-            meta.ctime(),
-            meta.ctime_nsec(),
-            meta.ino(),
-            meta.dev(),
+            serde_json::to_string(&stamp).ok()?,
             input.short_name().unwrap_or_default()
         ));
     }
-    Some(
-        weld_compose::lock::sha256(text.as_bytes())
-            .trim_start_matches("sha256:")
-            .to_owned(),
-    )
+    Some(name_of(&text))
 }
 
 /// The name of a composition of `inputs` with `options`' wires: the SHA-256 of weld's version, the wires, and each
@@ -233,6 +211,11 @@ fn key(inputs: &[Component], options: &Options) -> String {
             input.name
         ));
     }
+    name_of(&text)
+}
+
+/// The hex SHA-256 of `text`: a file name.
+fn name_of(text: &str) -> String {
     weld_compose::lock::sha256(text.as_bytes())
         .trim_start_matches("sha256:")
         .to_owned()

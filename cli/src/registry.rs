@@ -221,6 +221,17 @@ impl Sources {
         self.read_as(local, &local.name.display().to_string())
     }
 
+    /// `input`, found at `local`, read as a component to compose: labelled as the user gave it, and named (its
+    /// instance in the result) after the reference's repository or layout folder, else after the file's stem.
+    pub fn component(&self, input: &Input, local: &Local) -> Result<weld_compose::Component> {
+        let component =
+            weld_compose::Component::new(local.name.display().to_string(), self.read(local)?);
+        Ok(match input.short_name() {
+            Some(name) => component.named(name),
+            None => component,
+        })
+    }
+
     /// [`Sources::read`], recording the file under `name`.
     fn read_as(&self, local: &Local, name: &str) -> Result<Vec<u8>> {
         if !self.recording || local.is_pulled() {

@@ -84,21 +84,24 @@ impl Pieces {
 
     /// The bytes in order (see [`Composition::pieces`]).
     pub(crate) fn pieces(&self) -> impl Iterator<Item = &[u8]> {
-        let input = |i: usize| -> &[u8] {
-            match self.packages.get(i) {
-                Some(&package) => self.graph[package].bytes(),
-                None => self.explicit.as_deref().unwrap_or_default(),
-            }
-        };
-        let ends = self.cuts.iter().map(|&(at, _)| at).chain([self.own.len()]);
-        let starts = std::iter::once(0).chain(self.cuts.iter().map(|&(at, _)| at));
-        starts
-            .zip(ends)
-            .enumerate()
-            .flat_map(move |(i, (start, end))| {
-                let input = self.cuts.get(i).map(|&(_, which)| input(which));
-                std::iter::once(&self.own[start..end]).chain(input)
+        let tail = self.cuts.last().map_or(0, |&(at, _)| at);
+        let mut from = 0;
+        self.cuts
+            .iter()
+            .flat_map(move |&(at, which)| {
+                let own = &self.own[from..at];
+                from = at;
+                [own, self.input(which)]
             })
+            .chain([&self.own[tail..]])
+    }
+
+    /// The bytes of input `which`: a package of the graph, or (past them) the explicit imports' component.
+    fn input(&self, which: usize) -> &[u8] {
+        match self.packages.get(which) {
+            Some(&package) => self.graph[package].bytes(),
+            None => self.explicit.as_deref().unwrap_or_default(),
+        }
     }
 }
 

@@ -57,7 +57,7 @@ mod type_text;
 mod wave_check;
 
 pub use body_gate::BodyBeforeResponse;
-pub use cache::{Cleaned, CodeCache, DEFAULT_CAP, EntryInfo, Reuse, Usage};
+pub use cache::{Cleaned, CodeCache, DEFAULT_CAP, EntryInfo, Reuse, Stamp, Usage};
 pub use concurrent::{MAX_READ_BYTES, ReadError};
 pub use engine::{Compiler, EngineSettings};
 pub use error::{BoxError, RunError};

@@ -362,13 +362,7 @@ fn read_components(
     let mut all: Vec<Component> = locals
         .par_iter()
         .zip(std::iter::once(root).chain(plugs).collect::<Vec<_>>())
-        .map(|(local, input)| {
-            let component = Component::new(local.name.display().to_string(), sources.read(local)?);
-            Ok(match input.short_name() {
-                Some(name) => component.named(name),
-                None => component,
-            })
-        })
+        .map(|(local, input)| sources.component(input, local))
         .collect::<Result<_>>()?;
     let root = all.remove(0);
     Ok((root, all))

@@ -77,12 +77,18 @@ impl Stamp {
     }
 
     /// The file's size in bytes.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.len
     }
 
+    /// Whether the file changed long enough ago ([`SETTLE`]) for this stamp, taken now, to stand for its
+    /// contents: what a caller keeping its own index by stamps (weld's `run --plug`) asks before trusting one.
+    pub fn is_settled(self) -> bool {
+        self.record().settled()
+    }
+
     /// This stamp, recorded now.
-    pub fn record(self) -> Recorded {
+    pub(crate) fn record(self) -> Recorded {
         Recorded {
             stamp: self,
             at_ns: now_ns(),
@@ -92,7 +98,7 @@ impl Stamp {
 
     /// This stamp, taken by weld of a file it has just written and renamed into place, through the handle it wrote
     /// with: it vouches for the file at once, without waiting for it to settle.
-    pub fn record_written(self) -> Recorded {
+    pub(crate) fn record_written(self) -> Recorded {
         Recorded {
             written: true,
             ..self.record()
