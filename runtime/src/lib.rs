@@ -72,6 +72,6 @@ pub use runner::{
 pub use serve::{
     Access, BodyTooSlow, ConnectionLimits, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_DRAIN,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_CONCURRENT,
-    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MEMORY, Drained, GuestStream, Handler, InstanceReuse,
-    MIN_BODY_RATE, RequestOutcome, ServeLog, ServeSpec, Server,
+    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MEMORY, DEFAULT_READ_AHEAD, Drained, GuestStream,
+    Handler, InstanceReuse, MIN_BODY_RATE, RequestOutcome, ServeLog, ServeSpec, Server, UnreadBody,
 };

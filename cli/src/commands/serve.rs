@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use weld_runtime::{
     Access, ConnectionLimits, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_MEMORY, GuestStream,
-    InstanceReuse, RequestOutcome, ServeLog, ServeSpec, Server,
+    InstanceReuse, RequestOutcome, ServeLog, ServeSpec, Server, UnreadBody,
 };
 
 /// Serve a component that exports wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3 over HTTP/1.1. Each
@@ -72,6 +72,11 @@ pub struct Opts {
     /// mod_reqtimeout rule); past it the body ends with a read timeout, so a slow upload frees its slot.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub body_read_timeout: Duration,
+    /// Bytes of a request body read before the request takes a --max-concurrent slot; a slow upload of that
+    /// size then waits on its connection, not in a slot. 0 hands every body to the handler as it arrives (for a
+    /// handler that answers before its client has sent this much).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64KiB")]
+    pub read_ahead: u64,
     /// Largest request header section (request line and headers); past it the client gets 431.
     #[arg(long, value_name = "SIZE", value_parser = parse_header_size, default_value = "64KiB")]
     pub max_header_size: u64,
@@ -152,6 +157,7 @@ impl Opts {
                 header_read_timeout: self.header_read_timeout,
                 max_header_bytes: self.max_header_size as usize,
                 body_read_timeout: self.body_read_timeout,
+                read_ahead: self.read_ahead,
             },
         };
         let log = Arc::new(StderrLog {
@@ -359,6 +365,8 @@ fn outcome_name(outcome: &RequestOutcome) -> &'static str {
         RequestOutcome::Busy(_) => "busy",
         RequestOutcome::TooLarge(_) => "too-large",
         RequestOutcome::BadRequest(_) => "bad-request",
+        RequestOutcome::Unread(UnreadBody::TooSlow(_)) => "slow-body",
+        RequestOutcome::Unread(_) => "body-cut",
         RequestOutcome::Failed(weld_runtime::RunError::Limit(_)) => "limit",
         RequestOutcome::Failed(_) => "failed",
         RequestOutcome::NoResponse => "no-response",
@@ -378,10 +386,11 @@ fn outcome_text(outcome: &RequestOutcome) -> Option<String> {
         ),
         RequestOutcome::TooLarge(cap) => format!("body over --max-body {cap} bytes"),
         RequestOutcome::BadRequest(why) => format!("bad request: {why}"),
+        RequestOutcome::Unread(unread) => weld_wit::one_line(unread),
         RequestOutcome::Failed(err) => weld_wit::one_line(err),
         RequestOutcome::NoResponse => "the handler returned without setting a response".into(),
         RequestOutcome::GuestError(code) => format!("the handler answered with the error {code}"),
         RequestOutcome::Gone => "the client went away before the whole response was sent".into(),
-        RequestOutcome::Cut => "still running when the drain time ran out: cut at shutdown".into(),
+        RequestOutcome::Cut => "unfinished when the drain time ran out: cut at shutdown".into(),
     })
 }

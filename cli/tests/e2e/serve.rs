@@ -334,27 +334,72 @@ fn a_body_written_before_the_response_is_set_fails_at_once_instead_of_hanging() 
     }
 }
 
-#[test]
-fn a_slow_upload_gives_its_slot_back_after_the_body_read_timeout() {
-    use std::io::Write;
-    let args = ["--max-concurrent", "1", "--body-read-timeout", "1s"];
-    let server = Serving::start(&fixture("handler"), &args);
-    let mut slow = std::net::TcpStream::connect(&server.addr).unwrap();
+/// Starts an upload to `/echo` that declares 100,000 bytes and trickles a byte every 200 ms (far below the pace
+/// of 500 bytes a second) for up to 10 s; the thread returns what the server answered.
+fn trickle_upload(addr: &str) -> std::thread::JoinHandle<String> {
+    use std::io::{Read, Write};
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     slow.write_all(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 100000\r\n\r\na")
         .unwrap();
-    server.wait_for_log("[req 1] handling /echo");
-    // The upload holds the only slot...
-    assert_eq!(server.get("/").status, 503);
-    // ... while it trickles a byte every 200 ms, far below 500 bytes a second: after 1 s it is cut, and the
-    // slot comes back.
-    let trickle = std::thread::spawn(move || {
+    std::thread::spawn(move || {
+        let mut reply = Vec::new();
         for _ in 0..50 {
             if slow.write_all(b"a").is_err() {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(200));
+            let mut buf = [0; 4096];
+            match slow.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+            if reply.windows(4).any(|w| w == b"\r\n\r\n") {
+                // The answer's head is here; its short body comes with it or just after.
+                if let Ok(n) = slow.read(&mut buf) {
+                    reply.extend_from_slice(&buf[..n]);
+                }
+                break;
+            }
         }
-    });
+        String::from_utf8_lossy(&reply).into_owned()
+    })
+}
+
+#[test]
+fn a_slow_upload_waits_on_its_connection_not_in_a_slot_and_gets_408() {
+    let args = ["--max-concurrent", "1", "--body-read-timeout", "1s"];
+    let server = Serving::start(&fixture("handler"), &args);
+    let upload = trickle_upload(&server.addr);
+    std::thread::sleep(Duration::from_millis(300));
+    // The only slot is free while the upload's first 64 KiB are still coming.
+    assert_eq!(server.get("/").status, 200);
+    let reply = upload.join().unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 408") && reply.contains("the request body arrived too slowly"),
+        "{reply}"
+    );
+    let log = server.wait_for_log("POST /echo 408");
+    assert!(!log.contains("handling /echo"), "no instance: {log}");
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn without_read_ahead_a_slow_upload_holds_its_slot_until_the_body_read_timeout() {
+    let args = [
+        "--max-concurrent",
+        "1",
+        "--body-read-timeout",
+        "1s",
+        "--read-ahead",
+        "0",
+    ];
+    let server = Serving::start(&fixture("handler"), &args);
+    let upload = trickle_upload(&server.addr);
+    server.wait_for_log("[req 1] handling /echo");
+    // The upload holds the only slot... until it falls behind the pace after 1 s, and the slot comes back.
+    assert_eq!(server.get("/").status, 503);
     let started = Instant::now();
     while server.get("/").status != 200 {
         assert!(
@@ -365,7 +410,21 @@ fn a_slow_upload_gives_its_slot_back_after_the_body_read_timeout() {
         std::thread::sleep(Duration::from_millis(100));
     }
     server.wait_for_log("POST /echo");
-    trickle.join().unwrap();
+    upload.join().unwrap();
+}
+
+#[test]
+fn a_chunked_body_over_max_body_gets_413_before_any_instance() {
+    let server = Serving::start(&fixture("handler"), &["--max-body", "16"]);
+    let reply = raw_exchange(
+        &server.addr,
+        b"POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+          10\r\n0123456789abcdef\r\n4\r\nmore\r\n0\r\n\r\n",
+    );
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    let log = server.wait_for_log("POST /echo 413");
+    assert!(!log.contains("handling /echo"), "{log}");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! to a [`ServeLog`]: one [`Access`] record per request and the guest's output lines, each with the request's id.
 //! Like the rest of the crate it never prints.
 
+mod ahead;
 mod handler;
 mod output;
 mod paced;
@@ -17,6 +18,7 @@ mod request;
 mod service;
 mod ticker;
 
+pub use ahead::UnreadBody;
 pub use handler::Handler;
 pub use paced::{BodyTooSlow, MIN_BODY_RATE};
 pub use pool::InstanceReuse;
@@ -91,17 +93,25 @@ pub struct ConnectionLimits {
     /// body ends with [`BodyTooSlow`] (the guest reads `connection-read-timeout`), so a slow upload frees its
     /// `max_concurrent` slot. Apache's `mod_reqtimeout` rule.
     pub body_read_timeout: Duration,
+    /// Bytes of a request body read before the request takes a `max_concurrent` slot (0: none). A body that
+    /// ends within it (with its trailers) reaches the guest whole, so a slow upload of that size waits on its
+    /// connection, not in a slot with an instance; a longer one streams on from there. nginx reads whole bodies
+    /// first (`proxy_request_buffering on`). A guest that must answer before its client has sent this much (a
+    /// request body used as a stream of messages) needs 0.
+    pub read_ahead: u64,
 }
 
 impl Default for ConnectionLimits {
     /// 10 s to send a header section (hyper's default is 30 s; nginx's `client_header_timeout` is 60 s),
-    /// 64 KiB of headers (nginx allows 4 buffers of 8 KiB by default; hyper about 400 KiB), and 10 s plus a
-    /// second per 500 bytes for a body (`mod_reqtimeout`'s `body=10,MinRate=500`).
+    /// 64 KiB of headers (nginx allows 4 buffers of 8 KiB by default; hyper about 400 KiB), 10 s plus a
+    /// second per 500 bytes for a body (`mod_reqtimeout`'s `body=10,MinRate=500`), and 64 KiB of body read
+    /// ahead.
     fn default() -> Self {
         ConnectionLimits {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            read_ahead: DEFAULT_READ_AHEAD,
         }
     }
 }
@@ -111,6 +121,9 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// [`ConnectionLimits::body_read_timeout`] unless told otherwise.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// [`ConnectionLimits::read_ahead`] unless told otherwise (64 KiB).
+pub const DEFAULT_READ_AHEAD: u64 = 64 << 10;
 
 /// [`ConnectionLimits::max_header_bytes`] unless told otherwise (64 KiB).
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 << 10;
@@ -135,6 +148,9 @@ pub enum RequestOutcome {
     TooLarge(u64),
     /// Refused with 400 before any instance: what is wrong with the request.
     BadRequest(&'static str),
+    /// Refused before any instance because the start of its body did not come: 408 when it came too slowly
+    /// ([`UnreadBody::TooSlow`]), 400 when it was cut off. (A body over the cap is [`RequestOutcome::TooLarge`].)
+    Unread(UnreadBody),
     /// The guest trapped, hit a limit, or could not be instantiated; before it answered, this was a 5xx.
     Failed(RunError),
     /// The guest returned without setting a response (500).

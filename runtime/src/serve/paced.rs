@@ -25,9 +25,9 @@ pub struct BodyTooSlow {
     pub grace: Duration,
 }
 
-/// `Incoming` with a deadline that moves with what arrives.
-pub(super) struct Paced {
-    inner: Incoming,
+/// A request body (hyper's `Incoming`) with a deadline that moves with what arrives.
+pub(super) struct Paced<B = Incoming> {
+    inner: B,
     started: Instant,
     grace: Duration,
     received: u64,
@@ -35,8 +35,8 @@ pub(super) struct Paced {
     ended: bool,
 }
 
-impl Paced {
-    pub(super) fn new(inner: Incoming, grace: Duration) -> Paced {
+impl<B> Paced<B> {
+    pub(super) fn new(inner: B, grace: Duration) -> Paced<B> {
         let started = Instant::now();
         Paced {
             inner,
@@ -49,7 +49,11 @@ impl Paced {
     }
 }
 
-impl Body for Paced {
+impl<B> Body for Paced<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     type Data = Bytes;
     type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -71,7 +75,7 @@ impl Body for Paced {
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
             Poll::Ready(None) => {
                 self.ended = true;
                 Poll::Ready(None)

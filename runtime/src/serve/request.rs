@@ -2,6 +2,7 @@
 //! `handle` call in a task of its own (its response body may stream after the headers are sent), the response,
 //! and one access record when the guest is done.
 
+use super::ahead::{Ahead, UnreadBody};
 use super::handler::Kind;
 use super::output::GuestOutput;
 use super::paced::{BodyTooSlow, Paced};
@@ -39,8 +40,8 @@ pub(super) struct Shared {
     pub(super) slots: Arc<Semaphore>,
     pub(super) permits: usize,
     pub(super) next_id: AtomicU64,
-    /// The requests whose guest is running, with their replies: recorded by whoever takes them out, the guest
-    /// when it is done or the drain when its time ran out.
+    /// The requests not yet recorded (from their arrival to their guest's end), with their replies: recorded by
+    /// whoever takes them out, the request when it is done or the drain when its time ran out.
     pub(super) in_flight: Mutex<HashMap<u64, (Seen, Arc<Reply>)>>,
     /// Instances kept between requests (empty unless the spec's reuse allows more than one request each).
     pub(super) pool: Pool,
@@ -71,10 +72,11 @@ impl Shared {
                 .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
             arrived: Instant::now(),
         };
-        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-            let outcome = RequestOutcome::Busy(self.permits);
-            return self.refuse(&seen, StatusCode::SERVICE_UNAVAILABLE, outcome);
-        };
+        // From here until its record is written, the request is in flight: whoever takes it out records it.
+        let (sender, answer) = oneshot::channel();
+        let reply = Arc::new(Reply::new(sender));
+        self.in_flight()
+            .insert(seen.id, (seen.clone(), reply.clone()));
         let declared = req
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -88,13 +90,32 @@ impl Shared {
             let outcome = RequestOutcome::BadRequest("the request has no Host header");
             return self.refuse(&seen, StatusCode::BAD_REQUEST, outcome);
         }
-        let mut req = req;
-        set_headers(req.headers_mut(), &self.spec.headers);
-        let (sender, answer) = oneshot::channel();
-        let reply = Arc::new(Reply::new(sender));
-        let cap = self.spec.max_body;
-        let grace = self.spec.connections.body_read_timeout;
-        let req = req.map(|body| capped(body, cap, grace));
+        let (mut parts, body) = req.into_parts();
+        let limits = self.spec.connections;
+        let paced = Paced::new(body, limits.body_read_timeout);
+        let body = match Ahead::read(paced, limits.read_ahead, self.spec.max_body).await {
+            Ok(body) => body,
+            Err(UnreadBody::TooLarge(cap)) => {
+                return self.refuse(
+                    &seen,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    RequestOutcome::TooLarge(cap),
+                );
+            }
+            Err(unread) => {
+                let status = match unread {
+                    UnreadBody::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                return self.refuse(&seen, status, RequestOutcome::Unread(unread));
+            }
+        };
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            let outcome = RequestOutcome::Busy(self.permits);
+            return self.refuse(&seen, StatusCode::SERVICE_UNAVAILABLE, outcome);
+        };
+        set_headers(&mut parts.headers, &self.spec.headers);
+        let req = hyper::Request::from_parts(parts, capped(body, self.spec.max_body));
         let id = seen.id;
         let kept = match self.pool.take() {
             Some(kept) => Ok(kept),
@@ -115,14 +136,12 @@ impl Shared {
         });
         match started {
             Ok((kept, call)) => {
-                self.in_flight()
-                    .insert(seen.id, (seen.clone(), reply.clone()));
                 tokio::spawn(self.clone().guest(seen, kept, call, reply, slot));
             }
             Err(err) => {
                 let status = failure_status(&err);
                 reply.send(text(status, &failure_text(&err, seen.id)));
-                self.record(&seen, status.as_u16(), &RequestOutcome::Failed(err));
+                self.record_taken(&seen, status.as_u16(), &RequestOutcome::Failed(err));
             }
         }
         answer.await.unwrap_or_else(|_| {
@@ -133,7 +152,7 @@ impl Shared {
         })
     }
 
-    /// A request answered without a guest (busy, too large).
+    /// A request answered without a guest (busy, too large, a body not sent in time).
     fn refuse(
         &self,
         seen: &Seen,
@@ -149,10 +168,19 @@ impl Shared {
             RequestOutcome::TooLarge(cap) => {
                 format!("request body too large: this server takes at most {cap} bytes\n")
             }
+            RequestOutcome::Unread(unread) => format!("{unread}\n"),
             _ => String::new(),
         };
-        self.record(seen, status.as_u16(), &outcome);
+        self.record_taken(seen, status.as_u16(), &outcome);
         text(status, &body)
+    }
+
+    /// Records `seen` unless somebody else took it out of the requests in flight first (the drain, which
+    /// records what it cuts).
+    fn record_taken(&self, seen: &Seen, status: u16, outcome: &RequestOutcome) {
+        if self.in_flight().remove(&seen.id).is_some() {
+            self.record(seen, status, outcome);
+        }
     }
 
     fn record(&self, seen: &Seen, status: u16, outcome: &RequestOutcome) {
@@ -308,16 +336,15 @@ impl Shared {
             None => drop(store),
         }
         drop(slot);
-        if self.in_flight().remove(&seen.id).is_some() {
-            self.record(&seen, reply.status(), &outcome);
-        }
+        self.record_taken(&seen, reply.status(), &outcome);
     }
 
     fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Seen, Arc<Reply>)>> {
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records the requests whose guests are still running as cut by the shutdown (their connections are about
+    /// Records the requests still unfinished (their body still arriving, or their guest running) as cut by the
+    /// shutdown (their connections are about
     /// to be closed), so that no request leaves the access log without a line. Returns how many there were.
     pub(super) fn cut_in_flight(&self) -> usize {
         let mut cut: Vec<(Seen, Arc<Reply>)> = self.in_flight().drain().map(|(_, v)| v).collect();
@@ -522,16 +549,12 @@ fn requests(n: usize) -> String {
 
 /// A request body that ends with `HTTP-request-body-size` past the cap.
 pub(super) type Capped = http_body_util::combinators::MapErr<
-    Limited<Paced>,
+    Limited<Ahead>,
     fn(Box<dyn std::error::Error + Send + Sync>) -> HttpError,
 >;
 
-fn capped(body: Incoming, cap: u64, grace: std::time::Duration) -> Capped {
-    Limited::new(
-        Paced::new(body, grace),
-        usize::try_from(cap).unwrap_or(usize::MAX),
-    )
-    .map_err(body_error)
+fn capped(body: Ahead, cap: u64) -> Capped {
+    Limited::new(body, usize::try_from(cap).unwrap_or(usize::MAX)).map_err(body_error)
 }
 
 fn body_error(err: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
