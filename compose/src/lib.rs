@@ -63,6 +63,7 @@ mod resolver;
 mod resources;
 mod targets;
 mod typefmt;
+pub mod virt;
 mod wac;
 
 pub use composition::Composition;

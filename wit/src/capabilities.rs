@@ -77,6 +77,7 @@ impl Capabilities {
                 WorldItem::Type { .. } => {}
             }
         }
+        caps.demote_rootless();
         caps
     }
 
@@ -114,7 +115,36 @@ impl Capabilities {
                 _ => caps.other_imports.push(name.to_owned()),
             }
         }
+        caps.demote_rootless();
         caps
+    }
+
+    /// Files the imports of a capability whose authority comes through a root the component does not import as
+    /// support: `wasi:filesystem/types` without `preopens`, `wasi:sockets/tcp` without a socket creator or name
+    /// lookup, `wasi:http/types` without a way to send a request. Their methods act on handles only a root
+    /// hands out, so they grant nothing (this is how `weld virt --deny` leaves a component; Spin's deny
+    /// adapter draws the same line).
+    fn demote_rootless(&mut self) {
+        for cap in [
+            Capability::Filesystem,
+            Capability::Sockets,
+            Capability::Http,
+        ] {
+            let Some(imports) = self.needs.get(&cap) else {
+                continue;
+            };
+            let rooted = imports.iter().any(|name| {
+                let interface = name
+                    .split('@')
+                    .next()
+                    .and_then(|path| path.rsplit_once('/'))
+                    .map_or("", |(_, i)| i);
+                is_root(cap, interface)
+            });
+            if !rooted && let Some(imports) = self.needs.remove(&cap) {
+                self.wasi_support.extend(imports);
+            }
+        }
     }
 
     /// Files a WASI import under its release line.
@@ -199,6 +229,19 @@ fn interface_capability(package: &str, interface: &str) -> Option<Capability> {
         ("cli", i) if i.starts_with("std") || i.starts_with("terminal") => Capability::Stdio,
         _ => return None,
     })
+}
+
+/// Whether `interface` of a WASI package of `cap` hands out the capability (WASI 0.2 and 0.3 names).
+fn is_root(cap: Capability, interface: &str) -> bool {
+    match cap {
+        Capability::Filesystem => interface == "preopens",
+        Capability::Sockets => matches!(
+            interface,
+            "tcp-create-socket" | "udp-create-socket" | "ip-name-lookup" | "types"
+        ),
+        Capability::Http => matches!(interface, "outgoing-handler" | "client" | "handler"),
+        _ => true,
+    }
 }
 
 fn preview1_capability(name: &str) -> Option<Capability> {

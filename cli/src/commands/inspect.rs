@@ -9,6 +9,7 @@ use crate::units::{count, human_size};
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use weld_compose::virt::{Family, Policy, Recorded};
 use weld_wit::{Capabilities, Extern, Inspection, Limits, Node, NodeKind, model};
 
 /// Show what a component or core module imports and exports (with full function signatures), what it is made
@@ -40,7 +41,9 @@ impl Opts {
     pub fn run(self) -> Result<ExitCode> {
         let sources = Sources::new(&self.registry);
         let local = sources.local(&self.file)?;
-        let report = weld_wit::inspect_bytes(&local.name, &weld_wit::read_file(&local.path)?)?;
+        let bytes = weld_wit::read_file(&local.path)?;
+        let report = weld_wit::inspect_bytes(&local.name, &bytes)?;
+        let virtualized = Policy::from_section(&bytes);
         if self.json {
             let mut json = serde_json::to_value(&report)?;
             if let Some(caps) = json
@@ -49,9 +52,16 @@ impl Opts {
             {
                 caps.insert("unprovided".into(), unprovided(&report.capabilities).into());
             }
+            if let Some(json) = json.as_object_mut()
+                && !virtualized.is_empty()
+            {
+                json.insert("virtualized".into(), serde_json::to_value(&virtualized)?);
+            }
             output::print_json(&json)?;
         } else {
-            output::print(&human(&report))?;
+            let mut text = human(&report);
+            write_virtualized(&mut text, &virtualized);
+            output::print(&text)?;
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -82,6 +92,35 @@ fn human(report: &Inspection) -> String {
     let _ = writeln!(out, "\n{HEADING}structure{HEADING:#}");
     write_node(&mut out, &report.root, "  ", "  ");
     out
+}
+
+/// The policies `weld virt` recorded, one line each.
+fn write_virtualized(out: &mut String, policies: &[Recorded]) {
+    if policies.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{HEADING}virtualized{HEADING:#} (by weld virt)");
+    for policy in policies {
+        let families = |verb: &str, families: &[Family]| {
+            (!families.is_empty()).then(|| {
+                let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
+                format!("{verb} {}", names.join(", "))
+            })
+        };
+        let parts: Vec<String> = [
+            families("deny", &policy.deny),
+            families("stub", &policy.stub),
+            policy
+                .env
+                .as_ref()
+                .map(|names| format!("env fixed: {}", names.join(", "))),
+            policy.args_fixed.then(|| "args fixed".to_owned()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let _ = writeln!(out, "  {}", parts.join("; "));
+    }
 }
 
 fn kind_name(kind: NodeKind) -> &'static str {

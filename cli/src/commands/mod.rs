@@ -17,6 +17,7 @@ pub mod sign;
 pub mod targets;
 pub mod validate;
 pub mod verify;
+pub mod virt;
 pub mod wit;
 
 /// The subcommands of `weld`.
@@ -32,6 +33,8 @@ pub enum Command {
     Compose(compose::Opts),
     /// Check that a component targets a world: its imports, exports and their types.
     Targets(targets::Opts),
+    /// Decide capabilities inside a component: deny, stub or fix WASI families, so no host can grant them.
+    Virt(virt::Opts),
     /// Run a component sandboxed: a wasi:cli command, or exported functions with --invoke.
     Run(run::Opts),
     /// Serve a wasi:http handler over HTTP, a fresh sandboxed instance per request.
@@ -66,6 +69,7 @@ impl Command {
             Command::Validate(opts) => opts.run(),
             Command::Compose(opts) => opts.run(),
             Command::Targets(opts) => opts.run(),
+            Command::Virt(opts) => opts.run(),
             Command::Run(opts) => opts.run(),
             Command::Serve(opts) => opts.run(),
             Command::Compile(opts) => opts.run(),

@@ -21,5 +21,6 @@ mod targets;
 mod tiers;
 mod util;
 mod validate;
+mod virt;
 mod wasi_p3;
 mod wit;

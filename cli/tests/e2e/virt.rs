@@ -1,0 +1,395 @@
+//! `weld virt`: capabilities decided inside a component hold whatever the host grants, under weld and under
+//! wasmtime 49; the providers are generated for every WASI 0.2 minor version; it fails closed.
+
+use crate::util::{fixture, weld};
+use crate::wasi_p3::wasmtime_in;
+use std::path::{Path, PathBuf};
+
+/// `weld virt FIXTURE ARGS... -o DIR/NAME`, which must succeed; returns the output path.
+fn virt(input: &Path, args: &[&str], dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let mut all = vec!["virt", input.to_str().unwrap()];
+    all.extend(args);
+    all.extend(["-o", out.to_str().unwrap()]);
+    weld(&all).ok();
+    out
+}
+
+/// The `needs` of `weld inspect --json`.
+fn needs(path: &Path) -> serde_json::Value {
+    let inspected = weld(["inspect", "--json", path.to_str().unwrap()]).json();
+    inspected["capabilities"]["needs"].clone()
+}
+
+#[test]
+fn a_denied_filesystem_and_a_fixed_env_hold_whatever_weld_or_wasmtime_grants() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("f.txt"), "secret\n").unwrap();
+    let probe = virt(
+        &fixture("probe"),
+        &["--deny", "filesystem"],
+        dir,
+        "probe.wasm",
+    );
+    let hello = virt(
+        &fixture("hello"),
+        &["--deny", "filesystem", "--env", "WELD_NAME=virt"],
+        dir,
+        "hello.wasm",
+    );
+    // The original reads the file it was granted; the virtualized one has no directory, granted or not.
+    let granted = ["run", "--dir", dir.to_str().unwrap()];
+    let read = |p: &Path| {
+        let mut args = granted.to_vec();
+        args.extend([p.to_str().unwrap(), "read", "f.txt"]);
+        weld(&args)
+    };
+    assert_eq!(read(&fixture("probe")).ok(), "secret\n");
+    let denied = read(&probe);
+    assert_eq!(
+        (denied.stderr().as_str(), denied.code()),
+        ("no preopened directory\n", 1)
+    );
+    // The variables are the policy's; the arguments are still the host's.
+    let run = weld([
+        "run",
+        "--env",
+        "WELD_NAME=host",
+        hello.to_str().unwrap(),
+        "--",
+        "alice",
+    ])
+    .ok();
+    assert!(
+        run.contains("arg: alice\n") && run.contains("WELD_NAME=virt\n"),
+        "{run}"
+    );
+    assert!(!run.contains("host"), "{run}");
+    // wasmtime sees the same.
+    if let Some((out, code)) =
+        wasmtime_in(dir, &["run", "--dir", ".", "probe.wasm", "read", "f.txt"])
+    {
+        assert_eq!((out.as_str(), code), ("", 1), "nothing read");
+        std::fs::copy(fixture("probe"), dir.join("original.wasm")).unwrap();
+        let (out, _) = wasmtime_in(
+            dir,
+            &["run", "--dir", ".", "original.wasm", "read", "f.txt"],
+        )
+        .unwrap();
+        assert_eq!(out, "secret\n");
+        let (out, _) = wasmtime_in(
+            dir,
+            &[
+                "run",
+                "--dir",
+                ".",
+                "--env",
+                "WELD_NAME=host",
+                "hello.wasm",
+                "alice",
+            ],
+        )
+        .unwrap();
+        assert!(
+            out.contains("WELD_NAME=virt\n") && out.contains("arg: alice\n"),
+            "{out}"
+        );
+    }
+    // The results validate, and inspect names neither capability any more, but the policy.
+    for path in [&probe, &hello] {
+        weld(["validate", path.to_str().unwrap()]).ok();
+        assert!(needs(path).get("filesystem").is_none(), "{}", needs(path));
+    }
+    // The environment is still imported, for the arguments (fixed only with --args).
+    assert_eq!(
+        needs(&hello)["env"],
+        serde_json::json!(["wasi:cli/environment@0.2.12"])
+    );
+    let shown = weld(["inspect", hello.to_str().unwrap()]).ok();
+    assert!(
+        shown.contains("virtualized")
+            && shown.contains("deny filesystem")
+            && shown.contains("WELD_NAME"),
+        "{shown}"
+    );
+    assert!(!shown.contains("virt\n"), "the value is not shown: {shown}");
+}
+
+#[test]
+fn denied_sockets_and_http_answer_access_denied_and_http_request_denied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = virt(
+        &fixture("netprobe"),
+        &["--deny", "sockets", "--deny", "http"],
+        tmp.path(),
+        "net.wasm",
+    );
+    let connect = weld([
+        "run",
+        "--allow-net",
+        net.to_str().unwrap(),
+        "connect",
+        "127.0.0.1",
+        "9",
+    ]);
+    assert_eq!(connect.stdout(), "connect: error access-denied\n");
+    let http = weld([
+        "run",
+        "--allow-http",
+        net.to_str().unwrap(),
+        "http",
+        "127.0.0.1:9",
+    ]);
+    assert_eq!(http.stdout(), "http: error HTTP-request-denied\n");
+    if let Some((out, _)) = wasmtime_in(
+        tmp.path(),
+        &[
+            "run",
+            "-S",
+            "http,inherit-network",
+            "net.wasm",
+            "connect",
+            "127.0.0.1",
+            "9",
+        ],
+    ) {
+        assert_eq!(out, "connect: error access-denied\n");
+        let (out, _) = wasmtime_in(
+            tmp.path(),
+            &["run", "-S", "http", "net.wasm", "http", "127.0.0.1:9"],
+        )
+        .unwrap();
+        assert_eq!(out, "http: error HTTP-request-denied\n");
+    }
+    let needs = needs(&net);
+    assert!(
+        needs.get("sockets").is_none() && needs.get("http").is_none(),
+        "{needs}"
+    );
+}
+
+#[test]
+fn a_component_stubbed_down_to_no_imports_runs_its_pure_export_and_traps_naming_a_stub() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pure = virt(
+        &fixture("hello"),
+        &[
+            "--stub",
+            "stdio",
+            "--stub",
+            "clocks",
+            "--stub",
+            "exit",
+            "--stub",
+            "io",
+            "--deny",
+            "filesystem",
+            "--env",
+            "A=b",
+            "--args",
+            "hello",
+        ],
+        tmp.path(),
+        "pure.wasm",
+    );
+    let inspected = weld(["inspect", "--json", pure.to_str().unwrap()]).json();
+    assert_eq!(
+        inspected["world"]["imports"],
+        serde_json::json!([]),
+        "{inspected}"
+    );
+    // Its command prints, which now traps, naming what was stubbed.
+    let run = weld(["run", pure.to_str().unwrap()]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr().contains("stubbed by weld virt"),
+        "{}",
+        run.stderr()
+    );
+}
+
+/// `fixture`'s component rebuilt from its own WIT with every `wasi` package set to 0.2.`minor` (code that traps:
+/// wit-component's dummy module), so that the providers are made for that version.
+fn at_wasi_minor(name: &str, minor: u64, dir: &Path) -> PathBuf {
+    use wit_component::{ComponentEncoder, StringEncoding};
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi};
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    let mut src = weld_wit::WitSource::from_binary(Path::new(name), &bytes).unwrap();
+    let resolve = &mut src.resolve;
+    for (_, package) in resolve.packages.iter_mut() {
+        if package.name.namespace == "wasi" {
+            package.name.version = Some(semver::Version::new(0, 2, minor));
+        }
+    }
+    resolve.package_names = resolve
+        .packages
+        .iter()
+        .map(|(id, p)| (p.name.clone(), id))
+        .collect();
+    let world = src.world.unwrap();
+    let mut module =
+        wit_component::dummy_module(resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
+    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)
+        .unwrap();
+    let component = ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let path = dir.join(format!("{name}-0.2.{minor}.wasm"));
+    std::fs::write(&path, component).unwrap();
+    path
+}
+
+#[test]
+fn providers_are_generated_for_every_wasi_0_2_minor_version_and_answer_as_the_wit_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    for minor in 0..=12 {
+        let input = at_wasi_minor("hello", minor, tmp.path());
+        let policy = ["--deny", "filesystem", "--env", "A=b"];
+        let out = tmp.path().join(format!("virt-{minor}.wasm"));
+        let mut args = vec!["virt", "--json", input.to_str().unwrap()];
+        args.extend(policy);
+        args.extend(["-o", out.to_str().unwrap()]);
+        let json = weld(&args).json();
+        let provided: Vec<&str> = json["provided"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["import"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            provided,
+            [
+                format!("wasi:cli/environment@0.2.{minor}"),
+                format!("wasi:filesystem/preopens@0.2.{minor}"),
+            ],
+            "{json}"
+        );
+        weld(["validate", out.to_str().unwrap()]).ok();
+        let provider = tmp.path().join(format!("provider-{minor}.wasm"));
+        let mut args = vec!["virt", input.to_str().unwrap(), "--provider-only"];
+        args.extend(policy);
+        args.extend(["-o", provider.to_str().unwrap()]);
+        weld(&args).ok();
+        let answers = weld([
+            "run",
+            provider.to_str().unwrap(),
+            "--invoke",
+            "get-directories()",
+            "--invoke",
+            "get-environment()",
+        ])
+        .ok();
+        assert_eq!(answers, "[]\n[(\"A\", \"b\")]\n", "0.2.{minor}");
+    }
+}
+
+#[test]
+fn every_deny_value_is_the_error_case_its_wit_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = tmp.path().join("provider.wasm");
+    weld([
+        "virt",
+        fixture("netprobe").to_str().unwrap(),
+        "--deny",
+        "sockets",
+        "--deny",
+        "http",
+        "--provider-only",
+        "-o",
+        provider.to_str().unwrap(),
+    ])
+    .ok();
+    let answers = weld([
+        "run",
+        provider.to_str().unwrap(),
+        "--invoke",
+        "create-tcp-socket(ipv4)",
+        "--invoke",
+        "create-tcp-socket(ipv6)",
+    ])
+    .ok();
+    assert_eq!(answers, "err(access-denied)\nerr(access-denied)\n");
+}
+
+#[test]
+fn a_family_asked_for_the_wrong_way_or_entangled_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.wasm");
+    let probe = fixture("probe");
+    let err = weld([
+        "virt",
+        probe.to_str().unwrap(),
+        "--deny",
+        "clocks",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(
+        err.contains("clocks cannot be denied") && err.contains("stubbed"),
+        "{err}"
+    );
+    // Stubbing wasi:io alone would leave the host's stdio and files using the provider's streams.
+    let err = weld([
+        "virt",
+        probe.to_str().unwrap(),
+        "--stub",
+        "io",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("uses `wasi:io/"), "{err}");
+    assert!(!out.exists());
+    let usage = weld(["virt", probe.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(usage.code(), 2, "{}", usage.stderr());
+    let bad = weld([
+        "virt",
+        probe.to_str().unwrap(),
+        "--deny",
+        "disk",
+        "-o",
+        "x.wasm",
+    ]);
+    assert_eq!(bad.code(), 2);
+    assert!(bad.stderr().contains("not a family"), "{}", bad.stderr());
+}
+
+#[test]
+fn a_family_the_component_does_not_import_is_a_note_and_virtualizing_twice_changes_nothing_more() {
+    let tmp = tempfile::tempdir().unwrap();
+    let once = virt(
+        &fixture("probe"),
+        &["--deny", "filesystem"],
+        tmp.path(),
+        "once.wasm",
+    );
+    let twice = weld([
+        "virt",
+        once.to_str().unwrap(),
+        "--deny",
+        "filesystem",
+        "--deny",
+        "sockets",
+        "-o",
+        tmp.path().join("twice.wasm").to_str().unwrap(),
+    ])
+    .ok();
+    assert!(
+        twice.contains("imports no filesystem") && twice.contains("imports no sockets"),
+        "{twice}"
+    );
+    let run = weld([
+        "run",
+        "--dir",
+        ".",
+        tmp.path().join("twice.wasm").to_str().unwrap(),
+        "read",
+        "x",
+    ]);
+    assert_eq!(run.stderr(), "no preopened directory\n");
+}
