@@ -134,6 +134,29 @@ fn python_and_javascript_wasi_0_3_commands_run_with_their_grants() {
             .is_some_and(|a| a.iter().any(|i| i == "wasi:cli/stdout@0.3.0")),
         "{wasi}"
     );
+
+    // `weld virt` (issue 27): with files denied and NAME fixed inside, the host's grants change nothing, under
+    // weld and under wasmtime. Python's runtime reads through WASI 0.2.9 and its world is 0.3.0: both are decided.
+    for (input, expected) in [
+        (
+            python,
+            "hello from python p3 (wasi:cli/stdout@0.3.0)\ndata.txt: no file\nNAME: virt\n",
+        ),
+        (js, "hello from js p3 (wasi:cli/stdout@0.3.0)\nNAME: virt\n"),
+    ] {
+        let virt = format!("{input}.virt.wasm");
+        let policy = ["--deny", "wasi:filesystem", "--env", "NAME=virt"];
+        let made = weld_in(&work, &[&["virt", input][..], &policy, &["-o", &virt]].concat()).ok();
+        assert!(made.contains("denied   wasi:filesystem/preopens@0.2."), "{made}");
+        let granted = ["run", "--dir", ".", "--env", "NAME=host", &virt];
+        assert_eq!(weld_in(&work, &granted).ok(), expected);
+        if let Some(printed) = wasmtime_in(&work, &["--dir", ".", "--env", "NAME=host", &virt]) {
+            assert_eq!(printed, (expected.to_owned(), 0));
+        }
+        weld_in(&work, &["validate", &virt]).ok();
+        let needs = &weld_in(&work, &["inspect", "--json", &virt]).json()["capabilities"]["needs"];
+        assert!(needs.get("filesystem").is_none(), "{needs}");
+    }
 }
 
 #[test]
