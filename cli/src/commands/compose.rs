@@ -7,6 +7,7 @@ use crate::output;
 use crate::registry::{RegistryOpts, Sources};
 use crate::report::{GOOD, usage};
 use crate::units::{count, human_size};
+use crate::commands::virt::{PolicyOpts, describe};
 use crate::wiring::{explain, graphviz};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use weld_compose::{
     Closed, Component, ComposeError, ComposeFile, Composition, Options, WacDocument, compose,
-    compose_wac,
+    compose_wac, virt::virtualize,
 };
 
 /// Compose components: plug each import of ROOT with another component's export (same name, or a
@@ -80,6 +81,9 @@ pub struct Opts {
     /// differs from it or a tag now resolves to another digest; fetch `oci://` inputs by their locked digests.
     #[arg(long, requires = "lock")]
     pub locked: bool,
+    /// Decide capabilities inside the result, as `weld virt` does (docs/commands/virt.md).
+    #[command(flatten, next_help_heading = "Virtualize the result (as weld virt)")]
+    pub virt: PolicyOpts,
     /// How to reach the registries of `oci://` components.
     #[command(flatten)]
     pub registry: RegistryOpts,
@@ -98,6 +102,14 @@ impl Opts {
     /// Runs `weld compose`.
     pub fn run(self) -> Result<ExitCode> {
         let graph = self.graph_target()?;
+        let policy = self.virt.policy()?;
+        if !policy.is_empty() && self.lock.is_some() {
+            return Err(usage(
+                "compose",
+                "--lock records the composition itself: lock it without --deny, --stub, --env or --args, then run \
+                 weld virt on its output",
+            ));
+        }
         let mut options = Options {
             wires: self.wire.clone(),
             closed: match self.closed {
@@ -185,7 +197,21 @@ impl Opts {
             warn_unplugged(&composition);
         }
         // Everything that is printed or written is made first, so that nothing can fail after a file is written.
-        let summary = self.summary(&what, output.as_deref(), &composition)?;
+        let mut summary = self.summary(&what, output.as_deref(), &composition)?;
+        let virtualized = if policy.is_empty() {
+            None
+        } else {
+            let composed = Component::new(what.clone(), composition.to_bytes());
+            let virtualized = virtualize(composed, &policy)?;
+            if !self.json {
+                summary.push_str(&format!(
+                    "virtualized ({} bytes more):\n{}",
+                    virtualized.size() - composition.size(),
+                    describe(&what, &virtualized)
+                ));
+            }
+            Some(virtualized)
+        };
         let graph =
             graph.map(|(format, path)| (graphviz::render(&composition.report, format), path));
         let inputs = lock::inputs(&sources, &composition);
@@ -217,7 +243,10 @@ impl Opts {
             (None, None) => None,
         };
         if let Some(path) = &output {
-            crate::files::write_atomic_with(path, |file| composition.write_to(file))?;
+            crate::files::write_atomic_with(path, |file| match &virtualized {
+                Some(virtualized) => virtualized.write_to(file),
+                None => composition.write_to(file),
+            })?;
         }
         if let Some((text, path)) = &graph {
             crate::files::write_atomic(path, text.as_bytes())?;

@@ -10,7 +10,9 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use weld_compose::virt::{Family, Policy, Provided, Recorded, provider, virtualize};
+use weld_compose::virt::{
+    Family, Policy, Provided, Recorded, Virtualized, provider, virtualize,
+};
 
 /// Decide capabilities inside a component, so that no host can grant them later: deny a WASI family (every call
 /// answers as an ungranted host would), stub one (every call traps), fix the environment. The providers are
@@ -39,6 +41,24 @@ pub struct Opts {
     /// Where to write the result.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// What to decide.
+    #[command(flatten)]
+    pub policy: PolicyOpts,
+    /// Write only the generated provider: a component exporting the decided interfaces under the component's
+    /// own import names, to compose by hand (`weld compose app.wasm -p provider.wasm`).
+    #[arg(long)]
+    pub provider_only: bool,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How to reach the registry of an `oci://` reference.
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+}
+
+/// The policy's flags, shared by `weld virt` and `weld compose`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PolicyOpts {
     /// Deny a family: filesystem, sockets, http, config (repeatable; `wasi:filesystem` also works).
     #[arg(long, value_name = "FAMILY", value_parser = parse_family)]
     pub deny: Vec<Family>,
@@ -55,16 +75,47 @@ pub struct Opts {
     /// then none too.
     #[arg(long, value_name = "A,B,...")]
     pub args: Option<String>,
-    /// Write only the generated provider: a component exporting the decided interfaces under the component's
-    /// own import names, to compose by hand (`weld compose app.wasm -p provider.wasm`).
-    #[arg(long)]
-    pub provider_only: bool,
-    /// Print what was done as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// How to reach the registry of an `oci://` reference.
-    #[command(flatten)]
-    pub registry: RegistryOpts,
+}
+
+impl PolicyOpts {
+    /// The policy the flags give (empty when none was given).
+    ///
+    /// # Errors
+    /// An `--env-from-file` that cannot be read or holds a line that is not `NAME=VALUE`.
+    pub fn policy(&self) -> Result<Policy> {
+        let mut env = self.env.clone();
+        if let Some(path) = &self.env_from_file {
+            env.extend(read_env_file(path)?);
+        }
+        Ok(Policy {
+            deny: self.deny.iter().copied().collect(),
+            stub: self.stub.iter().copied().collect(),
+            env: (!env.is_empty() || self.env_from_file.is_some()).then_some(env),
+            args: self.args.as_ref().map(|args| {
+                args.split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+        })
+    }
+}
+
+/// What was decided, for people: a line per import decided, and a note per family with nothing to decide.
+pub fn describe(label: &str, virtualized: &Virtualized) -> String {
+    let mut out = String::new();
+    for provided in &virtualized.provided {
+        out.push_str(&format!(
+            "  {:<8} {}  {DIM}{}{DIM:#}\n",
+            provided.does, provided.import, provided.family
+        ));
+    }
+    for family in &virtualized.untouched {
+        out.push_str(&format!(
+            "{DIM}note: {label} imports no {family}: nothing to do for it{DIM:#}\n"
+        ));
+    }
+    out
 }
 
 fn parse_family(text: &str) -> Result<Family, String> {
@@ -90,7 +141,7 @@ struct Done<'a> {
 impl Opts {
     /// Runs `weld virt`.
     pub fn run(self) -> Result<ExitCode> {
-        let policy = self.policy()?;
+        let policy = self.policy.policy()?;
         if policy.is_empty() {
             return Err(crate::report::usage(
                 "virt",
@@ -118,9 +169,7 @@ impl Opts {
         }
         let virtualized = virtualize(component, &policy)?;
         crate::files::write_atomic_with(&self.output, |file| virtualized.write_to(file))?;
-        let size = std::fs::metadata(&self.output)
-            .map(|m| m.len())
-            .unwrap_or_default();
+        let size = virtualized.size();
         if self.json {
             output::print_json(&Done {
                 component: label,
@@ -139,37 +188,9 @@ impl Opts {
             human_size(size),
             human_size(size.saturating_sub(input_size)),
         );
-        for provided in &virtualized.provided {
-            out.push_str(&format!(
-                "  {:<8} {}  {DIM}{}{DIM:#}\n",
-                provided.does, provided.import, provided.family
-            ));
-        }
-        for family in &virtualized.untouched {
-            out.push_str(&format!(
-                "{DIM}note: {label} imports no {family}: nothing to do for it{DIM:#}\n"
-            ));
-        }
+        out.push_str(&describe(&label, &virtualized));
         output::print(&out)?;
         Ok(ExitCode::SUCCESS)
-    }
-
-    fn policy(&self) -> Result<Policy> {
-        let mut env = self.env.clone();
-        if let Some(path) = &self.env_from_file {
-            env.extend(read_env_file(path)?);
-        }
-        Ok(Policy {
-            deny: self.deny.iter().copied().collect(),
-            stub: self.stub.iter().copied().collect(),
-            env: (!env.is_empty() || self.env_from_file.is_some()).then_some(env),
-            args: self.args.as_ref().map(|args| {
-                args.split(',')
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            }),
-        })
     }
 }
 

@@ -393,3 +393,45 @@ fn a_family_the_component_does_not_import_is_a_note_and_virtualizing_twice_chang
     ]);
     assert_eq!(run.stderr(), "no preopened directory\n");
 }
+
+#[test]
+fn weld_compose_takes_the_same_options_and_virtualizes_what_it_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hello.wasm");
+    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    let summary = weld([
+        "compose",
+        app.to_str().unwrap(),
+        "--plug",
+        greeter.to_str().unwrap(),
+        "--deny",
+        "filesystem",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(
+        summary.contains("denied   wasi:filesystem/preopens@0.2.12"),
+        "{summary}"
+    );
+    assert_eq!(
+        weld(["run", "--dir", ".", out.to_str().unwrap()]).ok(),
+        "Hello, world!\n"
+    );
+    assert!(needs(&out).get("filesystem").is_none(), "{}", needs(&out));
+    // A lock records the composition itself, which the policy would change after it.
+    let locked = weld([
+        "compose",
+        app.to_str().unwrap(),
+        "--plug",
+        greeter.to_str().unwrap(),
+        "--deny",
+        "filesystem",
+        "--lock",
+        tmp.path().join("weld.lock").to_str().unwrap(),
+        "-o",
+        tmp.path().join("other.wasm").to_str().unwrap(),
+    ]);
+    assert_eq!(locked.code(), 2, "{}", locked.stderr());
+    assert!(!tmp.path().join("other.wasm").exists());
+}

@@ -194,6 +194,11 @@ impl Virtualized {
         body.chain(std::iter::once(self.section.as_slice()))
     }
 
+    /// The component's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.pieces().map(|piece| piece.len() as u64).sum()
+    }
+
     /// The whole component in one buffer.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.pieces().flatten().copied().collect()
