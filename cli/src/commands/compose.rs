@@ -1,13 +1,13 @@
 //! `weld compose ROOT --plug C...`: link components into one by plugging imports with exports, transitively; also
 //! from a compose file (`-c weld.toml`) or a `.wac` document.
 
+use crate::commands::virt::{PolicyOpts, describe};
 use crate::input::{Input, pair};
 use crate::lock;
 use crate::output;
 use crate::registry::{RegistryOpts, Sources};
 use crate::report::{GOOD, usage};
 use crate::units::{count, human_size};
-use crate::commands::virt::{PolicyOpts, describe};
 use crate::wiring::{explain, graphviz};
 use anyhow::Result;
 use rayon::prelude::*;

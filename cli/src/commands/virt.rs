@@ -10,9 +10,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use weld_compose::virt::{
-    Family, Policy, Provided, Recorded, Virtualized, provider, virtualize,
-};
+use weld_compose::virt::{Family, Policy, Provided, Recorded, Virtualized, provider, virtualize};
 
 /// Decide capabilities inside a component, so that no host can grant them later: deny a WASI family (every call
 /// answers as an ungranted host would), stub one (every call traps), fix the environment. The providers are

@@ -146,8 +146,15 @@ fn python_and_javascript_wasi_0_3_commands_run_with_their_grants() {
     ] {
         let virt = format!("{input}.virt.wasm");
         let policy = ["--deny", "wasi:filesystem", "--env", "NAME=virt"];
-        let made = weld_in(&work, &[&["virt", input][..], &policy, &["-o", &virt]].concat()).ok();
-        assert!(made.contains("denied   wasi:filesystem/preopens@0.2."), "{made}");
+        let made = weld_in(
+            &work,
+            &[&["virt", input][..], &policy, &["-o", &virt]].concat(),
+        )
+        .ok();
+        assert!(
+            made.contains("denied   wasi:filesystem/preopens@0.2."),
+            "{made}"
+        );
         let granted = ["run", "--dir", ".", "--env", "NAME=host", &virt];
         assert_eq!(weld_in(&work, &granted).ok(), expected);
         if let Some(printed) = wasmtime_in(&work, &["--dir", ".", "--env", "NAME=host", &virt]) {

@@ -435,3 +435,49 @@ fn weld_compose_takes_the_same_options_and_virtualizes_what_it_writes() {
     assert_eq!(locked.code(), 2, "{}", locked.stderr());
     assert!(!tmp.path().join("other.wasm").exists());
 }
+
+/// A component that imports `wasi:random` for one export and needs nothing for the other.
+const ROLLER: &str = r#"(component
+  (import "wasi:random/random@0.2.3" (instance $random (export "get-random-u64" (func (result u64)))))
+  (core module $m
+    (import "random" "get" (func $get (result i64)))
+    (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+    (func (export "roll") (result i64) call $get))
+  (core func $get (canon lower (func $random "get-random-u64")))
+  (core instance $imports (export "get" (func $get)))
+  (core instance $i (instantiate $m (with "random" (instance $imports))))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (func (export "roll") (result u64) (canon lift (core func $i "roll"))))"#;
+
+#[test]
+fn stubbed_down_to_no_imports_a_pure_export_runs_on_any_host_and_the_stubbed_call_traps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roller = tmp.path().join("roller.wat");
+    std::fs::write(&roller, ROLLER).unwrap();
+    let pure = virt(&roller, &["--stub", "random"], tmp.path(), "pure.wasm");
+    let inspected = weld(["inspect", "--json", pure.to_str().unwrap()]).json();
+    assert_eq!(
+        inspected["world"]["imports"],
+        serde_json::json!([]),
+        "{inspected}"
+    );
+    assert_eq!(
+        weld(["run", pure.to_str().unwrap(), "--invoke", "add(1, 2)"]).ok(),
+        "3\n"
+    );
+    let rolled = weld(["run", pure.to_str().unwrap(), "--invoke", "roll()"]);
+    assert_eq!(rolled.code(), 1);
+    assert!(
+        rolled
+            .stderr()
+            .contains("wasi:random/random@0.2.3#get-random-u64 (stubbed by weld virt: it traps)"),
+        "{}",
+        rolled.stderr()
+    );
+    // wasmtime runs it with nothing linked for it (no -S flag applies: it imports nothing).
+    if let Some((out, code)) =
+        wasmtime_in(tmp.path(), &["run", "--invoke", "add(1, 2)", "pure.wasm"])
+    {
+        assert_eq!((out.as_str(), code), ("3\n", 0));
+    }
+}

@@ -364,3 +364,48 @@ fn policy_section(policy: &Policy) -> Vec<u8> {
     section.encode(&mut bytes);
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_root_of_a_denied_family_or_any_import_of_a_stubbed_one_fails_closed() {
+        let policy = Policy {
+            deny: [Family::Filesystem, Family::Sockets].into(),
+            stub: [Family::Clocks].into(),
+            ..Policy::default()
+        };
+        for open in [
+            "wasi:filesystem/preopens@0.2.0",
+            "wasi:sockets/ip-name-lookup@0.2.12",
+            "wasi:clocks/wall-clock@0.2.3",
+            "wasi:clocks/monotonic-clock",
+        ] {
+            assert!(still_reaches_host(open, &policy), "{open}");
+        }
+        for harmless in [
+            "wasi:filesystem/types@0.2.0",
+            "wasi:sockets/tcp@0.2.0",
+            "wasi:http/outgoing-handler@0.2.0",
+            "weld:examples/greeter@1.0.0",
+        ] {
+            assert!(!still_reaches_host(harmless, &policy), "{harmless}");
+        }
+    }
+
+    #[test]
+    fn the_recorded_policy_keeps_the_names_of_variables_never_their_values() {
+        let policy = Policy {
+            env: Some(vec![("TOKEN".into(), "s3cret".into())]),
+            ..Policy::default()
+        };
+        let section = policy_section(&policy);
+        assert!(!section.windows(6).any(|w| w == b"s3cret"));
+        let mut component = wat::parse_str("(component)").unwrap();
+        component.extend(section);
+        let recorded = Policy::from_section(&component);
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].env, Some(vec!["TOKEN".to_owned()]));
+    }
+}

@@ -393,3 +393,95 @@ impl<'a> Generator<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answer a denied root gives, by function name, from WIT written as WASI defines it.
+    fn answers(wit: &str, family: Family) -> Vec<(String, Option<Value>)> {
+        let mut resolve = Resolve::default();
+        resolve.push_str("wasi.wit", wit).unwrap();
+        let policy = Policy::default();
+        let generator = Generator::new(&resolve, &policy);
+        let mut out = Vec::new();
+        for (_, iface) in resolve.interfaces.iter() {
+            if iface.name.as_deref().is_some_and(|n| family.is_root(n)) {
+                for func in iface.functions.values() {
+                    let value = match generator.denied(family, func.result.as_ref()) {
+                        Answer::Value(v) => Some(v),
+                        _ => None,
+                    };
+                    out.push((func.name.clone(), value));
+                }
+            }
+        }
+        out
+    }
+
+    fn err(case: u32) -> Option<Value> {
+        Some(Value::Case(1, Some(Box::new(Value::Case(case, None)))))
+    }
+
+    #[test]
+    fn sockets_roots_answer_access_denied_by_its_place_in_the_error_code() {
+        let wit = "package wasi:sockets@0.2.3;
+            interface network {
+                resource network;
+                enum error-code { unknown, access-denied, not-supported }
+                enum ip-address-family { ipv4, ipv6 }
+            }
+            interface udp { resource udp-socket; }
+            interface udp-create-socket {
+                use network.{error-code, ip-address-family};
+                use udp.{udp-socket};
+                create-udp-socket: func(address-family: ip-address-family) -> result<udp-socket, error-code>;
+            }
+            interface ip-name-lookup {
+                use network.{network, error-code};
+                resource resolve-address-stream;
+                resolve-addresses: func(network: borrow<network>, name: string) -> result<resolve-address-stream, error-code>;
+            }";
+        let got = answers(wit, Family::Sockets);
+        assert_eq!(
+            got,
+            [
+                ("create-udp-socket".to_owned(), err(1)),
+                ("resolve-addresses".to_owned(), err(1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn config_has_no_denied_case_so_it_answers_no_such_key() {
+        let wit = "package wasi:config@0.2.0-draft;
+            interface store {
+                variant error { upstream(string), io(string) }
+                get: func(key: string) -> result<option<string>, error>;
+                get-all: func() -> result<list<tuple<string, string>>, error>;
+            }";
+        let ok = |v: Value| Some(Value::Case(0, Some(Box::new(v))));
+        assert_eq!(
+            answers(wit, Family::Config),
+            [
+                ("get".to_owned(), ok(Value::Case(0, None))),
+                ("get-all".to_owned(), ok(Value::List(Vec::new()))),
+            ]
+        );
+    }
+
+    #[test]
+    fn http_answers_the_request_denied_case_of_a_variant_with_payloads() {
+        let wit = "package wasi:http@0.2.3;
+            interface types {
+                resource outgoing-request;
+                resource future-incoming-response;
+                variant error-code { DNS-timeout, DNS-error(string), HTTP-request-denied, internal-error(option<string>) }
+            }
+            interface outgoing-handler {
+                use types.{outgoing-request, future-incoming-response, error-code};
+                handle: func(request: outgoing-request) -> result<future-incoming-response, error-code>;
+            }";
+        assert_eq!(answers(wit, Family::Http), [("handle".to_owned(), err(2))]);
+    }
+}
