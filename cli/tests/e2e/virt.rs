@@ -481,3 +481,66 @@ fn stubbed_down_to_no_imports_a_pure_export_runs_on_any_host_and_the_stubbed_cal
         assert_eq!((out.as_str(), code), ("3\n", 0));
     }
 }
+
+#[test]
+fn a_c_command_denied_its_files_and_given_its_name_sees_virt_and_no_directory_under_weld_and_wasmtime()
+ {
+    let Some(clang) = crate::util::on_path("clang") else {
+        crate::util::missing(
+            "clang (Debian's clang, lld, wasi-libc, libclang-rt-14-dev-wasm32) is not on the PATH",
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let source = crate::util::workspace_root().join("fixtures/interop/c/app.c");
+    let core = dir.join("app.core.wasm");
+    crate::interop::build(
+        dir,
+        &clang,
+        &[
+            "--target=wasm32-wasi",
+            "-O2",
+            source.to_str().unwrap(),
+            "-o",
+            core.to_str().unwrap(),
+        ],
+    );
+    let command = weld_fixtures::command_from_preview1(&std::fs::read(&core).unwrap()).unwrap();
+    let app = dir.join("app.wasm");
+    std::fs::write(&app, command).unwrap();
+    std::fs::write(dir.join("data.txt"), "file contents\n").unwrap();
+    let run = |path: &Path| {
+        let mut cmd = std::process::Command::new(crate::util::weld_bin());
+        cmd.current_dir(dir);
+        crate::util::weld_with(
+            cmd,
+            [
+                "run",
+                "--dir",
+                ".",
+                "--env",
+                "NAME=host",
+                path.to_str().unwrap(),
+            ],
+        )
+        .ok()
+    };
+    assert_eq!(run(&app), "data.txt: file contents\nNAME: host\n");
+    let virt = virt(
+        &app,
+        &["--deny", "wasi:filesystem", "--env", "NAME=virt"],
+        dir,
+        "app.virt.wasm",
+    );
+    let expected = "data.txt: no file\nNAME: virt\n";
+    assert_eq!(run(&virt), expected);
+    if let Some(printed) = wasmtime_in(
+        dir,
+        &["run", "--dir", ".", "--env", "NAME=host", "app.virt.wasm"],
+    ) {
+        assert_eq!(printed, (expected.to_owned(), 0));
+    }
+    weld(["validate", virt.to_str().unwrap()]).ok();
+    assert!(needs(&virt).get("filesystem").is_none(), "{}", needs(&virt));
+}
