@@ -291,10 +291,12 @@ pub fn argv0(path: &Path) -> String {
 
 /// The exit status weld ends with for a run that failed: the guest's own status for an exit (its low 8 bits, as a
 /// shell sees it), 0 when the guest's stdout reader went away, 124 for the time limit (as `timeout(1)`), 125 for
-/// the memory or table limit, 126 for fuel, 1 for anything else. docs/run.md lists them.
+/// the memory or table limit, 126 for fuel, 2 for an `--invoke` that is not `name(arguments)` (bad usage), 1 for
+/// anything else. docs/run.md lists them.
 pub fn exit_code(err: &RunError) -> u8 {
     match err {
         RunError::Exit(status) => (*status & 0xff) as u8,
+        RunError::InvokeSyntax { .. } => 2,
         RunError::OutputClosed(_) => 0,
         RunError::Limit(LimitHit::Timeout(_)) => 124,
         RunError::Limit(LimitHit::Memory(_) | LimitHit::Table(_)) => 125,

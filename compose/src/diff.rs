@@ -26,7 +26,7 @@ pub(crate) fn differences(
             None => out.push(Difference {
                 item: item.clone(),
                 expected: Printer::new(types, &want_names).item(*kind),
-                found: "nothing: it is missing".into(),
+                found: None,
                 first: String::new(),
             }),
             Some(other) => {
@@ -66,7 +66,7 @@ fn difference(
     Difference {
         item,
         expected: Printer::new(types, expected.1).item(expected.0),
-        found: Printer::new(types, found.1).item(found.0),
+        found: Some(Printer::new(types, found.1).item(found.0)),
         first,
     }
 }

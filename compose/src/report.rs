@@ -199,8 +199,8 @@ pub struct Difference {
     pub item: String,
     /// The importer's side, in WIT syntax.
     pub expected: String,
-    /// The exporter's side, in WIT syntax.
-    pub found: String,
+    /// The exporter's side, in WIT syntax; `None` (JSON `null`) when the exporter lacks the item.
+    pub found: Option<String>,
     /// The first differing type, as the subtype check found it (`function result: expected string, found u32`).
     pub first: String,
 }
@@ -210,7 +210,14 @@ impl std::fmt::Display for Difference {
         if !self.item.is_empty() {
             write!(f, "{}: ", self.item)?;
         }
-        write!(f, "expected {}, found {}", self.expected, self.found)
+        match &self.found {
+            Some(found) => write!(f, "expected {}, found {found}", self.expected),
+            None => write!(
+                f,
+                "expected {}, found nothing: it is missing",
+                self.expected
+            ),
+        }
     }
 }
 

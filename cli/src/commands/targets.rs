@@ -122,7 +122,7 @@ fn render(label: &str, c: &Conformance) -> String {
                 "    {item}the world has {}\n    {:width$}the component has {}\n",
                 d.expected,
                 "",
-                d.found,
+                d.found.as_deref().unwrap_or("nothing: it is missing"),
                 width = item.len()
             ));
             if !d.first.is_empty() {

@@ -525,6 +525,18 @@ fn invoke_creates_and_uses_a_resource() {
     assert!(err.contains("no resource is called `counter9`"), "{err}");
 }
 
+/// Regression: an `--invoke` that is not a call at all exited 1, as a failed run does; it is bad usage.
+#[test]
+fn an_invoke_that_is_not_name_and_arguments_is_bad_usage() {
+    let run = invoke("greeter", &["greet"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("expected `name(arguments)`"),
+        "{}",
+        run.stderr()
+    );
+}
+
 #[test]
 fn invoke_errors_show_the_signature_or_the_choices() {
     let err = invoke("greeter", &["greet(42)"]).fails();
@@ -546,8 +558,6 @@ fn invoke_errors_show_the_signature_or_the_choices() {
             && err.contains("weld:examples/greeter@1.0.0#greet"),
         "{err}"
     );
-    let err = invoke("greeter", &["greet"]).fails();
-    assert!(err.contains("expected `name(arguments)`"), "{err}");
 }
 
 /// Regression (wasmtime#10764 in kind): a value that does not fit its type said only "error converting Wasm
