@@ -9,13 +9,14 @@ use crate::registry::{RegistryOpts, Sources};
 use crate::report::{GOOD, usage};
 use crate::units::{count, human_size};
 use crate::wiring::{explain, graphviz};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use weld_compose::{
     Closed, Component, ComposeError, ComposeFile, Composition, Options, WacDocument, compose,
-    compose_wac, virt::virtualize,
+    compose_wac,
+    virt::{Virtualized, virtualize},
 };
 
 /// Compose components: plug each import of ROOT with another component's export (same name, or a
@@ -103,6 +104,7 @@ impl Opts {
     pub fn run(self) -> Result<ExitCode> {
         let graph = self.graph_target()?;
         let policy = self.virt.policy()?;
+        crate::commands::virt::check_usage(&policy, "compose")?;
         if !policy.is_empty() && self.lock.is_some() {
             return Err(usage(
                 "compose",
@@ -197,21 +199,16 @@ impl Opts {
             warn_unplugged(&composition);
         }
         // Everything that is printed or written is made first, so that nothing can fail after a file is written.
-        let mut summary = self.summary(&what, output.as_deref(), &composition)?;
         let virtualized = if policy.is_empty() {
             None
         } else {
             let composed = Component::new(what.clone(), composition.to_bytes());
-            let virtualized = virtualize(composed, &policy)?;
-            if !self.json {
-                summary.push_str(&format!(
-                    "virtualized ({} bytes more):\n{}",
-                    virtualized.size() - composition.size(),
-                    describe(&what, &virtualized)
-                ));
-            }
-            Some(virtualized)
+            Some(
+                virtualize(composed, &policy)
+                    .with_context(|| format!("cannot virtualize the composition of `{what}`"))?,
+            )
         };
+        let summary = self.summary(&what, output.as_deref(), &composition, virtualized.as_ref())?;
         let graph =
             graph.map(|(format, path)| (graphviz::render(&composition.report, format), path));
         let inputs = lock::inputs(&sources, &composition);
@@ -313,36 +310,56 @@ impl Opts {
     }
 
     /// What is printed after a composition: the JSON report, or the summary line and the wiring.
+    /// With `virtualized` (the policy's options), the size and the open imports are the virtualized result's,
+    /// and what was decided follows the wiring (in JSON, under `virtualized`).
     fn summary(
         &self,
         what: &str,
         output: Option<&Path>,
         composition: &Composition,
+        virtualized: Option<&Virtualized>,
     ) -> Result<String> {
         let report = &composition.report;
+        let (size, open) = match virtualized.and_then(|v| v.composition.as_ref().map(|c| (v, c))) {
+            Some((v, c)) => (v.size(), c.report.imports.len()),
+            None => (composition.size(), report.imports.len()),
+        };
         if self.json {
-            return output::json(report);
+            let mut json = serde_json::to_value(report)?;
+            if let (Some(v), Some(object)) = (virtualized, json.as_object_mut()) {
+                let result = v.composition.as_ref().map(|c| &c.report.imports);
+                object.insert(
+                    "virtualized".into(),
+                    serde_json::json!({
+                        "provided": v.provided,
+                        "untouched": v.untouched,
+                        "imports": result.unwrap_or(&report.imports),
+                        "size": size,
+                    }),
+                );
+            }
+            return output::json(&json);
         }
         let target = match output {
-            Some(path) => format!(
-                "wrote {} ({})",
-                path.display(),
-                human_size(composition.size())
-            ),
-            None => format!(
-                "{} composed, not written (no -o)",
-                human_size(composition.size())
-            ),
+            Some(path) => format!("wrote {} ({})", path.display(), human_size(size)),
+            None => format!("{} composed, not written (no -o)", human_size(size)),
         };
         let mut text = format!(
             "{GOOD}composed{GOOD:#} {what}: {}, {}; {target}\n",
             count(report.instances.len(), "instance"),
-            count(report.imports.len(), "open import"),
+            count(open, "open import"),
         );
         if self.explain {
             text.push_str(&explain::explain(report));
         } else {
             text.push_str(&explain::wiring(report, false));
+        }
+        if let Some(v) = virtualized {
+            text.push_str(&format!(
+                "virtualized ({} more than the composition):\n{}",
+                human_size(size.saturating_sub(composition.size())),
+                describe(what, v)
+            ));
         }
         Ok(text)
     }

@@ -4,7 +4,7 @@
 use crate::input::Input;
 use crate::output;
 use crate::registry::{RegistryOpts, Sources};
-use crate::report::{DIM, HEADING};
+use crate::report::{DIM, HEADING, WARNING};
 use crate::units::{count, human_size};
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -60,7 +60,7 @@ impl Opts {
             output::print_json(&json)?;
         } else {
             let mut text = human(&report);
-            write_virtualized(&mut text, &virtualized);
+            write_virtualized(&mut text, &virtualized, &report.capabilities);
             output::print(&text)?;
         }
         Ok(ExitCode::SUCCESS)
@@ -94,8 +94,9 @@ fn human(report: &Inspection) -> String {
     out
 }
 
-/// The policies `weld virt` recorded, one line each.
-fn write_virtualized(out: &mut String, policies: &[Recorded]) {
+/// The policies `weld virt` recorded, one line each, and a warning for a denied or stubbed family the component
+/// still asks the host for (a section is only a record: it may have been copied onto another component).
+fn write_virtualized(out: &mut String, policies: &[Recorded], caps: &Capabilities) {
     if policies.is_empty() {
         return;
     }
@@ -120,6 +121,19 @@ fn write_virtualized(out: &mut String, policies: &[Recorded]) {
         .flatten()
         .collect();
         let _ = writeln!(out, "  {}", parts.join("; "));
+        for family in policy.deny.iter().chain(&policy.stub) {
+            let held = caps
+                .needs
+                .iter()
+                .find(|(cap, _)| cap.name() == family.name());
+            if let Some((_, imports)) = held {
+                let _ = writeln!(
+                    out,
+                    "  {WARNING}warning{WARNING:#}: the policy does not hold: it still imports {}",
+                    imports.join(", ")
+                );
+            }
+        }
     }
 }
 

@@ -43,7 +43,8 @@ pub struct Opts {
     #[command(flatten)]
     pub policy: PolicyOpts,
     /// Write only the generated provider: a component exporting the decided interfaces under the component's
-    /// own import names, to compose by hand (`weld compose app.wasm -p provider.wasm`).
+    /// own import names, to compose by hand (`weld compose app.wasm -p provider.wasm`; nothing is checked or
+    /// recorded then).
     #[arg(long)]
     pub provider_only: bool,
     /// Print what was done as JSON.
@@ -69,8 +70,8 @@ pub struct PolicyOpts {
     /// Variables from a file: one NAME=VALUE a line; blank lines and lines starting with `#` are skipped.
     #[arg(long, value_name = "FILE")]
     pub env_from_file: Option<PathBuf>,
-    /// Fix the arguments (argv[0] included), comma-separated; `--args ''` fixes none. The working directory is
-    /// then none too.
+    /// Fix the arguments (argv[0] included), comma-separated (an argument cannot hold a comma); `--args ''`
+    /// fixes none. The working directory is then none too.
     #[arg(long, value_name = "A,B,...")]
     pub args: Option<String>,
 }
@@ -81,19 +82,25 @@ impl PolicyOpts {
     /// # Errors
     /// An `--env-from-file` that cannot be read or holds a line that is not `NAME=VALUE`.
     pub fn policy(&self) -> Result<Policy> {
-        let mut env = self.env.clone();
+        let mut given = self.env.clone();
         if let Some(path) = &self.env_from_file {
-            env.extend(read_env_file(path)?);
+            given.extend(read_env_file(path)?);
+        }
+        // A name given twice takes its last value, in the place of its first.
+        let mut env: Vec<(String, String)> = Vec::new();
+        for (name, value) in given {
+            match env.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => env.push((name, value)),
+            }
         }
         Ok(Policy {
             deny: self.deny.iter().copied().collect(),
             stub: self.stub.iter().copied().collect(),
             env: (!env.is_empty() || self.env_from_file.is_some()).then_some(env),
-            args: self.args.as_ref().map(|args| {
-                args.split(',')
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_owned)
-                    .collect()
+            args: self.args.as_deref().map(|args| match args {
+                "" => Vec::new(),
+                args => args.split(',').map(str::to_owned).collect(),
             }),
         })
     }
@@ -118,9 +125,19 @@ pub fn describe(label: &str, virtualized: &Virtualized) -> String {
 
 fn parse_family(text: &str) -> Result<Family, String> {
     Family::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+        let names: Vec<&str> = Family::ALL
+            .iter()
+            .filter(|f| f.decision().is_some())
+            .map(|f| f.name())
+            .collect();
         format!("`{text}` is not a family: one of {}", names.join(", "))
     })
+}
+
+/// A family asked for in a way it cannot be decided (`--deny clocks`) is bad usage of `subcommand`.
+pub fn check_usage(policy: &Policy, subcommand: &str) -> Result<()> {
+    weld_compose::virt::check_policy(policy)
+        .map_err(|err| crate::report::usage(subcommand, format!("{err}")))
 }
 
 /// What `--json` prints.
@@ -146,26 +163,37 @@ impl Opts {
                 "nothing to decide: give --deny, --stub, --env, --env-from-file or --args",
             ));
         }
+        check_usage(&policy, "virt")?;
         let sources = Sources::new(&self.registry);
         let local = sources.local(&self.component)?;
         let component = sources.component(&self.component, &local)?;
         let label = component.label.clone();
         let input_size = component.bytes.len() as u64;
+        let cannot = || format!("cannot virtualize `{label}`");
         if self.provider_only {
-            let Some(provider) = provider(&component, &policy)? else {
+            let Some(provider) = provider(&component, &policy).with_context(cannot)? else {
                 anyhow::bail!(
-                    "{label} imports nothing the policy decides: there is no provider to write"
+                    "`{label}` imports nothing the policy decides: there is no provider to write"
                 );
             };
             crate::files::write_atomic(&self.output, &provider)?;
-            output::print(&format!(
-                "{GOOD}wrote{GOOD:#} {} (the provider alone, {})\n",
-                self.output.display(),
-                human_size(provider.len() as u64)
-            ))?;
+            if self.json {
+                output::print_json(&serde_json::json!({
+                    "component": label,
+                    "output": self.output,
+                    "size": provider.len(),
+                    "provider-only": true,
+                }))?;
+            } else {
+                output::print(&format!(
+                    "{GOOD}wrote{GOOD:#} {} (the provider alone, {})\n",
+                    self.output.display(),
+                    human_size(provider.len() as u64)
+                ))?;
+            }
             return Ok(ExitCode::SUCCESS);
         }
-        let virtualized = virtualize(component, &policy)?;
+        let virtualized = virtualize(component, &policy).with_context(cannot)?;
         crate::files::write_atomic_with(&self.output, |file| virtualized.write_to(file))?;
         let size = virtualized.size();
         if self.json {
@@ -196,18 +224,21 @@ impl Opts {
 fn read_env_file(path: &Path) -> Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut vars = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        // The value is kept as written, spaces included; only the line's end goes.
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let start = line.trim_start();
+        if start.is_empty() || start.starts_with('#') {
             continue;
         }
-        match line.split_once('=') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                vars.push((name.trim().to_owned(), value.to_owned()))
+        match start.split_once('=') {
+            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+                vars.push((name.to_owned(), value.to_owned()))
             }
             _ => anyhow::bail!(
-                "`{}` line {}: expected NAME=VALUE, found `{line}`",
+                "`{}` line {}: expected NAME=VALUE (a name without spaces), found `{line}`",
                 path.display(),
                 n + 1
             ),

@@ -320,18 +320,19 @@ fn a_family_asked_for_the_wrong_way_or_entangled_is_refused_and_nothing_is_writt
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out.wasm");
     let probe = fixture("probe");
-    let err = weld([
+    let wrong = weld([
         "virt",
         probe.to_str().unwrap(),
         "--deny",
         "clocks",
         "-o",
         out.to_str().unwrap(),
-    ])
-    .fails();
+    ]);
+    assert_eq!(wrong.code(), 2, "bad usage: {}", wrong.stderr());
     assert!(
-        err.contains("clocks cannot be denied") && err.contains("stubbed"),
-        "{err}"
+        wrong.stderr().contains("clocks cannot be denied") && wrong.stderr().contains("stubbed"),
+        "{}",
+        wrong.stderr()
     );
     // Stubbing wasi:io alone would leave the host's stdio and files using the provider's streams.
     let err = weld([
@@ -343,7 +344,10 @@ fn a_family_asked_for_the_wrong_way_or_entangled_is_refused_and_nothing_is_writt
         out.to_str().unwrap(),
     ])
     .fails();
-    assert!(err.contains("uses `wasi:io/"), "{err}");
+    assert!(
+        err.contains("uses `wasi:io/") && err.contains("decide its family"),
+        "{err}"
+    );
     assert!(!out.exists());
     let usage = weld(["virt", probe.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(usage.code(), 2, "{}", usage.stderr());
@@ -543,4 +547,91 @@ fn a_c_command_denied_its_files_and_given_its_name_sees_virt_and_no_directory_un
     }
     weld(["validate", virt.to_str().unwrap()]).ok();
     assert!(needs(&virt).get("filesystem").is_none(), "{}", needs(&virt));
+}
+
+/// Regression (found by a new-user probe): `--args` alone was recorded as fixed but did nothing, since only
+/// `--env` made the environment an interface to provide.
+#[test]
+fn args_alone_are_fixed_and_the_variables_still_come_from_the_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixed = virt(
+        &fixture("hello"),
+        &["--args", "hello,a,b"],
+        tmp.path(),
+        "args.wasm",
+    );
+    let run = weld([
+        "run",
+        "--env",
+        "WELD_NAME=host",
+        fixed.to_str().unwrap(),
+        "--",
+        "x",
+    ])
+    .ok();
+    assert_eq!(run, "hello from weld\narg: a\narg: b\nWELD_NAME=host\n");
+    // Fixing it again would not be seen (the first provider answers first): refused, nothing written.
+    let again = tmp.path().join("again.wasm");
+    let err = weld([
+        "virt",
+        fixed.to_str().unwrap(),
+        "--env",
+        "WELD_NAME=two",
+        "-o",
+        again.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("already fixed"), "{err}");
+    assert!(!again.exists());
+}
+
+/// Regression (found by a new-user probe): WASI 0.3 makes sockets in `wasi:sockets/types` and sends requests
+/// through `wasi:http/client`, which `--deny` passed over, recording a policy that did not hold. Their functions
+/// are async, which providers cannot be generated for yet: refused by name, nothing written.
+#[test]
+fn denying_wasi_0_3_sockets_or_http_is_refused_by_name_not_passed_over() {
+    use wit_component::{ComponentEncoder, StringEncoding};
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi};
+    let tmp = tempfile::tempdir().unwrap();
+    let wit = crate::util::workspace_root().join("fixtures/interop/p3/wit");
+    let mut src = weld_wit::load(&wit).unwrap();
+    let package = src
+        .resolve
+        .push_str(
+            "net.wit",
+            "package weld:net; world net { import wasi:sockets/types@0.3.0; import wasi:http/client@0.3.0; }",
+        )
+        .unwrap();
+    let world = src.resolve.select_world(&[package], Some("net")).unwrap();
+    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback);
+    let mut module = wit_component::dummy_module(&src.resolve, world, mangling);
+    wit_component::embed_component_metadata(&mut module, &src.resolve, world, StringEncoding::UTF8)
+        .unwrap();
+    let component = ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let input = tmp.path().join("net.wasm");
+    std::fs::write(&input, component).unwrap();
+    let out = tmp.path().join("out.wasm");
+    for (family, import) in [
+        ("sockets", "wasi:sockets/types@0.3.0"),
+        ("http", "wasi:http/client@0.3.0"),
+    ] {
+        let err = weld([
+            "virt",
+            input.to_str().unwrap(),
+            "--deny",
+            family,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .fails();
+        assert!(
+            err.contains(&format!("`{import}` has async functions")),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
 }

@@ -68,17 +68,17 @@ impl Family {
         }
     }
 
-    /// The family named `text`: its name, or its WASI package (`wasi:filesystem`, `wasi:cli/environment`).
+    /// The family named `text`: its name, its WASI package (`wasi:filesystem`) or one of its interfaces
+    /// (`wasi:cli/environment`, `wasi:cli/stdin`, `wasi:clocks/wall-clock`), with or without a version.
     pub fn parse(text: &str) -> Option<Family> {
         let bare = text.strip_prefix("wasi:").unwrap_or(text);
         let bare = bare.split('@').next().unwrap_or(bare);
         Family::ALL
             .into_iter()
             .find(|f| f.name() == bare)
-            .or(match bare {
-                "cli/environment" => Some(Family::Env),
-                "cli/exit" => Some(Family::Exit),
-                _ => None,
+            .or_else(|| {
+                let (package, interface) = bare.split_once('/')?;
+                Family::of_interface(package, interface)
             })
     }
 
@@ -116,15 +116,17 @@ impl Family {
     /// Whether `interface` is one a denied family's authority comes through: the ones `weld virt` provides when
     /// it denies the family. The others only hold types and methods on handles that only a root hands out
     /// (`wasi:filesystem/types`, `wasi:sockets/tcp`, `wasi:http/types`), so they may stay imported. The
-    /// capability roots are those of Spin's deny adapter (`spinframework/spin:crates/capabilities`).
+    /// capability roots are those of Spin's deny adapter (`spinframework/spin:crates/capabilities`), with WASI
+    /// 0.3's: `wasi:sockets/types` (its sockets are made by `tcp-socket.create`), `wasi:http/client` and an
+    /// imported `wasi:http/handler` (both send requests).
     pub(super) fn is_root(self, interface: &str) -> bool {
         match self {
             Family::Filesystem => interface == "preopens",
             Family::Sockets => matches!(
                 interface,
-                "tcp-create-socket" | "udp-create-socket" | "ip-name-lookup"
+                "tcp-create-socket" | "udp-create-socket" | "ip-name-lookup" | "types"
             ),
-            Family::Http => interface == "outgoing-handler",
+            Family::Http => matches!(interface, "outgoing-handler" | "client" | "handler"),
             Family::Env => interface == "environment",
             _ => true,
         }
@@ -159,6 +161,11 @@ mod tests {
         assert_eq!(Family::parse("wasi:sockets"), Some(Family::Sockets));
         assert_eq!(Family::parse("wasi:http@0.2.3"), Some(Family::Http));
         assert_eq!(Family::parse("wasi:cli/environment"), Some(Family::Env));
+        assert_eq!(Family::parse("wasi:cli/stdin@0.2.3"), Some(Family::Stdio));
+        assert_eq!(
+            Family::parse("wasi:clocks/wall-clock"),
+            Some(Family::Clocks)
+        );
         assert_eq!(Family::parse("disk"), None);
         for family in Family::ALL {
             assert_eq!(Family::parse(family.name()), Some(family));

@@ -129,17 +129,29 @@ pub enum VirtError {
     /// An import the policy does not decide uses an interface it does: the import cannot stay with the host while
     /// its types come from the provider.
     #[error(
-        "`{import}` uses `{uses}`, which the policy decides, but the policy does not decide `{import}`"
+        "`{import}` uses `{uses}`, which the policy decides, so it cannot stay with the host: decide {} too",
+        match .family { Some(f) => format!("its family, {f},"), None => "it".to_owned() }
     )]
     Entangled {
         /// The import left out.
         import: String,
+        /// Its family, when it has one.
+        family: Option<Family>,
         /// The decided interface it uses.
         uses: String,
     },
-    /// A decided import is WASI 0.3 (async): only WASI 0.2 can be virtualized so far.
+    /// The environment was already fixed inside the component by an earlier `virtualize`: that provider answers
+    /// first, so fixing it again would have no effect.
     #[error(
-        "`{import}` is an async (WASI 0.3) interface: weld virt provides WASI 0.2 interfaces only"
+        "the environment was already fixed inside it by an earlier weld virt, whose values the component keeps \
+         seeing; virtualize the original component instead"
+    )]
+    AlreadyFixed,
+    /// A decided import has async functions (WASI 0.3 `wasi:sockets/types`, `wasi:http/client`): providers for
+    /// them cannot be generated yet.
+    #[error(
+        "`{import}` has async functions (WASI 0.3), which weld virt cannot provide yet; it provides synchronous \
+         interfaces (every WASI 0.2 one, and 0.3's preopens and environment)"
     )]
     Async {
         /// The import.
@@ -162,7 +174,7 @@ pub enum VirtError {
 /// A virtualized component.
 pub struct Virtualized {
     /// The component with its provider plugged in; `None` when the policy decides none of its imports (then
-    /// the result is the input with the policy recorded).
+    /// the result is the input, unchanged).
     pub composition: Option<Composition>,
     input: Vec<u8>,
     /// Each import now provided inside, with the family and what its calls do.
@@ -234,8 +246,7 @@ pub fn check_policy(policy: &Policy) -> Result<(), VirtError> {
 
 /// Decides `policy` inside `component`: generates the provider from its imports, plugs it, checks that no
 /// import of a denied or stubbed family is left, and records the policy. A policy that decides none of the
-/// component's imports gives the input back with the policy recorded (so running it twice changes nothing
-/// more).
+/// component's imports gives the input back unchanged (so running it twice changes nothing more).
 ///
 /// # Errors
 /// [`VirtError`]: a family asked for in a way it cannot be decided, an unreadable world, an import entangled
@@ -244,6 +255,14 @@ pub fn virtualize(component: Component, policy: &Policy) -> Result<Virtualized, 
     check_policy(policy)?;
     let (source, world) = world_of(&component)?;
     let resolve = &source.resolve;
+    let fixes_env = policy.env.is_some() || policy.args.is_some();
+    if fixes_env
+        && Policy::from_section(&component.bytes)
+            .iter()
+            .any(|recorded| recorded.env.is_some() || recorded.args_fixed)
+    {
+        return Err(VirtError::AlreadyFixed);
+    }
     // The families the policy finds something to decide in (a denied family's roots, any stubbed import).
     let imported: BTreeSet<Family> = resolve.worlds[world]
         .imports
@@ -260,7 +279,7 @@ pub fn virtualize(component: Component, policy: &Policy) -> Result<Virtualized, 
         .iter()
         .chain(&policy.stub)
         .copied()
-        .chain(policy.env.as_ref().map(|_| Family::Env))
+        .chain(fixes_env.then_some(Family::Env))
         .collect();
     let untouched = named.difference(&imported).copied().collect();
     let provider = provider::provider(resolve, world, policy)?;
@@ -276,6 +295,9 @@ pub fn virtualize(component: Component, policy: &Policy) -> Result<Virtualized, 
                     family: role.family(),
                     does: match role {
                         Role::Deny(_) => "denied",
+                        // An interface of a denied family that only its roots' handles reach: it answers
+                        // nothing, because nothing can call it.
+                        Role::Trap(family) if family.decision() == Some(Decision::Deny) => "denied",
                         Role::Trap(_) => "stubbed",
                         Role::Env => "fixed",
                     },
@@ -300,12 +322,18 @@ pub fn virtualize(component: Component, policy: &Policy) -> Result<Virtualized, 
     if !left.is_empty() {
         return Err(VirtError::LeftOpen { imports: left });
     }
+    // Nothing decided, nothing recorded: the result is the input, so running it again changes nothing.
+    let section = if composition.is_some() {
+        policy_section(policy)
+    } else {
+        Vec::new()
+    };
     Ok(Virtualized {
         composition,
         input,
         provided,
         untouched,
-        section: policy_section(policy),
+        section,
     })
 }
 
@@ -322,7 +350,18 @@ pub fn provider(component: &Component, policy: &Policy) -> Result<Option<Vec<u8>
 }
 
 /// The component's world, decoded.
+///
+/// # Errors
+/// [`VirtError::World`]: not a component (a core module, a WIT package), or its world cannot be read.
 fn world_of(component: &Component) -> Result<(WitSource, wit_parser::WorldId), VirtError> {
+    if !wasmparser::Parser::is_component(&component.bytes) {
+        return Err(VirtError::World {
+            label: component.label.clone(),
+            source: "it is not a component (a core module, or not WebAssembly): make it one first \
+                     (`wasm-tools component new`, or the toolchain's own step)"
+                .into(),
+        });
+    }
     let path = std::path::Path::new(&component.label);
     let source = WitSource::from_binary(path, &component.bytes).map_err(|e| VirtError::World {
         label: component.label.clone(),

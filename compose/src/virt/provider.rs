@@ -73,7 +73,8 @@ pub(super) fn role_of(resolve: &Resolve, id: InterfaceId, policy: &Policy) -> Op
     if policy.deny.contains(&family) && family.is_root(&name) {
         return Some(Role::Deny(family));
     }
-    (family == Family::Env && policy.env.is_some() && family.is_root(&name)).then_some(Role::Env)
+    let fixes_env = policy.env.is_some() || policy.args.is_some();
+    (family == Family::Env && fixes_env && family.is_root(&name)).then_some(Role::Env)
 }
 
 /// Chooses the imports of `world` the policy decides: its roots, then every other import that uses one of them
@@ -108,16 +109,15 @@ fn choose(
         let Some((key, id, used)) = user else {
             return Ok(chosen);
         };
-        let decided = family_of(resolve, id)
-            .map(|(f, _)| f)
-            .filter(|f| policy.deny.contains(f) || policy.stub.contains(f));
-        match decided {
+        let family = family_of(resolve, id).map(|(f, _)| f);
+        match family.filter(|f| policy.deny.contains(f) || policy.stub.contains(f)) {
             Some(family) => {
                 chosen.insert(key, (id, Role::Trap(family)));
             }
             None => {
                 return Err(VirtError::Entangled {
                     import: resolve.name_world_key(&key),
+                    family,
                     uses: interface_name(resolve, used),
                 });
             }
@@ -162,12 +162,6 @@ pub(super) fn provider(
         }
     }
     let mut resolve = resolve.clone();
-    let forwards_env = policy.args.is_none();
-    let env_keys: Vec<WorldKey> = chosen
-        .iter()
-        .filter(|(_, (_, role))| *role == Role::Env)
-        .map(|(key, _)| key.clone())
-        .collect();
     {
         let w = &mut resolve.worlds[world];
         let items = std::mem::take(&mut w.imports);
@@ -180,13 +174,12 @@ pub(super) fn provider(
     resolve
         .exportize(world, Some("weld-virt-provider".into()), None)
         .map_err(|e| VirtError::Provider(e.into()))?;
-    if forwards_env {
-        for key in &env_keys {
-            let item = resolve.worlds[world].exports[key].clone();
-            resolve.worlds[world].imports.insert(key.clone(), item);
-        }
+    let (module, forwarded) = Generator::new(&resolve, policy).module(world, &chosen)?;
+    // What the provider passes on to the host, it imports under the same name it exports.
+    for key in forwarded {
+        let item = resolve.worlds[world].exports[&key].clone();
+        resolve.worlds[world].imports.insert(key, item);
     }
-    let module = Generator::new(&resolve, policy).module(world, &chosen)?;
     let mut bytes = module.encode();
     let provider_error = |e: anyhow::Error| VirtError::Provider(e.into());
     wit_component::embed_component_metadata(&mut bytes, &resolve, world, StringEncoding::UTF8)
@@ -212,6 +205,8 @@ struct Generator<'a> {
     sizes: SizeAlign,
     data: Data,
     imports: Vec<Import>,
+    /// The interfaces some call is passed on to the host of.
+    forwarded: Vec<WorldKey>,
     /// The largest return area a forwarded call needs.
     scratch: usize,
 }
@@ -234,15 +229,17 @@ impl<'a> Generator<'a> {
             // Address 0 stays unused, so that no answer is a null pointer.
             data: Data::new(8),
             imports: Vec::new(),
+            forwarded: Vec::new(),
             scratch: 0,
         }
     }
 
+    /// The module, and the interfaces it passes calls on to (which the provider must import).
     fn module(
         mut self,
         world: WorldId,
         chosen: &IndexMap<WorldKey, (InterfaceId, Role)>,
-    ) -> Result<CoreModule, VirtError> {
+    ) -> Result<(CoreModule, Vec<WorldKey>), VirtError> {
         let resolve = self.resolve;
         let mut exports = Vec::new();
         for (key, item) in &resolve.worlds[world].exports {
@@ -274,7 +271,7 @@ impl<'a> Generator<'a> {
         }
         let scratch = self.data.end().next_multiple_of(8);
         let heap = (scratch + self.scratch as u32).next_multiple_of(8);
-        Ok(CoreModule {
+        let module = CoreModule {
             imports: self.imports,
             exports,
             data: self.data,
@@ -282,7 +279,8 @@ impl<'a> Generator<'a> {
             heap,
             memory_name: resolve.wasm_export_name(MANGLING, WasmExport::Memory),
             realloc_name: resolve.wasm_export_name(MANGLING, WasmExport::Realloc),
-        })
+        };
+        Ok((module, self.forwarded))
     }
 
     fn body(&mut self, key: &WorldKey, func: &Function, role: Role) -> Result<Body, VirtError> {
@@ -300,7 +298,10 @@ impl<'a> Generator<'a> {
                 ("get-arguments", _, Some(args)) => {
                     Answer::Value(Value::List(args.iter().cloned().map(Value::Str).collect()))
                 }
-                ("initial-cwd", _, Some(_)) => Answer::Value(Value::Case(0, None)),
+                // `initial-cwd` in 0.2, `get-initial-cwd` in 0.3.
+                ("initial-cwd" | "get-initial-cwd", _, Some(_)) => {
+                    Answer::Value(Value::Case(0, None))
+                }
                 _ => return Ok(self.forward(key, func)),
             },
         };
@@ -334,6 +335,9 @@ impl<'a> Generator<'a> {
             self.scratch = self.scratch.max(self.sizes.size(ty).size_wasm32());
         }
         self.imports.push(Import { module, name, sig });
+        if !self.forwarded.contains(key) {
+            self.forwarded.push(key.clone());
+        }
         Body::Forward(self.imports.len() as u32 - 1)
     }
 
