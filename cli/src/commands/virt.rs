@@ -20,7 +20,7 @@ use weld_compose::virt::{Family, Policy, Provided, Recorded, Virtualized, provid
 Examples:
   weld virt app.wasm --deny filesystem --env MODE=prod -o app.virt.wasm
   weld virt app.wasm --deny sockets --deny http -o offline.wasm
-  weld virt lib.wasm --stub clocks --stub random --stub stdio --stub exit --stub io -o pure.wasm
+  weld virt lib.wasm --stub clocks --stub random --stub stdio --stub exit --stub io --deny filesystem -o pure.wasm
   weld virt app.wasm --env-from-file prod.env --args app,--fast -o app.virt.wasm
 
 Denied families (their calls can say no): filesystem (no preopened directory), sockets (access-denied), http
