@@ -217,7 +217,8 @@ pub(crate) fn is_preview1(module: &str) -> bool {
     module == "wasi_snapshot_preview1" || module == "wasi_unstable"
 }
 
-fn interface_capability(package: &str, interface: &str) -> Option<Capability> {
+/// The capability of the WASI interface `package/interface` (`package` without `wasi:`), if it carries one.
+pub fn interface_capability(package: &str, interface: &str) -> Option<Capability> {
     Some(match (package, interface) {
         ("filesystem", _) => Capability::Filesystem,
         ("sockets", _) => Capability::Sockets,
@@ -231,8 +232,12 @@ fn interface_capability(package: &str, interface: &str) -> Option<Capability> {
     })
 }
 
-/// Whether `interface` of a WASI package of `cap` hands out the capability (WASI 0.2 and 0.3 names).
-fn is_root(cap: Capability, interface: &str) -> bool {
+/// Whether `interface` of a WASI package of `cap` hands out the capability (WASI 0.2 and 0.3 names): for files,
+/// sockets and HTTP, the interfaces the authority comes through (`preopens`, the socket creators and name
+/// lookup, 0.3's `types`, `outgoing-handler`, 0.3's `client` and an imported `handler`); the others of those
+/// packages hold types and methods on handles only a root hands out. Every interface of the other capabilities
+/// is a root. The line is the one Spin's deny adapter draws (`spinframework/spin:crates/capabilities`).
+pub fn is_root(cap: Capability, interface: &str) -> bool {
     match cap {
         Capability::Filesystem => interface == "preopens",
         Capability::Sockets => matches!(

@@ -27,7 +27,7 @@ mod source;
 mod validate;
 mod wit_error;
 
-pub use capabilities::{Capabilities, Capability, wasi_release};
+pub use capabilities::{Capabilities, Capability, interface_capability, is_root, wasi_release};
 pub use diagnostic::{BoxError, SourceError, line_column, one_line};
 pub use error::Error;
 pub use inspect::{

@@ -1,6 +1,7 @@
 //! The WASI families `weld virt` decides inside a component, and which of their interfaces it provides.
 
 use serde::{Deserialize, Serialize};
+use weld_wit::Capability;
 
 /// A family of WASI interfaces, by package (and, in `wasi:cli`, by interface).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -96,40 +97,38 @@ impl Family {
         }
     }
 
-    /// The family of the WASI interface `package/interface` (`package` without `wasi:`).
+    /// The family of the WASI interface `package/interface` (`package` without `wasi:`): the capability
+    /// `weld inspect` gives it, or `wasi:config` and `wasi:io`, which carry none of their own there.
     pub(super) fn of_interface(package: &str, interface: &str) -> Option<Family> {
-        Some(match (package, interface) {
-            ("filesystem", _) => Family::Filesystem,
-            ("sockets", _) => Family::Sockets,
-            ("http", _) => Family::Http,
-            ("config", _) => Family::Config,
-            ("clocks", _) => Family::Clocks,
-            ("random", _) => Family::Random,
-            ("io", _) => Family::Io,
-            ("cli", "environment") => Family::Env,
-            ("cli", "exit") => Family::Exit,
-            ("cli", i) if i.starts_with("std") || i.starts_with("terminal") => Family::Stdio,
-            _ => return None,
-        })
+        match package {
+            "config" => Some(Family::Config),
+            "io" => Some(Family::Io),
+            _ => weld_wit::interface_capability(package, interface).map(Family::from),
+        }
     }
 
     /// Whether `interface` is one a denied family's authority comes through: the ones `weld virt` provides when
-    /// it denies the family. The others only hold types and methods on handles that only a root hands out
-    /// (`wasi:filesystem/types`, `wasi:sockets/tcp`, `wasi:http/types`), so they may stay imported. The
-    /// capability roots are those of Spin's deny adapter (`spinframework/spin:crates/capabilities`), with WASI
-    /// 0.3's: `wasi:sockets/types` (its sockets are made by `tcp-socket.create`), `wasi:http/client` and an
-    /// imported `wasi:http/handler` (both send requests).
+    /// it denies the family (`weld_wit::is_root`: `preopens`, the socket creators and name lookup, 0.3's
+    /// `wasi:sockets/types`, `outgoing-handler`, 0.3's `wasi:http/client` and an imported `handler`). The
+    /// others only hold types and methods on handles that only a root hands out, so they may stay imported.
     pub(super) fn is_root(self, interface: &str) -> bool {
-        match self {
-            Family::Filesystem => interface == "preopens",
-            Family::Sockets => matches!(
-                interface,
-                "tcp-create-socket" | "udp-create-socket" | "ip-name-lookup" | "types"
-            ),
-            Family::Http => matches!(interface, "outgoing-handler" | "client" | "handler"),
-            Family::Env => interface == "environment",
-            _ => true,
-        }
+        self.capability()
+            .is_none_or(|cap| weld_wit::is_root(cap, interface))
+    }
+
+    /// The capability `weld inspect` names the family by, if it has one.
+    fn capability(self) -> Option<Capability> {
+        Some(match self {
+            Family::Filesystem => Capability::Filesystem,
+            Family::Sockets => Capability::Sockets,
+            Family::Http => Capability::Http,
+            Family::Env => Capability::Env,
+            Family::Clocks => Capability::Clocks,
+            Family::Random => Capability::Random,
+            Family::Stdio => Capability::Stdio,
+            Family::Exit => Capability::Exit,
+            Family::Config | Family::Io => return None,
+        })
     }
 
     /// The case of the family's error type that says the guest may not (`error-code.access` of
@@ -141,6 +140,21 @@ impl Family {
             Family::Sockets => Some("access-denied"),
             Family::Http => Some("HTTP-request-denied"),
             _ => None,
+        }
+    }
+}
+
+impl From<Capability> for Family {
+    fn from(cap: Capability) -> Family {
+        match cap {
+            Capability::Filesystem => Family::Filesystem,
+            Capability::Sockets => Family::Sockets,
+            Capability::Http => Family::Http,
+            Capability::Env => Family::Env,
+            Capability::Clocks => Family::Clocks,
+            Capability::Random => Family::Random,
+            Capability::Stdio => Family::Stdio,
+            Capability::Exit => Family::Exit,
         }
     }
 }
