@@ -8,6 +8,11 @@ use weld_runtime::{LimitHit, MissingImport, RunError, Unprovided};
 
 /// The advice for the first error in `err`'s chain that has one.
 pub fn advice(err: &anyhow::Error) -> Option<String> {
+    // anyhow finds a context's own type, and the error it wraps, by downcasting the whole error.
+    let composed = err.downcast_ref::<crate::sandbox::Composed>();
+    if let Some(advice) = composed.and_then(|c| plugged(c, err.downcast_ref::<RunError>()?)) {
+        return Some(advice);
+    }
     err.chain().find_map(|cause| {
         cause
             .downcast_ref::<RunError>()
@@ -106,6 +111,27 @@ fn request(err: &RequestError) -> Option<String> {
         ),
         _ => return None,
     })
+}
+
+/// Advice for a composition made with `--plug` that cannot be linked: plug more in, or run it as what it is, with
+/// its plugs kept in the command line.
+fn plugged(composed: &crate::sandbox::Composed, err: &RunError) -> Option<String> {
+    let plugs: String = composed
+        .plugs
+        .iter()
+        .map(|p| format!(" --plug {p}"))
+        .collect();
+    match err {
+        RunError::Missing { imports, .. } if imports.iter().any(|i| i.why.pluggable()) => Some(
+            "add a `--plug` for a component that exports each of them (or `--wire IMPORT=PLUG` to choose one)"
+                .into(),
+        ),
+        RunError::NotAHandler { command: true, .. } => Some(format!(
+            "it is a command: run it with `weld run {}{plugs}`",
+            composed.root
+        )),
+        _ => None,
+    }
 }
 
 /// Advice for a run that failed.

@@ -85,6 +85,34 @@ pub struct Ready {
     pub loaded: Loaded,
     /// The name it goes by: its path, or its registry reference.
     pub name: PathBuf,
+    /// The `--plug`s composed into it, by the names they were given.
+    pub plugs: Vec<String>,
+}
+
+impl Ready {
+    /// `linked` (preparing it to run or to serve), with a failure to link it told as the composition's when plugs
+    /// were composed in: what the user runs is then the composition, and the advice adds a `--plug`.
+    pub fn linked<T>(&self, linked: Result<T, RunError>) -> Result<T, Failure> {
+        match linked {
+            Err(err) if !self.plugs.is_empty() => {
+                Err(Failure::Other(anyhow::Error::new(err).context(Composed {
+                    root: self.name.display().to_string(),
+                    plugs: self.plugs.clone(),
+                })))
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+/// A component composed with `--plug`s (`weld run APP --plug DEP`) that cannot be linked.
+#[derive(Debug, thiserror::Error)]
+#[error("`{root}` composed with {} cannot be linked", .plugs.join(", "))]
+pub struct Composed {
+    /// The component given.
+    pub root: String,
+    /// Its plugs, as given.
+    pub plugs: Vec<String>,
 }
 
 impl SandboxOpts {
@@ -231,6 +259,11 @@ impl SandboxOpts {
             runtime,
             loaded,
             name: component.name(),
+            plugs: self
+                .plug
+                .iter()
+                .map(|p| p.name().display().to_string())
+                .collect(),
         })
     }
 }

@@ -53,7 +53,7 @@ impl Opts {
     fn execute(self) -> Result<ExitCode, Failure> {
         let limits = self.sandbox.limits();
         let ready = self.sandbox.load(&self.component, None)?;
-        let pre = ready.runtime.prepare(&ready.loaded)?;
+        let pre = ready.linked(ready.runtime.prepare(&ready.loaded))?;
         let component = ready.name;
         let spec = RunSpec {
             grants: self.sandbox.grants(),

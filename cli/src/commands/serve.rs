@@ -139,7 +139,7 @@ impl Opts {
         let ready = self
             .sandbox
             .load(&self.component, Some(self.max_concurrent))?;
-        let handler = ready.runtime.prepare_handler(&ready.loaded)?;
+        let handler = ready.linked(ready.runtime.prepare_handler(&ready.loaded))?;
         let mut limits = self.sandbox.limits();
         limits.max_memory.get_or_insert(DEFAULT_MAX_MEMORY);
         let spec = ServeSpec {

@@ -262,6 +262,45 @@ fn plugs_that_both_fit_are_chosen_between_with_wire() {
     );
 }
 
+/// Regression (found by a new-user probe): a `--plug` run whose composition still lacked an import blamed the
+/// root and advised `weld compose`; serving a command with plugs advised `weld run` without them.
+#[test]
+fn a_composition_that_cannot_be_linked_is_named_as_such_and_the_advice_keeps_the_plugs() {
+    let cache = tempfile::tempdir().unwrap();
+    let (ping, pong) = (fixture("ping"), fixture("pong"));
+    let args = [
+        "run",
+        ping.to_str().unwrap(),
+        "--plug",
+        pong.to_str().unwrap(),
+    ];
+    let err = weld_cached(cache.path(), &args).fails();
+    assert!(
+        err.contains("composed with") && err.contains("cannot be linked"),
+        "{err}"
+    );
+    assert!(err.contains("help: add a `--plug`"), "{err}");
+    let (app, greeter) = (fixture("app"), fixture("greeter"));
+    let served = weld_cached(
+        cache.path(),
+        &[
+            "serve",
+            app.to_str().unwrap(),
+            "--plug",
+            greeter.to_str().unwrap(),
+        ],
+    )
+    .fails();
+    assert!(
+        served.contains(&format!(
+            "`weld run {} --plug {}`",
+            app.display(),
+            greeter.display()
+        )),
+        "{served}"
+    );
+}
+
 /// A plug the composition leaves out is warned of, on the run that composes and on those that take the cached
 /// composition, as `weld compose` warns of it.
 #[test]
