@@ -635,3 +635,70 @@ fn denying_wasi_0_3_sockets_or_http_is_refused_by_name_not_passed_over() {
         assert!(!out.exists());
     }
 }
+
+/// `--deny config`: `wasi:config/store` has no "not allowed" case, so the provider answers as a store with no
+/// keys: `get` is `ok(none)`, `get-all` is `ok([])`.
+#[test]
+fn denied_config_answers_as_a_store_without_keys() {
+    use wit_component::{ComponentEncoder, StringEncoding};
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut src = weld_wit::WitSource::from_wit_text(
+        "config.wit",
+        "package weld:configured;
+         world configured { import wasi:config/store@0.2.0-draft; }
+         package wasi:config@0.2.0-draft {
+             interface store {
+                 variant error { upstream(string), io(string) }
+                 get: func(key: string) -> result<option<string>, error>;
+                 get-all: func() -> result<list<tuple<string, string>>, error>;
+             }
+         }",
+    )
+    .unwrap();
+    let world = src.world.unwrap_or_else(|| {
+        src.resolve
+            .select_world(&[src.package], Some("configured"))
+            .unwrap()
+    });
+    let resolve = &mut src.resolve;
+    let mut module =
+        wit_component::dummy_module(resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
+    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)
+        .unwrap();
+    let component = ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let input = tmp.path().join("configured.wasm");
+    std::fs::write(&input, component).unwrap();
+    let virt = virt(&input, &["--deny", "config"], tmp.path(), "virt.wasm");
+    let inspected = weld(["inspect", "--json", virt.to_str().unwrap()]).json();
+    assert_eq!(
+        inspected["world"]["imports"],
+        serde_json::json!([]),
+        "{inspected}"
+    );
+    let provider = tmp.path().join("provider.wasm");
+    weld([
+        "virt",
+        input.to_str().unwrap(),
+        "--deny",
+        "config",
+        "--provider-only",
+        "-o",
+        provider.to_str().unwrap(),
+    ])
+    .ok();
+    let answers = weld([
+        "run",
+        provider.to_str().unwrap(),
+        "--invoke",
+        r#"get("region")"#,
+        "--invoke",
+        "get-all()",
+    ])
+    .ok();
+    assert_eq!(answers, "ok(none)\nok([])\n");
+}
