@@ -6,10 +6,21 @@ use weld_compose::{Closed, ComposeError, Problem, Report, RequestError};
 use weld_registry_client::RegistryError;
 use weld_runtime::{LimitHit, MissingImport, RunError, Unprovided};
 
+/// The context a `--plug` run (`weld run APP --plug DEP`) adds to a composition that cannot be linked: what the
+/// user runs is then the composition, and the advice keeps the plugs.
+#[derive(Debug, thiserror::Error)]
+#[error("`{root}` composed with {} cannot be linked", .plugs.join(", "))]
+pub struct Composed {
+    /// The component given.
+    pub root: String,
+    /// Its plugs, as given.
+    pub plugs: Vec<String>,
+}
+
 /// The advice for the first error in `err`'s chain that has one.
 pub fn advice(err: &anyhow::Error) -> Option<String> {
     // anyhow finds a context's own type, and the error it wraps, by downcasting the whole error.
-    let composed = err.downcast_ref::<crate::sandbox::Composed>();
+    let composed = err.downcast_ref::<Composed>();
     if let Some(advice) = composed.and_then(|c| plugged(c, err.downcast_ref::<RunError>()?)) {
         return Some(advice);
     }
@@ -115,7 +126,7 @@ fn request(err: &RequestError) -> Option<String> {
 
 /// Advice for a composition made with `--plug` that cannot be linked: plug more in, or run it as what it is, with
 /// its plugs kept in the command line.
-fn plugged(composed: &crate::sandbox::Composed, err: &RunError) -> Option<String> {
+fn plugged(composed: &Composed, err: &RunError) -> Option<String> {
     let plugs: String = composed
         .plugs
         .iter()

@@ -94,25 +94,15 @@ impl Ready {
     /// were composed in: what the user runs is then the composition, and the advice adds a `--plug`.
     pub fn linked<T>(&self, linked: Result<T, RunError>) -> Result<T, Failure> {
         match linked {
-            Err(err) if !self.plugs.is_empty() => {
-                Err(Failure::Other(anyhow::Error::new(err).context(Composed {
+            Err(err) if !self.plugs.is_empty() => Err(Failure::Other(
+                anyhow::Error::new(err).context(crate::advice::Composed {
                     root: self.name.display().to_string(),
                     plugs: self.plugs.clone(),
-                })))
-            }
+                }),
+            )),
             other => Ok(other?),
         }
     }
-}
-
-/// A component composed with `--plug`s (`weld run APP --plug DEP`) that cannot be linked.
-#[derive(Debug, thiserror::Error)]
-#[error("`{root}` composed with {} cannot be linked", .plugs.join(", "))]
-pub struct Composed {
-    /// The component given.
-    pub root: String,
-    /// Its plugs, as given.
-    pub plugs: Vec<String>,
 }
 
 impl SandboxOpts {
