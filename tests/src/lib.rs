@@ -226,3 +226,34 @@ pub fn as_nobody(bin: &Path, dir: &Path) -> Command {
         .arg(copy);
     cmd
 }
+
+/// Waits, when dropped, for the background compiles (`weld cache fill`, which `weld run` starts under the default
+/// tiering) of components under a directory, or into a cache there, to end, up to two minutes: declared after a
+/// test's temporary directory, it is dropped first, so the directory is not removed while a fill still writes
+/// into it (which left it behind). Only Linux lists processes this way; elsewhere it waits for nothing.
+pub struct Fills<'a>(pub &'a Path);
+
+impl Drop for Fills<'_> {
+    fn drop(&mut self) {
+        let dir = self.0.display().to_string();
+        // A fill of a component under the directory, or writing into a cache there (`WELD_CACHE_DIR`).
+        let fills_here = |pid: &Path| {
+            let read = |file| std::fs::read(pid.join(file)).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&read("cmdline")).into_owned();
+            cmdline.contains("\0cache\0fill\0")
+                && (cmdline.contains(&dir)
+                    || String::from_utf8_lossy(&read("environ")).contains(&dir))
+        };
+        let running = || {
+            std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|entry| fills_here(&entry.path()))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while running() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

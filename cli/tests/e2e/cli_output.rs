@@ -32,6 +32,7 @@ fn check(name: &str, actual: &str) -> Option<String> {
 /// `weld ARGS` in `dir` with a fixed environment: no colour, no credentials, a cache of its own.
 fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     run_with_cache(dir, cache.path(), args)
 }
 
@@ -97,6 +98,7 @@ fn every_help_text_matches_its_golden() {
 fn error_chains_match_their_goldens() {
     // Inputs named relative to a folder of the test's own, so the messages hold no temporary paths.
     let dir = tempfile::tempdir().unwrap();
+    let _fills_dir = crate::util::Fills(dir.path());
     std::fs::write(dir.path().join("not-wasm.wasm"), b"hello").unwrap();
     std::fs::create_dir(dir.path().join("folder")).unwrap();
     std::fs::write(dir.path().join("text.pub"), "not a key\n").unwrap();
@@ -152,10 +154,12 @@ fn error_chains_match_their_goldens() {
 #[test]
 fn human_reports_match_their_goldens() {
     let dir = tempfile::tempdir().unwrap();
+    let _fills_dir = crate::util::Fills(dir.path());
     for name in ["app", "greeter", "hello", "right", "base", "base-two"] {
         std::fs::copy(fixture(name), dir.path().join(format!("{name}.wasm"))).unwrap();
     }
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     // The cache first, while it is empty: a filled one's report holds times and sizes that vary.
     let cases: &[(&str, &[&str])] = &[
         ("reports/cache-empty.txt", &["cache"]),

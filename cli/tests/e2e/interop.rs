@@ -79,6 +79,7 @@ fn a_python_greeter_plugged_into_a_javascript_command_runs() {
     };
     let sources = crate::util::workspace_root().join("fixtures/interop");
     let dir = tempfile::tempdir().unwrap();
+    let _fills = crate::util::Fills(dir.path());
     copy_dir(&sources.join("python"), &dir.path().join("python"));
     copy_dir(&sources.join("js"), &dir.path().join("js"));
 
@@ -144,6 +145,7 @@ fn python_and_javascript_http_handlers_are_served_with_a_fresh_instance_per_requ
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    let _fills = crate::util::Fills(dir.path());
     let sources = dir.path().join("http");
     copy_dir(
         &crate::util::workspace_root().join("fixtures/interop/http"),

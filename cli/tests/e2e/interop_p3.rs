@@ -81,6 +81,7 @@ fn python_and_javascript_wasi_0_3_commands_run_with_their_grants() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    let _fills = crate::util::Fills(dir.path());
     let (src, out) = sources(dir.path());
     let python = python(&py, &src, &out, "python-command", "wasi:cli/command@0.3.0");
     let js = javascript(&jco, &src, &out, "js-command");
@@ -173,6 +174,7 @@ fn javascript_async_exports_return_strings_streams_and_futures() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    let _fills = crate::util::Fills(dir.path());
     let (src, out) = sources(dir.path());
     let js = javascript(&jco, &src, &out, "js-async");
     let js = js.to_str().unwrap();
@@ -220,6 +222,7 @@ fn python_and_javascript_wasi_0_3_handlers_are_served_with_streamed_bodies_and_l
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    let _fills = crate::util::Fills(dir.path());
     let (src, out) = sources(dir.path());
     let handlers = [
         (
@@ -349,6 +352,7 @@ fn rust_wasi_0_3_guests_run_with_their_grants_and_are_served() {
     }
     let (command, handler) = rust_guests();
     let dir = tempfile::tempdir().unwrap();
+    let _fills = crate::util::Fills(dir.path());
     std::fs::write(dir.path().join("data.txt"), "file contents\n").unwrap();
     let command = command.to_str().unwrap();
 

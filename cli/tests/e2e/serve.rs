@@ -387,18 +387,19 @@ fn a_slow_upload_waits_on_its_connection_not_in_a_slot_and_gets_408() {
 
 #[test]
 fn without_read_ahead_a_slow_upload_holds_its_slot_until_the_body_read_timeout() {
+    // A grace long enough that the 503 below is asked for within it on a loaded machine.
     let args = [
         "--max-concurrent",
         "1",
         "--body-read-timeout",
-        "1s",
+        "3s",
         "--read-ahead",
         "0",
     ];
     let server = Serving::start(&fixture("handler"), &args);
     let upload = trickle_upload(&server.addr);
     server.wait_for_log("[req 1] handling /echo");
-    // The upload holds the only slot... until it falls behind the pace after 1 s, and the slot comes back.
+    // The upload holds the only slot... until it falls behind the pace after 3 s, and the slot comes back.
     assert_eq!(server.get("/").status, 503);
     let started = Instant::now();
     while server.get("/").status != 200 {

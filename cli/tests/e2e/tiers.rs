@@ -57,6 +57,7 @@ fn wait_for_optimised(cache: &Path) {
 #[test]
 fn a_first_run_uses_winch_and_later_runs_cranelift_code_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let hello = fixture("hello").display().to_string();
     let first = weld_in(cache.path(), &["run", "-v", &hello]);
     assert_eq!(first.ok(), "hello from weld\n");
@@ -111,6 +112,7 @@ fn a_first_run_uses_winch_and_later_runs_cranelift_code_from_the_cache() {
 #[test]
 fn a_small_component_is_compiled_into_the_cache_at_once_and_nothing_outlives_the_run() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let hello = fixture("hello").display().to_string();
     let mut cmd = command(cache.path());
     cmd.env_remove("WELD_WINCH_FROM");
@@ -128,7 +130,9 @@ fn a_small_component_is_compiled_into_the_cache_at_once_and_nothing_outlives_the
 #[test]
 fn a_component_rewritten_in_place_is_compiled_again_not_served_stale_code() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let dir = tempfile::tempdir().unwrap();
+    let _fills_dir = crate::util::Fills(dir.path());
     let app = dir.path().join("app.wasm");
     std::fs::copy(fixture("hello"), &app).unwrap();
     std::thread::sleep(Duration::from_millis(2100)); // settled, so the index records it
@@ -147,6 +151,7 @@ fn a_component_rewritten_in_place_is_compiled_again_not_served_stale_code() {
 #[test]
 fn winch_runs_stay_bounded_by_timeout_and_fuel() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let probe = fixture("probe").display().to_string();
     let winch = |flags: &[&str], args: &[&str]| {
         let mut all = vec!["run", "--compiler", "winch", &probe];
@@ -170,6 +175,7 @@ fn winch_runs_stay_bounded_by_timeout_and_fuel() {
 #[test]
 fn racing_fills_leave_one_sound_entry() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let greeter = fixture("greeter").display().to_string();
     let fill = || weld_in(cache.path(), &["cache", "fill", &greeter]);
     let said: Vec<String> = std::thread::scope(|s| {
@@ -196,6 +202,7 @@ fn racing_fills_leave_one_sound_entry() {
 #[test]
 fn weld_cache_lists_and_cleans() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let hello = fixture("hello").display().to_string();
     assert!(
         weld_in(cache.path(), &["cache"])
@@ -247,6 +254,7 @@ fn weld_cache_lists_and_cleans() {
 #[test]
 fn fifos_planted_in_the_cache_never_block_and_clean_removes_them() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let hello = fixture("hello").display().to_string();
     weld_in(cache.path(), &["run", "--compiler", "cranelift", &hello]).ok();
     let key = entries(cache.path())[0]["key"].as_str().unwrap().to_owned();
@@ -284,6 +292,7 @@ fn fifos_planted_in_the_cache_never_block_and_clean_removes_them() {
 #[test]
 fn an_unusable_cache_means_cranelift_now_and_no_background_compile() {
     let dir = tempfile::tempdir().unwrap();
+    let _fills_dir = crate::util::Fills(dir.path());
     let not_a_dir = dir.path().join("file");
     std::fs::write(&not_a_dir, b"x").unwrap();
     let hello = fixture("hello").display().to_string();
@@ -303,6 +312,7 @@ fn an_unusable_cache_means_cranelift_now_and_no_background_compile() {
 #[test]
 fn a_bad_cache_cap_is_a_warning_not_a_failed_run() {
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let hello = fixture("hello").display().to_string();
     let run = weld_capped(cache.path(), "lots", &["run", &hello]);
     assert_eq!(run.ok(), "hello from weld\n");
@@ -319,6 +329,7 @@ fn a_bad_cache_cap_is_a_warning_not_a_failed_run() {
 fn a_file_size_limit_leaves_the_cache_unwritten_and_the_run_going() {
     use std::os::unix::process::CommandExt;
     let cache = tempfile::tempdir().unwrap();
+    let _fills_cache = crate::util::Fills(cache.path());
     let mut cmd = command(cache.path());
     let limit = libc::rlimit {
         rlim_cur: 8192,
@@ -367,6 +378,7 @@ fn every_wasm_feature_runs_on_every_compiler_path_and_auto_falls_back_from_winch
         let path = features.join(format!("{name}.wat"));
         let path = path.to_str().unwrap();
         let cache = tempfile::tempdir().unwrap();
+        let _fills_cache = crate::util::Fills(cache.path());
         // auto, Winch first (WELD_WINCH_FROM=0: every component counts as big).
         let first = weld_in(cache.path(), &["run", "-v", path, "--invoke", "f()"]);
         assert_eq!(first.ok(), answer, "{name}");
