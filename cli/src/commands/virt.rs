@@ -20,18 +20,22 @@ use weld_compose::virt::{Family, Policy, Provided, Recorded, Virtualized, provid
 Examples:
   weld virt app.wasm --deny filesystem --env MODE=prod -o app.virt.wasm
   weld virt app.wasm --deny sockets --deny http -o offline.wasm
-  weld virt lib.wasm --stub clocks --stub random --stub stdio --stub exit --stub io --deny filesystem -o pure.wasm
+  weld virt lib.wasm --stub clocks --stub random --stub stdio --stub exit --stub io \\
+      --deny filesystem -o pure.wasm
   weld virt app.wasm --env-from-file prod.env --args app,--fast -o app.virt.wasm
 
-Denied families (their calls can say no): filesystem (no preopened directory), sockets (access-denied), http
-(outgoing requests: HTTP-request-denied), config (no such key). Stubbed families (their calls cannot say no, so
-they trap, naming the function): clocks, random, stdio, exit, io. Variables given with --env are all the
-component sees; arguments still come from the host unless --args fixes them. Values are stored in the component
-as plain bytes: do not fix secrets this way.
+Denied families (their calls can say no): filesystem (no preopened directory), sockets
+(access-denied), http (outgoing requests: HTTP-request-denied), config (no such key).
+Stubbed families (their calls cannot say no, so they trap, naming the function): clocks,
+random, stdio, exit, io. Variables given with --env are all the component sees; arguments
+still come from the host unless --args fixes them. Values are stored in the component as
+plain bytes: do not fix secrets this way.
 
-Fails closed: if an import of a denied or stubbed family would still reach the host, nothing is written.
+Fails closed: if an import of a denied or stubbed family would still reach the host,
+nothing is written.
 
-Exit status: 0 on success, 1 if the component cannot be virtualized (nothing is written), 2 on bad usage.")]
+Exit status: 0 on success, 1 if the component cannot be virtualized (nothing is written),
+2 on bad usage.")]
 pub struct Opts {
     /// The component (`.wasm`, `.wat` or `oci://host[:port]/repo:tag`).
     #[arg(value_parser = Input::parse)]
