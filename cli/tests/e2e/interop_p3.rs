@@ -165,6 +165,19 @@ fn python_and_javascript_wasi_0_3_commands_run_with_their_grants() {
         let needs = &weld_in(&work, &["inspect", "--json", &virt]).json()["capabilities"]["needs"];
         assert!(needs.get("filesystem").is_none(), "{needs}");
     }
+    // Regression (found by a new-user probe): with the arguments fixed too, 0.3's `get-initial-cwd` was passed
+    // on to a host import the provider did not have, and the provider did not encode.
+    let fixed = format!("{js}.args.wasm");
+    let policy = ["--env", "NAME=virt", "--args", "js"];
+    weld_in(
+        &work,
+        &[&["virt", js][..], &policy, &["-o", &fixed]].concat(),
+    )
+    .ok();
+    assert_eq!(
+        weld_in(&work, &["run", "--env", "NAME=host", &fixed]).ok(),
+        "hello from js p3 (wasi:cli/stdout@0.3.0)\nNAME: virt\n"
+    );
 }
 
 #[test]
