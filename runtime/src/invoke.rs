@@ -21,6 +21,8 @@ pub struct Export {
     pub name: String,
     /// Its type.
     pub ty: ComponentFunc,
+    /// The names of the component's resources, for its signature.
+    resources: std::sync::Arc<crate::type_text::ResourceNames>,
 }
 
 impl Export {
@@ -37,13 +39,9 @@ impl Export {
         let params: Vec<String> = self
             .ty
             .params()
-            .map(|(name, ty)| format!("{name}: {}", crate::type_text::type_text(&ty)))
+            .map(|(name, ty)| format!("{name}: {}", self.type_text(&ty)))
             .collect();
-        let results: Vec<String> = self
-            .ty
-            .results()
-            .map(|ty| crate::type_text::type_text(&ty))
-            .collect();
+        let results: Vec<String> = self.ty.results().map(|ty| self.type_text(&ty)).collect();
         let arrow = match results.as_slice() {
             [] => String::new(),
             [one] => format!(" -> {one}"),
@@ -57,6 +55,11 @@ impl Export {
         format!("{}: {func}({}){arrow}", self.name, params.join(", "))
     }
 
+    /// `ty` in WIT syntax, resources by their names.
+    pub(crate) fn type_text(&self, ty: &Type) -> String {
+        crate::type_text::named_type_text(ty, &self.resources)
+    }
+
     /// The resource this function belongs to (`counter` for `[method]counter.get`), if any.
     fn resource(&self) -> Option<&str> {
         let rest = ["[constructor]", "[method]", "[static]"]
@@ -68,6 +71,7 @@ impl Export {
 
 /// Every function the component exports, top-level ones first, then those of each exported interface.
 pub fn exports(engine: &Engine, component: &Component) -> Vec<Export> {
+    let resources = std::sync::Arc::new(crate::type_text::ResourceNames::of(engine, component));
     let mut functions = Vec::new();
     let mut interfaces = Vec::new();
     for (name, item) in component.component_type().exports(engine) {
@@ -76,6 +80,7 @@ pub fn exports(engine: &Engine, component: &Component) -> Vec<Export> {
                 interface: None,
                 name: name.to_owned(),
                 ty,
+                resources: resources.clone(),
             }),
             ComponentItem::ComponentInstance(instance) => {
                 for (func, item) in instance.exports(engine) {
@@ -84,6 +89,7 @@ pub fn exports(engine: &Engine, component: &Component) -> Vec<Export> {
                             interface: Some(name.to_owned()),
                             name: func.to_owned(),
                             ty,
+                            resources: resources.clone(),
                         });
                     }
                 }
@@ -329,7 +335,7 @@ impl Session {
                 "`{name}` is a {}: WAVE has no syntax for streams, futures or error contexts, so no value of \
                  this type can be written here; pass it from another component instead (compose one that \
                  calls this function)",
-                crate::type_text::type_text(&ty)
+                export.type_text(&ty)
             )));
         }
         let wave_error =

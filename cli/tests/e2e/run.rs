@@ -576,6 +576,17 @@ fn an_invoke_that_is_not_name_and_arguments_is_bad_usage() {
     );
 }
 
+/// Regression (found by a new-user probe): a signature in an `--invoke` error wrote `borrow<resource>`, where the
+/// component names the resource.
+#[test]
+fn invoke_signatures_name_their_resources() {
+    let err = invoke("types", &["counter.increment(5)"]).fails();
+    assert!(
+        err.contains("func(self: borrow<counter>, by: u32)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn invoke_errors_show_the_signature_or_the_choices() {
     let err = invoke("greeter", &["greet(42)"]).fails();
