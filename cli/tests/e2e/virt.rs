@@ -15,6 +15,42 @@ fn virt(input: &Path, args: &[&str], dir: &Path, name: &str) -> PathBuf {
     out
 }
 
+/// Writes to `path` a component of `world` whose code traps (wit-component's dummy module): the imports are what
+/// `weld virt` reads.
+fn dummy_component(
+    resolve: &wit_parser::Resolve,
+    world: wit_parser::WorldId,
+    mangling: wit_parser::ManglingAndAbi,
+    path: &Path,
+) {
+    use wit_component::{ComponentEncoder, StringEncoding};
+    let mut module = wit_component::dummy_module(resolve, world, mangling);
+    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)
+        .unwrap();
+    let component = ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    std::fs::write(path, component).unwrap();
+}
+
+/// What the provider `weld virt INPUT POLICY... --provider-only` makes answers to `calls` (`weld run --invoke`).
+fn provider_answers(input: &Path, policy: &[&str], dir: &Path, calls: &[&str]) -> String {
+    let provider = virt(
+        input,
+        &[policy, &["--provider-only"]].concat(),
+        dir,
+        "provider.wasm",
+    );
+    let mut args = vec!["run", provider.to_str().unwrap()];
+    for call in calls {
+        args.extend(["--invoke", call]);
+    }
+    weld(&args).ok()
+}
+
 /// The `needs` of `weld inspect --json`.
 fn needs(path: &Path) -> serde_json::Value {
     let inspected = weld(["inspect", "--json", path.to_str().unwrap()]).json();
@@ -212,7 +248,6 @@ fn a_component_stubbed_down_to_no_imports_runs_its_pure_export_and_traps_naming_
 /// `fixture`'s component rebuilt from its own WIT with every `wasi` package set to 0.2.`minor` (code that traps:
 /// wit-component's dummy module), so that the providers are made for that version.
 fn at_wasi_minor(name: &str, minor: u64, dir: &Path) -> PathBuf {
-    use wit_component::{ComponentEncoder, StringEncoding};
     use wit_parser::{LiftLowerAbi, ManglingAndAbi};
     let bytes = std::fs::read(fixture(name)).unwrap();
     let mut src = weld_wit::WitSource::from_binary(Path::new(name), &bytes).unwrap();
@@ -227,19 +262,9 @@ fn at_wasi_minor(name: &str, minor: u64, dir: &Path) -> PathBuf {
         .iter()
         .map(|(id, p)| (p.name.clone(), id))
         .collect();
-    let world = src.world.unwrap();
-    let mut module =
-        wit_component::dummy_module(resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
-    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)
-        .unwrap();
-    let component = ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap();
     let path = dir.join(format!("{name}-0.2.{minor}.wasm"));
-    std::fs::write(&path, component).unwrap();
+    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
+    dummy_component(resolve, src.world.unwrap(), mangling, &path);
     path
 }
 
@@ -269,20 +294,8 @@ fn providers_are_generated_for_every_wasi_0_2_minor_version_and_answer_as_the_wi
             "{json}"
         );
         weld(["validate", out.to_str().unwrap()]).ok();
-        let provider = tmp.path().join(format!("provider-{minor}.wasm"));
-        let mut args = vec!["virt", input.to_str().unwrap(), "--provider-only"];
-        args.extend(policy);
-        args.extend(["-o", provider.to_str().unwrap()]);
-        weld(&args).ok();
-        let answers = weld([
-            "run",
-            provider.to_str().unwrap(),
-            "--invoke",
-            "get-directories()",
-            "--invoke",
-            "get-environment()",
-        ])
-        .ok();
+        let calls = ["get-directories()", "get-environment()"];
+        let answers = provider_answers(&input, &policy, tmp.path(), &calls);
         assert_eq!(answers, "[]\n[(\"A\", \"b\")]\n", "0.2.{minor}");
     }
 }
@@ -290,28 +303,9 @@ fn providers_are_generated_for_every_wasi_0_2_minor_version_and_answer_as_the_wi
 #[test]
 fn every_deny_value_is_the_error_case_its_wit_names() {
     let tmp = tempfile::tempdir().unwrap();
-    let provider = tmp.path().join("provider.wasm");
-    weld([
-        "virt",
-        fixture("netprobe").to_str().unwrap(),
-        "--deny",
-        "sockets",
-        "--deny",
-        "http",
-        "--provider-only",
-        "-o",
-        provider.to_str().unwrap(),
-    ])
-    .ok();
-    let answers = weld([
-        "run",
-        provider.to_str().unwrap(),
-        "--invoke",
-        "create-tcp-socket(ipv4)",
-        "--invoke",
-        "create-tcp-socket(ipv6)",
-    ])
-    .ok();
+    let policy = ["--deny", "sockets", "--deny", "http"];
+    let calls = ["create-tcp-socket(ipv4)", "create-tcp-socket(ipv6)"];
+    let answers = provider_answers(&fixture("netprobe"), &policy, tmp.path(), &calls);
     assert_eq!(answers, "err(access-denied)\nerr(access-denied)\n");
 }
 
@@ -590,7 +584,6 @@ fn args_alone_are_fixed_and_the_variables_still_come_from_the_host() {
 /// are async, which providers cannot be generated for yet: refused by name, nothing written.
 #[test]
 fn denying_wasi_0_3_sockets_or_http_is_refused_by_name_not_passed_over() {
-    use wit_component::{ComponentEncoder, StringEncoding};
     use wit_parser::{LiftLowerAbi, ManglingAndAbi};
     let tmp = tempfile::tempdir().unwrap();
     let wit = crate::util::workspace_root().join("fixtures/interop/p3/wit");
@@ -604,16 +597,8 @@ fn denying_wasi_0_3_sockets_or_http_is_refused_by_name_not_passed_over() {
         .unwrap();
     let world = src.resolve.select_world(&[package], Some("net")).unwrap();
     let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback);
-    let mut module = wit_component::dummy_module(&src.resolve, world, mangling);
-    wit_component::embed_component_metadata(&mut module, &src.resolve, world, StringEncoding::UTF8)
-        .unwrap();
-    let component = ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .encode()
-        .unwrap();
     let input = tmp.path().join("net.wasm");
-    std::fs::write(&input, component).unwrap();
+    dummy_component(&src.resolve, world, mangling, &input);
     let out = tmp.path().join("out.wasm");
     for (family, import) in [
         ("sockets", "wasi:sockets/types@0.3.0"),
@@ -640,10 +625,9 @@ fn denying_wasi_0_3_sockets_or_http_is_refused_by_name_not_passed_over() {
 /// keys: `get` is `ok(none)`, `get-all` is `ok([])`.
 #[test]
 fn denied_config_answers_as_a_store_without_keys() {
-    use wit_component::{ComponentEncoder, StringEncoding};
     use wit_parser::{LiftLowerAbi, ManglingAndAbi};
     let tmp = tempfile::tempdir().unwrap();
-    let mut src = weld_wit::WitSource::from_wit_text(
+    let src = weld_wit::WitSource::from_wit_text(
         "config.wit",
         "package weld:configured;
          world configured { import wasi:config/store@0.2.0-draft; }
@@ -661,18 +645,9 @@ fn denied_config_answers_as_a_store_without_keys() {
             .select_world(&[src.package], Some("configured"))
             .unwrap()
     });
-    let resolve = &mut src.resolve;
-    let mut module =
-        wit_component::dummy_module(resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
-    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)
-        .unwrap();
-    let component = ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .encode()
-        .unwrap();
     let input = tmp.path().join("configured.wasm");
-    std::fs::write(&input, component).unwrap();
+    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
+    dummy_component(&src.resolve, world, mangling, &input);
     let virt = virt(&input, &["--deny", "config"], tmp.path(), "virt.wasm");
     let inspected = weld(["inspect", "--json", virt.to_str().unwrap()]).json();
     assert_eq!(
@@ -680,25 +655,7 @@ fn denied_config_answers_as_a_store_without_keys() {
         serde_json::json!([]),
         "{inspected}"
     );
-    let provider = tmp.path().join("provider.wasm");
-    weld([
-        "virt",
-        input.to_str().unwrap(),
-        "--deny",
-        "config",
-        "--provider-only",
-        "-o",
-        provider.to_str().unwrap(),
-    ])
-    .ok();
-    let answers = weld([
-        "run",
-        provider.to_str().unwrap(),
-        "--invoke",
-        r#"get("region")"#,
-        "--invoke",
-        "get-all()",
-    ])
-    .ok();
+    let calls = [r#"get("region")"#, "get-all()"];
+    let answers = provider_answers(&input, &["--deny", "config"], tmp.path(), &calls);
     assert_eq!(answers, "ok(none)\nok([])\n");
 }

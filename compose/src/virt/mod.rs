@@ -25,7 +25,7 @@ mod provider;
 pub use family::{Decision, Family};
 
 use crate::{Component, ComposeError, Composition, Options, compose};
-use provider::{Role, role_of};
+use provider::role_of;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use weld_wit::{BoxError, WitSource};
@@ -293,14 +293,7 @@ pub fn virtualize(component: Component, policy: &Policy) -> Result<Virtualized, 
                 .map(|(import, role)| Provided {
                     import,
                     family: role.family(),
-                    does: match role {
-                        Role::Deny(_) => "denied",
-                        // An interface of a denied family that only its roots' handles reach: it answers
-                        // nothing, because nothing can call it.
-                        Role::Trap(family) if family.decision() == Some(Decision::Deny) => "denied",
-                        Role::Trap(_) => "stubbed",
-                        Role::Env => "fixed",
-                    },
+                    does: role.does(),
                 })
                 .collect();
             (Some(composition), Vec::new(), provided)

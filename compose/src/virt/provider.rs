@@ -35,6 +35,17 @@ impl Role {
         }
     }
 
+    /// What its calls do, in a word: `denied`, `stubbed` or `fixed`. An interface of a denied family that only
+    /// the family's roots hand out handles for traps, but counts as denied: nothing can call it.
+    pub(super) fn does(self) -> &'static str {
+        match self {
+            Role::Deny(_) => "denied",
+            Role::Trap(family) if family.decision() == Some(super::Decision::Deny) => "denied",
+            Role::Trap(_) => "stubbed",
+            Role::Env => "fixed",
+        }
+    }
+
     fn says(self) -> &'static str {
         match self {
             Role::Deny(_) => "denied by weld virt",
