@@ -30,12 +30,7 @@ pub fn advice(err: &anyhow::Error) -> Option<String> {
             .and_then(run)
             .or_else(|| cause.downcast_ref::<ComposeError>().and_then(compose))
             .or_else(|| cause.downcast_ref::<RequestError>().and_then(request))
-            .or_else(|| match cause.downcast_ref::<weld_wit::Error>() {
-                Some(weld_wit::Error::Precompiled { .. }) => Some(
-                    "run precompiled code with `weld run --allow-precompiled`, or use the .wasm it came from".into(),
-                ),
-                _ => None,
-            })
+            .or_else(|| input(cause).and_then(read))
             .or_else(|| cause.downcast_ref::<RegistryError>().and_then(registry))
             .or_else(|| match cause.downcast_ref::<weld_compose::TargetError>() {
                 Some(weld_compose::TargetError::NoWorld { available, .. }) if !available.is_empty() => {
@@ -146,6 +141,30 @@ fn plugged(composed: &Composed, err: &RunError) -> Option<String> {
 }
 
 /// Advice for a run that failed.
+/// The input error `cause` is, or wraps without a link of its own in the chain (the WIT crate's and the runtime's
+/// errors hold it transparently).
+fn input<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a weld_input::Error> {
+    cause.downcast_ref::<weld_input::Error>().or_else(|| {
+        match cause.downcast_ref::<weld_wit::Error>() {
+            Some(weld_wit::Error::Input(err)) => Some(err),
+            _ => cause.downcast_ref::<RunError>().and_then(|err| match err {
+                RunError::Read(err) => Some(err),
+                _ => None,
+            }),
+        }
+    })
+}
+
+/// The advice for a file that could not be read as WebAssembly.
+fn read(err: &weld_input::Error) -> Option<String> {
+    match err {
+        weld_input::Error::Precompiled { .. } => Some(
+            "run precompiled code with `weld run --allow-precompiled`, or use the .wasm it came from".into(),
+        ),
+        _ => None,
+    }
+}
+
 fn run(err: &RunError) -> Option<String> {
     Some(match err {
         RunError::Grant { host, .. } => format!(

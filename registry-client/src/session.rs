@@ -33,9 +33,9 @@ pub struct Registry {
 }
 
 /// The largest layer a pull downloads unless [`Registry::with_max_size`] says otherwise: 1 GiB, the size past
-/// which weld refuses a component file anyway ([`weld_wit::MAX_INPUT`]). A registry can declare any size, and
+/// which weld refuses a component file anyway ([`weld_input::MAX_INPUT`]). A registry can declare any size, and
 /// one that streams without end could otherwise fill the disk.
-pub const DEFAULT_MAX_SIZE: u64 = weld_wit::MAX_INPUT;
+pub const DEFAULT_MAX_SIZE: u64 = weld_input::MAX_INPUT;
 
 /// A client for one registry, with the credentials chosen for it.
 pub(crate) struct Connection {

@@ -100,19 +100,13 @@ fn config(
     let mut config = Config::new();
     // The component-model extensions come from weld's one feature set, so that what `weld validate` accepts is
     // what runs.
-    let extra = weld_wit::component_model_async();
+    let extra = weld_input::COMPONENT_MODEL_ASYNC;
     config
         .wasm_component_model(true)
         .wasm_component_model_async(true)
-        .wasm_component_model_more_async_builtins(
-            extra.contains(wasmparser::WasmFeatures::CM_MORE_ASYNC_BUILTINS),
-        )
-        .wasm_component_model_async_stackful(
-            extra.contains(wasmparser::WasmFeatures::CM_ASYNC_STACKFUL),
-        )
-        .wasm_component_model_error_context(
-            extra.contains(wasmparser::WasmFeatures::CM_ERROR_CONTEXT),
-        )
+        .wasm_component_model_more_async_builtins(extra.more_async_builtins)
+        .wasm_component_model_async_stackful(extra.async_stackful)
+        .wasm_component_model_error_context(extra.error_context)
         .epoch_interruption(settings.interruptible)
         .consume_fuel(settings.fuel);
     match settings.compiler {

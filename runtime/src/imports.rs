@@ -56,8 +56,12 @@ const PROVIDED_0_3: &[(&str, &[&str])] = &[
 
 /// Whether `name` (`wasi:cli/stdout@0.3.0`) is a WASI 0.3 interface: an import that makes a component run on
 /// wasmtime's asynchronous path (a WASI 0.3 host function may only be called from a concurrent call).
+/// A pre-release (`0.3.0-rc-2026-03-15`) is not 0.3: wasmtime 48 provides 0.3.0 itself.
 pub(crate) fn is_wasi_0_3(name: &str) -> bool {
-    weld_wit::wasi_release(name).as_deref() == Some("0.3")
+    name.strip_prefix("wasi:")
+        .and_then(|rest| rest.split_once('@'))
+        .and_then(|(_, version)| semver::Version::parse(version).ok())
+        .is_some_and(|v| v.major == 0 && v.minor == 3 && v.pre.is_empty())
 }
 
 /// An import the host does not provide.

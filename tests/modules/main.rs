@@ -10,7 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates whose modules are checked, by folder.
-const CRATES: [&str; 5] = ["wit", "compose", "runtime", "registry-client", "cli"];
+const CRATES: [&str; 6] = [
+    "input",
+    "wit",
+    "compose",
+    "runtime",
+    "registry-client",
+    "cli",
+];
 
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {

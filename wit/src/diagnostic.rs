@@ -6,9 +6,7 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 use std::fmt;
 use std::path::Path;
 
-/// A boxed error from a library that has no typed error of its own (anyhow, wasmtime): its causes stay reachable
-/// through [`std::error::Error::source`].
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use weld_input::BoxError;
 
 /// A diagnostic tied to one text file: its labels point into [`SourceError::text`].
 ///

@@ -1,75 +1,17 @@
 //! Typed errors of this crate. Each one names the file it is about; the CLI renders them.
 
-use crate::diagnostic::BoxError;
 #[cfg(doc)]
 use crate::diagnostic::SourceError;
 use std::path::PathBuf;
+use weld_input::BoxError;
 
 /// Everything that can go wrong while reading WIT or a WebAssembly binary.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The file or directory could not be read (missing, no permission, ...).
-    #[error("failed to read `{}`", path.display())]
-    Read {
-        /// The path that could not be read.
-        path: PathBuf,
-        /// The underlying I/O error.
-        #[source]
-        io: std::io::Error,
-    },
-    /// A file was expected but the path is a directory.
-    #[error("`{}` is a directory, expected a file", path.display())]
-    IsDirectory {
-        /// The offending path.
-        path: PathBuf,
-    },
-    /// The path is a character or block device (`/dev/zero`, a disk), not a file.
-    #[error("`{}` is a device, not a file", path.display())]
-    Device {
-        /// The offending path.
-        path: PathBuf,
-    },
-    /// The file or pipe is larger than any input weld reads ([`crate::MAX_INPUT`]).
-    #[error("`{}` is larger than {} GiB, the most weld reads as one input", path.display(), crate::MAX_INPUT >> 30)]
-    TooLarge {
-        /// The offending path.
-        path: PathBuf,
-    },
-    /// The file is empty.
-    #[error("`{}` is empty: expected a WebAssembly binary, WAT text or WIT text", path.display())]
-    Empty {
-        /// The offending path.
-        path: PathBuf,
-    },
-    /// The bytes are neither a WebAssembly binary nor text weld understands.
-    #[error("`{}` is not WebAssembly: {reason}", path.display())]
-    UnknownFormat {
-        /// The offending path.
-        path: PathBuf,
-        /// What was found instead.
-        reason: String,
-    },
-    /// The bytes are an ELF file, as precompiled code (`.cwasm`, what `weld compile` and `wasmtime compile` write)
-    /// is, where WebAssembly was wanted.
-    #[error(
-        "`{}` is not WebAssembly: it is an ELF file, as precompiled code (.cwasm) is, and this command reads \
-         WebAssembly",
-        path.display()
-    )]
-    Precompiled {
-        /// The offending path.
-        path: PathBuf,
-    },
-    /// WAT text failed to parse; the cause carries line, column and the source line.
-    #[error("invalid WebAssembly text in `{}`", path.display())]
-    Wat {
-        /// The offending path.
-        path: PathBuf,
-        /// The parser's error (`wat::Error` or `wast::Error`), rendered with the line and column.
-        #[source]
-        source: BoxError,
-    },
+    /// The file could not be read, or is not WebAssembly ([`weld_input::Error`]: it names the file).
+    #[error(transparent)]
+    Input(#[from] weld_input::Error),
     /// WIT failed to parse or resolve. Where wit-parser says where, the cause is a [`SourceError`] pointing into
     /// the file at fault (which may be a file under `deps/`).
     #[error("invalid WIT in `{}`", path.display())]

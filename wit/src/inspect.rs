@@ -4,7 +4,7 @@
 use crate::capabilities::{Capabilities, is_preview1};
 use crate::error::{Error, Result};
 use crate::model;
-use crate::source::{WitSource, read_file, wasm_bytes};
+use crate::source::WitSource;
 use crate::validate::Invalid;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use wasmparser::{
     ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, FuncType, KnownCustom, Parser,
     Payload, TypeRef,
 };
+use weld_input::{read_file, wasm_bytes};
 
 /// Everything `weld inspect` reports about a file.
 #[derive(Debug, Clone, Serialize)]

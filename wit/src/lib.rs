@@ -19,6 +19,7 @@
 mod capabilities;
 mod diagnostic;
 mod error;
+mod guard;
 mod inspect;
 pub mod model;
 mod render;
@@ -30,14 +31,12 @@ mod wit_error;
 pub use capabilities::{Capabilities, Capability, interface_capability, is_root, wasi_release};
 pub use diagnostic::{BoxError, SourceError, line_column, one_line};
 pub use error::Error;
+pub use guard::panic_message;
 pub use inspect::{
     CustomSection, Extern, Inspection, Limits, Node, NodeKind, Producer, inspect, inspect_bytes,
 };
 pub use render::{WitFile, package_files, to_wit};
-pub use source::{
-    Features, MAX_INPUT, SourceKind, WitSource, is_wit_package, load, load_with, panic_message,
-    read_file, read_wasm, wasm_bytes,
-};
+pub use source::{Features, SourceKind, WitSource, is_wit_package, load, load_with};
 pub use validate::{
     FileKind, Invalid, Validated, component_model_async, features, validate, validate_file,
     validate_pieces,

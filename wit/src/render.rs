@@ -1,7 +1,8 @@
 //! Rendering a [`WitSource`] as WIT text, and as the files of a WIT package directory.
 
 use crate::error::{Error, Result};
-use crate::source::{WitSource, caught};
+use crate::guard::caught;
+use crate::source::WitSource;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use wit_component::WitPrinter;

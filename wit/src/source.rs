@@ -2,9 +2,11 @@
 //! carrying `component-type` metadata, or a WIT package encoded as wasm.
 
 use crate::error::{Error, Result};
+use crate::guard::{caught, guarded};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use wasmparser::{Parser, Payload};
+use weld_input::{looks_like_wat, not_wasm, read_file, wasm_bytes};
 use wit_component::DecodedWasm;
 use wit_parser::{InterfaceId, PackageId, Resolve, WorldId, WorldItem};
 
@@ -105,70 +107,6 @@ fn resolve_wit(
     }
 }
 
-/// The most bytes weld reads as one input file: 1 GiB. The largest components today's toolchains make (CPython,
-/// StarlingMonkey, .NET runtimes inside) are tens of MB; a bound keeps a device such as `/dev/zero`, or a wrong
-/// path to a disk image, from filling memory.
-pub const MAX_INPUT: u64 = 1 << 30;
-
-/// True for a character or block device. Only Unix has them; elsewhere nothing is one (the size bound still
-/// applies to what is read).
-#[cfg(unix)]
-fn is_device(kind: &std::fs::FileType) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    kind.is_char_device() || kind.is_block_device()
-}
-
-/// See the Unix version: no devices elsewhere.
-#[cfg(not(unix))]
-fn is_device(_: &std::fs::FileType) -> bool {
-    false
-}
-
-/// Reads a file that must be a file of at most [`MAX_INPUT`] bytes (a pipe is read too, up to that bound): a
-/// directory, a device (`/dev/zero`), a larger file or pipe, or an unreadable path is an error naming it.
-pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let read_err = |io| Error::Read {
-        path: path.to_path_buf(),
-        io,
-    };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if meta.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    if is_device(&meta.file_type()) {
-        return Err(Error::Device {
-            path: path.to_path_buf(),
-        });
-    }
-    if meta.len() > MAX_INPUT {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    let mut bytes = Vec::with_capacity(meta.len().min(MAX_INPUT + 1) as usize);
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_INPUT + 1).read_to_end(&mut bytes))
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(bytes)
-}
-
-/// Reads a WebAssembly file from disk: a binary as is, WAT text compiled to a binary. Errors name the file.
-pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
-    let bytes = read_file(path)?;
-    Ok(match wasm_bytes(path, &bytes)? {
-        std::borrow::Cow::Borrowed(_) => bytes,
-        std::borrow::Cow::Owned(compiled) => compiled,
-    })
-}
-
 /// Whether `bytes` (a binary) are an encoded WIT package rather than a component with code: a component whose top
 /// level imports nothing, exports only types (its worlds and interfaces, as component types), and holds no
 /// module, component or instance. `wasm-tools component wit --wasm` and `wit_component::encode` write these; they
@@ -202,71 +140,6 @@ pub fn is_wit_package(bytes: &[u8]) -> bool {
         }
     }
     exports > 0
-}
-
-/// Reads any file weld accepts as WebAssembly: a binary as is (borrowed), WAT text compiled to a binary.
-pub fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
-    if bytes.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    if bytes.starts_with(b"\0asm") {
-        return Ok(bytes.into());
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) if looks_like_wat(path, text) => {
-            wat::parse_str(text).map(Into::into).map_err(|mut err| {
-                err.set_path(path);
-                Error::Wat {
-                    path: path.to_path_buf(),
-                    source: Box::new(err),
-                }
-            })
-        }
-        Ok(_) => Err(Error::UnknownFormat {
-            path: path.to_path_buf(),
-            reason: "it is text, but not WebAssembly text (WAT)".into(),
-        }),
-        Err(_) => Err(not_wasm(path, bytes)),
-    }
-}
-
-fn not_wasm(path: &Path, bytes: &[u8]) -> Error {
-    if bytes.starts_with(b"\x7fELF") {
-        // What `weld compile` and `wasmtime compile` write; one wasmtime did not recognise is damaged or foreign.
-        return Error::Precompiled {
-            path: path.to_path_buf(),
-        };
-    }
-    let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    Error::UnknownFormat {
-        path: path.to_path_buf(),
-        reason: format!(
-            "it starts with the bytes `{}`, not the `00 61 73 6d` (\\0asm) magic number of a WebAssembly binary",
-            head.join(" ")
-        ),
-    }
-}
-
-/// WAT if the extension says so, or if the first token is an s-expression.
-fn looks_like_wat(path: &Path, text: &str) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if matches!(ext, "wat" | "wast") {
-        return true;
-    }
-    if ext == "wit" {
-        return false;
-    }
-    let mut rest = text.trim_start();
-    // Skip `;; line comments` before the first token.
-    while let Some(stripped) = rest.strip_prefix(";;") {
-        rest = stripped
-            .split_once('\n')
-            .map_or("", |(_, after)| after)
-            .trim_start();
-    }
-    rest.starts_with('(')
 }
 
 impl WitSource {
@@ -304,14 +177,15 @@ impl WitSource {
     /// [`WitSource::from_bytes`], keeping the feature-gated items of WIT text that `features` enables.
     pub fn from_bytes_with(path: &Path, bytes: &[u8], features: &Features) -> Result<WitSource> {
         if bytes.is_empty() {
-            return Err(Error::Empty {
+            return Err(weld_input::Error::Empty {
                 path: path.to_path_buf(),
-            });
+            }
+            .into());
         }
         let is_wasm_name = path.extension().is_some_and(|e| e == "wasm");
         if !bytes.starts_with(b"\0asm") {
             if is_wasm_name {
-                return Err(not_wasm(path, bytes));
+                return Err(not_wasm(path, bytes).into());
             }
             if let Ok(text) = std::str::from_utf8(bytes)
                 && !looks_like_wat(path, text)
@@ -489,29 +363,4 @@ fn reachable_interfaces(resolve: &Resolve, world: WorldId) -> HashSet<InterfaceI
         }
     }
     seen
-}
-
-/// Runs a decoder of the wasm-tools crates, turning a panic into [`Error::LibraryPanic`]. Their decoders assume
-/// some shapes that the validator accepts and a damaged or hostile file can still have (the property run found
-/// one), and weld must answer such a file with an error, not an abort.
-pub(crate) fn guarded<T>(path: &Path, decode: impl FnOnce() -> T) -> Result<T> {
-    caught(decode).map_err(|message| Error::LibraryPanic {
-        path: path.to_path_buf(),
-        library: "wit-parser",
-        message,
-    })
-}
-
-/// Runs `work`, catching a panic as its message.
-pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|p| panic_message(&*p))
-}
-
-/// The message of a panic's payload.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "no message".to_owned())
 }

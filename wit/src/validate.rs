@@ -1,7 +1,6 @@
 //! Validation of core modules and components, with function bodies checked in parallel.
 
 use crate::error::{Error, Result};
-use crate::source::{read_file, wasm_bytes};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -9,6 +8,7 @@ use wasmparser::{
     Chunk, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, Payload, ValidPayload,
     Validator, ValidatorResources, WasmFeatures,
 };
+use weld_input::{read_file, wasm_bytes};
 
 /// The one feature set of weld: what `validate`, `compose`, `push` and `inspect` accept, and what weld's engine
 /// (`weld-runtime`'s `engine`, which reads the component-model flags from here) runs. It is the standard features
@@ -22,12 +22,18 @@ pub fn features() -> WasmFeatures {
     WasmFeatures::default() | component_model_async()
 }
 
-/// The component-model async extensions weld enables beyond wasmparser's defaults (see [`features`]): the engine
-/// turns on exactly these, beside the component model and its async functions, which wasmparser's defaults hold.
+/// The component-model async extensions weld enables beyond wasmparser's defaults (see [`features`]), in
+/// wasmparser's words: [`weld_input::COMPONENT_MODEL_ASYNC`], which the engine reads too.
 pub fn component_model_async() -> WasmFeatures {
-    WasmFeatures::CM_ERROR_CONTEXT
-        | WasmFeatures::CM_MORE_ASYNC_BUILTINS
-        | WasmFeatures::CM_ASYNC_STACKFUL
+    let extensions = weld_input::COMPONENT_MODEL_ASYNC;
+    let mut features = WasmFeatures::empty();
+    features.set(WasmFeatures::CM_ERROR_CONTEXT, extensions.error_context);
+    features.set(
+        WasmFeatures::CM_MORE_ASYNC_BUILTINS,
+        extensions.more_async_builtins,
+    );
+    features.set(WasmFeatures::CM_ASYNC_STACKFUL, extensions.async_stackful);
+    features
 }
 
 /// What a valid file is.
@@ -216,17 +222,17 @@ pub fn validate_file(path: &Path) -> Result<std::result::Result<Validated, Inval
 /// Validates every module and component a `.wast` script defines. `assert_invalid` and `assert_malformed`
 /// modules are meant to fail, so they are skipped; an error names the line of the module at fault.
 fn validate_script(path: &Path, bytes: &[u8]) -> Result<std::result::Result<Validated, Invalid>> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::UnknownFormat {
+    let text = std::str::from_utf8(bytes).map_err(|_| weld_input::Error::UnknownFormat {
         path: path.to_path_buf(),
         reason: "a `.wast` script must be UTF-8 text".into(),
     })?;
     let wat_err = |mut err: wast::Error| {
         err.set_path(path);
         err.set_text(text);
-        Error::Wat {
+        Error::from(weld_input::Error::Wat {
             path: path.to_path_buf(),
             source: Box::new(err),
-        }
+        })
     };
     let buf = wast::parser::ParseBuffer::new(text).map_err(wat_err)?;
     let script: wast::Wast<'_> = wast::parser::parse(&buf).map_err(wat_err)?;

@@ -101,7 +101,9 @@ impl Opts {
 
 fn verdict(local: Local) -> Verdict {
     let checked = if local.is_pulled() {
-        weld_wit::read_file(&local.path).map(|bytes| weld_wit::validate(&bytes))
+        weld_input::read_file(&local.path)
+            .map(|bytes| weld_wit::validate(&bytes))
+            .map_err(weld_wit::Error::from)
     } else {
         weld_wit::validate_file(&local.path)
     };

@@ -7,7 +7,7 @@ use crate::engine::Compiler;
 use crate::error::{BoxError, RunError};
 use std::path::Path;
 use std::time::Instant;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, types::ComponentItem};
 use wasmtime::{Engine, Precompiled};
 
 impl Runtime {
@@ -51,7 +51,7 @@ impl Runtime {
             ));
         }
         let before = std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
-        let bytes = weld_wit::read_file(path)?;
+        let bytes = weld_input::read_file(path)?;
         let digest = Digest::of(&bytes);
         if let (Some(cache), Some(before)) = (&self.cache, before) {
             cache.index().remember(path, &before, &digest);
@@ -155,14 +155,9 @@ impl Runtime {
             }
             None => {}
         }
-        let wasm = weld_wit::wasm_bytes(path, &bytes)?;
-        if wasmparser::Parser::is_core_wasm(&wasm) {
+        let wasm = weld_input::wasm_bytes(path, &bytes)?;
+        if wasmparser_wasmtime::Parser::is_core_wasm(&wasm) {
             return Err(RunError::CoreModule {
-                path: path.to_owned(),
-            });
-        }
-        if weld_wit::is_wit_package(&wasm) {
-            return Err(RunError::WitPackage {
                 path: path.to_owned(),
             });
         }
@@ -321,7 +316,7 @@ impl Runtime {
         let Some(cache) = &self.cache else {
             return Err(RunError::NoCache);
         };
-        let bytes = weld_wit::read_file(path)?;
+        let bytes = weld_input::read_file(path)?;
         let digest = Digest::of(&bytes);
         let key = cache.key(self.engine(), &digest);
         let Some(_lock) = cache.lock(&key).map_err(|e| RunError::CacheIo(e.into()))? else {
@@ -331,7 +326,7 @@ impl Runtime {
             self.drop_baseline(cache, &digest);
             return Ok(Filled::Present(artifact));
         }
-        let wasm = weld_wit::wasm_bytes(path, &bytes)?;
+        let wasm = weld_input::wasm_bytes(path, &bytes)?;
         let fresh = self.compile_into(cache, &key, path, &wasm)?;
         if fresh.stored.is_ok() {
             self.drop_baseline(cache, &digest);
@@ -375,6 +370,12 @@ impl Runtime {
             source: e.into(),
         })?;
         let took = start.elapsed();
+        // Before its code can be stored: a cache hit is then never a WIT package.
+        if is_wit_package(engine, &component) {
+            return Err(RunError::WitPackage {
+                path: path.to_owned(),
+            });
+        }
         let reuse = self.reuse().map(|now| now.since(before));
         Ok(Compiled {
             component,
@@ -382,6 +383,18 @@ impl Runtime {
             reuse,
         })
     }
+}
+
+/// Whether `component` is an encoded WIT package (what `wasm-tools component wit --wasm` and
+/// `wit_component::encode` write): it imports nothing and exports only component types, its worlds and
+/// interfaces, which wasmtime's types show as [`ComponentItem::Component`]. A component of code with nothing but
+/// nested components as exports would look the same, and has nothing to run either.
+fn is_wit_package(engine: &Engine, component: &Component) -> bool {
+    let ty = component.component_type();
+    let mut exports = ty.exports(engine).peekable();
+    ty.imports(engine).next().is_none()
+        && exports.peek().is_some()
+        && exports.all(|(_, item)| matches!(item.ty, ComponentItem::Component(_)))
 }
 
 /// A cache entry that passed weld's checks but that wasmtime would not load (another build of the same version,
