@@ -79,15 +79,17 @@ pub fn print_error(err: &anyhow::Error) -> ExitCode {
 /// The text [`print_error`] prints: the headline, the plain causes, then a graphical report of the first cause
 /// that has a place in a file, which draws its own causes.
 pub fn render(err: &anyhow::Error) -> String {
-    let mut out = format!("{ERROR}error{ERROR:#}: {err}\n");
+    let mut chain = err.chain();
+    let headline = chain.next().map(message).unwrap_or_default();
+    let mut out = format!("{ERROR}error{ERROR:#}: {headline}\n");
     let mut causes = Vec::new();
     let mut located = None;
-    for cause in err.chain().skip(1) {
+    for cause in chain {
         if let Some(diagnostic) = cause.downcast_ref::<SourceError>() {
             located = Some(diagnostic);
             break;
         }
-        causes.push(cause.to_string());
+        causes.push(message(cause));
     }
     if let Some(diagnostic) = err.downcast_ref::<SourceError>() {
         located = Some(diagnostic);
@@ -107,6 +109,15 @@ pub fn render(err: &anyhow::Error) -> String {
         out.push_str(&format!("\n{HELP}help{HELP:#}: {advice}\n"));
     }
     out
+}
+
+/// One link of an error chain in words: the error's own message, or weld's fuller one where the CLI words the
+/// data the error carries (a composition's report, [`crate::wiring::prose`]).
+fn message(cause: &(dyn std::error::Error + 'static)) -> String {
+    cause
+        .downcast_ref::<weld_compose::ComposeError>()
+        .and_then(crate::wiring::prose::compose_error)
+        .unwrap_or_else(|| cause.to_string())
 }
 
 /// A diagnostic drawn as miette draws it: coloured like the rest of stderr (never with `NO_COLOR` or off a

@@ -1,6 +1,8 @@
 //! Why a composition failed. Variants that come after matching carry the [`Report`] so that a caller can still show
 //! the wiring that led there; every variant that wraps a failure underneath keeps it as its source.
 
+#[cfg(doc)]
+use crate::report::Outcome;
 use crate::report::Report;
 use std::path::PathBuf;
 use weld_wit::{BoxError, SourceError};
@@ -38,8 +40,13 @@ pub enum ComposeError {
         /// The input, as the user named it.
         label: String,
     },
-    /// Plugs were given, and none of them supplies an import: the result would be the root alone.
-    #[error("{}", describe_nothing(.0))]
+    /// Plugs were given, and none of them supplies an import: the result would be the root alone. The report
+    /// says what the root imports and why each import stays open.
+    #[error(
+        "nothing to compose: none of the plugs ({}) supplies an import of {}",
+        .0.unused.join(", "),
+        .0.instances.first().map_or("the root", |i| i.component.as_str())
+    )]
     NothingToCompose(Box<Report>),
     /// A compose file or a `.wac` document could not be read.
     #[error("failed to read `{}`", path.display())]
@@ -62,24 +69,25 @@ pub enum ComposeError {
     /// The request itself is inconsistent.
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// Some imports could not be decided: type mismatches, ambiguities, cycles.
-    #[error("{}", describe_problems(.0))]
+    /// Some imports could not be decided: type mismatches, ambiguities, cycles. The message names them and the
+    /// kind of each problem; the report holds the problems as data ([`Outcome::Error`]).
+    #[error("{}", unresolved(.0))]
     Unresolved(Box<Report>),
     /// [`Options::closed`](crate::Options::closed) forbids imports that stay open.
     #[error(
-        "{} forbids open imports, and {} would stay open:\n  - {}",
+        "{} forbids open imports, and {} would stay open: {}",
         match closed {
             crate::Closed::All => "closing the composition to every import",
             _ => "closing the composition to imports other than WASI",
         },
         count(open.len(), "import"),
-        open.join("\n  - ")
+        list(open)
     )]
     Closed {
         /// The policy that was asked for.
         closed: crate::Closed,
-        /// Each import that would stay open, with who imports it and why.
-        open: Vec<String>,
+        /// Each import that would stay open, and who imports it; why is in the report (its [`Outcome::Open`]).
+        open: Vec<ImportOf>,
         /// The wiring.
         report: Box<Report>,
     },
@@ -196,49 +204,42 @@ impl ComposeError {
     }
 }
 
-fn describe_nothing(report: &Report) -> String {
-    let root = report
-        .instances
-        .first()
-        .map_or("the root", |i| i.component.as_str());
-    let wanted: Vec<String> = report
-        .instances
-        .iter()
-        .flat_map(|i| &i.imports)
-        .filter(|import| !crate::names::is_wasi(&import.name))
-        .map(|import| match import.why_open() {
-            Some(why) => format!("{}: {why}", import.name),
-            None => import.name.clone(),
-        })
-        .collect();
-    let imports_any = report
-        .instances
-        .first()
-        .is_some_and(|root| !root.imports.is_empty());
-    let wanted = if !imports_any {
-        "it imports nothing".to_owned()
-    } else if wanted.is_empty() {
-        "it imports nothing but WASI".to_owned()
-    } else {
-        format!("its imports:\n  - {}", wanted.join("\n  - "))
-    };
-    format!(
-        "nothing to compose: none of the plugs ({}) supplies an import of {root}; {wanted}",
-        report.unused.join(", ")
-    )
+/// An import of one instance of a composition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOf {
+    /// The import's name (`wasi:http/types@0.2.3`).
+    pub name: String,
+    /// The instance that imports it, as the report names it.
+    pub importer: String,
 }
 
-fn describe_problems(report: &Report) -> String {
+impl std::fmt::Display for ImportOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` of {}", self.name, self.importer)
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    let texts: Vec<String> = items.iter().map(T::to_string).collect();
+    match texts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => texts.concat(),
+    }
+}
+
+/// The imports that could not be decided, each with the kind of its problem.
+fn unresolved(report: &Report) -> String {
     let problems: Vec<String> = report
         .problems()
-        .map(|(consumer, import, problem)| problem.describe(consumer, import))
+        .map(|(consumer, import, problem)| format!("`{import}` of {consumer} ({})", problem.kind()))
         .collect();
     match problems.as_slice() {
-        [one] => one.clone(),
+        [one] => format!("{one} cannot be plugged"),
         many => format!(
-            "{} imports cannot be plugged:\n  - {}",
-            many.len(),
-            many.join("\n  - ")
+            "{} cannot be plugged: {}",
+            count(many.len(), "import"),
+            list(many)
         ),
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::composition::{Composition, Pieces};
 use crate::encode::{self, Conflict, EncodeError, Imports, Item, Loaded, Plan, Spliced, Wanted};
-use crate::error::ComposeError;
+use crate::error::{ComposeError, ImportOf};
 use crate::names;
 use crate::report::{Merge, OpenReason, Outcome, Report};
 use crate::request::{Closed, Options};
@@ -307,12 +307,10 @@ fn check_closed(report: &Report, closed: Closed) -> Result<(), ComposeError> {
                 )
                 && forbidden(&merged_into(&import.name))
             {
-                open.push(format!(
-                    "{} (imported by {}: {})",
-                    import.name,
-                    instance.component,
-                    import.why_open().unwrap_or_default()
-                ));
+                open.push(ImportOf {
+                    name: import.name.clone(),
+                    importer: instance.component.clone(),
+                });
             }
         }
     }

@@ -69,7 +69,7 @@ mod wac;
 pub use composition::Composition;
 pub use encode::EncodeError;
 pub use engine::compose;
-pub use error::{ComposeError, RequestError};
+pub use error::{ComposeError, ImportOf, RequestError};
 pub use file::ComposeFile;
 pub use names::is_wasi;
 pub use report::{

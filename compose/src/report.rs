@@ -230,120 +230,17 @@ pub struct Merge {
     pub from: Vec<String>,
 }
 
-impl OpenReason {
-    /// Why the import stays open, for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            OpenReason::NoExport => "no component exports it",
-            OpenReason::TypesOnly => "it holds only types, which need no provider",
-            OpenReason::Type => "a type, which needs no provider",
-            OpenReason::TypesNamedByImports => {
-                "its types are imported on their own too (a world's `use`), so it stays open with them; it holds only \
-                 types, which need no provider"
-            }
-            OpenReason::RootExports => {
-                "only the root exports it, and the root's exports do not plug imports"
-            }
-            OpenReason::Version => "only incompatible versions are exported",
-            OpenReason::NotWired => "the .wac file leaves it open",
-        }
-    }
-}
-
 impl Problem {
-    /// A one-paragraph explanation for people, `import` being the name of the import concerned and `consumer`
-    /// the component importing it.
-    pub fn describe(&self, consumer: &str, import: &str) -> String {
+    /// The problem's kind as the JSON names it (its `kind`): `type-mismatch`, `ambiguous`, `cycle`,
+    /// `wire-no-export`, `shared-resource`.
+    pub fn kind(&self) -> &'static str {
         match self {
-            Problem::TypeMismatch {
-                component,
-                export,
-                differences,
-            } => {
-                let mut text = format!(
-                    "`{import}` of {consumer} cannot be plugged with `{export}` of {component}: the types differ"
-                );
-                for d in differences {
-                    text.push_str(&format!("\n    {d} (in {component})"));
-                    if !d.first.is_empty() {
-                        text.push_str(&format!("\n      first difference: {}", d.first));
-                    }
-                }
-                text
-            }
-            Problem::Ambiguous { candidates } => {
-                let names: Vec<String> = candidates
-                    .iter()
-                    .map(|c| format!("{} (`{}`)", c.component, c.export))
-                    .collect();
-                format!(
-                    "`{import}` of {consumer} could be plugged by {}; a wire chooses one",
-                    names.join(" or ")
-                )
-            }
-            Problem::Cycle { path } => format!(
-                "`{import}` of {consumer} would close a cycle: {}",
-                path.join(" -> ")
-            ),
-            Problem::WireNoExport { component, exports } => format!(
-                "`{import}` of {consumer} is wired to {component}, which exports nothing of that name (it exports: {})",
-                if exports.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    exports.join(", ")
-                }
-            ),
-            Problem::SharedResource {
-                resource,
-                defined_by,
-                plugged_by,
-                in_wac,
-                is_type,
-            } => {
-                let advice = if *is_type {
-                    format!(
-                        "A type import cannot be plugged: leave `{defined_by}` open (do not take it from \
-                         {plugged_by})"
-                    )
-                } else if *in_wac {
-                    format!(
-                        "Give `{import}` an instance's export in the document too, or leave `{defined_by}` to be \
-                         imported (do not take it from {plugged_by})"
-                    )
-                } else {
-                    format!(
-                        "Plug `{import}` too (with a component that exports it), or leave `{defined_by}` open \
-                         (leave out {plugged_by})"
-                    )
-                };
-                format!(
-                    "`{import}` of {consumer} would stay open, but it uses resource `{resource}` of `{defined_by}`, \
-                     which {plugged_by} supplies inside the composition; an import of the result cannot use a \
-                     resource made inside it. {advice}"
-                )
-            }
+            Problem::TypeMismatch { .. } => "type-mismatch",
+            Problem::Ambiguous { .. } => "ambiguous",
+            Problem::Cycle { .. } => "cycle",
+            Problem::WireNoExport { .. } => "wire-no-export",
+            Problem::SharedResource { .. } => "shared-resource",
         }
-    }
-}
-
-impl Import {
-    /// Why the import stays open, with what was on offer and turned down (`only incompatible versions are
-    /// exported (base-v2 has weld:base/base@2.0.0)`), so that a message needs nothing else to be understood.
-    /// `None` if it does not stay open.
-    pub fn why_open(&self) -> Option<String> {
-        let Outcome::Open { reason } = &self.outcome else {
-            return None;
-        };
-        let offers: Vec<String> = self
-            .rejected
-            .iter()
-            .map(|c| format!("{} has {}", c.component, c.export))
-            .collect();
-        Some(if offers.is_empty() {
-            reason.describe().to_owned()
-        } else {
-            format!("{} ({})", reason.describe(), offers.join(", "))
-        })
     }
 }
 
@@ -378,5 +275,40 @@ impl Report {
             }
         }
         edges
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problems_kind_is_the_one_its_json_names() {
+        let problems = [
+            Problem::TypeMismatch {
+                component: "c".into(),
+                export: "e".into(),
+                differences: Vec::new(),
+            },
+            Problem::Ambiguous {
+                candidates: Vec::new(),
+            },
+            Problem::Cycle { path: Vec::new() },
+            Problem::WireNoExport {
+                component: "c".into(),
+                exports: Vec::new(),
+            },
+            Problem::SharedResource {
+                resource: "r".into(),
+                defined_by: "d".into(),
+                plugged_by: "p".into(),
+                in_wac: false,
+                is_type: false,
+            },
+        ];
+        for problem in problems {
+            let json = serde_json::to_value(&problem).unwrap();
+            assert_eq!(json["kind"], problem.kind());
+        }
     }
 }

@@ -99,38 +99,6 @@ impl Grants {
         .map(|(_, grant)| grant)
         .collect()
     }
-
-    /// What the guest may use, one line per kind, for a server's start-up message: directories with their guest
-    /// paths and modes, environment variable names (never their values), network ranges, HTTP hosts. Empty when
-    /// nothing is granted.
-    pub fn describe(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .dirs
-            .iter()
-            .map(|d| {
-                let mode = if d.read_only {
-                    "read-only"
-                } else {
-                    "read-write"
-                };
-                format!("directory {} as {} ({mode})", d.host.display(), d.guest)
-            })
-            .collect();
-        if self.inherit_env {
-            lines.push("the whole host environment".into());
-        }
-        if !self.env.is_empty() {
-            let names: Vec<&str> = self.env.iter().map(|(name, _)| name.as_str()).collect();
-            lines.push(format!("environment variables {}", names.join(", ")));
-        }
-        if let Some(net) = &self.net {
-            lines.push(format!("sockets to {net}"));
-        }
-        if let Some(http) = &self.http {
-            lines.push(format!("outgoing HTTP to {http}"));
-        }
-        lines
-    }
 }
 
 /// The addresses `--allow-net` opens: all of them, or only these ranges.

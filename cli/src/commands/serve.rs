@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use weld_runtime::{
-    Access, ConnectionLimits, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_MEMORY, GuestStream,
+    Access, ConnectionLimits, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_MEMORY, Grants, GuestStream,
     InstanceReuse, RequestOutcome, ServeLog, ServeSpec, Server, UnreadBody,
 };
 
@@ -163,7 +163,7 @@ impl Opts {
         let log = Arc::new(StderrLog {
             format: self.log_format,
         });
-        let granted = spec.grants.describe();
+        let granted = granted(&spec.grants);
         let server = Server::new(handler, spec, log)?;
         raise_open_file_limit();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -215,6 +215,38 @@ impl Opts {
         eprintln!("{text}");
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// What the guest may use, one line per kind, for a server's start-up message: directories with their guest
+/// paths and modes, environment variable names (never their values), network ranges, HTTP hosts. Empty when
+/// nothing is granted.
+fn granted(grants: &Grants) -> Vec<String> {
+    let mut lines: Vec<String> = grants
+        .dirs
+        .iter()
+        .map(|d| {
+            let mode = if d.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            };
+            format!("directory {} as {} ({mode})", d.host.display(), d.guest)
+        })
+        .collect();
+    if grants.inherit_env {
+        lines.push("the whole host environment".into());
+    }
+    if !grants.env.is_empty() {
+        let names: Vec<&str> = grants.env.iter().map(|(name, _)| name.as_str()).collect();
+        lines.push(format!("environment variables {}", names.join(", ")));
+    }
+    if let Some(net) = &grants.net {
+        lines.push(format!("sockets to {net}"));
+    }
+    if let Some(http) = &grants.http {
+        lines.push(format!("outgoing HTTP to {http}"));
+    }
+    lines
 }
 
 /// `n thing` or `n things`.

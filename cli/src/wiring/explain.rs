@@ -1,6 +1,7 @@
 //! The human renderings of a [`Report`]: the short summary printed after every compose, and the full wiring table
 //! of `--explain`. Styled with the CLI's palette; anstream strips the styles where colour is off.
 
+use super::prose::{open_reason, why_open};
 use crate::report::{DIM, ERROR, GOOD, HEADING};
 use crate::units::count;
 use weld_compose::{Outcome, Problem, Rejection, Report, Rule, is_wasi};
@@ -49,13 +50,10 @@ pub fn wiring(report: &Report, all: bool) -> String {
                     continue;
                 }
                 Outcome::Open { reason } if all => {
-                    format!("{DIM}open: {}{DIM:#}", reason.describe())
+                    format!("{DIM}open: {}{DIM:#}", open_reason(*reason))
                 }
                 Outcome::Open { .. } => {
-                    format!(
-                        "{DIM}open: {}{DIM:#}",
-                        import.why_open().unwrap_or_default()
-                    )
+                    format!("{DIM}open: {}{DIM:#}", why_open(import).unwrap_or_default())
                 }
                 Outcome::Error { problem } => format!("{ERROR}error{ERROR:#}: {}", brief(problem)),
             };

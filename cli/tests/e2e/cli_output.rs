@@ -155,9 +155,14 @@ fn error_chains_match_their_goldens() {
 fn human_reports_match_their_goldens() {
     let dir = tempfile::tempdir().unwrap();
     let _fills_dir = crate::util::Fills(dir.path());
-    for name in ["app", "greeter", "hello", "right", "base", "base-two"] {
+    for name in [
+        "app", "greeter", "hello", "right", "base", "base-two", "base-v2", "left", "mismatch",
+        "ping", "pong",
+    ] {
         std::fs::copy(fixture(name), dir.path().join(format!("{name}.wasm"))).unwrap();
     }
+    // A second copy of pong as a plug closes the loop ping -> pong -> ping.
+    std::fs::copy(fixture("pong"), dir.path().join("pong-again.wasm")).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let _fills_cache = crate::util::Fills(cache.path());
     // The cache first, while it is empty: a filled one's report holds times and sizes that vary.
@@ -181,6 +186,31 @@ fn human_reports_match_their_goldens() {
                 "--plug",
                 "base-two.wasm",
             ],
+        ),
+        // Why a composition failed is worded by the CLI from the report's data (cli/src/wiring/prose.rs): one
+        // golden per kind of failure that carries a report.
+        (
+            "reports/compose-type-mismatch.txt",
+            &["compose", "app.wasm", "--plug", "mismatch.wasm"],
+        ),
+        (
+            "reports/compose-cycle.txt",
+            &[
+                "compose",
+                "pong.wasm",
+                "--plug",
+                "ping.wasm",
+                "--plug",
+                "pong-again.wasm",
+            ],
+        ),
+        (
+            "reports/compose-closed.txt",
+            &["compose", "left.wasm", "--plug", "base.wasm", "--closed"],
+        ),
+        (
+            "reports/compose-nothing-to-compose.txt",
+            &["compose", "right.wasm", "--plug", "base-v2.wasm"],
         ),
         ("reports/inspect-app.txt", &["inspect", "app.wasm"]),
         ("reports/inspect-hello.txt", &["inspect", "hello.wasm"]),
