@@ -354,8 +354,18 @@ impl Layout {
         let text = serde_json::to_vec(&index).expect("the index serialises");
         self.write(&self.dir.join("index.json"), &text)
     }
+
+    /// Writes `bytes` as the blob `digest`, unless an intact copy is there.
+    fn put(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+        let path = self.blob_path(digest)?;
+        if self.holds(&path, digest) {
+            return Ok(());
+        }
+        self.write(&path, bytes)
+    }
 }
 
+#[async_trait::async_trait]
 impl Store for Layout {
     fn tagged(&self, tag: &str) -> String {
         format!("{}{}:{tag}", LayoutReference::SCHEME, self.dir.display())
@@ -369,7 +379,7 @@ impl Store for Layout {
             .unwrap_or_else(|| "layout".to_owned())
     }
 
-    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+    async fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
         let reference = LayoutReference {
             dir: self.dir.clone(),
             tag: Some(tag.to_owned()),
@@ -381,22 +391,18 @@ impl Store for Layout {
         }
     }
 
-    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+    async fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
         let path = self.blob_path(&descriptor.digest)?;
         self.read_at_most(&path, descriptor.size.max(0) as u64)
     }
 
-    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
-        let path = self.blob_path(digest)?;
-        if self.holds(&path, digest) {
-            return Ok(());
-        }
-        self.write(&path, bytes)
+    async fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+        self.put(bytes, digest)
     }
 
-    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
+    async fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
         let digest = digest::of(bytes);
-        self.put_blob(bytes, &digest)?;
+        self.put(bytes, &digest)?;
         self.tag(bytes, &digest, tag)
     }
 }
@@ -430,9 +436,9 @@ impl Registry {
         )?;
         let layout = Layout::new(&reference.dir);
         let uploaded = !layout.holds(&layout.blob_path(&layer_digest)?, &layer_digest);
-        layout.put_blob(&layer, &layer_digest)?;
-        layout.put_blob(&config, &digest::of(&config))?;
-        layout.put_blob(&manifest, &manifest_digest)?;
+        layout.put(&layer, &layer_digest)?;
+        layout.put(&config, &digest::of(&config))?;
+        layout.put(&manifest, &manifest_digest)?;
         layout.tag(&manifest, &manifest_digest, reference.tag())?;
         Ok(Pushed {
             reference: LayoutReference {
@@ -468,12 +474,12 @@ impl Registry {
         let signed_by = if self.trusted.is_empty() {
             None
         } else {
-            Some(crate::verify::enforce_in(
+            Some(self.block_on(crate::verify::enforce_in(
                 &layout,
                 &reference.to_string(),
                 &manifest_digest,
                 &self.trusted,
-            )?)
+            ))?)
         };
         let path = match self.cache.blob(&layer.digest) {
             Some(path) => path,
@@ -551,7 +557,7 @@ impl Registry {
         let layout = Layout::new(&reference.dir);
         let (manifest, manifest_digest) = layout.resolve(reference)?;
         wasm_layer(&reference.to_string(), &manifest)?;
-        crate::sign::sign_in(&layout, &manifest_digest, key)
+        self.block_on(crate::sign::sign_in(&layout, &manifest_digest, key))
     }
 
     /// Checks the signatures the layout holds for the component `reference` names against `keys`.
@@ -562,7 +568,12 @@ impl Registry {
     ) -> Result<Verification, RegistryError> {
         let layout = Layout::new(&reference.dir);
         let (_, manifest_digest) = layout.resolve(reference)?;
-        crate::verify::signatures(&layout, &reference.to_string(), &manifest_digest, keys)
+        self.block_on(crate::verify::signatures(
+            &layout,
+            &reference.to_string(),
+            &manifest_digest,
+            keys,
+        ))
     }
 }
 

@@ -11,6 +11,11 @@
 //! - [`Auth`] finds credentials (explicit ones, the docker config file and its credential helpers) and
 //!   [`Transport`] says how to connect (HTTPS, a private CA, plain HTTP).
 //!
+//! The core is async: [`Registry::pull_async`], [`Registry::push_async`], [`Registry::resolve_async`],
+//! [`Registry::sign_async`] and [`Registry::verify_async`] are awaited on the caller's tokio runtime. The methods
+//! without the suffix are the blocking wrapper, which `weld` uses; they drive the same futures on a runtime of the
+//! session's own, made on first use.
+//!
 //! Like weld's other libraries it never prints: progress goes to a [`Progress`] and errors are
 //! [`RegistryError`]s naming the registry and the reference.
 //!

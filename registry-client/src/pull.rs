@@ -21,6 +21,11 @@ impl Registry {
     /// Pulls the component `reference` names into the cache and returns where it is. A tag is resolved once
     /// per session.
     pub fn pull(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
+        self.block_on(self.pull_async(reference))
+    }
+
+    /// [`Registry::pull`], as a future to await on the caller's tokio runtime.
+    pub async fn pull_async(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
         let key = reference.to_string();
         if let Some(pulled) = self.resolved.lock().expect("not poisoned").get(&key) {
             return Ok(pulled.clone());
@@ -28,14 +33,14 @@ impl Registry {
         let pulled = match &reference.digest {
             Some(digest) => match self.cached(reference, digest)? {
                 Some(pulled) => Pulled {
-                    signed_by: self.enforce(reference, digest)?,
+                    signed_by: self.enforce(reference, digest).await?,
                     ..pulled
                 },
-                None => self.fetch(reference)?,
+                None => self.fetch(reference).await?,
             },
-            None => match self.fetch(reference) {
+            None => match self.fetch(reference).await {
                 Ok(pulled) => pulled,
-                Err(err) if err.is_unreachable() => self.offline(reference, err)?,
+                Err(err) if err.is_unreachable() => self.offline(reference, err).await?,
                 Err(err) => return Err(err),
             },
         };
@@ -49,8 +54,13 @@ impl Registry {
     /// The manifest digest `reference` resolves to now, asking the registry (no cache, no download): how a lock
     /// checks that a tag has not moved.
     pub fn resolve(&self, reference: &Reference) -> Result<String, RegistryError> {
-        let remote = crate::store::Remote::open(self, reference, RegistryOperation::Pull)?;
-        Ok(remote.resolve(reference)?.1)
+        self.block_on(self.resolve_async(reference))
+    }
+
+    /// [`Registry::resolve`], as a future to await on the caller's tokio runtime.
+    pub async fn resolve_async(&self, reference: &Reference) -> Result<String, RegistryError> {
+        let remote = crate::store::Remote::open(self, reference, RegistryOperation::Pull).await?;
+        Ok(remote.resolve(reference).await?.1)
     }
 
     /// The cached content of manifest `digest`, if the manifest and its layer are both cached and intact.
@@ -73,13 +83,17 @@ impl Registry {
 
     /// A tag whose registry is unreachable: its last known digest, if that content is cached.
     /// Under a signature policy, the signatures kept in the cache when it was last pulled must verify.
-    fn offline(&self, reference: &Reference, err: RegistryError) -> Result<Pulled, RegistryError> {
+    async fn offline(
+        &self,
+        reference: &Reference,
+        err: RegistryError,
+    ) -> Result<Pulled, RegistryError> {
         let Some(tag) = self.cache.tag(reference) else {
             return Err(err);
         };
         match self.cached(reference, &tag.digest)? {
             Some(pulled) => Ok(Pulled {
-                signed_by: self.enforce(reference, &tag.digest)?,
+                signed_by: self.enforce(reference, &tag.digest).await?,
                 origin: PullOrigin::Offline {
                     resolved: tag.resolved,
                     why: weld_wit::one_line(&err),
@@ -91,13 +105,11 @@ impl Registry {
     }
 
     /// Resolves `reference` with the registry and downloads what the cache lacks.
-    fn fetch(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
+    async fn fetch(&self, reference: &Reference) -> Result<Pulled, RegistryError> {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
-        let (manifest, manifest_digest) = self.block_on(async {
-            retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
-            self.manifest(&conn, reference, &image).await
-        })?;
+        retried(|| conn.login(reference, &image, RegistryOperation::Pull)).await?;
+        let (manifest, manifest_digest) = self.manifest(&conn, reference, &image).await?;
         let (layer, config_media_type) = wasm_layer(&reference.to_string(), &manifest)?;
         if digest::hex(&layer.digest).is_none() || layer.size < 0 {
             return Err(RegistryError::NotWasm {
@@ -115,11 +127,11 @@ impl Registry {
                 max: self.max_size,
             });
         }
-        let signed_by = self.enforce(reference, &manifest_digest)?;
+        let signed_by = self.enforce(reference, &manifest_digest).await?;
         let (path, downloaded) = match self.cache.blob(&layer.digest) {
             Some(path) => (path, false),
             None => (
-                self.block_on(retried(|| self.download(&conn, reference, &image, &layer)))?,
+                retried(|| self.download(&conn, reference, &image, &layer)).await?,
                 true,
             ),
         };

@@ -114,6 +114,18 @@ impl Registry {
         reference: &Reference,
         options: PushOptions,
     ) -> Result<Pushed, RegistryError> {
+        self.block_on(self.push_async(path, bytes, reference, options))
+    }
+
+    /// [`Registry::push`], as a future to await on the caller's tokio runtime. Validating the component runs on
+    /// the caller's thread before the first transfer.
+    pub async fn push_async(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+        reference: &Reference,
+        options: PushOptions,
+    ) -> Result<Pushed, RegistryError> {
         let built = build(
             path,
             bytes,
@@ -130,7 +142,7 @@ impl Registry {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
         let size = bytes.len() as u64;
-        let uploaded = self.block_on(async {
+        let uploaded = async {
             retried(|| conn.login(reference, &image, RegistryOperation::Push)).await?;
             let uploaded =
                 retried(|| self.upload(&conn, reference, &image, bytes.clone(), &layer_digest))
@@ -152,7 +164,8 @@ impl Registry {
             })
             .await?;
             Ok::<bool, RegistryError>(uploaded)
-        })?;
+        }
+        .await?;
         Ok(Pushed {
             reference: reference.to_string(),
             manifest_digest,

@@ -13,12 +13,18 @@ use oci_client::errors::{OciDistributionError, OciErrorCode};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Talks to registries: push, pull, and the content cache.
+/// Talks to registries: push, pull, sign, verify, and the content cache.
 ///
-/// The methods block; inside, a single-threaded runtime drives the transfers. They may be called from async code
-/// too (inside a tokio runtime): the work then runs on a thread of its own.
+/// The core is async: [`Registry::pull_async`], [`Registry::push_async`], [`Registry::resolve_async`],
+/// [`Registry::sign_async`] and [`Registry::verify_async`] are futures to await on the caller's tokio runtime (its
+/// IO and time drivers enabled, as `#[tokio::main]` has them). [`Registry::pull`] and the other methods without the
+/// suffix are the blocking wrapper: they drive the same futures on a single-threaded runtime of the session's own,
+/// made on first use (an async embedder never makes one). Called from inside a tokio runtime, a blocking method
+/// runs its work on a thread of its own while the caller's thread waits, rather than panicking as a nested
+/// `block_on` would.
 pub struct Registry {
-    pub(crate) runtime: tokio::runtime::Runtime,
+    /// The runtime of the blocking methods, made on first use.
+    runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
     pub(crate) transport: Transport,
     pub(crate) auth: Auth,
     pub(crate) cache: ContentCache,
@@ -52,15 +58,8 @@ impl Registry {
         auth: Auth,
         cache: ContentCache,
     ) -> Result<Registry, RegistryError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| RegistryError::Client {
-                registry: "-".to_owned(),
-                source: Box::new(e),
-            })?;
         Ok(Registry {
-            runtime,
+            runtime: std::sync::OnceLock::new(),
             transport,
             auth,
             cache,
@@ -86,20 +85,34 @@ impl Registry {
         self
     }
 
-    /// Runs `work` to its end on the session's runtime. Called from inside another tokio runtime (an async
-    /// embedder), where blocking on a runtime would panic, the work runs on a thread of its own while the
-    /// caller's thread waits.
-    pub(crate) fn block_on<F>(&self, work: F) -> F::Output
+    /// Runs `work` to its end on the session's runtime (made on first use): the blocking wrapper of the async
+    /// methods. Called from inside another tokio runtime (an async embedder), where blocking on a runtime would
+    /// panic, the work runs on a thread of its own while the caller's thread waits.
+    pub(crate) fn block_on<F, T>(&self, work: F) -> Result<T, RegistryError>
     where
-        F: std::future::Future + Send,
-        F::Output: Send,
+        F: std::future::Future<Output = Result<T, RegistryError>> + Send,
+        T: Send,
     {
+        let runtime = match self.runtime.get() {
+            Some(runtime) => runtime,
+            None => {
+                let made = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| RegistryError::Client {
+                        registry: "-".to_owned(),
+                        source: Box::new(e),
+                    })?;
+                // Two threads may both make one; the first kept is used, the other dropped here.
+                self.runtime.get_or_init(|| made)
+            }
+        };
         if tokio::runtime::Handle::try_current().is_err() {
-            return self.runtime.block_on(work);
+            return runtime.block_on(work);
         }
         std::thread::scope(|scope| {
             scope
-                .spawn(|| self.runtime.block_on(work))
+                .spawn(|| runtime.block_on(work))
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
@@ -350,12 +363,31 @@ mod embedding {
     #[test]
     fn the_blocking_api_works_inside_an_async_embedder() {
         let cache = tempfile::tempdir().unwrap();
+        let registry = unreachable_session(cache.path());
+        let reference = unreachable_reference();
+        let embedder = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = embedder
+            .block_on(async { registry.resolve(&reference) })
+            .unwrap_err();
+        assert!(err.is_unreachable(), "{err}");
+    }
+
+    /// A reference to a port nothing listens on.
+    fn unreachable_reference() -> Reference {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let registry = Registry::new(
+        format!("127.0.0.1:{port}/demo/x:1").parse().unwrap()
+    }
+
+    /// A session over plain HTTP with short timeouts, its cache in `cache`.
+    fn unreachable_session(cache: &std::path::Path) -> Registry {
+        Registry::new(
             Transport {
                 insecure: true,
                 ca_file: None,
@@ -365,17 +397,27 @@ mod embedding {
                 explicit: None,
                 docker_config: None,
             },
-            ContentCache::new(cache.path()),
+            ContentCache::new(cache),
         )
-        .unwrap();
-        let reference: Reference = format!("127.0.0.1:{port}/demo/x:1").parse().unwrap();
+        .unwrap()
+    }
+
+    /// The async methods run on the embedder's runtime: the blocking wrapper's own is never made for them.
+    #[test]
+    fn the_async_core_makes_no_runtime_of_its_own() {
+        let cache = tempfile::tempdir().unwrap();
+        let registry = unreachable_session(cache.path());
+        let reference = unreachable_reference();
         let embedder = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let err = embedder
-            .block_on(async { registry.resolve(&reference) })
+            .block_on(registry.pull_async(&reference))
             .unwrap_err();
         assert!(err.is_unreachable(), "{err}");
+        assert!(registry.runtime.get().is_none());
+        registry.resolve(&reference).unwrap_err();
+        assert!(registry.runtime.get().is_some());
     }
 }

@@ -39,15 +39,24 @@ impl Registry {
     /// Signs the component `reference` names (a tag is resolved to its manifest digest first) with `key`, and
     /// stores the signature in the registry where cosign stores it. The artifact must be a Wasm component.
     pub fn sign(&self, reference: &Reference, key: &PrivateKey) -> Result<Signed, RegistryError> {
-        let remote = Remote::open(self, reference, RegistryOperation::Push)?;
-        let (manifest, manifest_digest) = remote.resolve(reference)?;
+        self.block_on(self.sign_async(reference, key))
+    }
+
+    /// [`Registry::sign`], as a future to await on the caller's tokio runtime.
+    pub async fn sign_async(
+        &self,
+        reference: &Reference,
+        key: &PrivateKey,
+    ) -> Result<Signed, RegistryError> {
+        let remote = Remote::open(self, reference, RegistryOperation::Push).await?;
+        let (manifest, manifest_digest) = remote.resolve(reference).await?;
         wasm_layer(&reference.to_string(), &manifest)?;
-        sign_in(&remote, &manifest_digest, key)
+        sign_in(&remote, &manifest_digest, key).await
     }
 }
 
 /// Signs manifest `manifest_digest` of `store` with `key`.
-pub(crate) fn sign_in(
+pub(crate) async fn sign_in(
     store: &dyn Store,
     manifest_digest: &str,
     key: &PrivateKey,
@@ -56,7 +65,8 @@ pub(crate) fn sign_in(
     let payload_digest = digest::of(&payload);
     let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(&payload));
     let tag = signature_tag(manifest_digest);
-    let mut layers = signature_manifest(store, &tag)?
+    let mut layers = signature_manifest(store, &tag)
+        .await?
         .map(|m| m.layers)
         .unwrap_or_default();
     let signed = |added: bool, signatures: usize| Signed {
@@ -76,7 +86,7 @@ pub(crate) fn sign_in(
     if present {
         return Ok(signed(false, layers.len()));
     }
-    store.put_blob(&payload, &payload_digest)?;
+    store.put_blob(&payload, &payload_digest).await?;
     layers.push(OciDescriptor {
         media_type: PAYLOAD_MEDIA_TYPE.to_owned(),
         digest: payload_digest.clone(),
@@ -90,7 +100,7 @@ pub(crate) fn sign_in(
     let digests: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
     let config = signature_config(&digests);
     let config_digest = digest::of(&config);
-    store.put_blob(&config, &config_digest)?;
+    store.put_blob(&config, &config_digest).await?;
     let count = layers.len();
     let manifest = OciImageManifest {
         schema_version: 2,
@@ -107,6 +117,6 @@ pub(crate) fn sign_in(
         annotations: None,
     };
     let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
-    store.put_manifest(&manifest, &tag)?;
+    store.put_manifest(&manifest, &tag).await?;
     Ok(signed(true, count))
 }

@@ -11,21 +11,23 @@ use oci_client::RegistryOperation;
 use oci_client::manifest::OciDescriptor;
 use std::sync::Arc;
 
-/// A place holding manifests by tag and blobs by digest.
-pub(crate) trait Store {
+/// A place holding manifests by tag and blobs by digest. Its reads and writes are async: a registry's go over the
+/// network; a layout's and the cache's are small local files, read in place.
+#[async_trait::async_trait]
+pub(crate) trait Store: Sync {
     /// How messages name the manifest under `tag`: `host/repo:tag`, `oci:DIR:tag`.
     fn tagged(&self, tag: &str) -> String;
     /// The repository a signature payload names (`docker-reference`): `host/repo`, or the layout's directory.
     fn repository(&self) -> String;
     /// The manifest under `tag`, or `None` if there is none.
-    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError>;
+    async fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError>;
     /// The bytes of the blob `descriptor` names (not yet checked against its digest); an error, before more is
     /// read, if there are more than its size says.
-    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError>;
+    async fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError>;
     /// Stores `bytes` as the blob `digest`, unless it is there.
-    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError>;
+    async fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError>;
     /// Stores `bytes` as an OCI image manifest and tags it `tag`.
-    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError>;
+    async fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError>;
 }
 
 /// A repository of a registry, logged in for one kind of operation.
@@ -38,14 +40,14 @@ pub(crate) struct Remote<'a> {
 
 impl<'a> Remote<'a> {
     /// The repository of `reference`, logged in for `op`.
-    pub(crate) fn open(
+    pub(crate) async fn open(
         registry: &'a Registry,
         reference: &Reference,
         op: RegistryOperation,
     ) -> Result<Remote<'a>, RegistryError> {
         let conn = registry.connect(reference)?;
         let image = oci_reference(reference);
-        registry.block_on(retried(|| conn.login(reference, &image, op)))?;
+        retried(|| conn.login(reference, &image, op)).await?;
         Ok(Remote {
             registry,
             conn,
@@ -62,16 +64,16 @@ impl<'a> Remote<'a> {
     }
 
     /// The manifest `reference` resolves to, and its digest.
-    pub(crate) fn resolve(
+    pub(crate) async fn resolve(
         &self,
         reference: &Reference,
     ) -> Result<(Vec<u8>, String), RegistryError> {
         let image = oci_reference(reference);
-        self.registry
-            .block_on(self.registry.manifest(&self.conn, reference, &image))
+        self.registry.manifest(&self.conn, reference, &image).await
     }
 }
 
+#[async_trait::async_trait]
 impl Store for Remote<'_> {
     fn tagged(&self, tag: &str) -> String {
         self.at(tag).to_string()
@@ -81,19 +83,19 @@ impl Store for Remote<'_> {
         format!("{}/{}", self.reference.registry, self.reference.repository)
     }
 
-    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
-        match self.resolve(&self.at(tag)) {
+    async fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        match self.resolve(&self.at(tag)).await {
             Ok((bytes, _)) => Ok(Some(bytes)),
             Err(RegistryError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+    async fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
         use futures_util::StreamExt as _;
         let image = oci_reference(&self.reference);
         let declared = descriptor.size.max(0) as usize;
-        self.registry.block_on(retried(|| async {
+        retried(|| async {
             let mut stream = self
                 .conn
                 .client
@@ -119,24 +121,26 @@ impl Store for Remote<'_> {
                 }
             }
             Ok(bytes)
-        }))
+        })
+        .await
     }
 
-    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+    async fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
         let image = oci_reference(&self.reference);
         let bytes = bytes::Bytes::copy_from_slice(bytes);
-        self.registry.block_on(retried(|| {
+        retried(|| {
             self.registry
                 .upload(&self.conn, &self.reference, &image, bytes.clone(), digest)
-        }))?;
+        })
+        .await?;
         Ok(())
     }
 
-    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
+    async fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
         let at = self.at(tag);
         let image = oci_reference(&at);
         let bytes = bytes::Bytes::copy_from_slice(bytes);
-        self.registry.block_on(retried(|| async {
+        retried(|| async {
             self.conn
                 .client
                 .push_manifest_raw(
@@ -147,7 +151,8 @@ impl Store for Remote<'_> {
                 .await
                 .map(drop)
                 .map_err(|e| self.conn.error(&at, e))
-        }))
+        })
+        .await
     }
 }
 
@@ -160,6 +165,7 @@ pub(crate) struct Recorded<'a> {
     pub(crate) cache: &'a ContentCache,
 }
 
+#[async_trait::async_trait]
 impl Store for Recorded<'_> {
     fn tagged(&self, tag: &str) -> String {
         self.inner.tagged(tag)
@@ -169,8 +175,8 @@ impl Store for Recorded<'_> {
         self.inner.repository()
     }
 
-    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
-        let found = self.inner.manifest_at(tag)?;
+    async fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        let found = self.inner.manifest_at(tag).await?;
         if let Some(bytes) = &found {
             let digest = crate::digest::of(bytes);
             self.cache.store_bytes(bytes, &digest)?;
@@ -179,20 +185,20 @@ impl Store for Recorded<'_> {
         Ok(found)
     }
 
-    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
-        let bytes = self.inner.blob(descriptor)?;
+    async fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+        let bytes = self.inner.blob(descriptor).await?;
         if crate::digest::of(&bytes) == descriptor.digest {
             self.cache.store_bytes(&bytes, &descriptor.digest)?;
         }
         Ok(bytes)
     }
 
-    fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
-        self.inner.put_blob(bytes, digest)
+    async fn put_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+        self.inner.put_blob(bytes, digest).await
     }
 
-    fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
-        self.inner.put_manifest(bytes, tag)
+    async fn put_manifest(&self, bytes: &[u8], tag: &str) -> Result<(), RegistryError> {
+        self.inner.put_manifest(bytes, tag).await
     }
 }
 
@@ -221,6 +227,7 @@ impl Cached<'_> {
     }
 }
 
+#[async_trait::async_trait]
 impl Store for Cached<'_> {
     fn tagged(&self, tag: &str) -> String {
         format!("{} (cached)", self.at(tag))
@@ -230,14 +237,14 @@ impl Store for Cached<'_> {
         format!("{}/{}", self.reference.registry, self.reference.repository)
     }
 
-    fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+    async fn manifest_at(&self, tag: &str) -> Result<Option<Vec<u8>>, RegistryError> {
         Ok(self
             .cache
             .tag(&self.at(tag))
             .and_then(|entry| self.cache.read_blob(&entry.digest)))
     }
 
-    fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
+    async fn blob(&self, descriptor: &OciDescriptor) -> Result<Vec<u8>, RegistryError> {
         self.cache
             .read_blob(&descriptor.digest)
             .ok_or_else(|| RegistryError::NotFound {
@@ -247,11 +254,11 @@ impl Store for Cached<'_> {
             })
     }
 
-    fn put_blob(&self, _: &[u8], _: &str) -> Result<(), RegistryError> {
+    async fn put_blob(&self, _: &[u8], _: &str) -> Result<(), RegistryError> {
         Err(self.read_only())
     }
 
-    fn put_manifest(&self, _: &[u8], _: &str) -> Result<(), RegistryError> {
+    async fn put_manifest(&self, _: &[u8], _: &str) -> Result<(), RegistryError> {
         Err(self.read_only())
     }
 }

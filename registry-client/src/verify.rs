@@ -133,16 +133,25 @@ impl Registry {
         reference: &Reference,
         keys: &[PublicKey],
     ) -> Result<Verification, RegistryError> {
-        let remote = Remote::open(self, reference, RegistryOperation::Pull)?;
-        let (_, manifest_digest) = remote.resolve(reference)?;
-        signatures(&remote, &reference.to_string(), &manifest_digest, keys)
+        self.block_on(self.verify_async(reference, keys))
+    }
+
+    /// [`Registry::verify`], as a future to await on the caller's tokio runtime.
+    pub async fn verify_async(
+        &self,
+        reference: &Reference,
+        keys: &[PublicKey],
+    ) -> Result<Verification, RegistryError> {
+        let remote = Remote::open(self, reference, RegistryOperation::Pull).await?;
+        let (_, manifest_digest) = remote.resolve(reference).await?;
+        signatures(&remote, &reference.to_string(), &manifest_digest, keys).await
     }
 
     /// The policy check of a pull: an error unless a trusted key verifies a signature of `manifest_digest`;
     /// the id of that key, or `None` when there is no policy. The signatures read are kept in the content cache;
     /// when the registry cannot be reached, those kept are checked instead (and if none are kept, the registry's
     /// error is returned).
-    pub(crate) fn enforce(
+    pub(crate) async fn enforce(
         &self,
         reference: &Reference,
         manifest_digest: &str,
@@ -151,20 +160,23 @@ impl Registry {
             return Ok(None);
         }
         let name = reference.to_string();
-        let online = Remote::open(self, reference, RegistryOperation::Pull).and_then(|remote| {
-            let recorded = Recorded {
-                inner: &remote,
-                cache: &self.cache,
-            };
-            enforce_in(&recorded, &name, manifest_digest, &self.trusted)
-        });
+        let online = match Remote::open(self, reference, RegistryOperation::Pull).await {
+            Ok(remote) => {
+                let recorded = Recorded {
+                    inner: &remote,
+                    cache: &self.cache,
+                };
+                enforce_in(&recorded, &name, manifest_digest, &self.trusted).await
+            }
+            Err(err) => Err(err),
+        };
         match online {
             Err(err) if err.is_unreachable() => {
                 let cached = Cached {
                     cache: &self.cache,
                     reference: reference.clone(),
                 };
-                match enforce_in(&cached, &name, manifest_digest, &self.trusted) {
+                match enforce_in(&cached, &name, manifest_digest, &self.trusted).await {
                     Err(RegistryError::Unverified { verification })
                         if verification.signatures.is_empty() =>
                     {
@@ -179,13 +191,13 @@ impl Registry {
 }
 
 /// An error unless one of `keys` verifies a signature of `manifest_digest` in `store`; else the id of that key.
-pub(crate) fn enforce_in(
+pub(crate) async fn enforce_in(
     store: &dyn Store,
     reference: &str,
     manifest_digest: &str,
     keys: &[PublicKey],
 ) -> Result<String, RegistryError> {
-    let verification = signatures(store, reference, manifest_digest, keys)?;
+    let verification = signatures(store, reference, manifest_digest, keys).await?;
     match verification.verified_by() {
         Some(key_id) => Ok(key_id.to_owned()),
         None => Err(RegistryError::Unverified {
@@ -195,14 +207,15 @@ pub(crate) fn enforce_in(
 }
 
 /// Reads and checks every signature `store` holds for `manifest_digest` (which `reference` resolved to).
-pub(crate) fn signatures(
+pub(crate) async fn signatures(
     store: &dyn Store,
     reference: &str,
     manifest_digest: &str,
     keys: &[PublicKey],
 ) -> Result<Verification, RegistryError> {
     let tag = signature_tag(manifest_digest);
-    let layers = signature_manifest(store, &tag)?
+    let layers = signature_manifest(store, &tag)
+        .await?
         .map(|m| m.layers)
         .unwrap_or_default();
     if layers.len() > MAX_SIGNATURES {
@@ -219,7 +232,7 @@ pub(crate) fn signatures(
     // Payloads by digest: several signatures of one payload (one per key) fetch it once.
     let mut fetched = std::collections::HashMap::new();
     for layer in layers {
-        let verdict = match payload(store, &layer, &mut fetched) {
+        let verdict = match payload(store, &layer, &mut fetched).await {
             Ok(Ok(payload)) => check(&layer, &payload, manifest_digest, keys),
             Ok(Err(why)) => Verdict::Malformed { why },
             // One signature that cannot be read leaves the others to be checked; a store out of reach stops all.
@@ -242,11 +255,11 @@ pub(crate) fn signatures(
 }
 
 /// The signature manifest under `tag` in `store`, or `None` if there is none.
-pub(crate) fn signature_manifest(
+pub(crate) async fn signature_manifest(
     store: &dyn Store,
     tag: &str,
 ) -> Result<Option<OciImageManifest>, RegistryError> {
-    let Some(bytes) = store.manifest_at(tag)? else {
+    let Some(bytes) = store.manifest_at(tag).await? else {
         return Ok(None);
     };
     serde_json::from_slice(&bytes)
@@ -262,7 +275,7 @@ pub(crate) fn signature_manifest(
 
 /// The payload bytes of one signature layer, checked against its digest; `Err(why)` for a layer that cannot be a
 /// cosign payload (the outer error is for a store that fails).
-fn payload(
+async fn payload(
     store: &dyn Store,
     layer: &OciDescriptor,
     fetched: &mut std::collections::HashMap<String, Vec<u8>>,
@@ -282,7 +295,7 @@ fn payload(
     if let Some(bytes) = fetched.get(&layer.digest) {
         return Ok(Ok(bytes.clone()));
     }
-    let bytes = store.blob(layer)?;
+    let bytes = store.blob(layer).await?;
     if digest::of(&bytes) != layer.digest {
         return Ok(Err(format!(
             "the payload's bytes do not match its digest {}",
