@@ -143,8 +143,8 @@ fn plugged(composed: &Composed, err: &RunError) -> Option<String> {
 /// Advice for a run that failed.
 /// The input error `cause` is, or wraps without a link of its own in the chain (the WIT crate's and the runtime's
 /// errors hold it transparently).
-fn input<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a weld_input::Error> {
-    cause.downcast_ref::<weld_input::Error>().or_else(|| {
+fn input<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a weld_files::Error> {
+    cause.downcast_ref::<weld_files::Error>().or_else(|| {
         match cause.downcast_ref::<weld_wit::Error>() {
             Some(weld_wit::Error::Input(err)) => Some(err),
             _ => cause.downcast_ref::<RunError>().and_then(|err| match err {
@@ -156,9 +156,9 @@ fn input<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a weld_in
 }
 
 /// The advice for a file that could not be read as WebAssembly.
-fn read(err: &weld_input::Error) -> Option<String> {
+fn read(err: &weld_files::Error) -> Option<String> {
     match err {
-        weld_input::Error::Precompiled { .. } => Some(
+        weld_files::Error::Precompiled { .. } => Some(
             "run precompiled code with `weld run --allow-precompiled`, or use the .wasm it came from".into(),
         ),
         _ => None,

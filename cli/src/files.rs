@@ -75,21 +75,16 @@ fn write_atomic_mode(
         }
         _ => {}
     }
-    let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".weld-")
-        .permissions(permissions)
-        .tempfile_in(dir)
-        // tempfile names its own temporary file in the error; the user named `dir`, which this message says.
-        .map_err(without_temp_path)
-        .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
-    fill(tmp.as_file_mut())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("failed to write `{}`", path.display()))?;
-    fail_point("write");
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    let options = weld_files::WriteOptions {
+        permissions: Some(permissions),
+        sync: true,
+        create_dir: false,
+    };
+    weld_files::write_whole(path, &options, |file| {
+        fill(file)?;
+        fail_point("write");
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -110,17 +105,6 @@ fn resolve_link(path: &Path) -> Result<PathBuf> {
         "cannot write `{}`: too many levels of symbolic links",
         path.display()
     )
-}
-
-/// An error of tempfile's without the temporary file's name it appends (`... at path "dir/.weld-XXXX"`, tempfile's
-/// `PathError`, whose cause it does not expose): the name is weld's own, the directory the user gave is in the
-/// message around it.
-fn without_temp_path(err: std::io::Error) -> std::io::Error {
-    let text = err.to_string();
-    match text.split_once(" at path \"") {
-        Some((message, _)) => std::io::Error::new(err.kind(), message.to_owned()),
-        None => err,
-    }
 }
 
 /// The mode a written file gets: that of the file it replaces, else what any new file gets (0666 less the umask,

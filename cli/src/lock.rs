@@ -29,7 +29,7 @@ pub fn read(path: &Path) -> Result<Lock> {
 
 /// A file input (the compose file) as locked: its path as given and its SHA-256.
 pub fn file(path: &Path) -> Result<Locked> {
-    let bytes = weld_input::read_file(path)?;
+    let bytes = weld_files::read_file(path)?;
     Ok(Locked::File {
         name: path.display().to_string(),
         sha256: weld_compose::lock::sha256(&bytes),

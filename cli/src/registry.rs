@@ -149,8 +149,8 @@ impl Local {
 
     /// The component's bytes (WAT text compiled), with errors naming it as the user did.
     pub fn read(&self) -> Result<Vec<u8>> {
-        let bytes = weld_input::read_file(&self.path)?;
-        Ok(weld_input::wasm_bytes(&self.name, &bytes)?.into_owned())
+        let bytes = weld_files::read_file(&self.path)?;
+        Ok(weld_files::wasm_bytes(&self.name, &bytes)?.into_owned())
     }
 }
 
@@ -237,12 +237,12 @@ impl Sources {
         if !self.recording || local.is_pulled() {
             return local.read();
         }
-        let raw = weld_input::read_file(&local.path)?;
+        let raw = weld_files::read_file(&local.path)?;
         self.record(Locked::File {
             name: name.to_owned(),
             sha256: weld_registry_client::content_digest(&raw),
         });
-        Ok(weld_input::wasm_bytes(&local.name, &raw)?.into_owned())
+        Ok(weld_files::wasm_bytes(&local.name, &raw)?.into_owned())
     }
 
     fn record(&self, input: Locked) {

@@ -299,8 +299,8 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-impl From<weld_input::Error> for Failure {
-    fn from(err: weld_input::Error) -> Failure {
+impl From<weld_files::Error> for Failure {
+    fn from(err: weld_files::Error) -> Failure {
         Failure::Run(err.into())
     }
 }

@@ -21,6 +21,6 @@ pub struct FileResolver;
 
 impl Resolver for FileResolver {
     fn resolve(&self, reference: &str, base: &Path) -> Result<Vec<u8>, BoxError> {
-        Ok(weld_input::read_wasm(&base.join(reference))?)
+        Ok(weld_files::read_wasm(&base.join(reference))?)
     }
 }

@@ -232,7 +232,7 @@ impl Resolver for CaseResolver {
         };
         let path = self.path(file, base);
         if path.extension().is_none_or(|e| e != "wit") {
-            return Ok(weld_input::read_wasm(&path)?);
+            return Ok(weld_files::read_wasm(&path)?);
         }
         let mut resolve = wit_parser::Resolve::default();
         let package = resolve.push_file(&path)?;

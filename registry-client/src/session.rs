@@ -39,9 +39,9 @@ pub struct Registry {
 }
 
 /// The largest layer a pull downloads unless [`Registry::with_max_size`] says otherwise: 1 GiB, the size past
-/// which weld refuses a component file anyway ([`weld_input::MAX_INPUT`]). A registry can declare any size, and
+/// which weld refuses a component file anyway ([`weld_files::MAX_INPUT`]). A registry can declare any size, and
 /// one that streams without end could otherwise fill the disk.
-pub const DEFAULT_MAX_SIZE: u64 = weld_input::MAX_INPUT;
+pub const DEFAULT_MAX_SIZE: u64 = weld_files::MAX_INPUT;
 
 /// A client for one registry, with the credentials chosen for it.
 pub(crate) struct Connection {
@@ -365,14 +365,18 @@ mod embedding {
         let cache = tempfile::tempdir().unwrap();
         let registry = unreachable_session(cache.path());
         let reference = unreachable_reference();
-        let embedder = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let err = embedder
+        let err = embedder()
             .block_on(async { registry.resolve(&reference) })
             .unwrap_err();
         assert!(err.is_unreachable(), "{err}");
+    }
+
+    /// The runtime of an async embedder.
+    fn embedder() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     }
 
     /// A reference to a port nothing listens on.
@@ -387,19 +391,12 @@ mod embedding {
 
     /// A session over plain HTTP with short timeouts, its cache in `cache`.
     fn unreachable_session(cache: &std::path::Path) -> Registry {
-        Registry::new(
-            Transport {
-                insecure: true,
-                ca_file: None,
-                read_timeout: Some(std::time::Duration::from_secs(2)),
-            },
-            Auth {
-                explicit: None,
-                docker_config: None,
-            },
-            ContentCache::new(cache),
-        )
-        .unwrap()
+        let transport = Transport {
+            insecure: true,
+            read_timeout: Some(std::time::Duration::from_secs(2)),
+            ..Transport::default()
+        };
+        Registry::new(transport, Auth::default(), ContentCache::new(cache)).unwrap()
     }
 
     /// The async methods run on the embedder's runtime: the blocking wrapper's own is never made for them.
@@ -408,11 +405,7 @@ mod embedding {
         let cache = tempfile::tempdir().unwrap();
         let registry = unreachable_session(cache.path());
         let reference = unreachable_reference();
-        let embedder = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let err = embedder
+        let err = embedder()
             .block_on(registry.pull_async(&reference))
             .unwrap_err();
         assert!(err.is_unreachable(), "{err}");

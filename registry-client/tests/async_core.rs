@@ -9,20 +9,14 @@ use weld_registry_client::{
 };
 use weld_tests::registry::{LocalRegistry, Setup};
 
+/// A session over plain HTTP (the registry is on 127.0.0.1), anonymous, its cache in `cache`.
 fn session(cache: &std::path::Path) -> Registry {
-    Registry::new(
-        Transport {
-            insecure: true,
-            ca_file: None,
-            read_timeout: Some(Duration::from_secs(10)),
-        },
-        Auth {
-            explicit: None,
-            docker_config: None,
-        },
-        ContentCache::new(cache),
-    )
-    .unwrap()
+    let transport = Transport {
+        insecure: true,
+        read_timeout: Some(Duration::from_secs(10)),
+        ..Transport::default()
+    };
+    Registry::new(transport, Auth::default(), ContentCache::new(cache)).unwrap()
 }
 
 #[test]

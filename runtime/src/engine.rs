@@ -100,7 +100,7 @@ fn config(
     let mut config = Config::new();
     // The component-model extensions come from weld's one feature set, so that what `weld validate` accepts is
     // what runs.
-    let extra = weld_input::COMPONENT_MODEL_ASYNC;
+    let extra = weld_files::COMPONENT_MODEL_ASYNC;
     config
         .wasm_component_model(true)
         .wasm_component_model_async(true)

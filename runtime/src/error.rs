@@ -6,8 +6,8 @@ use crate::limits::LimitHit;
 use std::path::PathBuf;
 
 /// A boxed error from wasmtime (or another library without a typed error), its causes kept: weld's one
-/// definition, from `weld-input`.
-pub use weld_input::BoxError;
+/// definition, from `weld-files`.
+pub use weld_files::BoxError;
 
 /// A failed or stopped run.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +26,7 @@ pub enum RunError {
     FuelNotCompiled,
     /// The file could not be read, or is not WebAssembly.
     #[error(transparent)]
-    Read(#[from] weld_input::Error),
+    Read(#[from] weld_files::Error),
     /// The file is a core module, not a component.
     #[error("`{}` is a core module; weld runs components (wrap it with `wasm-tools component new`, adding the wasi_snapshot_preview1 adapter if it uses WASI)", path.display())]
     CoreModule {

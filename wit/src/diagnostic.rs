@@ -6,7 +6,7 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 use std::fmt;
 use std::path::Path;
 
-pub use weld_input::BoxError;
+pub use weld_files::BoxError;
 
 /// A diagnostic tied to one text file: its labels point into [`SourceError::text`].
 ///

@@ -3,15 +3,15 @@
 #[cfg(doc)]
 use crate::diagnostic::SourceError;
 use std::path::PathBuf;
-use weld_input::BoxError;
+use weld_files::BoxError;
 
 /// Everything that can go wrong while reading WIT or a WebAssembly binary.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The file could not be read, or is not WebAssembly ([`weld_input::Error`]: it names the file).
+    /// The file could not be read, or is not WebAssembly ([`weld_files::Error`]: it names the file).
     #[error(transparent)]
-    Input(#[from] weld_input::Error),
+    Input(#[from] weld_files::Error),
     /// WIT failed to parse or resolve. Where wit-parser says where, the cause is a [`SourceError`] pointing into
     /// the file at fault (which may be a file under `deps/`).
     #[error("invalid WIT in `{}`", path.display())]

@@ -14,7 +14,7 @@ use wasmparser::{
     ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, FuncType, KnownCustom, Parser,
     Payload, TypeRef,
 };
-use weld_input::{read_file, wasm_bytes};
+use weld_files::{read_file, wasm_bytes};
 
 /// Everything `weld inspect` reports about a file.
 #[derive(Debug, Clone, Serialize)]

@@ -6,7 +6,7 @@ use crate::guard::{caught, guarded};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use wasmparser::{Parser, Payload};
-use weld_input::{looks_like_wat, not_wasm, read_file, wasm_bytes};
+use weld_files::{looks_like_wat, not_wasm, read_file, wasm_bytes};
 use wit_component::DecodedWasm;
 use wit_parser::{InterfaceId, PackageId, Resolve, WorldId, WorldItem};
 
@@ -177,7 +177,7 @@ impl WitSource {
     /// [`WitSource::from_bytes`], keeping the feature-gated items of WIT text that `features` enables.
     pub fn from_bytes_with(path: &Path, bytes: &[u8], features: &Features) -> Result<WitSource> {
         if bytes.is_empty() {
-            return Err(weld_input::Error::Empty {
+            return Err(weld_files::Error::Empty {
                 path: path.to_path_buf(),
             }
             .into());

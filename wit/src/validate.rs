@@ -8,7 +8,7 @@ use wasmparser::{
     Chunk, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, Payload, ValidPayload,
     Validator, ValidatorResources, WasmFeatures,
 };
-use weld_input::{read_file, wasm_bytes};
+use weld_files::{read_file, wasm_bytes};
 
 /// The one feature set of weld: what `validate`, `compose`, `push` and `inspect` accept, and what weld's engine
 /// (`weld-runtime`'s `engine`, which reads the component-model flags from here) runs. It is the standard features
@@ -23,9 +23,9 @@ pub fn features() -> WasmFeatures {
 }
 
 /// The component-model async extensions weld enables beyond wasmparser's defaults (see [`features`]), in
-/// wasmparser's words: [`weld_input::COMPONENT_MODEL_ASYNC`], which the engine reads too.
+/// wasmparser's words: [`weld_files::COMPONENT_MODEL_ASYNC`], which the engine reads too.
 pub fn component_model_async() -> WasmFeatures {
-    let extensions = weld_input::COMPONENT_MODEL_ASYNC;
+    let extensions = weld_files::COMPONENT_MODEL_ASYNC;
     let mut features = WasmFeatures::empty();
     features.set(WasmFeatures::CM_ERROR_CONTEXT, extensions.error_context);
     features.set(
@@ -222,14 +222,14 @@ pub fn validate_file(path: &Path) -> Result<std::result::Result<Validated, Inval
 /// Validates every module and component a `.wast` script defines. `assert_invalid` and `assert_malformed`
 /// modules are meant to fail, so they are skipped; an error names the line of the module at fault.
 fn validate_script(path: &Path, bytes: &[u8]) -> Result<std::result::Result<Validated, Invalid>> {
-    let text = std::str::from_utf8(bytes).map_err(|_| weld_input::Error::UnknownFormat {
+    let text = std::str::from_utf8(bytes).map_err(|_| weld_files::Error::UnknownFormat {
         path: path.to_path_buf(),
         reason: "a `.wast` script must be UTF-8 text".into(),
     })?;
     let wat_err = |mut err: wast::Error| {
         err.set_path(path);
         err.set_text(text);
-        Error::from(weld_input::Error::Wat {
+        Error::from(weld_files::Error::Wat {
             path: path.to_path_buf(),
             source: Box::new(err),
         })

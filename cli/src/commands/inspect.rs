@@ -41,7 +41,7 @@ impl Opts {
     pub fn run(self) -> Result<ExitCode> {
         let sources = Sources::new(&self.registry);
         let local = sources.local(&self.file)?;
-        let bytes = weld_input::read_file(&local.path)?;
+        let bytes = weld_files::read_file(&local.path)?;
         let report = weld_wit::inspect_bytes(&local.name, &bytes)?;
         let virtualized = Policy::from_section(&bytes);
         if self.json {

@@ -93,7 +93,7 @@ impl Opts {
                 "--verify-key checks what is pulled; to sign what you push, use --sign KEY",
             ));
         }
-        let bytes = weld_input::read_wasm(&self.file)?;
+        let bytes = weld_files::read_wasm(&self.file)?;
         // A key that cannot be read stops the push before anything is uploaded.
         let key = self
             .sign

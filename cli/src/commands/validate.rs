@@ -101,7 +101,7 @@ impl Opts {
 
 fn verdict(local: Local) -> Verdict {
     let checked = if local.is_pulled() {
-        weld_input::read_file(&local.path)
+        weld_files::read_file(&local.path)
             .map(|bytes| weld_wit::validate(&bytes))
             .map_err(weld_wit::Error::from)
     } else {

@@ -50,7 +50,7 @@ impl Opts {
     pub fn run(self) -> Result<ExitCode> {
         let local = Sources::new(&self.registry).local(&self.path)?;
         let mut src = if local.is_pulled() {
-            weld_wit::WitSource::from_bytes(&local.name, &weld_input::read_file(&local.path)?)?
+            weld_wit::WitSource::from_bytes(&local.name, &weld_files::read_file(&local.path)?)?
         } else {
             let features = weld_wit::Features {
                 names: self.features.clone(),

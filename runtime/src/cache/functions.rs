@@ -179,11 +179,7 @@ impl CacheStore for FunctionStore {
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
         let digest: [u8; 32] = Sha256::digest(key).into();
         let file = self.file(&digest);
-        let Some(shard) = file.parent() else {
-            return false;
-        };
-        let written = std::fs::create_dir_all(shard).is_ok()
-            && write_atomically(shard, &file, &seal(&digest, &value)).is_ok();
+        let written = write_atomically(&file, &seal(&digest, &value)).is_ok();
         self.remember(digest, &value);
         written
     }

@@ -62,7 +62,7 @@ impl Index {
             sha256: hex(&digest.0),
         };
         if let Ok(json) = serde_json::to_vec(&record) {
-            let _ = write_atomically(&self.dir, &file, &json);
+            let _ = write_atomically(&file, &json);
         }
     }
 

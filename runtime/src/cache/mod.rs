@@ -207,7 +207,7 @@ impl CodeCache {
             if verified.settled() {
                 record.verified = Some(verified);
                 if let Ok(json) = serde_json::to_vec(&record) {
-                    let _ = write_atomically(&self.dir, &record_file, &json);
+                    let _ = write_atomically(&record_file, &json);
                 }
             }
         }
@@ -287,9 +287,9 @@ impl CodeCache {
             verified: None,
         };
         let json = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
-        write_atomically(&self.dir, &self.record(key), &json)?;
+        write_atomically(&self.record(key), &json)?;
         let path = self.artifact(key);
-        let written = write_atomically(&self.dir, &path, artifact)?;
+        let written = write_atomically(&path, artifact)?;
         // The record vouches for the bytes just written by their own stamp, so that a run right after this one maps
         // the code without reading it (stamp.rs says why that is sound). If this second write fails, the record
         // without it still holds: the next run checks the checksum instead.
@@ -298,7 +298,7 @@ impl CodeCache {
             ..record
         };
         if let Ok(json) = serde_json::to_vec(&record) {
-            let _ = write_atomically(&self.dir, &self.record(key), &json);
+            let _ = write_atomically(&self.record(key), &json);
         }
         self.evict(self.cap, Some(key))?;
         Ok(path)
@@ -334,15 +334,17 @@ fn touch(record: &Path) {
     }
 }
 
-/// Writes `bytes` to `target` through a temporary file in `dir` renamed into place, and returns the written file's
-/// metadata, taken through the handle it was written with after the rename (another file renamed to `target`
-/// meanwhile does not change it).
-fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<std::fs::Metadata> {
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut file, bytes)?;
-    let file = file.persist(target).map_err(|e| e.error)?;
-    file.metadata()
+/// Writes `bytes` to `target` whole ([`weld_files::write_bytes`], its folder made if need be, no sync: an entry
+/// carries its own checksum) and returns the written file's metadata, taken through the handle it was written with
+/// after the rename (another file renamed to `target` meanwhile does not change it).
+fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<std::fs::Metadata> {
+    let options = weld_files::WriteOptions {
+        create_dir: true,
+        ..weld_files::WriteOptions::default()
+    };
+    weld_files::write_bytes(target, &options, bytes)
+        .map_err(std::io::Error::other)?
+        .metadata()
 }
 
 /// Lower-case hex of `bytes`.

@@ -51,7 +51,7 @@ impl Runtime {
             ));
         }
         let before = std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
-        let bytes = weld_input::read_file(path)?;
+        let bytes = weld_files::read_file(path)?;
         let digest = Digest::of(&bytes);
         if let (Some(cache), Some(before)) = (&self.cache, before) {
             cache.index().remember(path, &before, &digest);
@@ -155,7 +155,7 @@ impl Runtime {
             }
             None => {}
         }
-        let wasm = weld_input::wasm_bytes(path, &bytes)?;
+        let wasm = weld_files::wasm_bytes(path, &bytes)?;
         if wasmparser_wasmtime::Parser::is_core_wasm(&wasm) {
             return Err(RunError::CoreModule {
                 path: path.to_owned(),
@@ -316,7 +316,7 @@ impl Runtime {
         let Some(cache) = &self.cache else {
             return Err(RunError::NoCache);
         };
-        let bytes = weld_input::read_file(path)?;
+        let bytes = weld_files::read_file(path)?;
         let digest = Digest::of(&bytes);
         let key = cache.key(self.engine(), &digest);
         let Some(_lock) = cache.lock(&key).map_err(|e| RunError::CacheIo(e.into()))? else {
@@ -326,7 +326,7 @@ impl Runtime {
             self.drop_baseline(cache, &digest);
             return Ok(Filled::Present(artifact));
         }
-        let wasm = weld_input::wasm_bytes(path, &bytes)?;
+        let wasm = weld_files::wasm_bytes(path, &bytes)?;
         let fresh = self.compile_into(cache, &key, path, &wasm)?;
         if fresh.stored.is_ok() {
             self.drop_baseline(cache, &digest);
