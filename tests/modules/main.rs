@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The crates whose modules are checked, by folder.
 const CRATES: [&str; 6] = [
-    "input",
+    "files",
     "wit",
     "compose",
     "runtime",
