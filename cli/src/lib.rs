@@ -20,6 +20,7 @@ pub mod output;
 pub mod paths;
 pub mod plugged;
 pub mod progress;
+pub mod prose;
 pub mod registry;
 pub mod report;
 pub mod sandbox;

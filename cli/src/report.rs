@@ -112,11 +112,11 @@ pub fn render(err: &anyhow::Error) -> String {
 }
 
 /// One link of an error chain in words: the error's own message, or weld's fuller one where the CLI words the
-/// data the error carries (a composition's report, [`crate::wiring::prose`]).
+/// data the error carries (a composition's report, [`crate::prose`]).
 fn message(cause: &(dyn std::error::Error + 'static)) -> String {
     cause
         .downcast_ref::<weld_compose::ComposeError>()
-        .and_then(crate::wiring::prose::compose_error)
+        .and_then(crate::prose::compose_error)
         .unwrap_or_else(|| cause.to_string())
 }
 

@@ -1,7 +1,7 @@
 //! The human renderings of a [`Report`]: the short summary printed after every compose, and the full wiring table
 //! of `--explain`. Styled with the CLI's palette; anstream strips the styles where colour is off.
 
-use super::prose::{open_reason, why_open};
+use crate::prose::{open_reason, why_open};
 use crate::report::{DIM, ERROR, GOOD, HEADING};
 use crate::units::count;
 use weld_compose::{Outcome, Problem, Rejection, Report, Rule, is_wasi};

@@ -3,7 +3,6 @@
 
 pub mod explain;
 pub mod graphviz;
-pub mod prose;
 
 /// Warns of each plug the composition left out (none of its exports was needed): `weld compose`, and `weld run`
 /// and `weld serve` with `--plug`.

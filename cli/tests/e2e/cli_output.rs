@@ -187,7 +187,7 @@ fn human_reports_match_their_goldens() {
                 "base-two.wasm",
             ],
         ),
-        // Why a composition failed is worded by the CLI from the report's data (cli/src/wiring/prose.rs): one
+        // Why a composition failed is worded by the CLI from the report's data (cli/src/prose.rs): one
         // golden per kind of failure that carries a report.
         (
             "reports/compose-type-mismatch.txt",
