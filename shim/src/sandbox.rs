@@ -1,0 +1,106 @@
+//! Running a container's component: a `wasi:cli` command as the container's process, with the grants the
+//! container's spec gives (its environment, its volumes, its memory limit) and nothing else.
+
+use crate::context::Process;
+use anyhow::Context as _;
+use containerd_shim_wasm::sandbox::Sandbox;
+use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use weld_runtime::{Grants, RunError, RunLimits, RunSpec, Stdio};
+
+/// One container's run. containerd-shim-wasm makes it inside the container (after its root is in place), in the
+/// container's own process, whose stdio and exit status are the container's.
+#[derive(Default)]
+pub struct WeldSandbox;
+
+impl Sandbox for WeldSandbox {
+    async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
+        stop_on_signals();
+        let process = Process::new(ctx.args(), ctx.envs());
+        let entrypoint = ctx.entrypoint();
+        let name = match &entrypoint.source {
+            Source::File(path) => path.clone(),
+            Source::Oci(_) => {
+                PathBuf::from(process.args.first().map_or("component", String::as_str))
+            }
+        };
+        // containerd-shim-wasm drives this future on a tokio runtime; weld's host blocks on its own (wasmtime-wasi's
+        // blocking calls), which tokio forbids inside another. The run gets a thread of its own.
+        let source = &entrypoint.source;
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(|| run(&name, source, &process))
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        Ok(match result {
+            Ok(status) => status,
+            Err(err) => {
+                let code = match err.downcast_ref::<RunError>() {
+                    Some(RunError::Exit(status)) => return Ok(*status),
+                    Some(run) => i32::from(weld_cli::sandbox::exit_code(run)),
+                    None => 1,
+                };
+                // The container's stderr: what `ctr task start` and `kubectl logs` show.
+                let _ = writeln!(std::io::stderr(), "weld: error: {err:#}");
+                code
+            }
+        })
+    }
+}
+
+/// Loads and runs the component of `source` (named `name` in messages) as a command.
+fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i32> {
+    let bytes = source
+        .as_bytes()
+        .with_context(|| format!("cannot read `{}`", name.display()))?;
+    // Only code weld's own compiler put in containerd's content store is loaded as native code; a file in the
+    // image is WebAssembly, checked as such.
+    let precompiled = source.is_precompiled()?;
+    let runtime = crate::shim::engine()?;
+    let loaded = runtime.load_bytes(name, bytes.into_owned(), precompiled)?;
+    let pre = runtime.prepare(&loaded)?;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let spec = RunSpec {
+        grants: Grants {
+            dirs: crate::grants::mounted_dirs(&mountinfo, |point| Path::new(point).is_dir()),
+            env: process.env.clone(),
+            ..Grants::default()
+        },
+        limits: RunLimits {
+            max_memory: crate::limits::memory_limit(Path::new("/sys/fs/cgroup")),
+            ..RunLimits::default()
+        },
+        args: process.args.clone(),
+        stdio: Stdio::Inherit,
+        stuck: None,
+    };
+    Ok(runtime.run_command(&pre, name, spec)?)
+}
+
+/// Makes SIGTERM and SIGINT end the guest. The guest runs as the container's first process, for which the kernel
+/// drops a signal that has no handler: without this, `ctr task kill` and a Kubernetes pod's termination would wait
+/// for the SIGKILL after the grace period. The process ends at once with 128 + the signal, as a shell reports a
+/// process a signal ended.
+fn stop_on_signals() {
+    extern "C" fn end(signal: libc::c_int) {
+        // SAFETY: `_exit` is async-signal-safe; nothing else runs in the handler.
+        unsafe { libc::_exit(128 + signal) }
+    }
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: installs a handler that only calls `_exit`; no Rust state is touched from the signal. The
+        // signal is unblocked too: the container's process may inherit a mask that blocks it. Threads started
+        // after this (the run's) inherit the unblocked mask.
+        unsafe {
+            libc::signal(
+                signal,
+                end as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, signal);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
+    }
+}

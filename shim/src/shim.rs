@@ -1,0 +1,64 @@
+//! The shim's identity for containerd and its compiler: components are compiled once, when the first container
+//! of an image is created, and the code is kept in containerd's content store beside the image.
+
+use crate::sandbox::WeldSandbox;
+use anyhow::Context as _;
+use containerd_shim_wasm::sandbox::context::WasmLayer;
+use containerd_shim_wasm::shim::{Compiler, Shim, Version};
+use std::path::Path;
+use weld_runtime::{EngineSettings, Runtime};
+
+/// The shim: runtime `io.containerd.weld.v1`, binary `containerd-shim-weld-v1` (containerd-shim-wasm derives both
+/// from the name).
+pub struct WeldShim;
+
+impl Shim for WeldShim {
+    fn name() -> &'static str {
+        "weld"
+    }
+
+    fn version() -> Version {
+        containerd_shim_wasm::shim::version!()
+    }
+
+    type Sandbox = WeldSandbox;
+
+    async fn compiler() -> Option<impl Compiler> {
+        match engine() {
+            Ok(runtime) => Some(WeldCompiler(runtime)),
+            Err(err) => {
+                log::error!("weld cannot set up its engine to precompile: {err:#}");
+                None
+            }
+        }
+    }
+}
+
+/// The runtime both the compiler and the sandbox use. Its engine settings decide the compiled code, so the two
+/// must agree: the cache key is the engine's compatibility hash.
+pub fn engine() -> anyhow::Result<Runtime> {
+    Runtime::new(EngineSettings::default(), None).context("cannot set up the WebAssembly engine")
+}
+
+/// Compiles the component layers of an image with weld's engine, for containerd to keep.
+pub struct WeldCompiler(Runtime);
+
+impl Compiler for WeldCompiler {
+    fn cache_key(&self) -> impl std::hash::Hash {
+        self.0.engine().precompile_compatibility_hash()
+    }
+
+    async fn compile(&self, layers: &[WasmLayer]) -> anyhow::Result<Vec<Option<Vec<u8>>>> {
+        layers
+            .iter()
+            .map(|layer| {
+                if layer.precompiled {
+                    return Ok(None);
+                }
+                let name = Path::new(layer.config.digest().as_ref());
+                let component = self.0.compile(name, &layer.layer)?;
+                Ok(Some(component.serialize()?))
+            })
+            .collect()
+    }
+}

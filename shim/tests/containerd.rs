@@ -1,0 +1,112 @@
+//! The shim under a real containerd (Debian's, started here as root with its own folders and socket, stopped at
+//! the end): components pushed to a real registry (Debian's docker-registry) are pulled by containerd, and each
+//! container is created as Kubernetes' CRI creates one (a snapshot, then a container record naming the image, the
+//! runtime and the spec, through containerd's API), then started with `ctr task start`.
+
+mod harness;
+
+use harness::{Containerd, Volume};
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_pushed_command_runs_as_the_containers_process_with_the_specs_args_and_env() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let image = ctd.push("hello");
+    let out = ctd.run(
+        "args-env",
+        &image,
+        &["hello.wasm", "one", "two"],
+        &["WELD_NAME=containerd"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout, "hello from weld\narg: one\narg: two\nWELD_NAME=containerd\n",
+        "{out:?}"
+    );
+    // containerd itself runs with WELD_NAME=from-the-node: nothing of the node's environment reaches the guest.
+    let out = ctd.run("no-env", &image, &["hello.wasm", "fail"], &[], &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stdout, "hello from weld\narg: fail\n", "{out:?}");
+}
+
+#[test]
+fn a_mount_of_the_spec_is_granted_read_only_where_it_is_and_nothing_else_is() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let image = ctd.push("probe");
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("note.txt"), "inside\n").unwrap();
+    let volume = Volume {
+        host: data.path(),
+        guest: "/data",
+        read_only: true,
+    };
+    let out = ctd.run(
+        "read",
+        &image,
+        &["probe.wasm", "read", "note.txt"],
+        &[],
+        &[volume],
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (0, "inside\n"), "{out:?}");
+    let out = ctd.run(
+        "write",
+        &image,
+        &["probe.wasm", "write", "new.txt", "x"],
+        &[],
+        &[volume],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(!data.path().join("new.txt").exists());
+    // Without the mount, no folder: not the container's root, not the node's.
+    let out = ctd.run(
+        "no-mount",
+        &image,
+        &["probe.wasm", "read", "note.txt"],
+        &[],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("no preopened directory"), "{out:?}");
+}
+
+#[test]
+fn the_guests_exit_status_and_welds_errors_are_the_containers() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let image = ctd.push("probe");
+    let out = ctd.run("exit", &image, &["probe.wasm", "exit", "7"], &[], &[]);
+    assert_eq!(out.code, 7, "{out:?}");
+    // The container's memory limit is weld's: a guest that grows past it gets weld's error on the container's
+    // stderr and weld's exit status for a memory limit.
+    let out = ctd.run_with("grow", &image, &["probe.wasm", "grow"], |spec| {
+        spec["linux"]["resources"]["memory"] = serde_json::json!({"limit": 64 << 20})
+    });
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(out.stderr.contains("weld: error:"), "{out:?}");
+    assert!(out.stderr.contains("memory"), "{out:?}");
+}
+
+#[test]
+fn sigterm_stops_a_looping_guest_at_once() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let image = ctd.push("probe");
+    let task = ctd.start_detached("spin", &image, &["probe.wasm", "spin"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    ctd.ctr(&["task", "kill", "spin"]);
+    let out = task.wait(Duration::from_secs(10));
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(out.code, 128 + 15, "{out:?}");
+}
