@@ -8,7 +8,7 @@ use crate::limits::{self, LimitHit, RunLimits};
 use wasmtime::{Engine, Store};
 
 /// A store with this WASI context, the HTTP grants of `grants`, and `limits`' memory limit and fuel; with a
-/// timeout, it is interrupted at the engine's next epoch (the caller's clock advances it).
+/// timeout, it is interrupted at the engine's next epoch (the caller's clock advances it), without one never.
 pub(crate) fn store_for(
     engine: &Engine,
     wasi: wasmtime_wasi::WasiCtx,
@@ -18,9 +18,15 @@ pub(crate) fn store_for(
     let limiter = limits::Limiter::new(limits.max_memory);
     let mut store = Store::new(engine, Host::new(wasi, grants.http.clone(), limiter));
     store.limiter(|host| &mut host.limiter);
-    if limits.timeout.is_some() {
-        store.set_epoch_deadline(1);
-    }
+    // An interruptible engine interrupts a store at its epoch deadline, which starts at 0: without a timeout, the
+    // deadline is one that never comes (an embedder may run on an interruptible engine without a time limit, as
+    // the containerd shim does, its code compiled for `weld serve`'s engine). Far, not `u64::MAX`: wasmtime adds
+    // the current epoch to it.
+    store.set_epoch_deadline(if limits.timeout.is_some() {
+        1
+    } else {
+        u64::MAX / 2
+    });
     if let Some(fuel) = limits.fuel {
         store
             .set_fuel(fuel)

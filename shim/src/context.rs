@@ -1,11 +1,11 @@
 //! What a container asks for, read off its OCI process: the guest's arguments and environment, and the variables
-//! addressed to the shim itself ([`CONTROL`]), which the guest does not see.
+//! addressed to the shim itself (`WELD_HTTP_ADDR`), which the guest does not see.
 
 use std::path::Path;
 
-/// The variables that speak to the shim, not to the guest: `WELD_HTTP_ADDR`, reserved for the address a
-/// `wasi:http` handler will be served on (runwasi's wasmtime shim reads `WASMTIME_HTTP_PROXY_SOCKET_ADDR` so).
-const CONTROL: [&str; 1] = ["WELD_HTTP_ADDR"];
+/// The variable that speaks to the shim, not to the guest: the address a `wasi:http` handler is served on
+/// (runwasi's wasmtime shim reads `WASMTIME_HTTP_PROXY_SOCKET_ADDR` the same way).
+const HTTP_ADDR: &str = "WELD_HTTP_ADDR";
 
 /// The container's process as weld runs it.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -13,8 +13,10 @@ pub struct Process {
     /// The guest's arguments: `argv[0]` is the component's file name (`hello.wasm` for `/app/hello.wasm`), as
     /// `weld run` gives it, then the container's own arguments.
     pub args: Vec<String>,
-    /// The spec's environment, granted to the guest: `(name, value)`, without the [`CONTROL`] variables.
+    /// The spec's environment, granted to the guest: `(name, value)`, without the `WELD_HTTP_ADDR` variables.
     pub env: Vec<(String, String)>,
+    /// `WELD_HTTP_ADDR`: where a handler is served.
+    pub http_addr: Option<String>,
 }
 
 impl Process {
@@ -32,8 +34,9 @@ impl Process {
         }
         for entry in env {
             let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
-            if !CONTROL.contains(&name) {
-                process.env.push((name.to_owned(), value.to_owned()));
+            match name {
+                HTTP_ADDR => process.http_addr = Some(value.to_owned()),
+                _ => process.env.push((name.to_owned(), value.to_owned())),
             }
         }
         process
@@ -61,6 +64,7 @@ mod tests {
             ]),
         );
         assert_eq!(process.args, strings(&["hello.wasm", "one", "two"]));
+        assert_eq!(process.http_addr.as_deref(), Some("0.0.0.0:9000"));
         assert_eq!(
             process.env,
             [

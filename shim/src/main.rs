@@ -8,6 +8,7 @@ mod context;
 mod grants;
 mod limits;
 mod sandbox;
+mod serve;
 mod shim;
 
 fn main() {

@@ -1,5 +1,6 @@
-//! Running a container's component: a `wasi:cli` command as the container's process, with the grants the
-//! container's spec gives (its environment, its volumes, its memory limit) and nothing else.
+//! Running a container's component: a `wasi:cli` command as the container's process, or a `wasi:http` handler
+//! served as `weld serve` serves it, with the grants the container's spec gives (its environment, its volumes, its
+//! memory limit) and nothing else.
 
 use crate::context::Process;
 use anyhow::Context as _;
@@ -16,7 +17,7 @@ pub struct WeldSandbox;
 
 impl Sandbox for WeldSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
-        stop_on_signals();
+        unblock_stop_signals();
         let process = Process::new(ctx.args(), ctx.envs());
         let entrypoint = ctx.entrypoint();
         let name = match &entrypoint.source {
@@ -26,7 +27,8 @@ impl Sandbox for WeldSandbox {
             }
         };
         // containerd-shim-wasm drives this future on a tokio runtime; weld's host blocks on its own (wasmtime-wasi's
-        // blocking calls), which tokio forbids inside another. The run gets a thread of its own.
+        // blocking calls, `weld serve`'s server), which tokio forbids inside another. The run gets a thread of its
+        // own.
         let source = &entrypoint.source;
         let result = std::thread::scope(|scope| {
             scope
@@ -50,7 +52,23 @@ impl Sandbox for WeldSandbox {
     }
 }
 
-/// Loads and runs the component of `source` (named `name` in messages) as a command.
+/// The grants and limits of the container: its environment, its volumes, its memory limit.
+fn granted(process: &Process) -> (Grants, RunLimits) {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let grants = Grants {
+        dirs: crate::grants::mounted_dirs(&mountinfo, |point| Path::new(point).is_dir()),
+        env: process.env.clone(),
+        ..Grants::default()
+    };
+    let limits = RunLimits {
+        max_memory: crate::limits::memory_limit(Path::new("/sys/fs/cgroup")),
+        ..RunLimits::default()
+    };
+    (grants, limits)
+}
+
+/// Loads the component of `source` (named `name` in messages) and serves it when it is a `wasi:http` handler, or
+/// runs it as a command.
 fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i32> {
     let bytes = source
         .as_bytes()
@@ -59,19 +77,26 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     // image is WebAssembly, checked as such.
     let precompiled = source.is_precompiled()?;
     let runtime = crate::shim::engine()?;
-    let loaded = runtime.load_bytes(name, bytes.into_owned(), precompiled)?;
+    let loaded = runtime.load_bytes(name, bytes.to_vec(), precompiled)?;
+    let (grants, limits) = granted(process);
+    match runtime.prepare_handler(&loaded) {
+        Ok(_) => {
+            let served = crate::serve::Served {
+                name,
+                bytes: &bytes,
+                precompiled,
+                addr: process.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
+            };
+            return served.serve(&grants, &limits);
+        }
+        Err(RunError::NotAHandler { .. }) => {}
+        Err(err) => return Err(err.into()),
+    }
+    end_on_stop_signals();
     let pre = runtime.prepare(&loaded)?;
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let spec = RunSpec {
-        grants: Grants {
-            dirs: crate::grants::mounted_dirs(&mountinfo, |point| Path::new(point).is_dir()),
-            env: process.env.clone(),
-            ..Grants::default()
-        },
-        limits: RunLimits {
-            max_memory: crate::limits::memory_limit(Path::new("/sys/fs/cgroup")),
-            ..RunLimits::default()
-        },
+        grants,
+        limits,
         args: process.args.clone(),
         stdio: Stdio::Inherit,
         stuck: None,
@@ -79,28 +104,38 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     Ok(runtime.run_command(&pre, name, spec)?)
 }
 
-/// Makes SIGTERM and SIGINT end the guest. The guest runs as the container's first process, for which the kernel
-/// drops a signal that has no handler: without this, `ctr task kill` and a Kubernetes pod's termination would wait
-/// for the SIGKILL after the grace period. The process ends at once with 128 + the signal, as a shell reports a
-/// process a signal ended.
-fn stop_on_signals() {
+/// Where a handler is served when the container does not say (`WELD_HTTP_ADDR`): every address of the
+/// container's network, port 8080, as runwasi's wasmtime shim serves.
+const DEFAULT_HTTP_ADDR: &str = "0.0.0.0:8080";
+
+/// Unblocks SIGTERM and SIGINT, which the container's process may inherit blocked.
+fn unblock_stop_signals() {
+    // SAFETY: only this thread's signal mask changes; threads started after this (the run's) inherit it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Makes SIGTERM and SIGINT end a command's guest. The guest runs as the container's first process, for which the
+/// kernel drops a signal that has no handler: without this, `ctr task kill` and a Kubernetes pod's termination
+/// would wait for the SIGKILL after the grace period. The process ends at once with 128 + the signal, as a shell
+/// reports a process a signal ended. (A served handler drains instead, as `weld serve` does.)
+fn end_on_stop_signals() {
     extern "C" fn end(signal: libc::c_int) {
         // SAFETY: `_exit` is async-signal-safe; nothing else runs in the handler.
         unsafe { libc::_exit(128 + signal) }
     }
     for signal in [libc::SIGTERM, libc::SIGINT] {
-        // SAFETY: installs a handler that only calls `_exit`; no Rust state is touched from the signal. The
-        // signal is unblocked too: the container's process may inherit a mask that blocks it. Threads started
-        // after this (the run's) inherit the unblocked mask.
+        // SAFETY: installs a handler that only calls `_exit`; no Rust state is touched from the signal.
         unsafe {
             libc::signal(
                 signal,
                 end as extern "C" fn(libc::c_int) as libc::sighandler_t,
-            );
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, signal);
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-        }
+            )
+        };
     }
 }

@@ -34,10 +34,16 @@ impl Shim for WeldShim {
     }
 }
 
-/// The runtime both the compiler and the sandbox use. Its engine settings decide the compiled code, so the two
-/// must agree: the cache key is the engine's compatibility hash.
+/// The runtime both the compiler and the sandbox use. Its engine settings decide the compiled code, so they must
+/// agree everywhere the code runs: the cache key is the engine's compatibility hash. The code is interruptible
+/// (epoch checks), as `weld serve`'s engine needs for a handler, which runs the same stored code; a command pays a
+/// load and a compare at each loop header for it.
 pub fn engine() -> anyhow::Result<Runtime> {
-    Runtime::new(EngineSettings::default(), None).context("cannot set up the WebAssembly engine")
+    let settings = EngineSettings {
+        interruptible: true,
+        ..EngineSettings::default()
+    };
+    Runtime::new(settings, None).context("cannot set up the WebAssembly engine")
 }
 
 /// Compiles the component layers of an image with weld's engine, for containerd to keep.

@@ -26,6 +26,13 @@ fn a_pushed_command_runs_as_the_containers_process_with_the_specs_args_and_env()
         out.stdout, "hello from weld\narg: one\narg: two\nWELD_NAME=containerd\n",
         "{out:?}"
     );
+    // The first container compiled the component into containerd's content store, the image's manifest labelled
+    // with where, so that the next containers of the image start from the compiled code.
+    let content = String::from_utf8_lossy(&ctd.ctr(&["content", "ls"]).stdout).into_owned();
+    assert!(
+        content.contains("runwasi.io/precompiled/weld/"),
+        "{content}"
+    );
     // containerd itself runs with WELD_NAME=from-the-node: nothing of the node's environment reaches the guest.
     let out = ctd.run("no-env", &image, &["hello.wasm", "fail"], &[], &[]);
     assert_eq!(out.code, 1, "{out:?}");
@@ -109,4 +116,48 @@ fn sigterm_stops_a_looping_guest_at_once() {
         asked.elapsed()
     );
     assert_eq!(out.code, 128 + 15, "{out:?}");
+}
+
+#[test]
+fn a_handler_is_served_at_weld_http_addr_and_drains_on_sigterm() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let image = ctd.push("handler");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut task = ctd.start_detached_with("http", &image, &["handler.wasm"], |spec| {
+        spec["process"]["env"] = serde_json::json!([format!("WELD_HTTP_ADDR={addr}")]);
+        // The node's network, as a pod with `hostNetwork: true` has it, so that the test reaches 127.0.0.1.
+        spec["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|ns| ns["type"] != "network");
+    });
+    let start = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        if task.ended() || start.elapsed() > Duration::from_secs(30) {
+            ctd.ctr(&["task", "kill", "--signal", "SIGKILL", "http"]);
+            panic!(
+                "nothing listens on {addr}: {:?}",
+                task.wait(Duration::from_secs(10))
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let response = weld_tests::http::request(&addr, "GET", "/", &[], b"");
+    assert_eq!(response.status, 200);
+    let echoed = weld_tests::http::request(&addr, "POST", "/echo", &[], b"from a pod");
+    assert_eq!(echoed.body, b"from a pod");
+    ctd.ctr(&["task", "kill", "http"]);
+    let out = task.wait(Duration::from_secs(20));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("/echo"),
+        "the access log is the container's stderr: {out:?}"
+    );
 }

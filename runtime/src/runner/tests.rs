@@ -135,3 +135,27 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// Regression: on an interruptible engine (what `weld serve` and the containerd shim compile for), a run without
+/// a timeout trapped at once with `interrupt`: the store's epoch deadline was left at 0.
+#[test]
+fn an_interruptible_engine_runs_a_command_without_a_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hello.wasm");
+    std::fs::write(&path, weld_fixtures::build("hello").unwrap()).unwrap();
+    let settings = EngineSettings {
+        interruptible: true,
+        ..EngineSettings::default()
+    };
+    let runtime = Runtime::new(settings, None).unwrap();
+    let loaded = runtime.load(&path, false).unwrap();
+    let pre = runtime.prepare(&loaded).unwrap();
+    let spec = RunSpec {
+        grants: Grants::default(),
+        limits: RunLimits::default(),
+        args: vec!["hello.wasm".into()],
+        stdio: Stdio::Null,
+        stuck: None,
+    };
+    assert_eq!(runtime.run_command(&pre, &path, spec).unwrap(), 0);
+}

@@ -58,6 +58,11 @@ pub struct Task {
 }
 
 impl Task {
+    /// Whether the container has ended.
+    pub fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
     /// Waits up to `limit` for the container to end.
     pub fn wait(mut self, limit: Duration) -> Output {
         let start = Instant::now();
@@ -256,7 +261,18 @@ impl Containerd {
 
     /// Starts the container `id` of `image` and returns at once.
     pub fn start_detached(&self, id: &str, image: &str, args: &[&str]) -> Task {
-        self.create(id, image, args, |_| {});
+        self.start_detached_with(id, image, args, |_| {})
+    }
+
+    /// [`Containerd::start_detached`] with the spec changed by `change`.
+    pub fn start_detached_with(
+        &self,
+        id: &str,
+        image: &str,
+        args: &[&str],
+        change: impl FnOnce(&mut serde_json::Value),
+    ) -> Task {
+        self.create(id, image, args, change);
         let child = self
             .ctr_command(&["task", "start", id])
             .stdout(Stdio::piped())
@@ -283,12 +299,15 @@ impl Containerd {
         // `ctr oci spec` knows no container: each gets a cgroup of its own, and sees it at /sys/fs/cgroup, as the
         // CRI gives them.
         spec["linux"]["cgroupsPath"] = format!("/{}/{id}", self.namespace).into();
-        spec["mounts"].as_array_mut().unwrap().push(serde_json::json!({
-            "destination": "/sys/fs/cgroup",
-            "type": "cgroup",
-            "source": "cgroup",
-            "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
-        }));
+        spec["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "destination": "/sys/fs/cgroup",
+                "type": "cgroup",
+                "source": "cgroup",
+                "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
+            }));
         change(&mut spec);
         let socket = self.socket();
         self.runtime.block_on(async {
