@@ -5,7 +5,7 @@
 
 mod harness;
 
-use harness::{Containerd, Volume};
+use harness::{Containerd, RUNTIME, Volume};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -159,5 +159,24 @@ fn a_handler_is_served_at_weld_http_addr_and_drains_on_sigterm() {
     assert!(
         out.stderr.contains("/echo"),
         "the access log is the container's stderr: {out:?}"
+    );
+}
+
+#[test]
+fn a_component_file_in_an_ordinary_root_file_system_runs_too() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let rootfs = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        weld_tests::fixture("hello"),
+        rootfs.path().join("hello.wasm"),
+    )
+    .unwrap();
+    let out = ctd.run_rootfs("rootfs", RUNTIME, rootfs.path(), &["/hello.wasm", "one"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "hello from weld\narg: one\n"),
+        "{out:?}"
     );
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use weld_tests::registry::{LocalRegistry, Setup};
 
 /// The runtime containerd maps to `containerd-shim-weld-v1` on its PATH.
-const RUNTIME: &str = "io.containerd.weld.v1";
+pub const RUNTIME: &str = "io.containerd.weld.v1";
 /// The spec's type, as containerd's API names it.
 const SPEC_TYPE: &str = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 
@@ -257,6 +257,15 @@ impl Containerd {
         let out = output(self.ctr(&["task", "start", id]));
         self.remove(id);
         out
+    }
+
+    /// Runs the container `id` of `image` with a root file system of files (`rootfs`, `ctr run --rootfs`) on
+    /// `runtime` (`io.containerd.runc.v2` for a native program): how a component file in an ordinary image runs.
+    pub fn run_rootfs(&self, id: &str, runtime: &str, rootfs: &Path, args: &[&str]) -> Output {
+        let rootfs = rootfs.to_str().unwrap();
+        let mut command = vec!["run", "--rm", "--runtime", runtime, "--rootfs", rootfs, id];
+        command.extend_from_slice(args);
+        output(self.ctr(&command))
     }
 
     /// Starts the container `id` of `image` and returns at once.

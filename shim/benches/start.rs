@@ -1,0 +1,137 @@
+//! Cold starts under containerd, beside `weld run` and runc, in one run (a whole-process timing; the issue's
+//! target: a container of the small cached command from create to exit within 50 ms of `weld run` of the same
+//! file, cached). Run as root, with the release `weld` built beside the shim:
+//!
+//!     cargo build --release -p weld-cli -p weld-shim && sudo cargo bench -p weld-shim --bench start
+//!
+//! It starts a private containerd and registry (as the tests do), pushes the `hello` command, and times:
+//! - `weld run hello.wasm` with a warm cache of compiled code;
+//! - a container of the pushed artifact, created as the CRI creates one and run with `ctr task start` (the code
+//!   compiled into containerd's content store by the first container);
+//! - the same component as a file in a root file system (`ctr run --rootfs`, compiled at every start);
+//! - a static native program under runc (`ctr run --rootfs`), containerd's floor.
+//!
+//! Each is the median of 15 runs, after one that warms it.
+
+// The tests' harness; the bench uses part of it.
+#[allow(dead_code)]
+#[path = "../tests/harness/mod.rs"]
+mod harness;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 15;
+
+fn main() {
+    let Some(ctd) = harness::Containerd::start() else {
+        eprintln!("start: needs root, containerd and docker-registry");
+        return;
+    };
+    let shim = Path::new(env!("CARGO_BIN_EXE_containerd-shim-weld-v1"));
+    let weld = shim.with_file_name("weld");
+    if !weld.exists() {
+        eprintln!("start: build weld beside the shim first (cargo build --release -p weld-cli)");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let hello = weld_tests::fixture("hello");
+    let image = ctd.push("hello");
+    let cache = work.path().join("cache");
+    let weld_run = median(|_| {
+        let status = Command::new(&weld)
+            .args(["run", hello.to_str().unwrap()])
+            .env("WELD_CACHE_DIR", &cache)
+            .output()
+            .unwrap()
+            .status;
+        assert!(status.success());
+    });
+    let artifact = median(|i| {
+        let out = ctd.run(&format!("artifact-{i}"), &image, &["hello.wasm"], &[], &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+    });
+    let rootfs = work.path().join("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    std::fs::copy(&hello, rootfs.join("hello.wasm")).unwrap();
+    let file = median(|i| {
+        let out = ctd.run_rootfs(
+            &format!("file-{i}"),
+            harness::RUNTIME,
+            &rootfs,
+            &["/hello.wasm"],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+    });
+    let native = native_hello(work.path()).map(|dir| {
+        median(|i| {
+            let out = ctd.run_rootfs(
+                &format!("native-{i}"),
+                "io.containerd.runc.v2",
+                &dir,
+                &["/hello"],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+        })
+    });
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    println!("cold starts, median of {RUNS} (2 cores):");
+    println!(
+        "  weld run, cached                                 {}",
+        ms(weld_run)
+    );
+    println!(
+        "  weld shim, pushed artifact, compiled code kept   {}  (+{} over weld run)",
+        ms(artifact),
+        ms(artifact.saturating_sub(weld_run))
+    );
+    println!(
+        "  weld shim, file in a rootfs, compiled each start {}",
+        ms(file)
+    );
+    match native {
+        Some(native) => println!(
+            "  runc, static native program                      {}",
+            ms(native)
+        ),
+        None => println!("  runc: no static native program (cc -static failed)"),
+    }
+    println!(
+        "shim binary: {} bytes",
+        std::fs::metadata(shim).unwrap().len()
+    );
+}
+
+/// The median time of `RUNS` calls of `run` (given the call's number), after one call that is not counted.
+fn median(mut run: impl FnMut(usize)) -> Duration {
+    run(RUNS);
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|i| {
+            let start = Instant::now();
+            run(i);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[RUNS / 2]
+}
+
+/// A root file system holding a static native `hello`, built with the system's C compiler.
+fn native_hello(dir: &Path) -> Option<std::path::PathBuf> {
+    let rootfs = dir.join("native");
+    std::fs::create_dir(&rootfs).ok()?;
+    let source = dir.join("hello.c");
+    std::fs::write(
+        &source,
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    )
+    .ok()?;
+    let built = Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(rootfs.join("hello"))
+        .arg(&source)
+        .status()
+        .ok()?;
+    built.success().then_some(rootfs)
+}
