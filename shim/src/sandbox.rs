@@ -17,7 +17,10 @@ pub struct WeldSandbox;
 
 impl Sandbox for WeldSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
+        // First, before the component is loaded (a compile can take seconds): a pod's termination must not wait for
+        // the grace period. A served handler replaces this with `weld serve`'s drain.
         unblock_stop_signals();
+        end_on_stop_signals();
         let process = Process::new(ctx.args(), ctx.envs());
         let entrypoint = ctx.entrypoint();
         let name = match &entrypoint.source {
@@ -41,6 +44,8 @@ impl Sandbox for WeldSandbox {
             Err(err) => {
                 let code = match err.downcast_ref::<RunError>() {
                     Some(RunError::Exit(status)) => return Ok(*status),
+                    // The reader of the container's stdout went away: not a failure, and nothing to say.
+                    Some(RunError::OutputClosed(_)) => return Ok(0),
                     Some(run) => i32::from(weld_cli::sandbox::exit_code(run)),
                     None => 1,
                 };
@@ -52,19 +57,14 @@ impl Sandbox for WeldSandbox {
     }
 }
 
-/// The grants and limits of the container: its environment, its volumes, its memory limit.
-fn granted(process: &Process) -> (Grants, RunLimits) {
+/// The grants of the container: its environment and its volumes.
+fn granted(process: &Process) -> Grants {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let grants = Grants {
+    Grants {
         dirs: crate::grants::mounted_dirs(&mountinfo, |point| Path::new(point).is_dir()),
         env: process.env.clone(),
         ..Grants::default()
-    };
-    let limits = RunLimits {
-        max_memory: crate::limits::memory_limit(Path::new("/sys/fs/cgroup")),
-        ..RunLimits::default()
-    };
-    (grants, limits)
+    }
 }
 
 /// Loads the component of `source` (named `name` in messages) and serves it when it is a `wasi:http` handler, or
@@ -78,22 +78,27 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     let precompiled = source.is_precompiled()?;
     let runtime = crate::shim::engine()?;
     let loaded = runtime.load_bytes(name, bytes.to_vec(), precompiled)?;
-    let (grants, limits) = granted(process);
+    let grants = granted(process);
     match runtime.prepare_handler(&loaded) {
         Ok(_) => {
             let served = crate::serve::Served {
-                name,
                 bytes: &bytes,
                 precompiled,
                 addr: process.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
             };
-            return served.serve(&grants, &limits);
+            // `weld serve` catches both signals to drain; the handler that ends a command must not run before it.
+            default_stop_signals();
+            return served.serve(&grants);
         }
         Err(RunError::NotAHandler { .. }) => {}
         Err(err) => return Err(err.into()),
     }
-    end_on_stop_signals();
+    drop(bytes);
     let pre = runtime.prepare(&loaded)?;
+    let limits = RunLimits {
+        max_memory: crate::limits::memory_left(Path::new("/sys/fs/cgroup")),
+        ..RunLimits::default()
+    };
     let spec = RunSpec {
         grants,
         limits,
@@ -102,6 +107,15 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
         stuck: None,
     };
     Ok(runtime.run_command(&pre, name, spec)?)
+}
+
+/// Gives SIGTERM and SIGINT back their default action, for `weld serve` to catch them itself (its signal
+/// library calls a handler that was there before its own).
+fn default_stop_signals() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: restores the default disposition of one signal; no handler runs.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
 }
 
 /// Where a handler is served when the container does not say (`WELD_HTTP_ADDR`): every address of the
@@ -123,7 +137,7 @@ fn unblock_stop_signals() {
 /// Makes SIGTERM and SIGINT end a command's guest. The guest runs as the container's first process, for which the
 /// kernel drops a signal that has no handler: without this, `ctr task kill` and a Kubernetes pod's termination
 /// would wait for the SIGKILL after the grace period. The process ends at once with 128 + the signal, as a shell
-/// reports a process a signal ended. (A served handler drains instead, as `weld serve` does.)
+/// reports a process a signal ended. (`weld serve`, for a handler, installs its own: it drains.)
 fn end_on_stop_signals() {
     extern "C" fn end(signal: libc::c_int) {
         // SAFETY: `_exit` is async-signal-safe; nothing else runs in the handler.

@@ -1,21 +1,20 @@
-//! Serving a `wasi:http` handler as `weld serve` serves it: the same command, with the container's grants and
-//! limits as its flags, so a handler behaves the same under `weld serve` and in a pod (a fresh instance per
-//! request, the connection limits, the drain on SIGTERM, the access log on stderr).
+//! Serving a `wasi:http` handler as `weld serve` serves it: the same command, its options set from the container
+//! (the grants as typed values, never a command line of the container's strings), so a handler behaves the same
+//! under `weld serve` and in a pod: a fresh instance per request, the connection limits, the drain on SIGTERM, the
+//! access log on stderr.
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use std::ffi::OsString;
-use std::path::Path;
+use std::fs::File;
+use std::io::Write as _;
+use std::os::fd::{AsRawFd as _, FromRawFd as _};
 use std::process::ExitCode;
-use weld_runtime::{Grants, RunLimits};
-
-/// Where the component is written inside the container for `weld serve` to read: `weld serve` reads a file.
-const WORK_DIR: &str = "/tmp/weld";
+use weld_cli::Command;
+use weld_cli::sandbox::CompilerChoice;
+use weld_runtime::Grants;
 
 /// A handler to serve.
 pub struct Served<'a> {
-    /// Its name (the container's first argument).
-    pub name: &'a Path,
     /// Its bytes: WebAssembly, or code weld's compiler put in containerd's content store.
     pub bytes: &'a [u8],
     /// Whether `bytes` are that compiled code.
@@ -27,49 +26,56 @@ pub struct Served<'a> {
 impl Served<'_> {
     /// Serves until SIGTERM or SIGINT and the drain that follows; 0 when it stopped cleanly, 1 otherwise.
     ///
+    /// `weld serve` reads a file: the bytes are handed to it in an anonymous memory file of this process
+    /// (`memfd_create`, read as `/proc/self/fd/N`), which no guest and no other container can reach or replace, and
+    /// which needs no writable folder in the container.
+    ///
     /// # Errors
-    /// The component cannot be written where `weld serve` reads it, or `weld serve` fails (its error, with the
-    /// causes).
-    pub fn serve(&self, grants: &Grants, limits: &RunLimits) -> anyhow::Result<i32> {
-        let file_name = self.name.file_name().unwrap_or("component.wasm".as_ref());
-        let file = Path::new(WORK_DIR).join(file_name);
-        std::fs::create_dir_all(WORK_DIR)
-            .and_then(|()| std::fs::write(&file, self.bytes))
-            .with_context(|| format!("cannot write `{}` in the container", file.display()))?;
-        let cli = weld_cli::Cli::try_parse_from(self.command_line(&file, grants, limits))
-            .context("cannot set up `weld serve` for the container")?;
-        let status = cli.command.run()?;
+    /// The memory file cannot be made, `WELD_HTTP_ADDR` is not an address, or `weld serve` fails (its error, with
+    /// the causes).
+    pub fn serve(&self, grants: &Grants) -> anyhow::Result<i32> {
+        let file = memory_file(self.bytes).context("cannot hand the component to `weld serve`")?;
+        let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        let command = self.command(&path, grants)?;
+        let status = command.run()?;
+        drop(file);
         Ok(if status == ExitCode::SUCCESS { 0 } else { 1 })
     }
 
-    /// `weld serve FILE ...` with the container's grants and limits as flags.
-    fn command_line(&self, file: &Path, grants: &Grants, limits: &RunLimits) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec!["weld".into(), "serve".into(), file.into()];
-        let mut flag = |name: &str, value: String| {
-            args.push(name.into());
-            args.push(value.into());
+    /// `weld serve PATH --addr ADDR`, with the container's grants set as values, Cranelift as the compiler (what
+    /// the stored code was compiled by, whatever `WELD_COMPILER` the node's environment holds), and no cache of
+    /// compiled code inside the container.
+    fn command(&self, path: &str, grants: &Grants) -> anyhow::Result<Command> {
+        let cli = weld_cli::Cli::try_parse_from(["weld", "serve", path, "--addr", self.addr])
+            .with_context(|| {
+                format!(
+                    "WELD_HTTP_ADDR `{}` is not an address to serve on",
+                    self.addr
+                )
+            })?;
+        let Command::Serve(mut opts) = cli.command else {
+            anyhow::bail!("`weld serve`'s command line was read as another command");
         };
-        flag("--addr", self.addr.to_owned());
-        for dir in &grants.dirs {
-            let mode = if dir.read_only { ":ro" } else { "" };
-            flag(
-                "--dir",
-                format!("{}::{}{mode}", dir.host.display(), dir.guest),
-            );
-        }
-        for (name, value) in &grants.env {
-            flag("--env", format!("{name}={value}"));
-        }
-        if let Some(bytes) = limits.max_memory {
-            flag("--max-memory", bytes.to_string());
-        }
-        // The compiled code is in containerd's content store: nothing to cache inside the container.
-        args.push("--no-cache".into());
-        if self.precompiled {
-            args.push("--allow-precompiled".into());
-        }
-        args
+        opts.sandbox.dir = grants.dirs.clone();
+        opts.sandbox.env = grants.env.clone();
+        opts.sandbox.compiler = CompilerChoice::Cranelift;
+        opts.sandbox.no_cache = true;
+        opts.sandbox.allow_precompiled = self.precompiled;
+        Ok(Command::Serve(opts))
     }
+}
+
+/// An anonymous file in memory holding `bytes`, closed when the returned file is dropped.
+fn memory_file(bytes: &[u8]) -> std::io::Result<File> {
+    // SAFETY: the name is a NUL-terminated string; the call creates a new file descriptor or fails.
+    let fd = unsafe { libc::memfd_create(c"weld-component".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just made by memfd_create and is owned by nothing else.
+    let mut file = unsafe { File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -78,47 +84,45 @@ mod tests {
     use weld_runtime::DirGrant;
 
     #[test]
-    fn the_containers_grants_and_limits_become_weld_serves_flags() {
+    fn the_containers_grants_become_weld_serves_options_as_values() {
         let served = Served {
-            name: Path::new("app.wasm"),
             bytes: b"",
             precompiled: true,
             addr: "0.0.0.0:9000",
         };
+        // A mount point `weld serve`'s --dir syntax could not say (`::`, a `:ro` ending) is passed as it is.
         let grants = Grants {
             dirs: vec![DirGrant {
-                host: "/data".into(),
-                guest: "/data".into(),
-                read_only: true,
+                host: "/a::/b:ro".into(),
+                guest: "/a::/b:ro".into(),
+                read_only: false,
             }],
             env: vec![("GREETING".into(), "hi".into())],
             ..Grants::default()
         };
-        let limits = RunLimits {
-            max_memory: Some(64 << 20),
-            ..RunLimits::default()
+        let Command::Serve(opts) = served.command("/proc/self/fd/3", &grants).unwrap() else {
+            panic!("not serve");
         };
-        let args = served.command_line(Path::new("/tmp/weld/app.wasm"), &grants, &limits);
-        let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
-        assert_eq!(
-            args,
-            [
-                "weld",
-                "serve",
-                "/tmp/weld/app.wasm",
-                "--addr",
-                "0.0.0.0:9000",
-                "--dir",
-                "/data::/data:ro",
-                "--env",
-                "GREETING=hi",
-                "--max-memory",
-                "67108864",
-                "--no-cache",
-                "--allow-precompiled",
-            ]
+        assert_eq!(opts.addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(opts.sandbox.dir, grants.dirs);
+        assert_eq!(opts.sandbox.env, grants.env);
+        assert!(opts.sandbox.no_cache && opts.sandbox.allow_precompiled);
+        assert!(matches!(opts.sandbox.compiler, CompilerChoice::Cranelift));
+        let bad = Served {
+            addr: "nowhere",
+            ..served
+        };
+        let err = bad.command("/proc/self/fd/3", &grants).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("WELD_HTTP_ADDR `nowhere`"),
+            "{err:#}"
         );
-        // And `weld serve` takes them.
-        weld_cli::Cli::try_parse_from(&args).unwrap();
+    }
+
+    #[test]
+    fn the_memory_file_holds_the_bytes() {
+        let file = memory_file(b"\0asm").unwrap();
+        let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        assert_eq!(std::fs::read(path).unwrap(), b"\0asm");
     }
 }

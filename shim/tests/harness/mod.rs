@@ -373,7 +373,37 @@ impl Drop for Containerd {
         }
         // SAFETY: signals our own child, which has not been waited for.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let asked = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None)) && asked.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
+        // A shim (and a container it forked) outlives containerd; each names this test's folder in its arguments.
+        let ours = self.dir.path().to_string_lossy().into_owned();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&ours)
+                && let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>()
+            {
+                // SAFETY: a process this test started (its arguments name this test's folder).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        // Root file systems a dead shim left mounted under the folder, innermost first, so that it can be removed.
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut mounted: Vec<&str> = mountinfo
+            .lines()
+            .filter_map(|line| line.split(' ').nth(4))
+            .filter(|point| point.starts_with(ours.as_str()))
+            .collect();
+        mounted.sort_by_key(|point| std::cmp::Reverse(point.len()));
+        for point in mounted {
+            let point = std::ffi::CString::new(point).unwrap();
+            // SAFETY: detaches a mount under this test's own folder; the path is NUL-terminated.
+            unsafe { libc::umount2(point.as_ptr(), libc::MNT_DETACH) };
+        }
         // The containers' cgroups are gone with them; their parent, named after the namespace, is left empty
         // (cgroup v1 has one per controller).
         let parents = std::fs::read_dir("/sys/fs/cgroup")
@@ -384,17 +414,6 @@ impl Drop for Containerd {
             .chain([Path::new("/sys/fs/cgroup").join(&self.namespace)]);
         for parent in parents {
             let _ = std::fs::remove_dir(parent);
-        }
-        // A shim outlives containerd; it names this containerd's socket in its arguments.
-        let ours = self.dir.path().to_string_lossy().into_owned();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmdline).contains(&ours)
-                && let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>()
-            {
-                // SAFETY: a process this test started (its arguments name this test's folder).
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
         }
     }
 }
