@@ -6,10 +6,12 @@
 //!
 //! It starts a private containerd and registry (as the tests do), pushes the `hello` command, and times:
 //! - `weld run hello.wasm` with a warm cache of compiled code;
-//! - a container of the pushed artifact, created as the CRI creates one and run with `ctr task start` (the code
-//!   compiled into containerd's content store by the first container);
-//! - the same component as a file in a root file system (`ctr run --rootfs`, compiled at every start);
-//! - a static native program under runc (`ctr run --rootfs`), containerd's floor.
+//! - a container of the pushed artifact, created as the CRI creates one and run with `ctr task start`, from the
+//!   start of its creation to its end (the code compiled into containerd's content store by the first container;
+//!   the container's own deletion afterwards not counted);
+//! - the same component as a file in a root file system (`ctr run --rm --rootfs`, compiled at every start; one
+//!   `ctr` that also deletes the container);
+//! - a static native program under runc the same way, containerd's floor.
 //!
 //! Each is the median of 15 runs, after one that warms it.
 
@@ -40,6 +42,7 @@ fn main() {
     let image = ctd.push("hello");
     let cache = work.path().join("cache");
     let weld_run = median(|_| {
+        let start = Instant::now();
         let status = Command::new(&weld)
             .args(["run", hello.to_str().unwrap()])
             .env("WELD_CACHE_DIR", &cache)
@@ -47,10 +50,12 @@ fn main() {
             .unwrap()
             .status;
         assert!(status.success());
+        start.elapsed()
     });
     let artifact = median(|i| {
         let out = ctd.run(&format!("artifact-{i}"), &image, &["hello.wasm"], &[], &[]);
         assert_eq!(out.code, 0, "{out:?}");
+        out.took
     });
     let rootfs = work.path().join("rootfs");
     std::fs::create_dir(&rootfs).unwrap();
@@ -63,6 +68,7 @@ fn main() {
             &["/hello.wasm"],
         );
         assert_eq!(out.code, 0, "{out:?}");
+        out.took
     });
     let native = native_hello(work.path()).map(|dir| {
         median(|i| {
@@ -73,6 +79,7 @@ fn main() {
                 &["/hello"],
             );
             assert_eq!(out.code, 0, "{out:?}");
+            out.took
         })
     });
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
@@ -103,16 +110,10 @@ fn main() {
     );
 }
 
-/// The median time of `RUNS` calls of `run` (given the call's number), after one call that is not counted.
-fn median(mut run: impl FnMut(usize)) -> Duration {
+/// The median of `RUNS` times `run` reports (given the call's number), after one call that is not counted.
+fn median(mut run: impl FnMut(usize) -> Duration) -> Duration {
     run(RUNS);
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|i| {
-            let start = Instant::now();
-            run(i);
-            start.elapsed()
-        })
-        .collect();
+    let mut times: Vec<Duration> = (0..RUNS).map(&mut run).collect();
     times.sort();
     times[RUNS / 2]
 }

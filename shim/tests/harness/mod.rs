@@ -39,6 +39,13 @@ pub struct Output {
     pub stdout: String,
     /// Its stderr.
     pub stderr: String,
+    /// From the start of the container's creation to its end, its task deleted (`ctr task start` deletes it;
+    /// `ctr run --rm` deletes the container too).
+    #[allow(
+        dead_code,
+        reason = "benches/start.rs reads it; the tests only print it"
+    )]
+    pub took: Duration,
 }
 
 /// A host folder mounted into a container.
@@ -55,6 +62,8 @@ pub struct Volume<'a> {
 /// A container started in the background (`ctr task start` attached to it).
 pub struct Task {
     child: Child,
+    /// When its creation began.
+    started: Instant,
 }
 
 impl Task {
@@ -73,7 +82,7 @@ impl Task {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        output(self.child.wait_with_output().unwrap())
+        output(self.child.wait_with_output().unwrap(), self.started)
     }
 }
 
@@ -253,8 +262,9 @@ impl Containerd {
         args: &[&str],
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Output {
+        let start = Instant::now();
         self.create(id, image, args, change);
-        let out = output(self.ctr(&["task", "start", id]));
+        let out = output(self.ctr(&["task", "start", id]), start);
         self.remove(id);
         out
     }
@@ -265,7 +275,8 @@ impl Containerd {
         let rootfs = rootfs.to_str().unwrap();
         let mut command = vec!["run", "--rm", "--runtime", runtime, "--rootfs", rootfs, id];
         command.extend_from_slice(args);
-        output(self.ctr(&command))
+        let start = Instant::now();
+        output(self.ctr(&command), start)
     }
 
     /// Starts the container `id` of `image` and returns at once.
@@ -281,6 +292,7 @@ impl Containerd {
         args: &[&str],
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Task {
+        let started = Instant::now();
         self.create(id, image, args, change);
         let child = self
             .ctr_command(&["task", "start", id])
@@ -288,7 +300,7 @@ impl Containerd {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        Task { child }
+        Task { child, started }
     }
 
     /// Creates the container as the CRI does: an empty snapshot for its root, then a record with the image, the
@@ -418,10 +430,12 @@ impl Drop for Containerd {
     }
 }
 
-fn output(out: std::process::Output) -> Output {
+/// What `ctr` reported of a container begun at `start`.
+fn output(out: std::process::Output, start: Instant) -> Output {
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: start.elapsed(),
     }
 }
