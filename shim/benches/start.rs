@@ -70,7 +70,7 @@ fn main() {
         assert_eq!(out.code, 0, "{out:?}");
         out.took
     });
-    let native = native_hello(work.path()).map(|dir| {
+    let native = harness::native_hello(work.path()).map(|dir| {
         median(|i| {
             let out = ctd.run_rootfs(
                 &format!("native-{i}"),
@@ -116,23 +116,4 @@ fn median(mut run: impl FnMut(usize) -> Duration) -> Duration {
     let mut times: Vec<Duration> = (0..RUNS).map(&mut run).collect();
     times.sort();
     times[RUNS / 2]
-}
-
-/// A root file system holding a static native `hello`, built with the system's C compiler.
-fn native_hello(dir: &Path) -> Option<std::path::PathBuf> {
-    let rootfs = dir.join("native");
-    std::fs::create_dir(&rootfs).ok()?;
-    let source = dir.join("hello.c");
-    std::fs::write(
-        &source,
-        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
-    )
-    .ok()?;
-    let built = Command::new("cc")
-        .args(["-static", "-O2", "-o"])
-        .arg(rootfs.join("hello"))
-        .arg(&source)
-        .status()
-        .ok()?;
-    built.success().then_some(rootfs)
 }

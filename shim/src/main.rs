@@ -4,13 +4,23 @@
 
 use containerd_shim_wasm::shim::Cli as _;
 
+mod admission;
+mod annotations;
 mod context;
 mod grants;
+mod layers;
 mod limits;
 mod sandbox;
 mod serve;
 mod shim;
+mod start;
 
 fn main() {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    if let Err(err) = start::admit(&args) {
+        // containerd returns what `start` prints as the container's error.
+        eprintln!("weld: error: {err:#}");
+        std::process::exit(1);
+    }
     shim::WeldShim::run(None);
 }

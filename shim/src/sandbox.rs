@@ -2,6 +2,7 @@
 //! served as `weld serve` serves it, with the grants the container's spec gives (its environment, its volumes, its
 //! memory limit) and nothing else.
 
+use crate::annotations::{Asked, Granted};
 use crate::context::Process;
 use anyhow::Context as _;
 use containerd_shim_wasm::sandbox::Sandbox;
@@ -57,12 +58,27 @@ impl Sandbox for WeldSandbox {
     }
 }
 
-/// The grants of the container: its environment and its volumes.
-fn granted(process: &Process) -> Grants {
+/// What weld's annotations on the container grant: the admission at `start` checked them and left them in the
+/// shim's environment, which the container's process inherits.
+fn annotated() -> anyhow::Result<Granted> {
+    let var = std::env::var(Asked::VAR).ok();
+    let asked = Asked::from_var(var.as_deref()).with_context(|| {
+        format!(
+            "the shim's variable {} is not what `start` writes",
+            Asked::VAR
+        )
+    })?;
+    Ok(asked.granted()?)
+}
+
+/// The grants of the container: its environment, its volumes, and the networking its annotations ask for.
+fn granted(process: &Process, annotated: &Granted) -> Grants {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     Grants {
         dirs: crate::grants::mounted_dirs(&mountinfo, |point| Path::new(point).is_dir()),
         env: process.env.clone(),
+        net: annotated.net.clone(),
+        http: annotated.http.clone(),
         ..Grants::default()
     }
 }
@@ -78,13 +94,16 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     let precompiled = source.is_precompiled()?;
     let runtime = crate::shim::engine()?;
     let loaded = runtime.load_bytes(name, bytes.to_vec(), precompiled)?;
-    let grants = granted(process);
+    let annotated = annotated()?;
+    let grants = granted(process, &annotated);
     match runtime.prepare_handler(&loaded) {
         Ok(_) => {
             let served = crate::serve::Served {
                 bytes: &bytes,
                 precompiled,
                 addr: process.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
+                timeout: annotated.timeout,
+                max_memory: annotated.max_memory,
             };
             // `weld serve` catches both signals to drain; the handler that ends a command must not run before it.
             default_stop_signals();
@@ -95,9 +114,11 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     }
     drop(bytes);
     let pre = runtime.prepare(&loaded)?;
+    let left = crate::limits::memory_left(Path::new("/sys/fs/cgroup"));
     let limits = RunLimits {
-        max_memory: crate::limits::memory_left(Path::new("/sys/fs/cgroup")),
-        ..RunLimits::default()
+        max_memory: [left, annotated.max_memory].into_iter().flatten().min(),
+        timeout: annotated.timeout,
+        fuel: None,
     };
     let spec = RunSpec {
         grants,

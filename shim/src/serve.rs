@@ -21,6 +21,10 @@ pub struct Served<'a> {
     pub precompiled: bool,
     /// The address to listen on (`0.0.0.0:8080`).
     pub addr: &'a str,
+    /// Each request's time limit (`--timeout`).
+    pub timeout: Option<std::time::Duration>,
+    /// Each request's instance's memory limit in bytes (`--max-memory`).
+    pub max_memory: Option<u64>,
 }
 
 impl Served<'_> {
@@ -58,6 +62,10 @@ impl Served<'_> {
         };
         opts.sandbox.dir = grants.dirs.clone();
         opts.sandbox.env = grants.env.clone();
+        opts.sandbox.allow_net = grants.net.clone();
+        opts.sandbox.allow_http = grants.http.clone();
+        opts.sandbox.timeout = self.timeout;
+        opts.sandbox.max_memory = self.max_memory;
         opts.sandbox.compiler = CompilerChoice::Cranelift;
         opts.sandbox.no_cache = true;
         opts.sandbox.allow_precompiled = self.precompiled;
@@ -89,6 +97,8 @@ mod tests {
             bytes: b"",
             precompiled: true,
             addr: "0.0.0.0:9000",
+            timeout: Some(std::time::Duration::from_secs(2)),
+            max_memory: Some(64 << 20),
         };
         // A mount point `weld serve`'s --dir syntax could not say (`::`, a `:ro` ending) is passed as it is.
         let grants = Grants {
@@ -98,6 +108,8 @@ mod tests {
                 read_only: false,
             }],
             env: vec![("GREETING".into(), "hi".into())],
+            net: Some("10.0.0.0/8".parse().unwrap()),
+            http: Some("example.com:443".parse().unwrap()),
             ..Grants::default()
         };
         let Command::Serve(opts) = served.command("/proc/self/fd/3", &grants).unwrap() else {
@@ -106,6 +118,10 @@ mod tests {
         assert_eq!(opts.addr.to_string(), "0.0.0.0:9000");
         assert_eq!(opts.sandbox.dir, grants.dirs);
         assert_eq!(opts.sandbox.env, grants.env);
+        assert_eq!(opts.sandbox.allow_net, grants.net);
+        assert_eq!(opts.sandbox.allow_http, grants.http);
+        assert_eq!(opts.sandbox.timeout, served.timeout);
+        assert_eq!(opts.sandbox.max_memory, served.max_memory);
         assert!(opts.sandbox.no_cache && opts.sandbox.allow_precompiled);
         assert!(matches!(opts.sandbox.compiler, CompilerChoice::Cranelift));
         let bad = Served {

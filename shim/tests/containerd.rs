@@ -97,6 +97,21 @@ fn the_guests_exit_status_and_welds_errors_are_the_containers() {
     assert_eq!(out.code, 125, "{out:?}");
     assert!(out.stderr.contains("weld: error:"), "{out:?}");
     assert!(out.stderr.contains("memory"), "{out:?}");
+    // weld's annotations set its other limits: a time limit ends a spinning guest with 124, as `weld run
+    // --timeout` does; a memory limit below the container's is weld's.
+    let out = ctd.run_with("timeout", &image, &["probe.wasm", "spin"], |spec| {
+        spec["annotations"] = serde_json::json!({"weld.dev/timeout": "300ms"})
+    });
+    assert_eq!(out.code, 124, "{out:?}");
+    assert!(out.stderr.contains("weld: error:"), "{out:?}");
+    let out = ctd.run_with(
+        "annotated-memory",
+        &image,
+        &["probe.wasm", "grow"],
+        |spec| spec["annotations"] = serde_json::json!({"weld.dev/max-memory": "16MiB"}),
+    );
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(out.stderr.contains("--max-memory of 16MiB"), "{out:?}");
 }
 
 #[test]
@@ -182,6 +197,128 @@ fn a_component_file_in_an_ordinary_root_file_system_runs_too() {
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (0, "hello from weld\narg: one\n"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_native_entry_point_is_refused_with_welds_error_but_a_pods_sandbox_runs() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let native = harness::native_hello(work.path()).expect("cc -static builds a native hello");
+    // A root file system of files (`ctr run --rootfs`), read where it is.
+    let out = ctd.run_rootfs("native", RUNTIME, &native, &["/hello"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("weld: error: the container's entry point `/hello` is a native program"),
+        "{out:?}"
+    );
+    assert_eq!(out.stdout, "", "{out:?}");
+    // The pod's sandbox, as the CRI marks it, runs natively: Kubernetes needs its pause container.
+    let sandbox = ["--annotation", "io.kubernetes.cri.container-type=sandbox"];
+    let out = ctd.run_rootfs_with("sandbox", RUNTIME, &native, &sandbox, &["/hello"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "hello\n"), "{out:?}");
+    // A snapshot, as the CRI makes one, whose folders containerd's API gives: the same rule.
+    let hello = native.join("hello");
+    let files = [("usr/bin/hello", hello.as_path())];
+    let out = ctd.run_with_files("snapshot-native", "", &["hello"], &files, |_| {});
+    assert!(
+        out.code != 0
+            && out
+                .stderr
+                .contains("entry point `hello` is a native program"),
+        "{out:?}"
+    );
+    let wasm = weld_tests::fixture("hello");
+    let files = [("app/hello.wasm", wasm.as_path())];
+    let out = ctd.run_with_files(
+        "snapshot-wasm",
+        "",
+        &["/app/hello.wasm", "one"],
+        &files,
+        |_| {},
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "hello from weld\narg: one\n"),
+        "{out:?}"
+    );
+}
+
+/// A local TCP listener that answers every connection with an empty `200 OK`, until the test ends.
+fn http_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    port
+}
+
+#[test]
+fn networking_is_granted_only_by_the_specs_annotations() {
+    let Some(ctd) = Containerd::start() else {
+        return;
+    };
+    let image = ctd.push("netprobe");
+    let port = http_server().to_string();
+    let authority = format!("127.0.0.1:{port}");
+    // The node's network (a pod's `hostNetwork`), so that the listener above is in reach, and the annotations.
+    let run = |id: &str, args: &[&str], annotations: serde_json::Value| {
+        let mut argv = vec!["netprobe.wasm"];
+        argv.extend_from_slice(args);
+        ctd.run_with(id, &image, &argv, |spec| {
+            let namespaces = spec["linux"]["namespaces"].as_array_mut().unwrap();
+            namespaces.retain(|ns| ns["type"] != "network");
+            spec["annotations"] = annotations;
+        })
+    };
+    let connect = ["connect", "127.0.0.1", port.as_str()];
+    let out = run("no-net", &connect, serde_json::json!({}));
+    assert!(
+        out.stdout.contains("connect: error access-denied"),
+        "{out:?}"
+    );
+    let net = serde_json::json!({"weld.dev/allow-net": "127.0.0.0/8"});
+    let out = run("net", &connect, net);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "connect: ok\n"),
+        "{out:?}"
+    );
+    let elsewhere = serde_json::json!({"weld.dev/allow-net": "10.0.0.0/8"});
+    let out = run("net-elsewhere", &connect, elsewhere);
+    assert!(
+        out.stdout.contains("connect: error access-denied"),
+        "{out:?}"
+    );
+    let request = ["http", authority.as_str()];
+    let out = run("no-http", &request, serde_json::json!({}));
+    assert!(out.stdout.contains("HTTP-request-denied"), "{out:?}");
+    let http = serde_json::json!({"weld.dev/allow-http": authority});
+    let out = run("http", &request, http);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "http: ok 200\n"),
+        "{out:?}"
+    );
+    // A value that is not weld's syntax refuses the container, naming the annotation.
+    let bad = serde_json::json!({"weld.dev/allow-net": "everywhere"});
+    let out = run("bad-net", &connect, bad);
+    assert!(
+        out.code != 0
+            && out
+                .stderr
+                .contains("the annotation `weld.dev/allow-net` is not what weld can take"),
         "{out:?}"
     );
 }

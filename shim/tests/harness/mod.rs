@@ -262,8 +262,21 @@ impl Containerd {
         args: &[&str],
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Output {
+        self.run_with_files(id, image, args, &[], change)
+    }
+
+    /// [`Containerd::run_with`] with `files` (a path in the container's root, a host file to copy there) put in
+    /// the container's snapshot first, as an image's layers would hold them.
+    pub fn run_with_files(
+        &self,
+        id: &str,
+        image: &str,
+        args: &[&str],
+        files: &[(&str, &Path)],
+        change: impl FnOnce(&mut serde_json::Value),
+    ) -> Output {
         let start = Instant::now();
-        self.create(id, image, args, change);
+        self.create(id, image, args, files, change);
         let out = output(self.ctr(&["task", "start", id]), start);
         self.remove(id);
         out
@@ -272,8 +285,27 @@ impl Containerd {
     /// Runs the container `id` of `image` with a root file system of files (`rootfs`, `ctr run --rootfs`) on
     /// `runtime` (`io.containerd.runc.v2` for a native program): how a component file in an ordinary image runs.
     pub fn run_rootfs(&self, id: &str, runtime: &str, rootfs: &Path, args: &[&str]) -> Output {
+        self.run_rootfs_with(id, runtime, rootfs, &[], args)
+    }
+
+    /// [`Containerd::run_rootfs`] with more flags of `ctr run` (`--annotation K=V`).
+    #[allow(
+        dead_code,
+        reason = "tests/containerd.rs uses it; benches/start.rs does not"
+    )]
+    pub fn run_rootfs_with(
+        &self,
+        id: &str,
+        runtime: &str,
+        rootfs: &Path,
+        flags: &[&str],
+        args: &[&str],
+    ) -> Output {
         let rootfs = rootfs.to_str().unwrap();
-        let mut command = vec!["run", "--rm", "--runtime", runtime, "--rootfs", rootfs, id];
+        // `--rootfs` makes the first argument the folder, not an image.
+        let mut command = vec!["run", "--rm", "--runtime", runtime, "--rootfs"];
+        command.extend_from_slice(flags);
+        command.extend([rootfs, id]);
         command.extend_from_slice(args);
         let start = Instant::now();
         output(self.ctr(&command), start)
@@ -293,7 +325,7 @@ impl Containerd {
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Task {
         let started = Instant::now();
-        self.create(id, image, args, change);
+        self.create(id, image, args, &[], change);
         let child = self
             .ctr_command(&["task", "start", id])
             .stdout(Stdio::piped())
@@ -303,14 +335,15 @@ impl Containerd {
         Task { child, started }
     }
 
-    /// Creates the container as the CRI does: an empty snapshot for its root, then a record with the image, the
-    /// runtime and the spec (`ctr run` cannot: it builds the spec from the image's config, and a Wasm artifact's
-    /// config is not an image config).
+    /// Creates the container as the CRI does: a snapshot for its root (empty but for `files`), then a record with
+    /// the image (none when empty), the runtime and the spec (`ctr run` cannot: it builds the spec from the image's
+    /// config, and a Wasm artifact's config is not an image config).
     fn create(
         &self,
         id: &str,
         image: &str,
         args: &[&str],
+        files: &[(&str, &Path)],
         change: impl FnOnce(&mut serde_json::Value),
     ) {
         let spec_text = self.ctr(&["oci", "spec"]).stdout;
@@ -341,10 +374,18 @@ impl Containerd {
                 labels: [("containerd.io/gc.root".to_owned(), "weld-test".to_owned())].into(),
                 ..Default::default()
             };
-            SnapshotsClient::new(channel.clone())
+            let mounts = SnapshotsClient::new(channel.clone())
                 .prepare(with_namespace!(prepare, self.namespace.as_str()))
                 .await
-                .unwrap();
+                .unwrap()
+                .into_inner()
+                .mounts;
+            // A snapshot without a parent is one folder, bind-mounted.
+            for (path, host) in files {
+                let file = Path::new(&mounts[0].source).join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::copy(host, file).unwrap();
+            }
             let container = Container {
                 id: id.into(),
                 image: image.into(),
@@ -428,6 +469,26 @@ impl Drop for Containerd {
             let _ = std::fs::remove_dir(parent);
         }
     }
+}
+
+/// A root file system in `dir` holding a static native `/hello` that prints `hello`, built with the system's C
+/// compiler (Debian's gcc and glibc).
+pub fn native_hello(dir: &Path) -> Option<PathBuf> {
+    let rootfs = dir.join("native");
+    std::fs::create_dir(&rootfs).ok()?;
+    let source = dir.join("hello.c");
+    std::fs::write(
+        &source,
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    )
+    .ok()?;
+    let built = Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(rootfs.join("hello"))
+        .arg(&source)
+        .status()
+        .ok()?;
+    built.success().then_some(rootfs)
 }
 
 /// What `ctr` reported of a container begun at `start`.
