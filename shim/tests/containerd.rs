@@ -111,7 +111,7 @@ fn the_guests_exit_status_and_welds_errors_are_the_containers() {
         |spec| spec["annotations"] = serde_json::json!({"weld.dev/max-memory": "16MiB"}),
     );
     assert_eq!(out.code, 125, "{out:?}");
-    assert!(out.stderr.contains("--max-memory of 16MiB"), "{out:?}");
+    assert!(out.stderr.contains("grow past 16MiB"), "{out:?}");
 }
 
 #[test]
