@@ -6,12 +6,12 @@
 //!
 //! It starts a private containerd and registry (as the tests do), pushes the `hello` command, and times:
 //! - `weld run hello.wasm` with a warm cache of compiled code;
-//! - a container of the pushed artifact, created as the CRI creates one and run with `ctr task start`, from the
-//!   start of its creation to its end (the code compiled into containerd's content store by the first container;
-//!   the container's own deletion afterwards not counted);
-//! - the same component as a file in a root file system (`ctr run --rm --rootfs`, compiled at every start; one
-//!   `ctr` that also deletes the container);
-//! - a static native program under runc the same way, containerd's floor.
+//! - a container of the pushed artifact, created and run as the CRI does, through containerd's API (a snapshot, the
+//!   container record, then the task created, started and waited for), from the start of its creation to its
+//!   exit (the code compiled into containerd's content store by the first container; the task's deletion
+//!   afterwards not counted);
+//! - the same component as a file in the container's root file system (compiled at every start), the same way;
+//! - a static native program under runc, the same way: containerd's floor.
 //!
 //! Each is the median of 15 runs, after one that warms it.
 
@@ -57,26 +57,25 @@ fn main() {
         assert_eq!(out.code, 0, "{out:?}");
         out.took
     });
-    let rootfs = work.path().join("rootfs");
-    std::fs::create_dir(&rootfs).unwrap();
-    std::fs::copy(&hello, rootfs.join("hello.wasm")).unwrap();
     let file = median(|i| {
-        let out = ctd.run_rootfs(
-            &format!("file-{i}"),
-            harness::RUNTIME,
-            &rootfs,
-            &["/hello.wasm"],
-        );
+        let files = [("hello.wasm", hello.as_path())];
+        let id = format!("file-{i}");
+        let out = ctd.run_on(harness::RUNTIME, &id, "", &["/hello.wasm"], &files, |_| {});
         assert_eq!(out.code, 0, "{out:?}");
         out.took
     });
     let native = harness::native_hello(work.path()).map(|dir| {
+        let program = dir.join("hello");
         median(|i| {
-            let out = ctd.run_rootfs(
-                &format!("native-{i}"),
+            let files = [("hello", program.as_path())];
+            let id = format!("native-{i}");
+            let out = ctd.run_on(
                 "io.containerd.runc.v2",
-                &dir,
+                &id,
+                "",
                 &["/hello"],
+                &files,
+                |_| {},
             );
             assert_eq!(out.code, 0, "{out:?}");
             out.took

@@ -7,9 +7,10 @@ use crate::context::Process;
 use anyhow::Context as _;
 use containerd_shim_wasm::sandbox::Sandbox;
 use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use weld_runtime::{Grants, RunError, RunLimits, RunSpec, Stdio};
+use weld_runtime::{Grants, Handler, RunError, RunLimits, RunSpec, Stdio};
 
 /// One container's run. containerd-shim-wasm makes it inside the container (after its root is in place), in the
 /// container's own process, whose stdio and exit status are the container's.
@@ -96,21 +97,24 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     let loaded = runtime.load_bytes(name, bytes.to_vec(), precompiled)?;
     let annotated = annotated()?;
     let grants = granted(process, &annotated);
-    match runtime.prepare_handler(&loaded) {
-        Ok(_) => {
-            let served = crate::serve::Served {
-                bytes: &bytes,
-                precompiled,
-                addr: process.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
-                timeout: annotated.timeout,
-                max_memory: annotated.max_memory,
-            };
-            // `weld serve` catches both signals to drain; the handler that ends a command must not run before it.
-            default_stop_signals();
-            return served.serve(&grants);
-        }
-        Err(RunError::NotAHandler { .. }) => {}
-        Err(err) => return Err(err.into()),
+    // Told by the export's name, before anything is linked: a handler is linked by `weld serve`, a command below.
+    if Handler::is_exported_by(&loaded.component) {
+        // `weld serve` runs the code loaded here: a file of the image is not compiled twice.
+        let code = if precompiled {
+            bytes
+        } else {
+            let code = loaded.component.serialize().map_err(anyhow::Error::from);
+            Cow::Owned(code.context("cannot hand the compiled component to `weld serve`")?)
+        };
+        let served = crate::serve::Served {
+            code: &code,
+            addr: process.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
+            timeout: annotated.timeout,
+            max_memory: annotated.max_memory,
+        };
+        // `weld serve` catches both signals to drain; the handler that ends a command must not run before it.
+        default_stop_signals();
+        return served.serve(&grants);
     }
     drop(bytes);
     let pre = runtime.prepare(&loaded)?;

@@ -15,10 +15,9 @@ use weld_runtime::Grants;
 
 /// A handler to serve.
 pub struct Served<'a> {
-    /// Its bytes: WebAssembly, or code weld's compiler put in containerd's content store.
-    pub bytes: &'a [u8],
-    /// Whether `bytes` are that compiled code.
-    pub precompiled: bool,
+    /// Its code, compiled by weld's engine (the shim's, with `weld serve`'s settings): what it put in containerd's
+    /// content store, or what the container's process compiled from a file of the image.
+    pub code: &'a [u8],
     /// The address to listen on (`0.0.0.0:8080`).
     pub addr: &'a str,
     /// Each request's time limit (`--timeout`).
@@ -30,7 +29,7 @@ pub struct Served<'a> {
 impl Served<'_> {
     /// Serves until SIGTERM or SIGINT and the drain that follows; 0 when it stopped cleanly, 1 otherwise.
     ///
-    /// `weld serve` reads a file: the bytes are handed to it in an anonymous memory file of this process
+    /// `weld serve` reads a file: the code is handed to it in an anonymous memory file of this process
     /// (`memfd_create`, read as `/proc/self/fd/N`), which no guest and no other container can reach or replace, and
     /// which needs no writable folder in the container.
     ///
@@ -38,7 +37,7 @@ impl Served<'_> {
     /// The memory file cannot be made, `WELD_HTTP_ADDR` is not an address, or `weld serve` fails (its error, with
     /// the causes).
     pub fn serve(&self, grants: &Grants) -> anyhow::Result<i32> {
-        let file = memory_file(self.bytes).context("cannot hand the component to `weld serve`")?;
+        let file = memory_file(self.code).context("cannot hand the component to `weld serve`")?;
         let path = format!("/proc/self/fd/{}", file.as_raw_fd());
         let command = self.command(&path, grants)?;
         let status = command.run()?;
@@ -68,7 +67,7 @@ impl Served<'_> {
         opts.sandbox.max_memory = self.max_memory;
         opts.sandbox.compiler = CompilerChoice::Cranelift;
         opts.sandbox.no_cache = true;
-        opts.sandbox.allow_precompiled = self.precompiled;
+        opts.sandbox.allow_precompiled = true;
         Ok(Command::Serve(opts))
     }
 }
@@ -94,8 +93,7 @@ mod tests {
     #[test]
     fn the_containers_grants_become_weld_serves_options_as_values() {
         let served = Served {
-            bytes: b"",
-            precompiled: true,
+            code: b"",
             addr: "0.0.0.0:9000",
             timeout: Some(std::time::Duration::from_secs(2)),
             max_memory: Some(64 << 20),

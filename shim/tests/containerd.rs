@@ -139,40 +139,22 @@ fn sigterm_stops_a_looping_guest_at_once() {
 }
 
 #[test]
-fn a_handler_is_served_at_weld_http_addr_and_drains_on_sigterm() {
+fn a_handler_is_served_on_the_containers_network_and_drains_on_sigterm() {
     let Some(ctd) = Containerd::start() else {
         return;
     };
     let image = ctd.push("handler");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut task = ctd.start_detached_with("http", &image, &["handler.wasm"], |spec| {
-        spec["process"]["env"] = serde_json::json!([format!("WELD_HTTP_ADDR={addr}")]);
-        // The node's network, as a pod with `hostNetwork: true` has it, so that the test reaches 127.0.0.1.
-        spec["linux"]["namespaces"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|ns| ns["type"] != "network");
+    let task = ctd.start_detached("http", &image, &["handler.wasm"]);
+    // The container's own network: its 127.0.0.1:8080 (the default WELD_HTTP_ADDR) is no other test's.
+    let pid = ctd.task_pid("http");
+    let (root, echoed) = harness::in_network_of(pid, || {
+        wait_for_listener("127.0.0.1:8080");
+        let root = weld_tests::http::request("127.0.0.1:8080", "GET", "/", &[], b"");
+        let echoed =
+            weld_tests::http::request("127.0.0.1:8080", "POST", "/echo", &[], b"from a pod");
+        (root.status, echoed.body)
     });
-    let start = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        if task.ended() || start.elapsed() > Duration::from_secs(30) {
-            ctd.ctr(&["task", "kill", "--signal", "SIGKILL", "http"]);
-            panic!(
-                "nothing listens on {addr}: {:?}",
-                task.wait(Duration::from_secs(10))
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let response = weld_tests::http::request(&addr, "GET", "/", &[], b"");
-    assert_eq!(response.status, 200);
-    let echoed = weld_tests::http::request(&addr, "POST", "/echo", &[], b"from a pod");
-    assert_eq!(echoed.body, b"from a pod");
+    assert_eq!((root, echoed.as_slice()), (200, &b"from a pod"[..]));
     ctd.ctr(&["task", "kill", "http"]);
     let out = task.wait(Duration::from_secs(20));
     assert_eq!(out.code, 0, "{out:?}");
@@ -180,6 +162,35 @@ fn a_handler_is_served_at_weld_http_addr_and_drains_on_sigterm() {
         out.stderr.contains("/echo"),
         "the access log is the container's stderr: {out:?}"
     );
+    // A handler file in the image's root, compiled in the container and served as compiled, at the address
+    // WELD_HTTP_ADDR names.
+    let handler = weld_tests::fixture("handler");
+    let files = [("srv/handler.wasm", handler.as_path())];
+    let args = ["/srv/handler.wasm"];
+    let task = ctd.start_detached_with("http-file", "", &args, &files, |spec| {
+        spec["process"]["env"] = serde_json::json!(["WELD_HTTP_ADDR=127.0.0.1:9000"]);
+    });
+    let pid = ctd.task_pid("http-file");
+    let status = harness::in_network_of(pid, || {
+        wait_for_listener("127.0.0.1:9000");
+        weld_tests::http::request("127.0.0.1:9000", "GET", "/", &[], b"").status
+    });
+    assert_eq!(status, 200);
+    ctd.ctr(&["task", "kill", "http-file"]);
+    let out = task.wait(Duration::from_secs(20));
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// Waits up to 30 s for something to listen at `addr`.
+fn wait_for_listener(addr: &str) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing listens on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -224,7 +235,7 @@ fn a_native_entry_point_is_refused_with_welds_error_but_a_pods_sandbox_runs() {
     // A snapshot, as the CRI makes one, whose folders containerd's API gives: the same rule.
     let hello = native.join("hello");
     let files = [("usr/bin/hello", hello.as_path())];
-    let out = ctd.run_with_files("snapshot-native", "", &["hello"], &files, |_| {});
+    let out = ctd.run_on(RUNTIME, "snapshot-native", "", &["hello"], &files, |_| {});
     assert!(
         out.code != 0
             && out
@@ -234,7 +245,8 @@ fn a_native_entry_point_is_refused_with_welds_error_but_a_pods_sandbox_runs() {
     );
     let wasm = weld_tests::fixture("hello");
     let files = [("app/hello.wasm", wasm.as_path())];
-    let out = ctd.run_with_files(
+    let out = ctd.run_on(
+        RUNTIME,
         "snapshot-wasm",
         "",
         &["/app/hello.wasm", "one"],

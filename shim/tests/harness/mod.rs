@@ -5,9 +5,16 @@ use containerd_client::services::v1::container::Runtime;
 use containerd_client::services::v1::containers_client::ContainersClient;
 use containerd_client::services::v1::snapshots::PrepareSnapshotRequest;
 use containerd_client::services::v1::snapshots::snapshots_client::SnapshotsClient;
-use containerd_client::services::v1::{Container, CreateContainerRequest};
+use containerd_client::services::v1::tasks_client::TasksClient;
+use containerd_client::services::v1::{
+    Container, CreateContainerRequest, CreateTaskRequest, DeleteTaskRequest, GetRequest,
+    StartRequest, WaitRequest,
+};
 use containerd_client::tonic::Request;
+use containerd_client::tonic::transport::Channel;
+use containerd_client::types::Mount;
 use containerd_client::with_namespace;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +35,11 @@ pub struct Containerd {
     dir: tempfile::TempDir,
     registry: LocalRegistry,
     runtime: tokio::runtime::Runtime,
+    /// A connection to its API, made once, as the CRI holds one.
+    channel: Channel,
+    /// containerd's default spec (`ctr oci spec`), which each container's spec starts from: read once, as the CRI
+    /// builds a spec in its own process.
+    spec: serde_json::Value,
 }
 
 /// What a container printed and its exit status.
@@ -39,8 +51,9 @@ pub struct Output {
     pub stdout: String,
     /// Its stderr.
     pub stderr: String,
-    /// From the start of the container's creation to its end, its task deleted (`ctr task start` deletes it;
-    /// `ctr run --rm` deletes the container too).
+    /// From the start of the container's creation to its end: through containerd's API, until the task's exit is
+    /// known (the task's deletion afterwards not counted); through `ctr`, until `ctr` ends (`ctr task start`
+    /// deletes the task, `ctr run --rm` the container too).
     #[allow(
         dead_code,
         reason = "benches/start.rs reads it; the tests only print it"
@@ -144,23 +157,30 @@ impl Containerd {
                 .to_string_lossy()
                 .trim_start_matches('.')
         );
-        let ctd = Containerd {
+        let socket = root.join("containerd.sock");
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "containerd did not start; its log:\n{}",
+                std::fs::read_to_string(root.join("containerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let channel = runtime
+            .block_on(containerd_client::connect(&socket))
+            .unwrap();
+        let spec = Command::new("ctr").args(["oci", "spec"]).output().unwrap();
+        assert!(spec.status.success(), "ctr oci spec: {spec:?}");
+        Some(Containerd {
             child,
             namespace,
             dir,
             registry,
             runtime,
-        };
-        let start = Instant::now();
-        while !ctd.socket().exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "containerd did not start; its log:\n{}",
-                ctd.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(ctd)
+            channel,
+            spec: serde_json::from_slice(&spec.stdout).unwrap(),
+        })
     }
 
     fn socket(&self) -> PathBuf {
@@ -262,13 +282,17 @@ impl Containerd {
         args: &[&str],
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Output {
-        self.run_with_files(id, image, args, &[], change)
+        self.run_on(RUNTIME, id, image, args, &[], change)
     }
 
-    /// [`Containerd::run_with`] with `files` (a path in the container's root, a host file to copy there) put in
-    /// the container's snapshot first, as an image's layers would hold them.
-    pub fn run_with_files(
+    /// [`Containerd::run_with`] on `runtime` (`io.containerd.runc.v2` for a native program), with `files` (a path
+    /// in the container's root, a host file to copy there) put in the container's snapshot first, as an image's
+    /// layers would hold them. The task is created, started and
+    /// waited for through containerd's API, as the CRI does; its output comes through FIFOs, as `ctr`'s does. A
+    /// task that cannot be created ends with status -1 and containerd's error as its stderr.
+    pub fn run_on(
         &self,
+        runtime: &str,
         id: &str,
         image: &str,
         args: &[&str],
@@ -276,8 +300,56 @@ impl Containerd {
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Output {
         let start = Instant::now();
-        self.create(id, image, args, files, change);
-        let out = output(self.ctr(&["task", "start", id]), start);
+        let rootfs = self.create(runtime, id, image, args, files, change);
+        let fifos = tempfile::tempdir().unwrap();
+        let stdout = Fifo::new(&fifos.path().join("stdout"));
+        let stderr = Fifo::new(&fifos.path().join("stderr"));
+        let tasks = TasksClient::new(self.channel.clone());
+        let ns = self.namespace.as_str();
+        let ended = self.runtime.block_on(async {
+            let create = CreateTaskRequest {
+                container_id: id.into(),
+                rootfs,
+                stdout: stdout.path.to_string_lossy().into_owned(),
+                stderr: stderr.path.to_string_lossy().into_owned(),
+                ..Default::default()
+            };
+            tasks.clone().create(with_namespace!(create, ns)).await?;
+            let started = StartRequest {
+                container_id: id.into(),
+                ..Default::default()
+            };
+            tasks.clone().start(with_namespace!(started, ns)).await?;
+            let wait = WaitRequest {
+                container_id: id.into(),
+                ..Default::default()
+            };
+            let status = tasks.clone().wait(with_namespace!(wait, ns)).await?;
+            let took = start.elapsed();
+            let delete = DeleteTaskRequest {
+                container_id: id.into(),
+            };
+            tasks.clone().delete(with_namespace!(delete, ns)).await?;
+            Ok::<_, containerd_client::tonic::Status>((status.into_inner().exit_status, took))
+        });
+        let out = match ended {
+            Ok((code, took)) => Output {
+                code: code as i32,
+                stdout: stdout.read(),
+                stderr: stderr.read(),
+                took,
+            },
+            Err(status) => {
+                stdout.read();
+                stderr.read();
+                Output {
+                    code: -1,
+                    stdout: String::new(),
+                    stderr: status.message().to_owned(),
+                    took: start.elapsed(),
+                }
+            }
+        };
         self.remove(id);
         out
     }
@@ -311,21 +383,56 @@ impl Containerd {
         output(self.ctr(&command), start)
     }
 
-    /// Starts the container `id` of `image` and returns at once.
-    pub fn start_detached(&self, id: &str, image: &str, args: &[&str]) -> Task {
-        self.start_detached_with(id, image, args, |_| {})
+    /// The process id of the task of container `id`, once it has one (up to 30 s).
+    #[allow(
+        dead_code,
+        reason = "tests/containerd.rs uses it; benches/start.rs does not"
+    )]
+    pub fn task_pid(&self, id: &str) -> u32 {
+        let mut tasks = TasksClient::new(self.channel.clone());
+        let start = Instant::now();
+        loop {
+            let request = GetRequest {
+                container_id: id.into(),
+                ..Default::default()
+            };
+            let task = self
+                .runtime
+                .block_on(tasks.get(with_namespace!(request, self.namespace.as_str())));
+            if let Some(pid) = task
+                .ok()
+                .and_then(|t| t.into_inner().process)
+                .map(|p| p.pid)
+                && pid != 0
+            {
+                return pid;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "container {id} has no task; containerd's log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
-    /// [`Containerd::start_detached`] with the spec changed by `change`.
+    /// Starts the container `id` of `image` and returns at once.
+    pub fn start_detached(&self, id: &str, image: &str, args: &[&str]) -> Task {
+        self.start_detached_with(id, image, args, &[], |_| {})
+    }
+
+    /// [`Containerd::start_detached`] with `files` in the container's snapshot (as [`Containerd::run_on`] puts
+    /// them) and the spec changed by `change`.
     pub fn start_detached_with(
         &self,
         id: &str,
         image: &str,
         args: &[&str],
+        files: &[(&str, &Path)],
         change: impl FnOnce(&mut serde_json::Value),
     ) -> Task {
         let started = Instant::now();
-        self.create(id, image, args, &[], change);
+        self.create(RUNTIME, id, image, args, files, change);
         let child = self
             .ctr_command(&["task", "start", id])
             .stdout(Stdio::piped())
@@ -337,17 +444,17 @@ impl Containerd {
 
     /// Creates the container as the CRI does: a snapshot for its root (empty but for `files`), then a record with
     /// the image (none when empty), the runtime and the spec (`ctr run` cannot: it builds the spec from the image's
-    /// config, and a Wasm artifact's config is not an image config).
+    /// config, and a Wasm artifact's config is not an image config). Returns the snapshot's mounts, the task's root.
     fn create(
         &self,
+        runtime: &str,
         id: &str,
         image: &str,
         args: &[&str],
         files: &[(&str, &Path)],
         change: impl FnOnce(&mut serde_json::Value),
-    ) {
-        let spec_text = self.ctr(&["oci", "spec"]).stdout;
-        let mut spec: serde_json::Value = serde_json::from_slice(&spec_text).unwrap();
+    ) -> Vec<Mount> {
+        let mut spec = self.spec.clone();
         spec["process"]["args"] = args.iter().map(|a| serde_json::Value::from(*a)).collect();
         spec["process"]["terminal"] = false.into();
         // `ctr oci spec` knows no container: each gets a cgroup of its own, and sees it at /sys/fs/cgroup, as the
@@ -363,9 +470,8 @@ impl Containerd {
                 "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
             }));
         change(&mut spec);
-        let socket = self.socket();
         self.runtime.block_on(async {
-            let channel = containerd_client::connect(&socket).await.unwrap();
+            let channel = self.channel.clone();
             // A root for the garbage collector until the container references the snapshot (the CRI holds a
             // lease instead); deleting the container removes it.
             let prepare = PrepareSnapshotRequest {
@@ -390,7 +496,7 @@ impl Containerd {
                 id: id.into(),
                 image: image.into(),
                 runtime: Some(Runtime {
-                    name: RUNTIME.into(),
+                    name: runtime.into(),
                     options: None,
                 }),
                 spec: Some(prost_types::Any {
@@ -408,7 +514,8 @@ impl Containerd {
                 .create(with_namespace!(request, self.namespace.as_str()))
                 .await
                 .unwrap();
-        });
+            mounts
+        })
     }
 
     /// Removes the container `id`, its task and its snapshot.
@@ -468,6 +575,86 @@ impl Drop for Containerd {
         for parent in parents {
             let _ = std::fs::remove_dir(parent);
         }
+    }
+}
+
+/// Runs `f` on a thread inside the network namespace of the process `pid` (a container's), where its loopback
+/// addresses are the container's own. The namespace's loopback interface is brought up first, as Kubernetes' CNI
+/// `loopback` plugin does for a pod (a new network namespace starts with it down).
+#[allow(
+    dead_code,
+    reason = "tests/containerd.rs uses it; benches/start.rs does not"
+)]
+pub fn in_network_of<T: Send + 'static>(pid: u32, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).unwrap();
+    std::thread::spawn(move || {
+        // SAFETY: moves only this thread into the namespace the file descriptor names.
+        let joined =
+            unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
+        assert_eq!(joined, 0, "{}", std::io::Error::last_os_error());
+        loopback_up();
+        f()
+    })
+    .join()
+    .unwrap()
+}
+
+/// Brings up the loopback interface of this thread's network namespace (`ip link set lo up`).
+fn loopback_up() {
+    // SAFETY: a socket for the interface ioctls, closed below; `ifreq` is plain data, zeroed, with the interface's
+    // NUL-terminated name, and the flags are read before they are written back with IFF_UP added.
+    unsafe {
+        let socket = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        assert!(socket >= 0, "{}", std::io::Error::last_os_error());
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (to, from) in request.ifr_name.iter_mut().zip(b"lo\0") {
+            *to = *from as libc::c_char;
+        }
+        assert_eq!(libc::ioctl(socket, libc::SIOCGIFFLAGS, &mut request), 0);
+        request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        assert_eq!(libc::ioctl(socket, libc::SIOCSIFFLAGS, &request), 0);
+        libc::close(socket);
+    }
+}
+
+/// A FIFO a task's output stream is written to, read to its end by a thread of its own.
+struct Fifo {
+    path: PathBuf,
+    reader: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Fifo {
+    fn new(path: &Path) -> Fifo {
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path; mkfifo creates the file or fails.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let opened = path.to_owned();
+        // Opening blocks until the shim opens the other end.
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let mut file = std::fs::File::open(opened).unwrap();
+            std::io::Read::read_to_end(&mut file, &mut bytes).unwrap();
+            bytes
+        });
+        Fifo {
+            path: path.to_owned(),
+            reader,
+        }
+    }
+
+    /// What was written, once every writer closed it. A FIFO nobody opened (a task that was never made) is opened
+    /// and closed here, which ends the reader with nothing.
+    fn read(self) -> String {
+        let asked = Instant::now();
+        while !self.reader.is_finished() && asked.elapsed() < Duration::from_secs(10) {
+            // Fails (ENXIO) until the reader is in its open; then its open returns, and the close is its end.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&self.path);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        String::from_utf8_lossy(&self.reader.join().unwrap()).into_owned()
     }
 }
 
