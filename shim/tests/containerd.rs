@@ -115,27 +115,29 @@ fn the_guests_exit_status_and_welds_errors_are_the_containers() {
 }
 
 #[test]
-fn sigterm_stops_a_looping_guest_at_once() {
+fn sigterm_stops_a_looping_guest_and_one_blocked_on_stdin_at_once() {
     let Some(ctd) = Containerd::start() else {
         return;
     };
     let image = ctd.push("probe");
-    let mut task = ctd.start_detached("spin", &image, &["probe.wasm", "spin"]);
-    std::thread::sleep(Duration::from_millis(300));
-    // A signal that arrives before the shim's handler is in place (a loaded machine) is dropped, as for any
-    // container's first process: it is sent again until the container ends.
-    let asked = Instant::now();
-    while !task.ended() && asked.elapsed() < Duration::from_secs(10) {
-        ctd.ctr(&["task", "kill", "spin"]);
-        std::thread::sleep(Duration::from_millis(200));
+    for (id, command) in [("spin", "spin"), ("blocked", "stdin")] {
+        let mut task = ctd.start_detached(id, &image, &["probe.wasm", command]);
+        std::thread::sleep(Duration::from_millis(300));
+        // A signal that arrives before the shim's handler is in place (a loaded machine) is dropped, as for any
+        // container's first process: it is sent again until the container ends.
+        let asked = Instant::now();
+        while !task.ended() && asked.elapsed() < Duration::from_secs(10) {
+            ctd.ctr(&["task", "kill", id]);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let out = task.wait(Duration::from_secs(10));
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "{id}: {:?}",
+            asked.elapsed()
+        );
+        assert_eq!(out.code, 128 + 15, "{id}: {out:?}");
     }
-    let out = task.wait(Duration::from_secs(10));
-    assert!(
-        asked.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        asked.elapsed()
-    );
-    assert_eq!(out.code, 128 + 15, "{out:?}");
 }
 
 #[test]

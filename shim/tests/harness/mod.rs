@@ -435,6 +435,8 @@ impl Containerd {
         self.create(RUNTIME, id, image, args, files, change);
         let child = self
             .ctr_command(&["task", "start", id])
+            // The guest's stdin: open, and silent until the task is waited for.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
