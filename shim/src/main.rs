@@ -7,8 +7,8 @@ use containerd_shim_wasm::shim::Cli as _;
 mod admission;
 mod annotations;
 mod context;
+mod exec_guard;
 mod grants;
-mod layers;
 mod limits;
 mod sandbox;
 mod serve;
@@ -17,8 +17,8 @@ mod start;
 
 fn main() {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
-    if let Err(err) = start::admit(&args) {
-        // containerd returns what `start` prints as the container's error.
+    if let Err(err) = start::prepare(&args) {
+        // containerd returns what `start` prints as the container's error; the server's goes to containerd's log.
         eprintln!("weld: error: {err:#}");
         std::process::exit(1);
     }

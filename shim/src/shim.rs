@@ -8,13 +8,17 @@ use containerd_shim_wasm::shim::{Compiler, Shim, Version};
 use std::path::Path;
 use weld_runtime::{EngineSettings, Runtime};
 
+/// The shim's name, from which containerd-shim-wasm derives the runtime's and the binary's, and the folder of its
+/// containers' state (`/run/containerd/weld/NAMESPACE`).
+pub const NAME: &str = "weld";
+
 /// The shim: runtime `io.containerd.weld.v1`, binary `containerd-shim-weld-v1` (containerd-shim-wasm derives both
 /// from the name).
 pub struct WeldShim;
 
 impl Shim for WeldShim {
     fn name() -> &'static str {
-        "weld"
+        NAME
     }
 
     fn version() -> Version {

@@ -1,167 +1,132 @@
-//! The admission, at the moment containerd starts the shim for a container. containerd runs
-//! `containerd-shim-weld-v1 -namespace NS -address SOCKET -id ID start` in the container's bundle folder once per
-//! container (the runtime v2 shim protocol), before the container is made; what it prints on a failure is the
-//! error containerd returns for the container, which `ctr` and the kubelet's events show.
+//! What the shim does before containerd-shim-wasm takes over its command line:
+//! - at `start`: containerd runs `containerd-shim-weld-v1 -namespace NS -address SOCKET -id ID start` in the
+//!   container's bundle folder, before the container is made, and returns what it prints on a failure as the
+//!   container's error (which `ctr` and the kubelet's events show). The shim reads the bundle's spec there: weld's
+//!   annotations must be ones it can take, and whether the container is a pod's sandbox.
+//! - as the server (no command): the guard that lets only Wasm run ([`crate::exec_guard`]).
 //!
-//! A container's root file system is not mounted yet then. A root the spec names by an absolute path (`ctr run
-//! --rootfs`) is read where it is; otherwise containerd's API gives the mounts of the container's snapshot, and the
-//! entry point is looked up in their folders ([`Layers`]).
-//!
-//! What is admitted reaches the container through the environment of the shim's server process, which this `start`
-//! spawns and the container's process inherits (the guest never sees it). containerd runs one server for all the
-//! containers of a Kubernetes pod (grouped by `io.kubernetes.cri.sandbox-id`), started for the pod's sandbox: a
-//! pod's networking annotations are the sandbox's, which carries the pod's annotations as its containers do.
+//! What `start` decides reaches the containers through the environment of the server process it spawns, which the
+//! containers' processes inherit (the guest never sees it). containerd runs one server for all the containers of a
+//! Kubernetes pod, started for the pod's sandbox (by the `io.kubernetes.cri.sandbox-id` grouping up to containerd
+//! 1.7; on containerd 2 the pod's containers are created in the sandbox's server without a `start` of their own): a
+//! pod's weld annotations are the sandbox's, which carries the pod's annotations as its containers do.
 
 use crate::admission::Spec;
 use crate::annotations::Asked;
-use crate::layers::Layers;
+use crate::exec_guard;
 use anyhow::Context as _;
-use containerd_client::services::v1::GetContainerRequest;
-use containerd_client::services::v1::containers_client::ContainersClient;
-use containerd_client::services::v1::snapshots::MountsRequest;
-use containerd_client::services::v1::snapshots::snapshots_client::SnapshotsClient;
-use containerd_client::tonic::Request;
-use containerd_client::types::Mount;
-use containerd_client::with_namespace;
+use containerd_shimkit::sandbox::InstanceConfig;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-/// When the command line `args` (without the program) is containerd's `start`, admits the container or refuses it,
-/// and sets weld's annotations in this process's environment ([`Asked::VAR`]) for the server it spawns. Any other command is left alone.
+/// Acts on containerd's command line `args` (without the program): admits the container at `start`, installs the
+/// guard in the server. `-v` and `-info` are left alone.
 ///
 /// # Errors
-/// The spec or the container's root cannot be read, or [`crate::admission::Refused`].
-pub fn admit(args: &[OsString]) -> anyhow::Result<()> {
+/// At `start`: the spec cannot be read, or an annotation cannot be taken. As the server: the kernel refuses the
+/// guard.
+pub fn prepare(args: &[OsString]) -> anyhow::Result<()> {
     let flags = containerd_shim::parse(args).context("cannot read containerd's command line")?;
-    if flags.action != "start" {
-        return Ok(());
+    match flags.action.as_str() {
+        "start" => {
+            let bundle = if flags.bundle.is_empty() {
+                std::env::current_dir().context("cannot find the container's bundle folder")?
+            } else {
+                PathBuf::from(&flags.bundle)
+            };
+            admit(bundle, &flags.namespace, &flags.id)
+        }
+        "" if !flags.version && !flags.info => {
+            let listener = exec_guard::install().context(
+                "cannot install the guard that lets only WebAssembly run (a seccomp user notification filter: \
+                 Linux 5.5 or later, and root)",
+            )?;
+            let sandbox = std::env::var_os(exec_guard::SANDBOX_STATE).map(PathBuf::from);
+            exec_guard::supervise(listener, sandbox);
+            Ok(())
+        }
+        _ => Ok(()),
     }
-    let bundle = if flags.bundle.is_empty() {
-        std::env::current_dir().context("cannot find the container's bundle folder")?
-    } else {
-        PathBuf::from(&flags.bundle)
-    };
-    let spec = Spec::read(&bundle)?;
-    let root = if spec.is_pod_sandbox() {
-        Layers(Vec::new())
-    } else if spec.root.path.is_absolute() {
-        Layers(vec![spec.root.path.clone()])
-    } else {
-        snapshot_layers(&flags.address, &flags.namespace, &flags.id)?
-    };
-    let path = std::env::var("PATH").unwrap_or_default();
-    let asked = spec.admit(&root, &path)?;
-    // Set even when empty: a value in containerd's own environment must not reach the containers.
+}
+
+/// Checks the spec of the container `id` in `bundle` and leaves what the server it spawns needs in this process's
+/// environment ([`admitted`]).
+fn admit(bundle: PathBuf, namespace: &str, id: &str) -> anyhow::Result<()> {
+    let (asked, sandbox) = admitted(bundle, namespace, id)?;
+    // Set or taken out, always: a value in containerd's own environment must not reach the server.
     // SAFETY: `main` calls this before the shim library starts any thread.
-    unsafe { std::env::set_var(Asked::VAR, asked.to_var()) };
+    unsafe {
+        std::env::set_var(Asked::VAR, asked.to_var());
+        match sandbox {
+            Some(state) => std::env::set_var(exec_guard::SANDBOX_STATE, state),
+            None => std::env::remove_var(exec_guard::SANDBOX_STATE),
+        }
+    }
     Ok(())
 }
 
-/// The folders of the snapshot of the container `id`: containerd's `Containers.Get`, then the snapshotter's
-/// `Mounts` for its snapshot key.
-fn snapshot_layers(address: &str, namespace: &str, id: &str) -> anyhow::Result<Layers> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start an async runtime to ask containerd")?;
-    let mounts = runtime
-        .block_on(async {
-            let channel = containerd_client::connect(address).await?;
-            let request = GetContainerRequest { id: id.to_owned() };
-            let container = ContainersClient::new(channel.clone())
-                .get(with_namespace!(request, namespace))
-                .await?
-                .into_inner()
-                .container
-                .context("containerd returned no container")?;
-            let request = MountsRequest {
-                snapshotter: container.snapshotter,
-                key: container.snapshot_key,
-            };
-            let mounts = SnapshotsClient::new(channel)
-                .mounts(with_namespace!(request, namespace))
-                .await?
-                .into_inner()
-                .mounts;
-            anyhow::Ok(mounts)
-        })
-        .with_context(|| {
-            format!("cannot ask containerd at `{address}` for the root of container `{id}`")
-        })?;
-    layers_of(&mounts)
-}
-
-/// The folders a snapshot's mounts stack, the top one first: a bind mount's source, or an overlay's upper folder
-/// then its lower folders.
-///
-/// # Errors
-/// A mount of another kind (a block device, a FUSE file system), whose files cannot be read before it is mounted.
-fn layers_of(mounts: &[Mount]) -> anyhow::Result<Layers> {
-    let mut layers = Vec::new();
-    for mount in mounts {
-        match mount.r#type.as_str() {
-            "bind" | "rbind" => layers.push(PathBuf::from(&mount.source)),
-            "overlay" => {
-                let option = |name: &str| {
-                    mount
-                        .options
-                        .iter()
-                        .find_map(|o| o.strip_prefix(name)?.strip_prefix('='))
-                };
-                layers.extend(option("upperdir").map(PathBuf::from));
-                if let Some(lower) = option("lowerdir") {
-                    layers.extend(lower.split(':').map(PathBuf::from));
-                }
-            }
-            other => anyhow::bail!(
-                "the container's root is a `{other}` mount, whose files weld cannot check before it is mounted; \
-                 use the overlayfs or native snapshotter"
-            ),
-        }
-    }
-    Ok(Layers(layers))
+/// What the server needs of the container `id` in `bundle`: weld's annotations ([`Asked::VAR`]) and, for a pod's
+/// sandbox, where its first process's id will be ([`exec_guard::SANDBOX_STATE`]: youki's state file, in the root
+/// folder containerd-shim-wasm gives the container).
+fn admitted(
+    bundle: PathBuf,
+    namespace: &str,
+    id: &str,
+) -> anyhow::Result<(Asked, Option<PathBuf>)> {
+    let spec = Spec::read(&bundle)?;
+    let asked = spec.admit()?;
+    let sandbox = if spec.is_pod_sandbox() {
+        let config = InstanceConfig {
+            bundle,
+            namespace: namespace.to_owned(),
+            ..InstanceConfig::default()
+        };
+        let root = config
+            .determine_rootdir(crate::shim::NAME)
+            .context("cannot find the folder of the container's state")?;
+        Some(root.join(id).join("state.json"))
+    } else {
+        None
+    };
+    Ok((asked, sandbox))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn mount(kind: &str, source: &str, options: &[&str]) -> Mount {
-        Mount {
-            r#type: kind.into(),
-            source: source.into(),
-            options: options.iter().map(|o| (*o).to_owned()).collect(),
-            ..Mount::default()
+    #[test]
+    fn other_commands_than_start_and_the_server_are_left_to_the_library() {
+        for args in [
+            &["-namespace", "k8s.io", "-id", "x", "delete"][..],
+            &["-v"],
+            &["-info"],
+        ] {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            prepare(&args).unwrap();
         }
     }
 
     #[test]
-    fn a_snapshots_mounts_are_its_folders_top_first() {
-        let overlay = mount(
-            "overlay",
-            "overlay",
-            &[
-                "index=off",
-                "workdir=/s/3/work",
-                "upperdir=/s/3/fs",
-                "lowerdir=/s/2/fs:/s/1/fs",
-            ],
+    fn a_pods_sandbox_is_named_to_the_server_and_another_container_is_not() {
+        let bundle = tempfile::tempdir().unwrap();
+        let write = |annotations: &str| {
+            let spec = format!(r#"{{"ociVersion":"1.0.2","annotations":{annotations}}}"#);
+            std::fs::write(bundle.path().join("config.json"), spec).unwrap();
+        };
+        write(r#"{"io.kubernetes.cri.container-type":"sandbox","weld.dev/timeout":"2s"}"#);
+        let (asked, state) = admitted(bundle.path().to_owned(), "k8s.io", "pause1").unwrap();
+        let state = state.unwrap();
+        assert!(
+            state.ends_with("weld/k8s.io/pause1/state.json"),
+            "{state:?}"
         );
-        let layers = layers_of(&[overlay]).unwrap();
-        let expected: Vec<PathBuf> = ["/s/3/fs", "/s/2/fs", "/s/1/fs"].map(PathBuf::from).into();
-        assert_eq!(layers.0, expected);
-        // A view of one layer, or an empty active snapshot: a bind mount.
-        let bind = mount("bind", "/s/1/fs", &["ro", "rbind"]);
-        assert_eq!(layers_of(&[bind]).unwrap().0, [PathBuf::from("/s/1/fs")]);
-        let err = layers_of(&[mount("ext4", "/dev/mapper/thin-1", &[])]).unwrap_err();
-        assert!(err.to_string().contains("`ext4` mount"), "{err}");
-    }
-
-    #[test]
-    fn other_commands_than_start_are_left_to_the_library() {
-        let args: Vec<OsString> = ["-namespace", "k8s.io", "-id", "x", "delete"]
-            .map(OsString::from)
-            .into();
-        admit(&args).unwrap();
+        assert!(asked.to_var().contains("2s"));
+        write(r#"{"io.kubernetes.cri.container-type":"container"}"#);
+        let (_, state) = admitted(bundle.path().to_owned(), "k8s.io", "app1").unwrap();
+        assert_eq!(state, None);
+        write(r#"{"weld.dev/timeout":"soon"}"#);
+        let err = admitted(bundle.path().to_owned(), "k8s.io", "bad").unwrap_err();
+        assert!(format!("{err:#}").contains("weld.dev/timeout"), "{err:#}");
     }
 }

@@ -234,7 +234,7 @@ fn a_native_entry_point_is_refused_with_welds_error_but_a_pods_sandbox_runs() {
     let sandbox = ["--annotation", "io.kubernetes.cri.container-type=sandbox"];
     let out = ctd.run_rootfs_with("sandbox", RUNTIME, &native, &sandbox, &["/hello"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, "hello\n"), "{out:?}");
-    // A snapshot, as the CRI makes one, whose folders containerd's API gives: the same rule.
+    // A snapshot, as the CRI makes one: the same rule.
     let hello = native.join("hello");
     let files = [("usr/bin/hello", hello.as_path())];
     let out = ctd.run_on(RUNTIME, "snapshot-native", "", &["hello"], &files, |_| {});
@@ -243,6 +243,29 @@ fn a_native_entry_point_is_refused_with_welds_error_but_a_pods_sandbox_runs() {
             && out
                 .stderr
                 .contains("entry point `hello` is a native program"),
+        "{out:?}"
+    );
+    // Whatever leads to the program: a volume, or a file whose name has the `#` that names a Wasm function.
+    let volume = |spec: &mut serde_json::Value| {
+        spec["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "destination": "/tools",
+                "type": "bind",
+                "source": native,
+                "options": ["rbind", "ro"],
+            }));
+    };
+    let out = ctd.run_on(RUNTIME, "volume-native", "", &["/tools/hello"], &[], volume);
+    assert!(
+        out.code != 0 && out.stderr.contains("`/tools/hello` is a native program"),
+        "{out:?}"
+    );
+    let files = [("app#main", hello.as_path())];
+    let out = ctd.run_on(RUNTIME, "hash-native", "", &["/app#main"], &files, |_| {});
+    assert!(
+        out.code != 0 && out.stderr.contains("`/app#main` is a native program"),
         "{out:?}"
     );
     let wasm = weld_tests::fixture("hello");
@@ -262,29 +285,13 @@ fn a_native_entry_point_is_refused_with_welds_error_but_a_pods_sandbox_runs() {
     );
 }
 
-/// A local TCP listener that answers every connection with an empty `200 OK`, until the test ends.
-fn http_server() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        use std::io::{Read as _, Write as _};
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    port
-}
-
 #[test]
 fn networking_is_granted_only_by_the_specs_annotations() {
     let Some(ctd) = Containerd::start() else {
         return;
     };
     let image = ctd.push("netprobe");
-    let port = http_server().to_string();
+    let port = weld_tests::http::ok_server().to_string();
     let authority = format!("127.0.0.1:{port}");
     // The node's network (a pod's `hostNetwork`), so that the listener above is in reach, and the annotations.
     let run = |id: &str, args: &[&str], annotations: serde_json::Value| {

@@ -1,8 +1,9 @@
 //! A small HTTP/1.1 client over a plain socket, for tests that talk to real servers (the registry, `weld serve`):
-//! one request per connection, the whole response read, chunked bodies joined.
+//! one request per connection, the whole response read, chunked bodies joined; and a server that answers every
+//! request, for guests that send requests.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 /// An HTTP response: status, headers (lowercase names) and body.
@@ -106,4 +107,20 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&data[end + 2..end + 2 + size]);
         data = &data[end + 2 + size + 2..];
     }
+}
+
+/// A server on a free port of 127.0.0.1 that answers every connection with an empty `200 OK` and closes it, on a
+/// thread of its own, until the test process ends; returns its port.
+pub fn ok_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    port
 }

@@ -2,8 +2,6 @@
 //! compiled-code cache.
 
 use crate::util::{Run, fixture, weld_bin, weld_with, weld_with_stdin};
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -368,25 +366,9 @@ fn refused(run: &Run, text: &str) {
     assert!(run.stdout().contains(text), "{}", run.stdout());
 }
 
-/// A local TCP listener that answers every connection with an empty `200 OK`, until the test ends.
-fn http_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut stream = stream;
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    port
-}
-
 #[test]
 fn sockets_need_allow_net_and_stay_within_its_ranges() {
-    let port = http_server().to_string();
+    let port = weld_tests::http::ok_server().to_string();
     let connect = ["connect", "127.0.0.1", port.as_str()];
     refused(
         &run("netprobe", &[], &connect),
@@ -408,7 +390,7 @@ fn sockets_need_allow_net_and_stay_within_its_ranges() {
 
 #[test]
 fn http_requests_need_allow_http_and_stay_within_its_hosts() {
-    let port = http_server();
+    let port = weld_tests::http::ok_server();
     let authority = format!("127.0.0.1:{port}");
     let request = ["http", authority.as_str()];
     refused(
