@@ -75,6 +75,8 @@ pub struct Volume<'a> {
 /// A container started in the background (`ctr task start` attached to it).
 pub struct Task {
     child: Child,
+    /// `ctr`'s stdout and stderr, read as they come (a pipe that nobody reads would stop `ctr` once full).
+    output: [std::thread::JoinHandle<Vec<u8>>; 2],
     /// When its creation began.
     started: Instant,
 }
@@ -95,8 +97,26 @@ impl Task {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        output(self.child.wait_with_output().unwrap(), self.started)
+        let status = self.child.wait().unwrap();
+        let [stdout, stderr] = self.output.map(|reader| reader.join().unwrap());
+        output(
+            std::process::Output {
+                status,
+                stdout,
+                stderr,
+            },
+            self.started,
+        )
     }
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }
 
 impl Containerd {
@@ -433,7 +453,7 @@ impl Containerd {
     ) -> Task {
         let started = Instant::now();
         self.create(RUNTIME, id, image, args, files, change);
-        let child = self
+        let mut child = self
             .ctr_command(&["task", "start", id])
             // The guest's stdin: open, and silent until the task is waited for.
             .stdin(Stdio::piped())
@@ -441,7 +461,15 @@ impl Containerd {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        Task { child, started }
+        let output = [
+            drain(child.stdout.take().unwrap()),
+            drain(child.stderr.take().unwrap()),
+        ];
+        Task {
+            child,
+            output,
+            started,
+        }
     }
 
     /// Creates the container as the CRI does: a snapshot for its root (empty but for `files`), then a record with
@@ -656,6 +684,11 @@ impl Fifo {
                 .open(&self.path);
             std::thread::sleep(Duration::from_millis(10));
         }
+        assert!(
+            self.reader.is_finished(),
+            "{} was still open 10 s after the task ended",
+            self.path.display()
+        );
         String::from_utf8_lossy(&self.reader.join().unwrap()).into_owned()
     }
 }
