@@ -3,9 +3,14 @@
 //! container) needs, and offers a shim no hook to refuse the others. So the shim's server stops every `execve` and
 //! `execveat` its containers make, with a seccomp filter whose verdict is user space's (`SECCOMP_RET_USER_NOTIF`,
 //! Linux 5.5; seccomp(2), seccomp_unotify(2)), and lets one through only when it is:
-//! - the server's own, or a process of the server's mount namespace (the shim itself, runtime hooks); or
-//! - the first process of the pod's sandbox: the container whose `start` spawned this server and whose spec the CRI
-//!   marked `io.kubernetes.cri.container-type=sandbox` ([`SANDBOX_STATE`]).
+//! - the server's own, or a process of the server's mount namespace (the shim itself; the OCI hooks that run in the
+//!   runtime's namespace: `prestart`, `createRuntime`, `poststart`; those that run in the container's,
+//!   `createContainer` and `startContainer`, are refused); or
+//! - the first exec of the first process of the pod's sandbox: the container whose `start` spawned this server and
+//!   whose spec the CRI marked `io.kubernetes.cri.container-type=sandbox` ([`SANDBOX_STATE`]).
+//!
+//! Another architecture's system calls (i386 on x86_64, ARM on aarch64) and x86_64's x32 calls are refused
+//! outright.
 //!
 //! A Wasm container never executes a program (weld runs the component in the container's own process), so the
 //! rule costs it nothing. The filter is installed once, in the server process before containerd-shim-wasm starts
@@ -15,7 +20,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 /// The variable of the shim's server process naming the youki state file (`state.json`: the container's `pid`)
@@ -23,12 +28,14 @@ use std::path::{Path, PathBuf};
 pub const SANDBOX_STATE: &str = "WELD_SHIM_SANDBOX_STATE";
 
 /// The audit architecture of this build's system calls (linux/audit.h): the filter judges only these, for the
-/// numbers below are theirs. A process of another architecture got there by executing a program, which only a
-/// sandbox can.
+/// numbers below are theirs, and refuses any other's.
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH: u32 = 0xC000_003E;
 #[cfg(target_arch = "aarch64")]
 const AUDIT_ARCH: u32 = 0xC000_00B7;
+
+/// The bit of x86_64's x32 system call numbers (asm/unistd.h `__X32_SYSCALL_BIT`).
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// Where `execve` and `execveat` find the program's arguments (`argv`) among theirs.
 const EXECVE_ARGV: usize = 1;
@@ -46,23 +53,32 @@ pub fn install() -> io::Result<OwnedFd> {
         jf: 0,
         k,
     };
-    let jump = |k: i64, jt: u8, jf: u8| libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-        jt,
-        jf,
-        k: k as u32,
-    };
     let load = |offset: u32| stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, offset);
     let ret = |verdict: u32| stmt(libc::BPF_RET | libc::BPF_K, verdict);
-    // seccomp_data: `nr` at offset 0, `arch` at 4.
+    let jump_if = |op: u32, k: u32, jt: u8| libc::sock_filter {
+        code: (libc::BPF_JMP | op | libc::BPF_K) as u16,
+        jt,
+        jf: 0,
+        k,
+    };
+    let refuse = libc::SECCOMP_RET_ERRNO | (libc::EPERM as u32 & libc::SECCOMP_RET_DATA);
+    // seccomp_data: `nr` at offset 0, `arch` at 4. A jump counts from the next instruction.
     let program = [
-        load(4),
-        jump(i64::from(AUDIT_ARCH), 0, 3),
-        load(0),
-        jump(libc::SYS_execve, 2, 0),
-        jump(libc::SYS_execveat, 1, 0),
-        ret(libc::SECCOMP_RET_ALLOW),
-        ret(libc::SECCOMP_RET_USER_NOTIF),
+        /* 0 */ load(4),
+        /* 1 */ jump_if(libc::BPF_JEQ, AUDIT_ARCH, 1),
+        // Another architecture's calls (i386 on x86_64): no program of the image runs before an exec, and the
+        // sandbox's is native, so none may call.
+        /* 2 */
+        ret(refuse),
+        /* 3 */ load(0),
+        // x86_64's x32 calls carry bit 30 in their numbers; nothing here makes them.
+        /* 4 */
+        jump_if(libc::BPF_JGE, X32_SYSCALL_BIT, 4),
+        /* 5 */ jump_if(libc::BPF_JEQ, libc::SYS_execve as u32, 2),
+        /* 6 */ jump_if(libc::BPF_JEQ, libc::SYS_execveat as u32, 1),
+        /* 7 */ ret(libc::SECCOMP_RET_ALLOW),
+        /* 8 */ ret(libc::SECCOMP_RET_USER_NOTIF),
+        /* 9 */ ret(refuse),
     ];
     let prog = libc::sock_fprog {
         len: program.len() as u16,
@@ -85,10 +101,18 @@ pub fn install() -> io::Result<OwnedFd> {
 }
 
 /// Answers the notifications of `listener` on a thread of its own, for as long as the process lives. `sandbox` is
-/// the state file of the pod's sandbox, when this server was started for one.
+/// the state file of the pod's sandbox, when this server was started for one. The process ends if the thread does:
+/// without it, every exec of its containers would wait forever.
+///
+/// Call it after containerd-shim-wasm's zygote exists ([`keep_from_zygote`]), so that no container inherits the
+/// listener (whoever holds it can answer for itself) and the zygote is cloned from a process of one thread.
 pub fn supervise(listener: OwnedFd, sandbox: Option<PathBuf>) {
     let own_namespace = mount_namespace(std::process::id());
     std::thread::spawn(move || {
+        let mut verdicts = Verdicts {
+            own_namespace,
+            sandbox,
+        };
         loop {
             // SAFETY: plain data the kernel fills.
             let mut request: libc::seccomp_notif = unsafe { std::mem::zeroed() };
@@ -107,27 +131,19 @@ pub fn supervise(listener: OwnedFd, sandbox: Option<PathBuf>) {
                     _ => break,
                 }
             }
-            let allowed = own_namespace.is_some()
-                && (mount_namespace(request.pid) == own_namespace
-                    || sandbox
-                        .as_deref()
-                        .is_some_and(|state| sandbox_pid(state) == Some(request.pid)));
-            if !allowed {
-                refuse(&request);
+            // Everything read of the process is read while its id is still its own: checked after the reads.
+            let allowed = verdicts.allows(request.pid);
+            let message = (!allowed).then(|| refusal(&request));
+            if !still_waiting(&listener, request.id) {
+                continue;
             }
-            // The process may have ended, and its id gone to another, while this was decided.
-            // SAFETY: the listener is open; the ioctl reads the id.
-            let valid = unsafe {
-                libc::ioctl(
-                    listener.as_raw_fd(),
-                    libc::SECCOMP_IOCTL_NOTIF_ID_VALID,
-                    &request.id,
-                )
-            } == 0;
+            if let Some(message) = message {
+                tell(request.pid, &message);
+            }
             // SAFETY: plain data, filled below.
             let mut response: libc::seccomp_notif_resp = unsafe { std::mem::zeroed() };
             response.id = request.id;
-            if allowed && valid {
+            if allowed {
                 response.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32;
             } else {
                 response.error = -libc::EPERM;
@@ -142,7 +158,63 @@ pub fn supervise(listener: OwnedFd, sandbox: Option<PathBuf>) {
                 )
             };
         }
+        log::error!(
+            "the guard on execve stopped; the shim ends rather than leave its containers waiting"
+        );
+        std::process::abort();
     });
+}
+
+/// Closes `listener`'s descriptor in containerd-shim-wasm's zygote, which was cloned with it: every container
+/// process is cloned from the zygote.
+pub fn keep_from_zygote(listener: &OwnedFd) {
+    fn close(fd: i32) {
+        // SAFETY: closes the zygote's copy of the listener, which nothing in the zygote uses.
+        unsafe { libc::close(fd) };
+    }
+    containerd_shimkit::zygote::Zygote::global().run(close, listener.as_raw_fd());
+}
+
+/// Who may execute a program.
+struct Verdicts {
+    /// The server's mount namespace.
+    own_namespace: Option<u64>,
+    /// The pod sandbox's state file, until its first process has executed its program.
+    sandbox: Option<PathBuf>,
+}
+
+impl Verdicts {
+    /// Whether the process `pid` may execute a program now: a process of the server's mount namespace, or the pod
+    /// sandbox's first process, once.
+    fn allows(&mut self, pid: u32) -> bool {
+        let Some(own) = self.own_namespace else {
+            return false;
+        };
+        if mount_namespace(pid) == Some(own) {
+            return true;
+        }
+        let is_sandbox = self
+            .sandbox
+            .as_deref()
+            .is_some_and(|state| sandbox_pid(state) == Some(pid));
+        if is_sandbox {
+            // Once: the pause program executes nothing, and its id may go to another process after it ends.
+            self.sandbox = None;
+        }
+        is_sandbox
+    }
+}
+
+/// Whether the notification `id` still waits for its answer (its process has not ended, nor its id gone to
+/// another). Linux 5.8 renumbered the request (`_IOW`); earlier kernels know only the first number (`_IOR`).
+fn still_waiting(listener: &OwnedFd, id: u64) -> bool {
+    const ID_VALID_BEFORE_5_8: libc::Ioctl = 0x8008_2102;
+    [libc::SECCOMP_IOCTL_NOTIF_ID_VALID, ID_VALID_BEFORE_5_8]
+        .into_iter()
+        .any(|request| {
+            // SAFETY: the listener is open; the ioctl reads the id.
+            unsafe { libc::ioctl(listener.as_raw_fd(), request, &id) == 0 }
+        })
 }
 
 /// The mount namespace of the process `pid`: the inode of `/proc/PID/ns/mnt`.
@@ -175,8 +247,8 @@ fn sandbox_pid(state: &Path) -> Option<u32> {
     None
 }
 
-/// Tells the refused process why, on its stderr (the container's, which `kubectl logs` and `ctr` show).
-fn refuse(request: &libc::seccomp_notif) {
+/// Why the process of `request` is refused, for its stderr.
+fn refusal(request: &libc::seccomp_notif) -> String {
     let argv = if i64::from(request.data.nr) == libc::SYS_execveat {
         EXECVEAT_ARGV
     } else {
@@ -186,16 +258,38 @@ fn refuse(request: &libc::seccomp_notif) {
     let program = read_memory(request.pid, request.data.args[argv], 8)
         .and_then(|pointer| Some(u64::from_ne_bytes(pointer.try_into().ok()?)))
         .and_then(|arg0| read_text(request.pid, arg0))
-        .unwrap_or_else(|| "a program".to_owned());
-    let message = format!(
-        "weld: error: the container's entry point `{program}` is a native program, not WebAssembly: the runtime \
+        .map_or_else(|| "a program".to_owned(), |arg0| quoted(&arg0));
+    format!(
+        "weld: error: the container's entry point {program} is a native program, not WebAssembly: the runtime \
          io.containerd.weld.v1 runs only Wasm components and modules (and a Kubernetes pod's sandbox)\n"
-    );
-    if let Ok(mut stderr) = std::fs::OpenOptions::new()
+    )
+}
+
+/// `text` between backticks, its control characters escaped and at most 256 characters kept, so that it cannot
+/// forge lines of the log it lands in.
+fn quoted(text: &str) -> String {
+    let mut shown: String = text
+        .chars()
+        .take(256)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().count() > 256 {
+        shown.push_str("...");
+    }
+    format!("`{shown}`")
+}
+
+/// Writes `message` to the stderr of the process `pid` (the container's, which `kubectl logs` and `ctr` show), in
+/// one write of at most `PIPE_BUF` bytes that never waits: a stderr nobody reads must not stop the verdicts of
+/// other containers.
+fn tell(pid: u32, message: &str) {
+    let opened = std::fs::OpenOptions::new()
         .write(true)
-        .open(format!("/proc/{}/fd/2", request.pid))
-    {
-        let _ = io::Write::write_all(&mut stderr, message.as_bytes());
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(format!("/proc/{pid}/fd/2"));
+    if let Ok(mut stderr) = opened {
+        let bytes = &message.as_bytes()[..message.len().min(libc::PIPE_BUF)];
+        let _ = io::Write::write(&mut stderr, bytes);
     }
 }
 
@@ -239,6 +333,39 @@ mod tests {
         let pointer = path.as_ptr() as u64;
         let bytes = read_memory(std::process::id(), std::ptr::addr_of!(pointer) as u64, 8).unwrap();
         assert_eq!(u64::from_ne_bytes(bytes.try_into().unwrap()), pointer);
+    }
+
+    #[test]
+    fn the_sandboxs_first_process_may_execute_once_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.json");
+        let pid = std::process::id();
+        std::fs::write(&state, format!(r#"{{"id":"pause","pid":{pid}}}"#)).unwrap();
+        // A mount namespace that is not this process's: the process is judged as a container's.
+        let mut verdicts = Verdicts {
+            own_namespace: Some(0),
+            sandbox: Some(state),
+        };
+        assert!(!verdicts.allows(pid + 1));
+        assert!(verdicts.allows(pid));
+        assert!(
+            !verdicts.allows(pid),
+            "the sandbox's id is let through once"
+        );
+        // The server's own mount namespace may execute.
+        let mut own = Verdicts {
+            own_namespace: mount_namespace(pid),
+            sandbox: None,
+        };
+        assert!(own.allows(pid));
+    }
+
+    #[test]
+    fn an_entry_point_is_quoted_without_control_characters_and_cut_short() {
+        assert_eq!(quoted("/bin/app"), "`/bin/app`");
+        assert_eq!(quoted("a\nweld: ok"), "`a\\nweld: ok`");
+        let long = "x".repeat(300);
+        assert_eq!(quoted(&long), format!("`{}...`", "x".repeat(256)));
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub fn prepare(args: &[OsString]) -> anyhow::Result<()> {
                  Linux 5.5 or later, and root)",
             )?;
             let sandbox = std::env::var_os(exec_guard::SANDBOX_STATE).map(PathBuf::from);
+            exec_guard::keep_from_zygote(&listener);
             exec_guard::supervise(listener, sandbox);
             Ok(())
         }

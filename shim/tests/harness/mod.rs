@@ -605,6 +605,8 @@ impl Drop for Containerd {
         for parent in parents {
             let _ = std::fs::remove_dir(parent);
         }
+        // The folder of the containers' state containerd-shim-wasm made for the namespace (youki's).
+        let _ = std::fs::remove_dir_all(Path::new("/run/containerd/weld").join(&self.namespace));
     }
 }
 
@@ -696,18 +698,23 @@ impl Fifo {
 /// A root file system in `dir` holding a static native `/hello` that prints `hello`, built with the system's C
 /// compiler (Debian's gcc and glibc).
 pub fn native_hello(dir: &Path) -> Option<PathBuf> {
-    let rootfs = dir.join("native");
-    std::fs::create_dir(&rootfs).ok()?;
-    let source = dir.join("hello.c");
-    std::fs::write(
-        &source,
+    native_program(
+        dir,
+        "hello",
         "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
     )
-    .ok()?;
+}
+
+/// A root file system in `dir/name` holding the static native program `/name` built from the C `source`.
+pub fn native_program(dir: &Path, name: &str, source: &str) -> Option<PathBuf> {
+    let rootfs = dir.join(name);
+    std::fs::create_dir(&rootfs).ok()?;
+    let file = dir.join(format!("{name}.c"));
+    std::fs::write(&file, source).ok()?;
     let built = Command::new("cc")
         .args(["-static", "-O2", "-o"])
-        .arg(rootfs.join("hello"))
-        .arg(&source)
+        .arg(rootfs.join(name))
+        .arg(&file)
         .status()
         .ok()?;
     built.success().then_some(rootfs)
