@@ -62,23 +62,20 @@ pub fn install() -> io::Result<OwnedFd> {
         k,
     };
     let refuse = libc::SECCOMP_RET_ERRNO | (libc::EPERM as u32 & libc::SECCOMP_RET_DATA);
-    // seccomp_data: `nr` at offset 0, `arch` at 4. A jump counts from the next instruction.
+    // seccomp_data: `nr` at offset 0, `arch` at 4. A jump counts from the next instruction. Another
+    // architecture's calls (i386 on x86_64) are refused: no program of an image runs before an exec, and the
+    // sandbox's is native. So are x86_64's x32 calls (bit 30 in their numbers), which nothing here makes.
     let program = [
-        /* 0 */ load(4),
-        /* 1 */ jump_if(libc::BPF_JEQ, AUDIT_ARCH, 1),
-        // Another architecture's calls (i386 on x86_64): no program of the image runs before an exec, and the
-        // sandbox's is native, so none may call.
-        /* 2 */
-        ret(refuse),
-        /* 3 */ load(0),
-        // x86_64's x32 calls carry bit 30 in their numbers; nothing here makes them.
-        /* 4 */
-        jump_if(libc::BPF_JGE, X32_SYSCALL_BIT, 4),
-        /* 5 */ jump_if(libc::BPF_JEQ, libc::SYS_execve as u32, 2),
-        /* 6 */ jump_if(libc::BPF_JEQ, libc::SYS_execveat as u32, 1),
-        /* 7 */ ret(libc::SECCOMP_RET_ALLOW),
-        /* 8 */ ret(libc::SECCOMP_RET_USER_NOTIF),
-        /* 9 */ ret(refuse),
+        load(4),                                              // 0
+        jump_if(libc::BPF_JEQ, AUDIT_ARCH, 1),                // 1: to 3
+        ret(refuse),                                          // 2
+        load(0),                                              // 3
+        jump_if(libc::BPF_JGE, X32_SYSCALL_BIT, 4),           // 4: to 9
+        jump_if(libc::BPF_JEQ, libc::SYS_execve as u32, 2),   // 5: to 8
+        jump_if(libc::BPF_JEQ, libc::SYS_execveat as u32, 1), // 6: to 8
+        ret(libc::SECCOMP_RET_ALLOW),                         // 7
+        ret(libc::SECCOMP_RET_USER_NOTIF),                    // 8
+        ret(refuse),                                          // 9
     ];
     let prog = libc::sock_fprog {
         len: program.len() as u16,
