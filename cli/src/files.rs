@@ -96,7 +96,7 @@ fn resolve_link(path: &Path) -> Result<PathBuf> {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let next = std::fs::read_link(&at)
                     .with_context(|| format!("failed to read the link `{}`", at.display()))?;
-                at = parent_dir(&at).join(next);
+                at = weld_files::parent_dir(&at).join(next);
             }
             _ => return Ok(at),
         }
@@ -131,7 +131,7 @@ pub fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf
     let beside = |what: &str| {
         tempfile::Builder::new()
             .prefix(".weld-")
-            .tempdir_in(parent_dir(dir))
+            .tempdir_in(weld_files::parent_dir(dir))
             .with_context(|| {
                 format!(
                     "failed to create a {what} directory beside `{}`",
@@ -175,13 +175,6 @@ pub fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf
 fn fail_point(name: &str) {
     if cfg!(debug_assertions) && std::env::var("WELD_FAIL_POINT").is_ok_and(|v| v == name) {
         panic!("fail point `{name}` reached (WELD_FAIL_POINT)");
-    }
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
     }
 }
 

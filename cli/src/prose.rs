@@ -9,7 +9,7 @@ use weld_compose::{ComposeError, Import, OpenReason, Outcome, Problem, Report, i
 /// imports, not why): a failure that carries the report. `None` for the others.
 pub fn compose_error(err: &ComposeError) -> Option<String> {
     Some(match err {
-        ComposeError::NothingToCompose(report) => nothing_to_compose(report),
+        ComposeError::NothingToCompose(report) => nothing_to_compose(err, report),
         ComposeError::Unresolved(report) => problems(report),
         ComposeError::Closed {
             closed,
@@ -32,10 +32,7 @@ pub fn compose_error(err: &ComposeError) -> Option<String> {
                 .collect();
             format!(
                 "{} forbids open imports, and {} would stay open:\n  - {}",
-                match closed {
-                    weld_compose::Closed::All => "closing the composition to every import",
-                    _ => "closing the composition to imports other than WASI",
-                },
+                closed.describe(),
                 count(open.len(), "import"),
                 open.join("\n  - ")
             )
@@ -156,11 +153,7 @@ pub fn why_open(import: &Import) -> Option<String> {
 }
 
 /// Why nothing was composed: no plug supplies an import, and what the root imports instead.
-fn nothing_to_compose(report: &Report) -> String {
-    let root = report
-        .instances
-        .first()
-        .map_or("the root", |i| i.component.as_str());
+fn nothing_to_compose(err: &ComposeError, report: &Report) -> String {
     let wanted: Vec<String> = report
         .instances
         .iter()
@@ -182,10 +175,8 @@ fn nothing_to_compose(report: &Report) -> String {
     } else {
         format!("its imports:\n  - {}", wanted.join("\n  - "))
     };
-    format!(
-        "nothing to compose: none of the plugs ({}) supplies an import of {root}; {wanted}",
-        report.unused.join(", ")
-    )
+    // The library's message names the plugs and the root; this adds what the root imports and why each stays open.
+    format!("{err}; {wanted}")
 }
 
 /// Every problem that failed the composition, each in a paragraph.

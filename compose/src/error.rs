@@ -76,10 +76,7 @@ pub enum ComposeError {
     /// [`Options::closed`](crate::Options::closed) forbids imports that stay open.
     #[error(
         "{} forbids open imports, and {} would stay open: {}",
-        match closed {
-            crate::Closed::All => "closing the composition to every import",
-            _ => "closing the composition to imports other than WASI",
-        },
+        closed.describe(),
         count(open.len(), "import"),
         list(open)
     )]

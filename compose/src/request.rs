@@ -47,6 +47,17 @@ pub enum Closed {
     All,
 }
 
+impl Closed {
+    /// What the policy closes the composition to, as [`ComposeError::Closed`](crate::ComposeError::Closed)'s
+    /// message words it: `closing the composition to every import`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Closed::All => "closing the composition to every import",
+            _ => "closing the composition to imports other than WASI",
+        }
+    }
+}
+
 /// How to compose, besides what.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -29,4 +29,4 @@ pub use error::{BoxError, Error, Result};
 pub use features::{AsyncExtensions, COMPONENT_MODEL_ASYNC};
 pub use read::{MAX_INPUT, read_file};
 pub use wasm::{looks_like_wat, not_wasm, read_wasm, wasm_bytes};
-pub use write::{WriteError, WriteOptions, write_bytes, write_whole};
+pub use write::{WriteError, WriteOptions, parent_dir, write_bytes, write_whole};

@@ -40,6 +40,14 @@ pub enum WriteError {
     },
 }
 
+/// The folder `path` is in: its parent, or `.` for a bare file name.
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Writes `path` whole: a temporary file named `.weld-*` in its folder is filled by `fill`, synced if asked, and
 /// renamed over `path`. Returns the written file, open, so that its metadata is the one written even if another
 /// file is renamed to `path` meanwhile. `path` is written as named: a symbolic link there is replaced, not
@@ -52,10 +60,7 @@ pub fn write_whole(
     options: &WriteOptions,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<File, WriteError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let create = |source| WriteError::Create {
         dir: dir.to_path_buf(),
         source: without_temp_path(source),

@@ -142,29 +142,23 @@ impl Registry {
         let conn = self.connect(reference)?;
         let image = oci_reference(reference);
         let size = bytes.len() as u64;
-        let uploaded = async {
-            retried(|| conn.login(reference, &image, RegistryOperation::Push)).await?;
-            let uploaded =
-                retried(|| self.upload(&conn, reference, &image, bytes.clone(), &layer_digest))
-                    .await?;
-            let config = bytes::Bytes::from(config);
-            let config_digest = digest::of(&config);
-            retried(|| self.upload(&conn, reference, &image, config.clone(), &config_digest))
-                .await?;
-            let manifest = bytes::Bytes::from(manifest);
-            retried(|| async {
-                conn.client
-                    .push_manifest_raw(
-                        &image,
-                        manifest.clone(),
-                        reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
-                    )
-                    .await
-                    .map_err(|e| conn.error(reference, e))
-            })
-            .await?;
-            Ok::<bool, RegistryError>(uploaded)
-        }
+        retried(|| conn.login(reference, &image, RegistryOperation::Push)).await?;
+        let uploaded =
+            retried(|| self.upload(&conn, reference, &image, bytes.clone(), &layer_digest)).await?;
+        let config = bytes::Bytes::from(config);
+        let config_digest = digest::of(&config);
+        retried(|| self.upload(&conn, reference, &image, config.clone(), &config_digest)).await?;
+        let manifest = bytes::Bytes::from(manifest);
+        retried(|| async {
+            conn.client
+                .push_manifest_raw(
+                    &image,
+                    manifest.clone(),
+                    reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
+                )
+                .await
+                .map_err(|e| conn.error(reference, e))
+        })
         .await?;
         Ok(Pushed {
             reference: reference.to_string(),

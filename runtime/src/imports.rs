@@ -58,10 +58,27 @@ const PROVIDED_0_3: &[(&str, &[&str])] = &[
 /// wasmtime's asynchronous path (a WASI 0.3 host function may only be called from a concurrent call).
 /// A pre-release (`0.3.0-rc-2026-03-15`) is not 0.3: wasmtime 48 provides 0.3.0 itself.
 pub(crate) fn is_wasi_0_3(name: &str) -> bool {
-    name.strip_prefix("wasi:")
-        .and_then(|rest| rest.split_once('@'))
-        .and_then(|(_, version)| semver::Version::parse(version).ok())
-        .is_some_and(|v| v.major == 0 && v.minor == 3 && v.pre.is_empty())
+    wasi_name(name)
+        .and_then(|(_, version)| version)
+        .and_then(final_release)
+        == Some(3)
+}
+
+/// A `wasi:PATH@VERSION` name split: the path after `wasi:` and the version, if any; `None` for a name outside
+/// `wasi:`.
+fn wasi_name(name: &str) -> Option<(&str, Option<&str>)> {
+    let rest = name.strip_prefix("wasi:")?;
+    Some(match rest.split_once('@') {
+        Some((path, version)) => (path, Some(version)),
+        None => (rest, None),
+    })
+}
+
+/// The WASI release `version` is a final version of: `2` for 0.2.x, `3` for 0.3.x; `None` for a pre-release or
+/// another version (semver).
+fn final_release(version: &str) -> Option<u64> {
+    let v = semver::Version::parse(version).ok()?;
+    (v.major == 0 && v.pre.is_empty() && (v.minor == 2 || v.minor == 3)).then_some(v.minor)
 }
 
 /// An import the host does not provide.
@@ -192,18 +209,15 @@ fn holds_only_types(engine: &Engine, item: &ComponentItem) -> bool {
 /// hold only types need nothing although this says `false` for those outside the tables (`wasi:cli/types@0.3.0`):
 /// that takes the component's types to tell.
 pub fn host_provides(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("wasi:") else {
-        return false;
-    };
-    let Some((path, version)) = rest.split_once('@') else {
+    let Some((path, Some(version))) = wasi_name(name) else {
         return false;
     };
     let Some((package, interface)) = path.split_once('/') else {
         return false;
     };
-    let provided = match semver::Version::parse(version) {
-        Ok(v) if v.pre.is_empty() && v.major == 0 && v.minor == 2 => PROVIDED_0_2,
-        Ok(v) if v.pre.is_empty() && v.major == 0 && v.minor == 3 => PROVIDED_0_3,
+    let provided = match final_release(version) {
+        Some(2) => PROVIDED_0_2,
+        Some(3) => PROVIDED_0_3,
         _ => return false,
     };
     provided
@@ -216,12 +230,8 @@ fn unprovided(name: &str) -> Option<Unprovided> {
     if host_provides(name) {
         return None;
     }
-    let Some(rest) = name.strip_prefix("wasi:") else {
+    let Some((path, version)) = wasi_name(name) else {
         return Some(Unprovided::NotWasi);
-    };
-    let (path, version) = match rest.split_once('@') {
-        Some((path, version)) => (path, Some(version)),
-        None => (rest, None),
     };
     if !path.contains('/') {
         return Some(Unprovided::NotStandard { release: None });

@@ -26,10 +26,7 @@ impl Process {
         let mut process = Process::default();
         if let Some(arg0) = args.first() {
             let path = arg0.split_once('#').map_or(arg0.as_str(), |(path, _)| path);
-            let name = Path::new(path)
-                .file_name()
-                .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
-            process.args.push(name);
+            process.args.push(weld_cli::sandbox::argv0(Path::new(path)));
             process.args.extend(args[1..].iter().cloned());
         }
         for entry in env {

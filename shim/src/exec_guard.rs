@@ -17,7 +17,6 @@
 //! its zygote, so that every container process, forked from that zygote, inherits it; and the decision is made
 //! when the program is about to run, whatever path, volume, link or `#` ending led to it.
 
-use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
@@ -294,9 +293,7 @@ fn tell(pid: u32, message: &str) {
 fn read_text(pid: u32, address: u64) -> Option<String> {
     let bytes = read_memory(pid, address, 4096)?;
     let end = bytes.iter().position(|&b| b == 0)?;
-    CString::new(&bytes[..end])
-        .ok()
-        .map(|text| text.to_string_lossy().into_owned())
+    Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
 }
 
 /// Up to `len` bytes at `address` in the memory of the process `pid`, as many as can be read.
@@ -320,6 +317,7 @@ fn read_memory(pid: u32, address: u64, len: usize) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     #[test]
     fn text_is_read_from_a_processs_memory() {

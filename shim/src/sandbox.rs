@@ -7,7 +7,6 @@ use crate::context::Process;
 use anyhow::Context as _;
 use containerd_shim_wasm::sandbox::Sandbox;
 use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
-use std::borrow::Cow;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use weld_runtime::{Grants, Handler, RunError, RunLimits, RunSpec, Stdio};
@@ -94,18 +93,14 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
     // image is WebAssembly, checked as such.
     let precompiled = source.is_precompiled()?;
     let runtime = crate::shim::engine()?;
-    let loaded = runtime.load_bytes(name, bytes.to_vec(), precompiled)?;
+    let loaded = runtime.load_bytes(name, bytes.into_owned(), precompiled)?;
     let annotated = annotated()?;
     let grants = granted(process, &annotated);
     // Told by the export's name, before anything is linked: a handler is linked by `weld serve`, a command below.
     if Handler::is_exported_by(&loaded.component) {
         // `weld serve` runs the code loaded here: a file of the image is not compiled twice.
-        let code = if precompiled {
-            bytes
-        } else {
-            let code = loaded.component.serialize().map_err(anyhow::Error::from);
-            Cow::Owned(code.context("cannot hand the compiled component to `weld serve`")?)
-        };
+        let code = loaded.component.serialize().map_err(anyhow::Error::from);
+        let code = code.context("cannot hand the compiled component to `weld serve`")?;
         let served = crate::serve::Served {
             code: &code,
             addr: process.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
@@ -116,7 +111,6 @@ fn run(name: &Path, source: &Source<'_>, process: &Process) -> anyhow::Result<i3
         default_stop_signals();
         return served.serve(&grants);
     }
-    drop(bytes);
     let pre = runtime.prepare(&loaded)?;
     let left = crate::limits::memory_left(Path::new("/sys/fs/cgroup"));
     let limits = RunLimits {

@@ -56,7 +56,7 @@ impl Runtime {
         if let (Some(cache), Some(before)) = (&self.cache, before) {
             cache.index().remember(path, &before, &digest);
         }
-        self.load_contents(name, bytes, digest, allow_precompiled)
+        self.load_contents(name, bytes, Some(digest), allow_precompiled)
     }
 
     /// Like [`Runtime::load`], for `bytes` already read from the file named `path`.
@@ -66,8 +66,7 @@ impl Runtime {
         bytes: Vec<u8>,
         allow_precompiled: bool,
     ) -> Result<Loaded, RunError> {
-        let digest = Digest::of(&bytes);
-        self.load_contents(path, bytes, digest, allow_precompiled)
+        self.load_contents(path, bytes, None, allow_precompiled)
     }
 
     /// The cached code of `path`, when the index knows its contents and the cache holds sound code for them.
@@ -118,12 +117,12 @@ impl Runtime {
         Some(self.loaded(name, component, origin, Compiler::Winch))
     }
 
-    /// Loads the contents `bytes` (with `digest`) of the file named `path`.
+    /// Loads the contents `bytes` of the file named `path`; `digest` is theirs when the caller has it already.
     fn load_contents(
         &self,
         path: &Path,
         bytes: Vec<u8>,
-        digest: Digest,
+        digest: Option<Digest>,
         allow_precompiled: bool,
     ) -> Result<Loaded, RunError> {
         match Engine::detect_precompiled(&bytes) {
@@ -155,6 +154,8 @@ impl Runtime {
             }
             None => {}
         }
+        // The contents' digest names compiled code in the cache; code loaded as it is needs none.
+        let digest = digest.unwrap_or_else(|| Digest::of(&bytes));
         let wasm = weld_files::wasm_bytes(path, &bytes)?;
         if wasmparser_wasmtime::Parser::is_core_wasm(&wasm) {
             return Err(RunError::CoreModule {

@@ -124,8 +124,7 @@ impl Containerd {
     /// not installed.
     #[track_caller]
     pub fn start() -> Option<Containerd> {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
+        if !weld_tests::is_root() {
             weld_tests::missing("root, to start containerd");
             return None;
         }
